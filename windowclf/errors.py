@@ -1,0 +1,40 @@
+"""The project's error types: each names where the problem is and what was expected."""
+
+from __future__ import annotations
+
+__all__ = ["WindowclfError", "InputError", "ModelFileError", "ConfigError", "DivergenceError"]
+
+
+class WindowclfError(Exception):
+    """Base class of every error windowclf raises on purpose."""
+
+
+class InputError(WindowclfError, ValueError):
+    """Malformed input data: names the path, the line (1-based) and what was expected.
+
+    ``str(err)`` is one line: ``path:line: message`` (``path: message`` with no line).
+    """
+
+    def __init__(self, message: str, path=None, line: int | None = None):
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ModelFileError(InputError):
+    """A model file that cannot be loaded: wrong format, version, shape or content."""
+
+
+class ConfigError(WindowclfError, ValueError):
+    """An invalid setting (hyperparameter, option value)."""
+
+
+class DivergenceError(WindowclfError, ArithmeticError):
+    """Training produced a non-finite loss or parameter."""

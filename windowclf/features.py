@@ -1,0 +1,83 @@
+"""Per-token features beside the word itself, each with its own small embedding table.
+
+A feature maps a token (original casing) to a string key; a :class:`~windowclf.vocab.Vocabulary`
+turns keys into rows of the feature's table, and windows of feature ids are built exactly like
+windows of word ids. The word itself is the feature ``"word"`` (table ``L``). The others are
+Collobert et al.'s capitalization feature and affix features.
+"""
+
+from __future__ import annotations
+
+from .errors import ConfigError
+from .vocab import Vocabulary
+
+__all__ = ["FEATURE_EXTRACTORS", "CAPS_KEYS", "caps_key", "table_name", "parse_feature_list",
+           "build_feature_vocab"]
+
+CAPS_KEYS = ("lower", "Title", "UPPER", "mIxed", "nocase")
+
+
+def caps_key(token: str) -> str:
+    """Collobert et al.'s capitalization class of a token.
+
+    >>> [caps_key(t) for t in ["paris", "Paris", "EU", "iPhone", "1996"]]
+    ['lower', 'Title', 'UPPER', 'mIxed', 'nocase']
+    """
+    if token.islower():
+        return "lower"
+    if token.isupper():
+        return "UPPER"
+    if not any(c.isalpha() for c in token):
+        return "nocase"
+    if token[0].isupper() and token[1:] == token[1:].lower():
+        return "Title"
+    return "mIxed"
+
+
+def _suffix(k):
+    def extract(token: str) -> str:
+        return token.lower()[-k:]
+    return extract
+
+
+def _prefix(k):
+    def extract(token: str) -> str:
+        return token.lower()[:k]
+    return extract
+
+
+# name -> token -> key. "word" is handled by the word vocabulary (table L).
+FEATURE_EXTRACTORS = {
+    "caps": caps_key,
+    "suffix2": _suffix(2),
+    "suffix3": _suffix(3),
+    "prefix2": _prefix(2),
+    "prefix3": _prefix(3),
+}
+
+
+def table_name(feature: str) -> str:
+    """The parameter name of a feature's table: ``L`` for words, ``E_<feature>`` otherwise."""
+    return "L" if feature == "word" else f"E_{feature}"
+
+
+def parse_feature_list(features) -> list:
+    """Validate a feature list (a comma string or a sequence); keep order, drop duplicates."""
+    if isinstance(features, str):
+        features = [f.strip() for f in features.split(",") if f.strip()]
+    out = []
+    for f in features:
+        if f not in FEATURE_EXTRACTORS:
+            raise ConfigError(f"unknown feature {f!r}; expected any of {', '.join(FEATURE_EXTRACTORS)}")
+        if f not in out:
+            out.append(f)
+    return out
+
+
+def build_feature_vocab(feature: str, sentences, min_count: int = 2) -> Vocabulary:
+    """The key vocabulary of a feature, from training sentences (lists of original tokens)."""
+    extract = FEATURE_EXTRACTORS[feature]
+    if feature == "caps":
+        return Vocabulary(list(CAPS_KEYS), lowercase=False, digits=False)
+    return Vocabulary.build(([extract(t) for t in tokens] for tokens in sentences),
+                            min_count=min_count, lowercase=False, digits=False)

@@ -1,0 +1,136 @@
+"""Every setting of a tagger in one validated dataclass, recorded in the model file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .errors import ConfigError
+from .features import parse_feature_list
+from .functions import ACTIVATIONS, OUTPUTS
+from .optim import OPTIMIZERS
+from .windows import check_window
+
+__all__ = ["Settings", "SCHEME_NAMES"]
+
+SCHEME_NAMES = ("IO", "IOB1", "IOB2", "IOBES")
+
+
+@dataclass
+class Settings:
+    """Model and training settings (defaults: the seeds' network plus Collobert's caps feature).
+
+    Model: ``window`` (C, odd), ``dim`` (n, word vector size), ``hidden`` (H), ``activation``,
+    ``output`` ("softmax" over the scheme's tags, or "sigmoid" one-vs-rest for ``positive_tag``),
+    ``scheme`` (the tags the network predicts), ``features`` (extra per-token tables, e.g.
+    "caps", "suffix3") of size ``feature_dim``, ``min_count`` / ``max_vocab`` for the word
+    vocabulary, ``lowercase`` / ``digits`` normalization, ``dtype``.
+
+    Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's alpha),
+    ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_embeddings`` (separate rate for L; None: lr),
+    ``l2`` (lambda on W1, W2), ``l2_embeddings`` (on the batch's rows of L, towards the pretrained
+    vectors when there are some), ``batch_size`` (1: per-example SGD), ``epochs``, ``patience``
+    (early stopping on dev F1), ``freeze_embeddings`` (never train L), ``freeze_epochs`` (train L
+    only after this many epochs), ``seed``.
+    """
+
+    window: int = 3
+    dim: int = 50
+    hidden: int = 100
+    activation: str = "tanh"
+    output: str = "softmax"
+    positive_tag: str | None = None
+    scheme: str = "IO"
+    features: list = field(default_factory=lambda: ["caps"])
+    feature_dim: int = 5
+    affix_min_count: int = 2
+    min_count: int = 1
+    max_vocab: int | None = None
+    keep_pretrained_vocab: bool = False
+    lowercase: bool = True
+    digits: bool = True
+    dtype: str = "float32"
+    optimizer: str = "sgd"
+    lr: float = 0.1
+    momentum: float = 0.1
+    lr_decay: float = 0.0
+    lr_embeddings: float | None = None
+    l2: float = 1e-5
+    l2_embeddings: float = 0.0
+    batch_size: int = 32
+    epochs: int = 10
+    patience: int | None = None
+    freeze_embeddings: bool = False
+    freeze_epochs: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> "Settings":
+        """Raise ConfigError naming the first invalid setting."""
+        check_window(self.window)
+        self.features = parse_feature_list(self.features)
+        _positive_int("dim", self.dim)
+        _positive_int("hidden", self.hidden)
+        _positive_int("feature_dim", self.feature_dim)
+        _positive_int("batch_size", self.batch_size)
+        _positive_int("min_count", self.min_count)
+        _positive_int("affix_min_count", self.affix_min_count)
+        if self.max_vocab is not None:
+            _positive_int("max_vocab", self.max_vocab)
+        if not isinstance(self.epochs, (int, np.integer)) or self.epochs < 0:
+            raise ConfigError(f"epochs must be an integer >= 0, got {self.epochs!r}")
+        if self.patience is not None:
+            _positive_int("patience", self.patience)
+        if not isinstance(self.freeze_epochs, (int, np.integer)) or self.freeze_epochs < 0:
+            raise ConfigError(f"freeze_epochs must be an integer >= 0, got {self.freeze_epochs!r}")
+        _choice("activation", self.activation, ACTIVATIONS)
+        _choice("output", self.output, OUTPUTS)
+        _choice("scheme", self.scheme, SCHEME_NAMES)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        _choice("dtype", self.dtype, ("float32", "float64"))
+        _positive_float("lr", self.lr)
+        if self.lr_embeddings is not None:
+            _nonnegative_float("lr_embeddings", self.lr_embeddings)
+        for name in ("l2", "l2_embeddings", "lr_decay"):
+            _nonnegative_float(name, getattr(self, name))
+        if not 0 < self.momentum <= 1:
+            raise ConfigError(f"momentum (seed 004's alpha) must be in (0, 1], got {self.momentum}")
+        if self.output == "sigmoid" and not self.positive_tag:
+            raise ConfigError("the sigmoid output needs positive_tag (the class to detect, e.g. LOC, or 1)")
+        return self
+
+    def to_dict(self) -> dict:
+        """JSON-ready settings."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Settings":
+        """Settings from a dict, ignoring unknown keys from other versions is NOT done: they are errors."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+        return cls(**d)
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be an integer >= 1, got {value!r}")
+
+
+def _positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number, got {value!r}")
+
+
+def _nonnegative_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
+        raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
+
+
+def _choice(name, value, options):
+    if value not in options:
+        raise ConfigError(f"{name} must be one of {', '.join(sorted(options))}, got {value!r}")

@@ -1,0 +1,65 @@
+"""Sentences to windows: an integer matrix of shape (n_windows, C), padded at sentence edges."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError
+
+__all__ = ["check_window", "window_ids"]
+
+
+def check_window(window) -> int:
+    """Return ``window`` as an int after checking it is odd and >= 1 (C = 2h + 1)."""
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1 or window % 2 == 0:
+        raise ConfigError(f"window size must be an odd integer >= 1 (C = 2h + 1), got {window!r}")
+    return int(window)
+
+
+def window_ids(sentences, window: int, start_id: int, end_id: int) -> np.ndarray:
+    """The window of every word of every sentence.
+
+    Parameters
+    ----------
+    sentences : list of ndarray of shape (n_words_i,)
+        Word ids, one array per sentence.
+    window : int
+        C, odd.
+    start_id, end_id : int
+        Ids of the ``<s>`` and ``</s>`` padding tokens (h = C // 2 of them at each edge).
+
+    Returns
+    -------
+    ndarray of shape (n_windows, C), dtype int64
+        Row t holds ``w[t-h] ... w[t+h]`` with padding only beyond the sentence's edges.
+
+    >>> window_ids([np.array([7, 8]), np.array([9])], 3, 0, 1).tolist()
+    [[0, 7, 8], [7, 8, 1], [0, 9, 1]]
+    """
+    C = check_window(window)
+    h = C // 2
+    lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+    n_windows = int(lengths.sum())
+    if n_windows == 0:
+        return np.zeros((0, C), dtype=np.int64)
+    # One flat array: [<s>]*h + sentence + [</s>]*h for each sentence, back to back.
+    padded_lengths = lengths + 2 * h
+    flat = np.empty(int(padded_lengths.sum()), dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(padded_lengths)[:-1]))
+    is_left = np.zeros(flat.shape[0], dtype=bool)
+    is_token = np.zeros(flat.shape[0], dtype=bool)
+    for offset in range(h):
+        is_left[starts + offset] = True
+    token_pos = np.repeat(starts + h, lengths) + _ranges(lengths)
+    is_token[token_pos] = True
+    flat[is_left] = start_id
+    flat[~is_left & ~is_token] = end_id
+    flat[token_pos] = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences])
+    return flat[token_pos[:, None] + np.arange(-h, h + 1)[None, :]]
+
+
+def _ranges(lengths: np.ndarray) -> np.ndarray:
+    """[0..l0-1, 0..l1-1, ...] for the given lengths."""
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    return np.arange(total) - np.repeat(ends - lengths, lengths)
