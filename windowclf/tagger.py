@@ -12,6 +12,7 @@ from .errors import ConfigError, DivergenceError, InputError, ModelFileError
 from .features import FEATURE_EXTRACTORS, build_feature_vocab, table_name
 from .network import WindowNetwork
 from .optim import make_optimizer
+from .metrics import count_chunks, to_json
 from .persistence import load_model_file, save_model_file
 from .schemes import convert, get_entities, split_tag, tag_set
 from .settings import Settings
@@ -52,7 +53,7 @@ class WindowTagger:
     >>> tags = [["PER", "O", "O", "LOC", "O"], ["LOC", "O", "O", "O"]] * 20
     >>> tagger = WindowTagger(epochs=30, seed=0).fit(sents, tags)
     >>> tagger.predict([["Anna", "is", "in", "Oslo", "."]])
-    [['I-PER', 'O', 'O', 'I-LOC', 'O']]
+    [['PER', 'O', 'O', 'LOC', 'O']]
     """
 
     def __init__(self, settings: Settings | None = None, **overrides):
@@ -327,15 +328,15 @@ class WindowTagger:
         Returns
         -------
         dict
-            ``overall`` (precision, recall, f1 in percent, counts), ``per_type`` and ``counts``
-            (a :class:`~windowclf.metrics.ConllevalCounts`, for the full report).
+            ``overall``: precision, recall, f1 and token accuracy in percent; ``per_type``:
+            ``{type: {gold, predicted, correct, precision, recall, f1}}``; ``counts``: the
+            :class:`~windowclf.metrics.ConllevalCounts` (``conlleval_report(counts)`` prints it).
         """
-        from .metrics import count_chunks, precision_recall_f1
-
         sentences, tags = _check_pairs(sentences, tags)
-        pred = self.predict(sentences)
-        counts = count_chunks(tags, pred)
-        return _summarize(counts, precision_recall_f1(counts))
+        counts = count_chunks(tags, self.predict(sentences))
+        scores = to_json(counts)
+        overall = {k: scores[k] for k in ("precision", "recall", "f1", "accuracy")}
+        return {"overall": overall, "per_type": scores["per_type"], "counts": counts}
 
     # ---------------------------------------------------------------------- save/load
     def save(self, path, *, include_state: bool = True) -> None:
@@ -433,10 +434,6 @@ class _BatchFanout(Callback):
     def on_batch_end(self, done, total):
         for cb in self.callbacks:
             cb.on_batch_end(done, total)
-
-
-def _summarize(counts, prf) -> dict:
-    return {"overall": prf["overall"], "per_type": prf["per_type"], "counts": counts}
 
 
 def _check_pairs(sentences, tags):
