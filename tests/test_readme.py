@@ -1,0 +1,32 @@
+"""The README's examples run as written."""
+
+import os
+import re
+
+from conftest import REPO
+
+
+def python_blocks(section: str) -> list:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", body, flags=re.S)
+
+
+def test_library_example_runs(tmp_path, monkeypatch, capsys):
+    blocks = python_blocks("Library")
+    assert blocks, "the README's Library section has no python example"
+    (tmp_path / "data").symlink_to(REPO / "data", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "processed" in out and "FB1" in out  # the conlleval report was printed
+    assert os.path.exists(tmp_path / "sample-model.npz")
+
+
+def test_quick_start_is_exactly_two_commands():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    quick = text.split("## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", quick, flags=re.S)[0]
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
+    assert commands == ["scripts/run", "scripts/test"]
