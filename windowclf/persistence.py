@@ -10,42 +10,19 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_writer
 from .errors import DivergenceError, ModelFileError
 
-__all__ = ["FORMAT_VERSION", "METADATA_ENTRY", "atomic_write", "save_model_file", "load_model_file"]
+__all__ = ["FORMAT_VERSION", "METADATA_ENTRY", "save_model_file", "load_model_file"]
 
 FORMAT_VERSION = 1
 METADATA_ENTRY = "metadata.json"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def atomic_write(path, write) -> None:
-    """Call ``write(binary_file)`` on a temporary file beside ``path``, then replace ``path``.
-
-    An interruption at any point leaves the previous file (if any) untouched.
-    """
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def save_model_file(path, arrays: dict, metadata: dict) -> None:
@@ -61,7 +38,7 @@ def save_model_file(path, arrays: dict, metadata: dict) -> None:
     meta = dict(metadata, format_version=FORMAT_VERSION)
     meta_bytes = json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
 
-    def write(f):
+    with atomic_writer(path, "wb") as f:
         with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
             info = zipfile.ZipInfo(METADATA_ENTRY, date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -72,8 +49,6 @@ def save_model_file(path, arrays: dict, metadata: dict) -> None:
                 info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 z.writestr(info, buf.getvalue())
-
-    atomic_write(path, write)
 
 
 def load_model_file(path):

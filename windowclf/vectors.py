@@ -1,0 +1,550 @@
+"""Pretrained word vectors: word2vec (text and binary), GloVe and CS224d files, in and out.
+
+The data model is gensim's: ``index_to_key`` (row -> word), ``key_to_index``
+(word -> row) and ``vectors`` (one row a word).  Files are streamed line by line;
+given a ``vocabulary``, only the wanted words' numbers are parsed and kept.
+
+Looking a word up (:func:`match_vocabulary`, :meth:`WordVectors.coverage`, and the
+``vocabulary`` filter of :func:`load_vectors`) tries the word itself first, then each
+``normalize`` form in order (default: the lowercased word).  An exact match always
+wins: ``"Apple"`` takes the vector of ``"Apple"`` when the file has both ``"Apple"``
+and ``"apple"``.
+
+>>> wv = WordVectors(["the", "paris"], np.array([[0.5, 1.0], [2.0, -1.0]]))
+>>> found, rows = match_vocabulary(wv, ["<unk>", "Paris", "the"])
+>>> found.tolist(), rows.tolist()
+([1, 2], [[2.0, -1.0], [0.5, 1.0]])
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import IO, NamedTuple
+
+import numpy as np
+
+from windowclf.atomic import atomic_writer
+from windowclf.errors import ConfigError, InputError
+
+__all__ = [
+    "WordVectors",
+    "Coverage",
+    "load_vectors",
+    "load_cs224d",
+    "save_word2vec_format",
+    "match_vocabulary",
+    "FORMATS",
+]
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("auto", "word2vec", "glove", "word2vec-binary")
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+_MAX_WORD_BYTES = 100_000
+_TRUNCATED = "unexpected end of input; is the count in the header wrong or the file truncated?"
+
+
+class Coverage(NamedTuple):
+    """How many words (types) and occurrences (tokens) found a pretrained vector."""
+
+    types: int
+    types_found: int
+    tokens: int
+    tokens_found: int
+
+    @property
+    def type_ratio(self) -> float:
+        return self.types_found / self.types if self.types else 0.0
+
+    @property
+    def token_ratio(self) -> float:
+        return self.tokens_found / self.tokens if self.tokens else 0.0
+
+
+@dataclass
+class WordVectors:
+    """Words and their vectors; row i of ``vectors`` belongs to ``index_to_key[i]``.
+
+    Attributes
+    ----------
+    index_to_key : list of str, length n_words
+    vectors : ndarray of shape (n_words, dim)
+    key_to_index : dict of str to int
+        Built from ``index_to_key`` when not given.
+    """
+
+    index_to_key: list[str]
+    vectors: np.ndarray
+    key_to_index: dict[str, int] | None = None
+
+    def __post_init__(self):
+        self.index_to_key = list(self.index_to_key)
+        if not isinstance(self.vectors, np.ndarray) or self.vectors.ndim != 2:
+            raise InputError("vectors must be a 2-d array of shape (n_words, dim)")
+        if self.vectors.shape[0] != len(self.index_to_key):
+            raise InputError(f"{len(self.index_to_key)} words but {self.vectors.shape[0]} vector rows")
+        if self.key_to_index is None:
+            self.key_to_index = {}
+            for i, key in enumerate(self.index_to_key):
+                if self.key_to_index.setdefault(key, i) != i:
+                    raise InputError(f"word {key!r} appears twice (rows {self.key_to_index[key]} and {i})")
+        elif any(self.key_to_index.get(key) != i for i, key in enumerate(self.index_to_key)) or len(
+            self.key_to_index
+        ) != len(self.index_to_key):
+            raise InputError("key_to_index does not invert index_to_key")
+
+    @property
+    def dim(self) -> int:
+        """Number of values per word."""
+        return self.vectors.shape[1]
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    def __contains__(self, word) -> bool:
+        return word in self.key_to_index
+
+    def get(self, word: str, default=None):
+        """The vector of ``word`` (exact match), shape (dim,), or ``default``."""
+        i = self.key_to_index.get(word)
+        return default if i is None else self.vectors[i]
+
+    def coverage(self, words: Iterable[str] | Mapping[str, int], *, normalize=None) -> Coverage:
+        """Count the words that find a vector (exactly, else through ``normalize``).
+
+        ``words`` is a collection of word types, or a mapping word -> count (such as
+        ``collections.Counter`` of a corpus's tokens) to count tokens as well; without
+        counts every word counts once.
+
+        >>> wv = WordVectors(["a"], np.zeros((1, 3)))
+        >>> wv.coverage({"a": 5, "A": 2, "b": 3})
+        Coverage(types=3, types_found=2, tokens=10, tokens_found=7)
+        """
+        normalizers = _normalizers(normalize)
+        counts = words if isinstance(words, Mapping) else dict.fromkeys(words, 1)
+        types = types_found = tokens = tokens_found = 0
+        for word, count in counts.items():
+            types += 1
+            tokens += count
+            if _lookup(self.key_to_index, word, normalizers) is not None:
+                types_found += 1
+                tokens_found += count
+        return Coverage(types, types_found, tokens, tokens_found)
+
+
+def match_vocabulary(wv: WordVectors, words: Iterable[str], *, normalize=None) -> tuple[np.ndarray, np.ndarray]:
+    """Find pretrained vectors for a vocabulary, to initialise rows of an embedding matrix.
+
+    Parameters
+    ----------
+    wv : WordVectors
+    words : iterable of str, length n_words
+        The vocabulary in row order (e.g. ``Vocabulary.index_to_key``).
+    normalize : callable, sequence of callables, or None
+        Fallback forms tried in order after the exact word; None means ``str.lower``;
+        ``()`` means exact matches only.
+
+    Returns
+    -------
+    found : ndarray of int of shape (n_found,)
+        Positions in ``words`` that found a vector.
+    rows : ndarray of shape (n_found, dim)
+        Their vectors, so that ``L[found] = rows`` initialises those rows of L.
+    """
+    normalizers = _normalizers(normalize)
+    found, ids = [], []
+    for position, word in enumerate(words):
+        i = _lookup(wv.key_to_index, word, normalizers)
+        if i is not None:
+            found.append(position)
+            ids.append(i)
+    return np.asarray(found, dtype=np.intp), wv.vectors[np.asarray(ids, dtype=np.intp)]
+
+
+def load_vectors(
+    path, *, format="auto", vocabulary=None, dtype=np.float32, encoding="utf-8", normalize=None
+) -> WordVectors:
+    """Load word vectors, streaming the file and keeping only wanted words.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Plain or gzip-compressed (recognised by its magic bytes, whatever its name).
+    format : {"auto", "word2vec", "glove", "word2vec-binary"}
+        "word2vec": text with a ``count dim`` header; "glove": the same without
+        header; "word2vec-binary": header, then each word, a space and dim
+        little-endian float32.  "auto" reads the first lines to tell them apart (a
+        GloVe file whose first line is two integers must be given as "glove").
+    vocabulary : collection of str, optional
+        Keep only file words equal to a vocabulary word or to one of its
+        ``normalize`` forms; the numbers of other lines are not parsed (nor checked).
+    dtype : numpy floating dtype
+        Of the returned matrix.  Text is parsed as float64 first, which for float32
+        is exact for every decimal that is the shortest form of a float32.
+    encoding : str
+        Of the words.
+    normalize : callable, sequence of callables, or None
+        Fallback forms of vocabulary words (see :func:`match_vocabulary`).
+
+    Returns
+    -------
+    WordVectors
+        ``vectors`` of shape (n_kept, dim), in file order.
+
+    Raises
+    ------
+    InputError
+        Wrong number of values, non-numeric or non-finite values, a header count the
+        lines disagree with, undecodable words, an empty file; with path and line.
+    """
+    path = os.fspath(path)
+    if format not in FORMATS:
+        raise ConfigError(f"unknown vectors format {format!r}; expected one of {', '.join(FORMATS)}")
+    dtype = _float_dtype(dtype)
+    keep = None
+    if vocabulary is not None:
+        normalizers = _normalizers(normalize)
+        keep = set(vocabulary)
+        keep.update(form(word) for word in list(keep) for form in normalizers)
+    if format == "auto":
+        format = _detect_format(path, encoding)
+    with _open_binary(path) as stream:
+        if format == "word2vec-binary":
+            wv = _read_binary(stream, path, keep, dtype, encoding)
+        else:
+            wv = _read_text(stream, path, format == "word2vec", keep, dtype, encoding)
+    logger.info("loaded %d vectors of dimension %d from %s (%s)", len(wv), wv.dim, path, format)
+    return wv
+
+
+def load_cs224d(vocab_path, vectors_path, *, dtype=np.float32, encoding="utf-8") -> WordVectors:
+    """Load CS224d's pair: ``vocab.txt`` (one word a line) and ``wordVectors.txt``.
+
+    Line i of the vectors file (space-separated numbers, no word) is the vector of
+    line i of the vocabulary.  A repeated word keeps its first row (with a warning).
+
+    Returns
+    -------
+    WordVectors
+        ``vectors`` of shape (n_words, dim).
+    """
+    vocab_path, vectors_path = os.fspath(vocab_path), os.fspath(vectors_path)
+    dtype = _float_dtype(dtype)
+    words = []
+    with _open_binary(vocab_path) as stream:
+        for number, line in enumerate(stream, 1):
+            word = _decode(line.strip(b" \t\r\n").removeprefix(_BOM), vocab_path, number, encoding)
+            if not word:
+                raise InputError("empty line; expected one word a line", path=vocab_path, line=number)
+            words.append(word)
+    if not words:
+        raise InputError("empty file; expected one word a line", path=vocab_path)
+    vectors = None
+    number = 0
+    with _open_binary(vectors_path) as stream:
+        for number, line in enumerate(stream, 1):
+            values = line.split()
+            if vectors is None:
+                if not values:
+                    raise InputError("empty line; expected space-separated numbers", path=vectors_path, line=number)
+                vectors = np.empty((len(words), len(values)), dtype=dtype)
+            if number > len(words):
+                raise InputError(
+                    f"more lines than the {len(words)} words of {vocab_path}", path=vectors_path, line=number
+                )
+            _parse_values(values, vectors[number - 1], vectors_path, number)
+    if number != len(words):
+        raise InputError(
+            f"{number} lines of vectors but {len(words)} words in {vocab_path}; the files must pair line by line",
+            path=vectors_path,
+        )
+    builder = _Rows(vectors.shape[1], dtype, 0)
+    kept = [i for i, word in enumerate(words) if builder.add_key(word, vocab_path, i + 1)]
+    if len(kept) < len(words):
+        vectors = vectors[kept]
+    return WordVectors(builder.keys, vectors, builder.key_to_index)
+
+
+def save_word2vec_format(path, wv_or_keys_and_vectors, *, binary=False, encoding="utf-8") -> None:
+    """Write vectors in word2vec format (header ``count dim``), atomically.
+
+    Text numbers are the shortest decimals that read back as the same value, so
+    :func:`load_vectors` with the same dtype returns the array bit for bit.  Binary
+    stores float32 (the format's type); float64 values that float32 cannot hold
+    exactly are rounded, with a warning.  A path ending in ``.gz`` is gzip-compressed.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    wv_or_keys_and_vectors : WordVectors or (sequence of str, ndarray of shape (n_words, dim))
+    binary : bool
+    """
+    if isinstance(wv_or_keys_and_vectors, WordVectors):
+        wv = wv_or_keys_and_vectors
+    else:
+        wv = WordVectors(*wv_or_keys_and_vectors)
+    vectors = wv.vectors
+    _float_dtype(vectors.dtype)
+    for key in wv.index_to_key:
+        if not key or len(key.split()) != 1 or key.strip() != key:
+            raise InputError(f"cannot save word {key!r}: words must be non-empty and without whitespace")
+    bad = np.argwhere(~np.isfinite(vectors))
+    if len(bad):
+        raise InputError(f"cannot save non-finite value in the row of {wv.index_to_key[bad[0][0]]!r}")
+    if binary:
+        rows = vectors.astype("<f4")
+        if not np.array_equal(rows, vectors):
+            logger.warning("word2vec binary stores float32: values were rounded from %s", vectors.dtype)
+    path = os.fspath(path)
+    with atomic_writer(path, "wb") as raw:
+        out = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") if path.endswith(".gz") else raw
+        out.write(f"{len(wv)} {wv.dim}\n".encode("ascii"))
+        for i, key in enumerate(wv.index_to_key):
+            if binary:
+                out.write(key.encode(encoding) + b" " + rows[i].tobytes() + b"\n")
+            else:
+                out.write(f"{key} {_format_row(vectors[i])}\n".encode(encoding))
+        if out is not raw:
+            out.close()
+
+
+def _format_row(row: np.ndarray) -> str:
+    # Python's repr of a float, and numpy's str of a smaller float, are the shortest round-trip decimals.
+    if row.dtype == np.float64:
+        return " ".join(map(repr, row.tolist()))
+    return " ".join(map(str, row))
+
+
+def _normalizers(normalize) -> tuple[Callable[[str], str], ...]:
+    if normalize is None:
+        return (str.lower,)
+    if callable(normalize):
+        return (normalize,)
+    return tuple(normalize)
+
+
+def _lookup(key_to_index: dict[str, int], word: str, normalizers) -> int | None:
+    i = key_to_index.get(word)
+    for form in normalizers:
+        if i is not None:
+            break
+        i = key_to_index.get(form(word))
+    return i
+
+
+def _float_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ConfigError(f"vectors need a floating dtype, not {dtype}")
+    return dtype
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    raw = open(path, "rb")
+    if raw.peek(2)[:2] == _GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return raw
+
+
+def _decode(word: bytes, path: str, line: int | None, encoding: str, where: str = "") -> str:
+    try:
+        return word.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{where}cannot decode the word as {encoding} ({err.reason}); pass encoding= to read another encoding",
+            path=path,
+            line=line,
+        ) from err
+
+
+def _parse_header(line: bytes) -> tuple[int, int] | None:
+    fields = line.split()
+    if len(fields) == 2 and all(f.isdigit() for f in fields):
+        return int(fields[0]), int(fields[1])
+    return None
+
+
+def _detect_format(path: str, encoding: str) -> str:
+    with _open_binary(path) as stream:
+        first = stream.readline(_MAX_WORD_BYTES).removeprefix(_BOM)
+        if not first:
+            raise InputError("empty file; expected word vectors", path=path, line=1)
+        if _parse_header(first) is None:
+            return "glove"
+        second = stream.readline(_MAX_WORD_BYTES)
+    try:
+        for value in second.split()[1:]:
+            float(value)
+        second.decode(encoding)
+    except (ValueError, UnicodeDecodeError):
+        return "word2vec-binary"
+    return "word2vec"
+
+
+class _Rows:
+    """Kept words and their rows, in one array grown in place; no list of Python floats is built."""
+
+    def __init__(self, dim: int, dtype: np.dtype, capacity: int):
+        self.vectors = np.empty((capacity, dim), dtype=dtype)
+        self.keys: list[str] = []
+        self.key_to_index: dict[str, int] = {}
+        self.n_duplicates = 0
+
+    def add_key(self, word: str, path: str, line: int) -> bool:
+        """Register ``word``; False (and a warning) if it was already there."""
+        if word in self.key_to_index:
+            self.n_duplicates += 1
+            if self.n_duplicates <= 10:
+                logger.warning("%s:%d: duplicate word %r; keeping its first vector", path, line, word)
+            return False
+        self.key_to_index[word] = len(self.keys)
+        self.keys.append(word)
+        return True
+
+    def next_row(self) -> np.ndarray:
+        """The row to fill for the word just added; valid only until the next call."""
+        n = len(self.keys)
+        if n > len(self.vectors):
+            # realloc: large blocks are remapped, not copied, so growing never holds two copies.
+            self.vectors.resize((max(1024, n + n // 2), self.vectors.shape[1]), refcheck=False)
+        return self.vectors[n - 1]
+
+    def finish(self, path: str) -> WordVectors:
+        if self.n_duplicates:
+            logger.warning("%s: %d duplicate words skipped", path, self.n_duplicates)
+        self.vectors.resize((len(self.keys), self.vectors.shape[1]), refcheck=False)
+        return WordVectors(self.keys, self.vectors, self.key_to_index)
+
+
+def _parse_values(fields: list[bytes], out: np.ndarray, path: str, line: int) -> None:
+    """Parse ``fields`` into the row ``out``, checking count and finiteness."""
+    if len(fields) != len(out):
+        raise InputError(f"expected {len(out)} values after the word, found {len(fields)}", path=path, line=line)
+    try:
+        # Overflow to inf when narrowing is caught just below, with the value named.
+        with np.errstate(over="ignore"):
+            out[:] = np.array(fields, dtype=np.float64)
+    except ValueError:
+        for k, field in enumerate(fields, 1):
+            try:
+                float(field)
+            except ValueError:
+                text = field.decode("utf-8", "replace")
+                raise InputError(f"non-numeric value {text!r} (value {k})", path=path, line=line) from None
+        raise
+    if not np.isfinite(out).all():
+        k = int(np.argmin(np.isfinite(out)))
+        raise InputError(
+            f"non-finite value {fields[k].decode()!r} (value {k + 1}) for {out.dtype}", path=path, line=line
+        )
+
+
+def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype, encoding: str) -> WordVectors:
+    count = dim = rows = None
+    n_lines = number = 0
+    for number, line in enumerate(stream, 1):
+        if number == 1:
+            line = line.removeprefix(_BOM)
+            if header:
+                count_dim = _parse_header(line)
+                if count_dim is None:
+                    raise InputError(
+                        "expected a header 'count dim' (word2vec text format); use format='glove' for none",
+                        path=path,
+                        line=1,
+                    )
+                count, dim = count_dim
+                rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)))
+                continue
+        parts = line.split(None, 1)
+        if not parts:
+            continue
+        n_lines += 1
+        if count is not None and n_lines > count:
+            raise InputError(f"more vectors than the header's count {count}; is the count wrong?", path=path, line=number)
+        word = _decode(parts[0], path, number, encoding)
+        fields = parts[1].split() if len(parts) == 2 else []
+        if dim is None:
+            dim = len(fields)
+            if dim == 0:
+                raise InputError("expected a word followed by its values, found a word alone", path=path, line=number)
+            rows = _Rows(dim, dtype, 0 if keep is None else len(keep))
+        if keep is not None and word not in keep:
+            if n_lines == 1:
+                _parse_values(fields, np.empty(dim, dtype=dtype), path, number)
+            continue
+        if rows.add_key(word, path, number):
+            _parse_values(fields, rows.next_row(), path, number)
+    if rows is None:
+        raise InputError("empty file; expected word vectors", path=path, line=number or 1)
+    if count is not None and n_lines < count:
+        raise InputError(f"{_TRUNCATED} (read {n_lines} of {count} vectors)", path=path, line=number)
+    return rows.finish(path)
+
+
+def _read_binary(stream: IO[bytes], path: str, keep, dtype: np.dtype, encoding: str) -> WordVectors:
+    header = stream.readline(_MAX_WORD_BYTES).removeprefix(_BOM)
+    count_dim = _parse_header(header)
+    if count_dim is None:
+        message = "empty file; expected word vectors" if not header else "expected a header 'count dim'"
+        raise InputError(message, path=path, line=1)
+    count, dim = count_dim
+    rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)))
+    reader = _ByteReader(stream)
+    for record in range(1, count + 1):
+        where = f"vector {record} of {count} (byte {reader.offset}): "
+        word_bytes = reader.read_word()
+        values = reader.read_exact(4 * dim)
+        if word_bytes is None or values is None:
+            raise InputError(f"{where}{_TRUNCATED}", path=path)
+        word = _decode(word_bytes, path, None, encoding, where)
+        if (keep is None or word in keep) and rows.add_key(word, path, record):
+            row = rows.next_row()
+            row[:] = np.frombuffer(values, dtype="<f4")
+            if not np.isfinite(row).all():
+                raise InputError(f"{where}non-finite value for word {word!r}", path=path)
+    if reader.read_word() is not None:
+        raise InputError(f"data after the header's {count} vectors; is the count wrong?", path=path)
+    return rows.finish(path)
+
+
+class _ByteReader:
+    """Buffered reads of word2vec binary records: ``word `` then raw bytes."""
+
+    def __init__(self, stream: IO[bytes]):
+        self.stream, self.buffer, self.pos, self.offset = stream, b"", 0, 0
+
+    def _fill(self) -> bool:
+        more = self.stream.read(1 << 20)
+        self.buffer = self.buffer[self.pos :] + more
+        self.pos = 0
+        return bool(more)
+
+    def read_word(self) -> bytes | None:
+        """The next word, skipping the newline the C tool writes after each vector."""
+        while True:
+            while self.pos < len(self.buffer) and self.buffer[self.pos] in b"\n\r":
+                self.pos += 1
+                self.offset += 1
+            end = self.buffer.find(b" ", self.pos)
+            if end >= 0:
+                word = self.buffer[self.pos : end]
+                self.offset += end + 1 - self.pos
+                self.pos = end + 1
+                return word
+            if len(self.buffer) - self.pos > _MAX_WORD_BYTES or not self._fill():
+                return None
+
+    def read_exact(self, n: int) -> bytes | None:
+        while len(self.buffer) - self.pos < n:
+            if not self._fill():
+                return None
+        data = self.buffer[self.pos : self.pos + n]
+        self.pos += n
+        self.offset += n
+        return data
