@@ -1,0 +1,399 @@
+"""Raw text -> sentences -> tokens with character offsets, in the CoNLL-2003 (Reuters) style.
+
+Tokens follow the conventions of the CoNLL-2003 English data: punctuation is split off
+(``"`` ``(`` ``)`` ``,`` ``%`` ``$``), while numbers (``1,000.5``, ``3-1``, ``1996-08-28``,
+``2:29.34``), hyphenated words (``year-ago``), acronyms (``U.S.``, ``U.S.-led``),
+known abbreviations (``Mr.``, ``Inc.``, ``vs.``), initials before a name (``J. Smith``),
+currency prefixes (``US$``), ellipses, URLs and e-mail addresses stay whole. Clitics
+are split the Penn Treebank way: ``don't`` -> ``do n't``, ``can't`` -> ``ca n't``,
+``Germany's`` -> ``Germany 's``, and the plural possessive ``Farmers'`` -> ``Farmers '``.
+
+Every token carries ``start``/``end`` character offsets with ``text[start:end] ==
+token.text``. Because a token is always a slice of the input, a sentence-final
+abbreviation keeps its one period (``... in the U.S.`` ends with the token ``U.S.``):
+there is no second period to split off.
+
+A sentence ends at a blank line, and at ``.``, ``!`` or ``?`` (plus the closing quotes
+or brackets after it: touching it, or standing free as in pre-tokenized text) when
+whitespace and then a capital letter, digit, opening quote or bracket, or the end of
+the paragraph follow. Abbreviations keep their
+period inside the token, so they never end a sentence, except that an acronym, initial
+or company abbreviation (``U.S.``, ``Inc.``, ``Corp.``) followed by a common sentence
+opener (``The``, ``He``, ``But``, ...) does. A numbered-list marker at the start of a line
+(``1. Jan Ullrich``) is one token and starts a new sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from windowclf.errors import ConfigError, InputError
+
+__all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "MAX_PARAGRAPH_CHARS"]
+
+MAX_PARAGRAPH_CHARS = 100_000
+"""Default cap on the text iter_sentences holds at once within one paragraph."""
+
+_READ_CHARS = 1 << 16
+
+# Punctuation and symbol blocks: ASCII punctuation, Latin-1 punctuation and signs,
+# general punctuation, currency signs, arrows to miscellaneous symbols, CJK punctuation,
+# small and fullwidth forms, emoji.
+_NON_WORD_RANGES = (
+    (0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA1, 0xBF), (0xD7, 0xD7),
+    (0xF7, 0xF7), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2190, 0x2BFF), (0x3000, 0x303F),
+    (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFF0F), (0xFF1A, 0xFF20), (0xFF3B, 0xFF40),
+    (0xFF5B, 0xFF65), (0x1F000, 0x1FAFF),
+)
+
+
+def _word_character_class() -> str:
+    """A regex class: not whitespace, not in _NON_WORD_RANGES, but every alphanumeric.
+
+    A negated class rather than \\w, so that combining marks and the vowel signs of
+    Indic scripts (not "alphanumeric" to Python) stay inside their word. The blocks'
+    letters and digits (e.g. the CJK iteration mark, circled digits) are carved out, so
+    that every character \\w calls alphanumeric is a word character here too.
+    """
+    excluded = [chr(c) for low, high in _NON_WORD_RANGES for c in range(low, high + 1) if not chr(c).isalnum()]
+    runs = []
+    for char in excluded:
+        if runs and ord(char) == ord(runs[-1][1]) + 1:
+            runs[-1][1] = char
+        else:
+            runs.append([char, char])
+    spans = "".join(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}" for a, b in runs)
+    return rf"[^\s{spans}]"
+
+
+_W = _word_character_class()
+_APOS = "['\u2019]"
+_CLITIC = r"(?:[sSmMdD]|re|RE|ve|VE|ll|LL)"
+_UPPER = "[A-Z\u00c0-\u00d6\u00d8-\u00de]"
+
+# Period-final abbreviations that are never split; the first group may also end a
+# sentence (see _ENDABLE), the titles, months and "vs." never do.
+_ENDING_ABBREVIATIONS = ("Inc", "Corp", "Ltd", "Co", "Cos", "Bros", "Plc", "Pty", "etc", "Jr", "Sr")
+_TITLE_ABBREVIATIONS = (
+    "Mr", "Mrs", "Ms", "Messrs", "Mme", "Mlle", "Dr", "Prof", "Rev", "Hon", "Pres",
+    "Gov", "Sen", "Rep", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Cpl", "Adm", "Cmdr",
+    "St", "Mt", "Ft", "Ave", "Blvd", "Rd",
+    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+    "Calif", "Fla", "Ariz", "Colo", "Conn", "Mich", "Minn", "Tenn",
+    "vs", "approx", "est", "dept", "fig", "vol", "pp", "cf", "Ph\\.D",
+)
+_ABBREVIATIONS = "|".join(sorted(_ENDING_ABBREVIATIONS + _TITLE_ABBREVIATIONS, key=len, reverse=True))
+
+# Order matters: at each position the first alternative that matches wins, so the
+# special shapes come before the general word and the one-character fallback is last.
+# The two fast paths in front take only what the later rules would take anyway (a
+# word no joint or special shape can extend, a punctuation mark no rule starts with);
+# they exist because trying every rule at every token is several times slower.
+_TOKEN_RE = re.compile(
+    rf"""
+      [^\W_]+(?!{_W}|[.@$'\u2019&+-]|[,:/]\d|:/)      # fast path: a plain word or number
+    | [,;:()"%$/\[\]{{}}<>|] | \.(?![.\d]) | -(?!-)       # fast path: punctuation no rule joins
+    | (?:https?://|ftp://|www\.)[^\s<>"'()\[\]{{}}]*[^\s<>"'()\[\]{{}}.,;:!?]  # URL
+    | [\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}(?![\w-])                    # e-mail
+    | (?<![^\n])\d{{1,3}}\.(?=\s)                      # list marker at a line start: "1."
+    | [A-Za-z](?:\.[A-Za-z])+\.?(?!{_W})(?:-{_W}+)*     # acronym: U.S. a.m. U.S.-led
+    | (?:{_ABBREVIATIONS})\.(?!{_W})(?:-{_W}+)*        # Mr. Inc. vs. Calif.-based
+    | [Nn]o\.(?:\d+(?!{_W})|(?=\s*\d))                 # "No. 3", "No.2", but not a final "no."
+    | \d{{1,2}}\.[A-Z]{{3}}\.\d{{2,4}}(?!{_W})             # Reuters dates: 24.SEP.96
+    | {_UPPER}\.(?=\s*{_UPPER})                        # initial before a name: "J. Smith"
+    | [A-Z]{{1,3}}\$                                   # currency prefix: US$ C$
+    | {_W}+?(?=[nN]{_APOS}[tT](?!{_W}))                # "do" of "don't", "ca" of "can't"
+    | {_APOS}{_CLITIC}(?!{_W}) | [nN]{_APOS}[tT](?!{_W}) # 's 're 'll n't
+    | (?:\+(?=\d))?{_W}+                               # word or number, then its joints:
+      (?: (?: -                                        #   hyphen: year-ago, 1996-08-28
+            | (?<=\d)[.,:/](?=\d)                       #   1,000.5  2:29.34  1/2
+            | (?<=[A-Z])&(?=[A-Z])                      #   S&P
+            | {_APOS}(?!{_CLITIC}(?!{_W}))              #   O'Brien (but not Germany's)
+            | (?<=[a-z])\.(?=(?:[a-z0-9-]+\.)*(?:com|org|net|edu|gov|int|info|biz|io|uk)(?!\w|\.\w))
+          ) {_W}+ )*                                   #   reuters.com
+      (?:-(?=\s)|(?<=[A-Z])\+(?!\S))?                  # "32- and 35-inch", "AA+"
+    | (?<!\S)\.\d+                                     # .576
+    | \.{{2,}} | -{{2,}} | \*{{2,}} | ={{2,}} | _{{2,}} | [!?]+  # ellipsis, rules, "?!"
+    | \S                                               # any other single character
+    """,
+    re.VERBOSE,
+)
+
+_PARAGRAPH_BREAK_RE = re.compile(r"\n[^\S\n]*\n")
+
+_TERMINATOR_CHARS = frozenset("!?")
+_CLOSERS = frozenset(['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''"])
+_OPENERS = frozenset(['"', "'", "(", "[", "{", "\u201c", "\u2018", "\u00ab", "`", "``"])
+_ENDABLE_WORDS = frozenset(a + "." for a in _ENDING_ABBREVIATIONS)
+_SENTENCE_OPENERS = frozenset(
+    """A An The This That These Those There It Its He She His Her They Their We Our I You
+    But And Yet So However Meanwhile In On At For From After Before When While If As
+    Shares Analysts Officials""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One token: its text and its character offsets into the original text.
+
+    ``original[start:end] == text`` always holds.
+    """
+
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split raw text into CoNLL-2003-style tokens with character offsets.
+
+    Parameters
+    ----------
+    text : str
+        Raw text, any length; blank lines separate paragraphs.
+
+    Returns
+    -------
+    list of Token
+        In text order, non-overlapping, none containing whitespace; concatenated they
+        give ``text`` with its whitespace removed.
+
+    Examples
+    --------
+    >>> [t.text for t in tokenize("Germany's year-ago profit: $1,000.5 (3.5%), Mr. Smith said.")]
+    ['Germany', "'s", 'year-ago', 'profit', ':', '$', '1,000.5', '(', '3.5', '%', ')', ',', 'Mr.', 'Smith', 'said', '.']
+    >>> [t.text for t in tokenize("The U.S.-led talks don't end in the U.S.")]
+    ['The', 'U.S.-led', 'talks', 'do', "n't", 'end', 'in', 'the', 'U.S.']
+    >>> tokenize("Oslo won")[1]
+    Token(text='won', start=5, end=8)
+    """
+    _check_text(text)
+    return [token for sentence in _sentences_of_text(text) for token in sentence]
+
+
+def split_sentences(text: str) -> list[list[Token]]:
+    """Split raw text into sentences of tokens (offsets into ``text``).
+
+    Parameters
+    ----------
+    text : str
+        Raw text; a blank line always ends a sentence.
+
+    Returns
+    -------
+    list of list of Token
+        Non-empty sentences in text order; flattened they equal ``tokenize(text)``.
+
+    Examples
+    --------
+    >>> text = 'Dr. J. Smith joined Acme Inc. in Oslo. "It works!" he said. The end'
+    >>> [" ".join(t.text for t in s) for s in split_sentences(text)]
+    ['Dr. J. Smith joined Acme Inc. in Oslo .', '" It works ! " he said .', 'The end']
+    """
+    _check_text(text)
+    return list(_sentences_of_text(text))
+
+
+def iter_sentences(
+    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS
+) -> Iterator[list[Token]]:
+    """Read a text stream paragraph by paragraph and yield its sentences as they complete.
+
+    Parameters
+    ----------
+    lines_or_file : text file, iterable of str, or str
+        The stream. A file object is read in blocks with ``read`` (so one huge line does
+        not have to fit in memory); an iterable yields pieces of text (lines, or chunks
+        cut anywhere) that concatenate to the stream. Open files in text mode; pass
+        ``newline=""`` if offsets must count ``\\r\\n`` as two characters, as the file has them.
+    offset_base : int, default 0
+        Added to every offset, for a stream that starts part-way into a larger text.
+    max_chars : int, default MAX_PARAGRAPH_CHARS
+        Bound on the text held at once inside one paragraph. When a paragraph grows past
+        it, the sentences already complete are yielded and dropped; only a sentence
+        that, with the whitespace after it and the next word, is longer than ``max_chars``
+        is broken, at whitespace. (Memory also holds the longest whitespace-free run.)
+
+    Yields
+    ------
+    list of Token
+        Sentences in stream order. Offsets are character (code point) offsets into the
+        decoded text of the whole stream, plus ``offset_base``. Unless a sentence has to
+        be broken (see ``max_chars``), the sentences equal ``split_sentences`` of the
+        whole stream's text, however the stream is cut into pieces; the tokens always
+        equal ``tokenize`` of it.
+
+    Raises
+    ------
+    InputError
+        If the stream yields something other than text (bytes: open the file in text mode).
+    ConfigError
+        If ``max_chars`` is not positive (raised at the call, not at the first ``next``).
+
+    Examples
+    --------
+    >>> pieces = ["Oslo is cold. It", " snows.\\n", "\\n", "Rome is warm.\\n"]
+    >>> [[t.text for t in s] for s in iter_sentences(pieces)]
+    [['Oslo', 'is', 'cold', '.'], ['It', 'snows', '.'], ['Rome', 'is', 'warm', '.']]
+    """
+    if max_chars < 1:
+        raise ConfigError(f"max_chars must be positive, got {max_chars}")
+    path = getattr(lines_or_file, "name", None)
+    return _stream_sentences(_pieces(lines_or_file, path), offset_base, max_chars)
+
+
+def _check_text(text) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"expected text (str), got {type(text).__name__}")
+
+
+def _pieces(source, path) -> Iterator[str]:
+    if isinstance(source, str):
+        yield source
+        return
+    if hasattr(source, "read"):
+        while True:
+            block = source.read(_READ_CHARS)
+            if not block:
+                return
+            if not isinstance(block, str):
+                raise InputError("expected a text stream, got bytes; open the file in text mode", path=path)
+            yield block
+    if not isinstance(source, Iterable):
+        raise InputError(f"expected a text stream or an iterable of str, got {type(source).__name__}")
+    for number, piece in enumerate(source, start=1):
+        if not isinstance(piece, str):
+            raise InputError(f"expected str pieces, got {type(piece).__name__}", path=path, line=number)
+        yield piece
+
+
+def _sentences_of_text(text: str) -> Iterator[list[Token]]:
+    start = 0
+    for match in _PARAGRAPH_BREAK_RE.finditer(text):
+        yield from _paragraph_sentences(text, start, match.start(), 0)
+        start = match.end()
+    yield from _paragraph_sentences(text, start, len(text), 0)
+
+
+def _stream_sentences(pieces: Iterator[str], offset_base: int, max_chars: int) -> Iterator[list[Token]]:
+    # buf[:para] is at most one character already consumed, kept because a token's
+    # look-behind (a list marker must follow a newline) reads it; base is buf[0]'s offset.
+    # buf[blank_from:] is whitespace: a blank line straddling the next seam starts there.
+    buf, base, para, blank_from = "", offset_base, 0, 0
+    limit = max_chars
+    for piece in pieces:
+        if not piece:
+            continue
+        search_from = max(para, blank_from)
+        if not piece.isspace():
+            blank_from = len(buf) + len(piece.rstrip())
+        buf += piece
+        for match in _PARAGRAPH_BREAK_RE.finditer(buf, search_from):
+            yield from _paragraph_sentences(buf, para, match.start(), base)
+            para = match.end()
+        if len(buf) - para > limit:
+            para = yield from _emit_settled(buf, para, base, max_chars)
+            # Doubling when little was settled (one giant token) keeps the re-scans linear.
+            limit = max(max_chars, 2 * (len(buf) - para))
+        if para > 1:
+            drop = para - 1
+            base += drop
+            buf = buf[drop:]
+            para, blank_from = 1, max(blank_from - drop, 0)
+    yield from _paragraph_sentences(buf, para, len(buf), base)
+
+
+def _emit_settled(buf: str, start: int, base: int, max_chars: int):
+    """Yield the sentences of an unfinished paragraph that later text cannot change.
+
+    Returns the index in ``buf`` where the unsettled rest begins. A token followed by
+    whitespace and then more text is final (no rule looks past the next non-space
+    character), so every token before the last one that follows whitespace (index
+    ``last_gap``) is final, and so is every sentence boundary decided by final tokens
+    alone. Only when no boundary is settled and the text still exceeds ``max_chars`` is
+    the sentence broken, before ``tokens[last_gap]``.
+    """
+    sentences = _paragraph_sentences(buf, start, len(buf), base)
+    if not sentences:
+        return len(buf)
+    tokens = [token for sentence in sentences for token in sentence]
+    last_gap = 0
+    for index in range(len(tokens) - 1, 0, -1):
+        if tokens[index].start > tokens[index - 1].end:
+            last_gap = index
+            break
+    starts = []
+    first_index = 0
+    for sentence in sentences:
+        starts.append(first_index)
+        first_index += len(sentence)
+    # A boundary is settled when the sentence after it starts before tokens[last_gap - 1].
+    n_settled = sum(1 for next_start in starts[1:] if next_start <= last_gap - 1)
+    if n_settled:
+        yield from sentences[:n_settled]
+        return sentences[n_settled][0].start - base
+    first = tokens[0].start - base
+    if len(buf) - first <= max_chars or last_gap == 0:
+        return first
+    for sentence, sentence_start in zip(sentences, starts):
+        if sentence_start < last_gap:
+            yield sentence[: last_gap - sentence_start]
+    return tokens[last_gap].start - base
+
+
+def _paragraph_sentences(text: str, start: int, end: int, base: int) -> list[list[Token]]:
+    """Tokenize text[start:end] (one paragraph) and split it into sentences."""
+    tokens = [Token(m.group(), m.start() + base, m.end() + base) for m in _TOKEN_RE.finditer(text, start, end)]
+    if not tokens:
+        return []
+    n_tokens = len(tokens)
+    breaks = []  # index of the first token of each sentence after the first
+    for index in [i for i, t in enumerate(tokens) if t.text[-1] in ".!?"]:
+        word = tokens[index].text
+        if word == "." or _TERMINATOR_CHARS.issuperset(word):
+            after = index + 1
+            while after < n_tokens and tokens[after].text in _CLOSERS and _closes(tokens, after):
+                after += 1
+            if after < n_tokens:
+                following = tokens[after]
+                first = following.text[0]
+                if following.start > tokens[after - 1].end and (
+                    first.isupper() or first.isdigit() or following.text in _OPENERS or first in _OPENERS
+                ):
+                    breaks.append(after)
+        elif word[:-1].isdigit():
+            if index:
+                breaks.append(index)
+        elif index + 1 < n_tokens and _is_endable(word):
+            following = tokens[index + 1]
+            if following.text in _SENTENCE_OPENERS and following.start > tokens[index].end:
+                breaks.append(index + 1)
+    if not breaks:
+        return [tokens]
+    sentences = []
+    previous = 0
+    for first_index in sorted(set(breaks)):
+        if first_index > previous:
+            sentences.append(tokens[previous:first_index])
+            previous = first_index
+    sentences.append(tokens[previous:])
+    return sentences
+
+
+def _closes(tokens: list[Token], index: int) -> bool:
+    # A quote or bracket after a terminator closes the sentence when it touches the
+    # terminator ('said."') or stands free (' . " ' in pre-tokenized text); one that
+    # touches only the next word ('said. "Next') opens the next sentence.
+    token = tokens[index]
+    return (
+        token.start == tokens[index - 1].end
+        or index + 1 == len(tokens)
+        or tokens[index + 1].start > token.end
+    )
+
+
+def _is_endable(word: str) -> bool:
+    # Acronyms (U.S.) and initials (J.) have a letter before every period.
+    return word in _ENDABLE_WORDS or (len(word) >= 2 and word[-2].isalpha() and word[-3:-2] in ("", "."))
