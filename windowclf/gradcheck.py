@@ -9,16 +9,23 @@ from .network import RowGrad, WindowNetwork
 __all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem"]
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-8) -> float:
-    """max_i |a_i - n_i| / max(|a_i| + |n_i|, floor): 0 when equal, about 1 when unrelated."""
-    a = np.asarray(analytic, dtype=np.float64)
-    n = np.asarray(numeric, dtype=np.float64)
-    if a.size == 0:
+def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """||a - n|| / (||a|| + ||n||) over a whole parameter: 0 when equal, about 1 when unrelated.
+
+    Measured over the parameter as a whole (as UFLDL's and CS224d's checks do) rather than entry
+    by entry: a central difference is exact only to about 1e-10 in absolute terms, so an entry
+    whose gradient is itself 1e-5 would show a per-entry "error" of 1e-5 however right it is.
+    A wrong entry of the parameter's own size still shows up at once.
+    """
+    a = np.asarray(analytic, dtype=np.float64).ravel()
+    n = np.asarray(numeric, dtype=np.float64).ravel()
+    denominator = np.linalg.norm(a) + np.linalg.norm(n)
+    if denominator == 0:
         return 0.0
-    return float(np.max(np.abs(a - n) / np.maximum(np.abs(a) + np.abs(n), floor)))
+    return float(np.linalg.norm(a - n) / denominator)
 
 
-def numerical_gradient(f, theta: np.ndarray, index_iter, eps: float = 1e-6) -> np.ndarray:
+def numerical_gradient(f, theta: np.ndarray, index_iter, eps: float = 1e-5) -> np.ndarray:
     """Central differences (f(theta + eps e_i) - f(theta - eps e_i)) / 2 eps at the given indices.
 
     ``theta`` is changed in place and restored after each index.
@@ -36,7 +43,7 @@ def numerical_gradient(f, theta: np.ndarray, index_iter, eps: float = 1e-6) -> n
 
 
 def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, anchors=None,
-                    loss_and_grads=None, eps: float = 1e-6) -> dict:
+                    loss_and_grads=None, eps: float = 1e-5) -> dict:
     """Relative error between backprop and central differences, per parameter.
 
     Parameters
@@ -52,8 +59,8 @@ def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, a
     Returns
     -------
     dict
-        parameter name -> max relative error over its entries (for a table: over the rows the
-        batch touches, plus one untouched row whose gradient must be exactly zero).
+        parameter name -> relative error (see :func:`relative_error`) over its entries; for a
+        table, over the rows the batch touches plus one untouched row, whose gradient must be 0.
     """
     if network.dtype != np.float64:
         raise ValueError("gradient checks need float64 parameters")
