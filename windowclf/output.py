@@ -11,7 +11,6 @@ model summaries and plots. The library never prints; these turn its results into
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from typing import IO, Iterator, Sequence
