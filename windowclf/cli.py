@@ -51,6 +51,8 @@ class _Group(click.Group):
             return result
         except (InputError, ConfigError) as err:  # ModelFileError is an InputError
             raise BadInput(str(err)) from None
+        except click.UsageError as err:  # click would add a usage line and a hint: keep errors one line
+            raise BadInput(err.format_message()) from None
         except WindowclfError as err:
             raise click.ClickException(str(err)) from None
         except BrokenPipeError:
@@ -221,12 +223,15 @@ def main():
 
 
 class _Reporter(Callback):
-    """Progress bar within an epoch, one line after it, the log, and a save on every new best."""
+    """Progress bar within an epoch, one line after it, the log, and a save after every epoch."""
 
     def __init__(self, tagger, model_path, log, progress):
         self.tagger, self.model_path, self.log, self.progress = tagger, model_path, log, progress
         self.bar = None
         self.done = 0
+        self.epochs_done = 0  # in this run
+        # a resumed model holds its best epoch's weights
+        self.best_params = None if tagger.network is None else _copy(tagger.network.params)
 
     def on_batch_end(self, done, total):
         if not self.progress:
@@ -251,8 +256,27 @@ class _Reporter(Callback):
         self.log.flush()
         best = self.tagger.best.get("epoch") == result.epoch
         if best:
-            self.tagger.save(self.model_path)  # a crash later still leaves the best model on disk
+            self.best_params = _copy(self.tagger.network.params)
+        self._save()
+        self.epochs_done += 1
         click.echo(format_epoch(record, self.tagger.settings.epochs, best))
+
+    def _save(self):
+        """Write the best epoch's weights with this epoch's training state (what --resume needs)."""
+        # Saving every epoch, not only the best ones, lets a killed run resume from its last epoch.
+        params = self.tagger.network.params
+        current = _copy(params)
+        try:
+            for name, arr in self.best_params.items():
+                params[name][...] = arr
+            self.tagger.save(self.model_path)
+        finally:
+            for name, arr in current.items():
+                params[name][...] = arr
+
+
+def _copy(params) -> dict:
+    return {name: arr.copy() for name, arr in params.items()}
 
 
 @main.command()
@@ -285,9 +309,9 @@ def train(ctx, train_path, dev_path, model_path, resume_path, embeddings_path, e
           embeddings_vocab, progress, **opts):
     """Train a tagger on TRAIN (a CoNLL column file; tags in any scheme).
 
-    Prints one line per epoch (loss, dev precision / recall / F1, speed), saves the model at
-    every new best dev F1, and logs every epoch to MODEL.log.jsonl. Ctrl-C stops and keeps
-    the best model so far (exit 130).
+    Prints one line per epoch (loss, dev precision / recall / F1, speed), saves the model after
+    every epoch (the best epoch's weights by dev F1, and the state --resume continues from), and
+    logs every epoch to MODEL.log.jsonl. Ctrl-C stops and keeps the best model so far (exit 130).
 
     \b
     Example:
@@ -316,24 +340,27 @@ def train(ctx, train_path, dev_path, model_path, resume_path, embeddings_path, e
     with open(log_path, "a" if resume_path else "w", encoding="utf-8") as log:
         reporter = _Reporter(tagger, model_path, log, progress)
         try:
-            tagger.fit(sentences, tags, dev=dev, embeddings=embeddings, callbacks=[reporter],
-                       resume=bool(resume_path))
+            # Divergence is caught by the trainer's finite checks; numpy's overflow warnings would
+            # only add lines of noise to the one error line.
+            with np.errstate(all="ignore"):
+                tagger.fit(sentences, tags, dev=dev, embeddings=embeddings, callbacks=[reporter],
+                           resume=bool(resume_path))
         except KeyboardInterrupt:
             reporter.close_bar()
-            click.echo(f"Interrupted: {_keep(tagger, model_path)}", err=True)
+            click.echo(f"Interrupted: {_keep(tagger, model_path, reporter.epochs_done)}", err=True)
             ctx.exit(130)
         except DivergenceError as err:
             reporter.close_bar()
-            raise click.ClickException(f"{err}; {_keep(tagger, model_path)}") from None
+            raise click.ClickException(f"{err}; {_keep(tagger, model_path, reporter.epochs_done)}") from None
     tagger.save(model_path)  # the best weights, with the last epoch's state for --resume
     best = tagger.best
     score = f"best dev F1 {best['f1']:.2f} at epoch {best['epoch']}; " if best.get("f1") is not None else ""
     click.echo(f"{score}model saved to {model_path} (log: {log_path})")
 
 
-def _keep(tagger, model_path) -> str:
+def _keep(tagger, model_path, epochs_done) -> str:
     """Save what training got to (the tagger has restored its best weights) and say so."""
-    if not tagger.history:
+    if not epochs_done:  # nothing new: a file there (the resumed model, say) stays as it was
         return "no epoch finished, so no model was saved"
     tagger.save(model_path)
     best = tagger.best
@@ -352,6 +379,12 @@ def _resumable(path, settings):
     done = tagger.history[-1]["epoch"] if tagger.history else 0
     if done >= tagger.settings.epochs:
         raise click.UsageError(f"{path} has trained {done} epochs already; pass a larger --epochs to continue")
+    # Epochs since the best are the trainer's count of epochs without improvement: a run that
+    # patience stopped stays stopped, as it would have in one go.
+    patience, best = tagger.settings.patience, tagger.best.get("epoch")
+    if patience is not None and best is not None and done - best >= patience:
+        raise click.UsageError(f"{path} stopped early: no better dev F1 for {done - best} epochs "
+                               f"(--patience {patience}); pass a larger --patience to continue")
     return tagger
 
 
@@ -623,3 +656,7 @@ def plot(log_path, out_path, confusion, **opts):
         heat = _confusion(gold, WindowTagger.load(model_path).predict(sentences))
     plot_training(records, out_path, heat)
     click.echo(f"wrote {out_path}", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -310,7 +310,7 @@ def _decoded_lines(file_obj: IO, path, encoding: str, max_line_length: int) -> I
         except UnicodeDecodeError as err:
             raise InputError(
                 f"cannot decode byte {raw[err.start]:#04x} at column {err.start + 1} as {encoding} "
-                f"({err.reason}); pass encoding= to read another encoding",
+                f"({err.reason}); choose another encoding (encoding=, or --encoding on the command line)",
                 path=path,
                 line=number,
             ) from err

@@ -72,12 +72,29 @@ def text_sentences(stream: IO[str], name: str | None = None) -> Iterator[Tagged]
                      text=text.take(tokens[0].start, tokens[-1].end), file=name)
 
 
+def _undecodable_line(raw, start: int, encoding: str) -> int | None:
+    """1-based line, counted from byte ``start``, of the first line ``encoding`` cannot decode."""
+    try:
+        raw.seek(start)
+        for number, line in enumerate(raw, 1):
+            line.decode(encoding)
+    except UnicodeDecodeError:
+        return number
+    except (OSError, LookupError, ValueError):
+        pass
+    return None
+
+
 class _TextWindow:
     """The text read from a stream that sentences still to come may need."""
 
     def __init__(self, stream, name):
         self.stream, self.name = stream, name
         self.buf, self.base = "", 0
+        # A text stream decodes in blocks, so its errors do not say which line failed; when its bytes
+        # can be read again (a file), a rescan on the error path finds the line.
+        raw = getattr(stream, "buffer", None)
+        self.raw_start = raw.tell() if raw is not None and raw.seekable() else None
 
     def pieces(self) -> Iterator[str]:
         while True:
@@ -86,11 +103,16 @@ class _TextWindow:
             except UnicodeDecodeError as err:
                 encoding = getattr(self.stream, "encoding", None) or "the given encoding"
                 raise InputError(f"cannot decode the text as {encoding} ({err.reason}); pass --encoding",
-                                 self.name) from None
+                                 self.name, self._undecodable_line(encoding)) from None
             if not block:
                 return
             self.buf += block
             yield block
+
+    def _undecodable_line(self, encoding: str) -> int | None:
+        if self.raw_start is None:
+            return None
+        return _undecodable_line(self.stream.buffer, self.raw_start, encoding)
 
     def take(self, start: int, end: int) -> str:
         """text[start:end], forgetting everything before ``end`` (sentences come in order)."""

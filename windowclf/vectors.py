@@ -248,7 +248,7 @@ def load_cs224d(vocab_path, vectors_path, *, dtype=np.float32, encoding="utf-8")
     number = 0
     with _open_binary(vectors_path) as stream:
         for number, line in enumerate(stream, 1):
-            values = line.split()
+            values = (line.removeprefix(_BOM) if number == 1 else line).split()
             if vectors is None:
                 if not values:
                     raise InputError("empty line; expected space-separated numbers", path=vectors_path, line=number)
@@ -356,7 +356,7 @@ def _decode(word: bytes, path: str, line: int | None, encoding: str, where: str 
         return word.decode(encoding)
     except UnicodeDecodeError as err:
         raise InputError(
-            f"{where}cannot decode the word as {encoding} ({err.reason}); pass encoding= to read another encoding",
+            f"{where}cannot decode the word as {encoding} ({err.reason}); choose another encoding (encoding=, or --encoding on the command line)",
             path=path,
             line=line,
         ) from err
