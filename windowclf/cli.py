@@ -49,8 +49,10 @@ class _Group(click.Group):
             result = super().invoke(ctx)
             sys.stdout.flush()  # a closed pipe must fail here, inside the handler, not at exit
             return result
-        except (InputError, ConfigError) as err:  # ModelFileError is an InputError
+        except InputError as err:  # ModelFileError is an InputError
             raise BadInput(str(err)) from None
+        except ConfigError as err:
+            raise BadInput(_as_option(str(err))) from None
         except click.UsageError as err:  # click would add a usage line and a hint: keep errors one line
             raise BadInput(err.format_message()) from None
         except WindowclfError as err:
@@ -74,6 +76,14 @@ def _stdout_to_devnull():
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, io.UnsupportedOperation):
         pass
+
+
+def _as_option(message: str) -> str:
+    """Name a setting as its option: "batch_size must be ..." -> "--batch-size must be ..."."""
+    first, space, rest = message.partition(" ")
+    if space and first in _DEFAULTS:
+        return f"--{first.replace('_', '-')} {rest}"
+    return message
 
 
 def _os_message(err: OSError) -> str:
