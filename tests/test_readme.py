@@ -30,3 +30,13 @@ def test_quick_start_is_exactly_two_commands():
     block = re.findall(r"```sh\n(.*?)```", quick, flags=re.S)[0]
     commands = [line.split("#")[0].strip() for line in block.splitlines() if line.split("#")[0].strip()]
     assert commands == ["scripts/run", "scripts/test"]
+
+
+def test_every_test_the_readme_cites_exists():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    cited = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", text)
+    assert cited
+    for path, name in cited:
+        source = (REPO / path).read_text(encoding="utf-8")
+        if name:
+            assert re.search(rf"^def {name}\(", source, flags=re.M), f"{path}::{name}"
