@@ -148,3 +148,15 @@ def test_forward_shapes(activation):
     assert fw.z1.shape == fw.a1.shape == (len(y), 3)
     assert fw.z2.shape == (len(y), 5)
     np.testing.assert_allclose(net.predict_proba(ids).sum(axis=1), 1.0)
+
+
+def test_sparse_accumulation_falls_back_to_scipys_constructor_for_unknown_matrix_layouts(monkeypatch):
+    import windowclf.network as network
+
+    monkeypatch.setattr(network, "_KNOWN_CSC_FIELDS", set())
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 20, size=90)
+    slices = rng.normal(size=(90, 3))
+    reference = np.zeros((20, 3))
+    np.add.at(reference, ids, slices)
+    assert np.array_equal(accumulate_rows(ids, slices).to_dense(20), reference)

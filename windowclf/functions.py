@@ -68,8 +68,12 @@ def logsumexp(z, axis=-1):
 
 def log_softmax(z):
     """log softmax over the last axis, stable for any finite z (shape kept)."""
-    shifted = z - np.max(z, axis=-1, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    z = np.asarray(z)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    log_norm = np.exp(shifted).sum(axis=-1, keepdims=True)
+    np.log(log_norm, out=log_norm)  # log sum exp(z - max)
+    shifted -= log_norm
+    return shifted
 
 
 def softmax(z):

@@ -21,6 +21,7 @@ the whole objective by m leaves its minimiser unchanged.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,15 +71,65 @@ def accumulate_rows(ids: np.ndarray, slices: np.ndarray) -> RowGrad:
     -----
     The word-by-slot matrix S has one 1 per column (slot j sits in row ``inverse[j]``), so it is
     built directly in CSC form with no sort; ``S @ slices`` touches only the batch's rows, and the
-    cost does not depend on the vocabulary size.
+    cost does not depend on the vocabulary size. S is given n_slots rows (an upper bound on the
+    number of distinct words, the rows past it stay empty) so that its shape, ``indptr`` and
+    ``data`` depend on n_slots alone and come from one validated template per size.
     """
-    rows, inverse = np.unique(ids, return_inverse=True)
-    n_slots = ids.shape[0]
-    S = sp.csc_matrix(
-        (np.ones(n_slots, dtype=slices.dtype), inverse.ravel(), np.arange(n_slots + 1)),
-        shape=(rows.shape[0], n_slots),
+    template = _slot_matrix_template(ids.shape[0], np.dtype(slices.dtype))
+    rows, inverse = _distinct_rows(ids, template.indices.dtype)
+    S = _slot_matrix(template, inverse)
+    # grad_L[r] = sum_{slots j with word r} grad_x slice j
+    return RowGrad(rows, (S @ slices)[:rows.shape[0]])
+
+
+# Up to this many slots Python's set and sort beat numpy's per-call overhead (a window or two).
+_FEW_SLOTS = 16
+
+
+def _distinct_rows(ids: np.ndarray, index_dtype):
+    """``np.unique(ids, return_inverse=True)``, with less overhead for the few ids of a batch."""
+    if ids.shape[0] <= _FEW_SLOTS:
+        id_list = ids.tolist()
+        row_list = sorted(set(id_list))
+        position = {row: k for k, row in enumerate(row_list)}
+        return (np.array(row_list, dtype=ids.dtype),
+                np.array([position[i] for i in id_list], dtype=index_dtype))
+    sorted_ids = np.sort(ids)
+    is_first = np.empty(sorted_ids.shape[0], dtype=bool)
+    is_first[:1] = True
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=is_first[1:])
+    rows = sorted_ids[is_first]
+    inverse = rows.searchsorted(ids)  # inverse[j] = position of ids[j] among the rows
+    return rows, inverse.astype(index_dtype, copy=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _slot_matrix_template(n_slots: int, dtype: np.dtype) -> sp.csc_matrix:
+    """An (n_slots, n_slots) CSC matrix with one 1 per column, through scipy's checked constructor."""
+    return sp.csc_matrix(
+        (np.ones(n_slots, dtype=dtype), np.zeros(n_slots, dtype=np.int64), np.arange(n_slots + 1)),
+        shape=(n_slots, n_slots),
     )
-    return RowGrad(rows, S @ slices)  # grad_L[r] = sum_{slots j with word r} grad_x slice j
+
+
+def _slot_matrix(template: sp.csc_matrix, inverse: np.ndarray) -> sp.csc_matrix:
+    """The word-by-slot matrix S: column j holds a 1 in row ``inverse[j]``.
+
+    scipy's constructor re-validates every array on each call, which cost more than the rest of
+    a per-example SGD step; here every field comes from a template that went through it, and only
+    ``indices`` (the row of each column's 1, always < n_slots, in the template's dtype) is replaced.
+    """
+    if set(template.__dict__) != _KNOWN_CSC_FIELDS:
+        # a scipy whose matrices hold other state: take the checked constructor, slower but safe
+        return sp.csc_matrix((template.data, inverse, template.indptr), shape=template.shape)
+    S = object.__new__(type(template))
+    S.__dict__.update(template.__dict__)
+    S.indices = inverse
+    return S
+
+
+# The fields of a scipy 1.x CSC matrix; the template copy above is only valid for exactly these.
+_KNOWN_CSC_FIELDS = {"_shape", "data", "indices", "indptr", "maxprint"}
 
 
 @dataclass
@@ -153,17 +204,20 @@ class WindowNetwork:
     # -------------------------------------------------------------- forward
     def lookup(self, ids) -> np.ndarray:
         """x for each window: the concatenated table rows, shape (B, D)."""
-        parts = [self.params[name][word_ids].reshape(len(word_ids), -1)
+        parts = [self.params[name].take(word_ids.ravel(), axis=0).reshape(len(word_ids), -1)
                  for name, word_ids in zip(self.table_names, ids)]
+        # one table: its rows already are x, no concatenate copy
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def forward(self, ids) -> Forward:
         """Run the network on windows ``ids`` (a tuple with one (B, C) int array per table)."""
         p = self.params
         x = self.lookup(ids)
-        z1 = x @ p["W1"].T + p["b1"]  # z1 = W1 x + b1
+        z1 = x @ p["W1"].T
+        z1 += p["b1"]  # z1 = W1 x + b1
         a1 = ACTIVATIONS[self.activation](z1)  # a1 = f(z1)
-        z2 = a1 @ p["W2"].T + p["b2"]  # z2 = W2 a1 + b2
+        z2 = a1 @ p["W2"].T
+        z2 += p["b2"]  # z2 = W2 a1 + b2
         return Forward(tuple(ids), x, z1, a1, z2)
 
     def scores(self, ids) -> np.ndarray:
@@ -183,10 +237,10 @@ class WindowNetwork:
         """
         p = self.params
         grads = {}
-        grads["W2"] = delta2.T @ fw.a1  # grad_W2 = delta2 a1^T
+        grads["W2"] = _batch_outer(delta2, fw.a1)  # grad_W2 = delta2 a1^T
         grads["b2"] = delta2.sum(axis=0)  # grad_b2 = delta2
         delta1 = DERIVATIVES[self.activation](fw.z1, fw.a1) * (delta2 @ p["W2"])  # delta1 = f'(z1) * W2^T delta2
-        grads["W1"] = delta1.T @ fw.x  # grad_W1 = delta1 x^T
+        grads["W1"] = _batch_outer(delta1, fw.x)  # grad_W1 = delta1 x^T
         grads["b1"] = delta1.sum(axis=0)  # grad_b1 = delta1
         if l2:
             grads["W1"] += l2 * p["W1"]  # + lambda W1
@@ -240,6 +294,20 @@ class WindowNetwork:
             J += 0.5 * lam * float(np.sum(diff ** 2))
             g.values += lam * diff  # + lambda (L_r - L0_r) on the touched rows
         return J, grads
+
+
+def _batch_outer(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``delta.T @ a``: the sum over the batch of the outer products delta_i a_i^T.
+
+    For one window numpy's matmul with an inner dimension of 1 is about 3x slower than the
+    broadcast product. It computes each entry as 0 + delta_i a_j, so the + 0.0 below gives the
+    same bits, down to the sign of zero products.
+    """
+    if delta.shape[0] != 1:
+        return delta.T @ a
+    out = delta.T * a
+    out += 0.0
+    return out
 
 
 def _glorot(rng, fan_out, fan_in, dtype):

@@ -49,10 +49,14 @@ class SGD(_Optimizer):
     name = "sgd"
 
     def update(self, params: dict, grads: dict) -> None:
+        lr_overrides, default_lr = self.lr_overrides, self.lr
         for name, g in grads.items():
-            lr = self.lr_for(name)
+            lr = lr_overrides.get(name, default_lr)
             if isinstance(g, RowGrad):
-                params[name][g.rows] -= lr * g.values
+                theta = params[name]
+                # rows are distinct, so one gather and one fancy assignment are exact; take()
+                # gathers rows faster than theta[rows]
+                theta[g.rows] = theta.take(g.rows, axis=0) - lr * g.values
             else:
                 params[name] -= lr * g
 

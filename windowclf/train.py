@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -83,15 +84,19 @@ def run_epoch(network, optimizer, inputs, y, *, batch_size, rng, l2=0.0, train_t
     total_loss = 0.0
     n_batches = 0
     params = network.params
+    if loss_fn is None:
+        # Shuffle once, so that each batch is a slice (a view) instead of a fancy-indexed copy.
+        inputs = tuple(ids[order] for ids in inputs)
+        y = y[order]
     for start in range(0, n, batch_size):
-        batch = order[start:start + batch_size]
+        stop = start + batch_size
         if loss_fn is None:
-            J, grads = network.loss_and_grads(tuple(ids[batch] for ids in inputs), y[batch], l2=l2,
+            J, grads = network.loss_and_grads(tuple(ids[start:stop] for ids in inputs), y[start:stop], l2=l2,
                                               train_tables=train_tables, l2_tables=l2_tables,
                                               anchors=anchors)
         else:
-            J, grads = loss_fn(batch)
-        if not np.isfinite(J):
+            J, grads = loss_fn(order[start:stop])
+        if not math.isfinite(J):
             raise DivergenceError(
                 f"training loss became {J} at window {start} of the epoch; lower the learning rate (--lr)")
         optimizer.update(params, grads)
