@@ -139,3 +139,21 @@ def test_epoch_of_shuffled_views_equals_fancy_indexed_batches():
         opt.update(net_b.params, net_b.loss_and_grads(tuple(i[batch] for i in ids), y[batch])[1])
     for name in net_a.params:
         assert net_a.params[name].tobytes() == net_b.params[name].tobytes(), name
+
+
+def test_command_line_runs_blas_single_threaded_unless_told_otherwise():
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    code = ("import sys, os, windowclf; assert 'numpy' not in sys.modules; "
+            "import windowclf.cli; print(os.environ['OPENBLAS_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "2"

@@ -1,53 +1,60 @@
 """windowclf: window-based word classifiers with hand-derived gradients.
 
 The public API is what ``__all__`` lists; everything else is importable but not promised.
+Names are loaded on first use, so ``import windowclf`` (and the command line's start-up, which
+sets the BLAS thread count before numpy loads) stays cheap.
 """
+
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-from .conll import Sentence, parse_incr, read_conll, write_conll
-from .errors import ConfigError, DivergenceError, InputError, ModelFileError, WindowclfError
-from .finetune import export_vectors, finetune_report, nearest_neighbours, tuned_vectors, vector_changes
-from .gradcheck import check_gradients
-from .metrics import conlleval_report, count_chunks, token_f1
-from .network import WindowNetwork
-from .schemes import convert, get_entities
-from .settings import Settings
-from .tagger import WindowTagger
-from .tokenize import Token, iter_sentences, split_sentences
-from .vectors import WordVectors, load_cs224d, load_vectors, save_word2vec_format
-from .vocab import Vocabulary
+# public name -> the module that defines it
+_EXPORTS = {
+    "WindowTagger": "tagger",
+    "Settings": "settings",
+    "WindowNetwork": "network",
+    "Vocabulary": "vocab",
+    "WordVectors": "vectors",
+    "load_vectors": "vectors",
+    "load_cs224d": "vectors",
+    "save_word2vec_format": "vectors",
+    "tuned_vectors": "finetune",
+    "vector_changes": "finetune",
+    "nearest_neighbours": "finetune",
+    "finetune_report": "finetune",
+    "export_vectors": "finetune",
+    "Sentence": "conll",
+    "read_conll": "conll",
+    "parse_incr": "conll",
+    "write_conll": "conll",
+    "get_entities": "schemes",
+    "convert": "schemes",
+    "count_chunks": "metrics",
+    "conlleval_report": "metrics",
+    "token_f1": "metrics",
+    "Token": "tokenize",
+    "split_sentences": "tokenize",
+    "iter_sentences": "tokenize",
+    "check_gradients": "gradcheck",
+    "WindowclfError": "errors",
+    "InputError": "errors",
+    "ModelFileError": "errors",
+    "ConfigError": "errors",
+    "DivergenceError": "errors",
+}
 
-__all__ = [
-    "WindowTagger",
-    "Settings",
-    "WindowNetwork",
-    "Vocabulary",
-    "WordVectors",
-    "load_vectors",
-    "load_cs224d",
-    "save_word2vec_format",
-    "tuned_vectors",
-    "vector_changes",
-    "nearest_neighbours",
-    "finetune_report",
-    "export_vectors",
-    "Sentence",
-    "read_conll",
-    "parse_incr",
-    "write_conll",
-    "get_entities",
-    "convert",
-    "count_chunks",
-    "conlleval_report",
-    "token_f1",
-    "Token",
-    "split_sentences",
-    "iter_sentences",
-    "check_gradients",
-    "WindowclfError",
-    "InputError",
-    "ModelFileError",
-    "ConfigError",
-    "DivergenceError",
-]
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'windowclf' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -13,8 +13,14 @@ import os
 import sys
 from itertools import islice
 
-import click
-import numpy as np
+# The window network multiplies small matrices, where a second BLAS thread costs more than it
+# gives (tens of times slower on a busy 2-core machine). One thread unless the user chose;
+# this must happen before numpy loads, which is why windowclf/__init__.py loads nothing eagerly.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import click  # noqa: E402
+import numpy as np  # noqa: E402
 
 from .conll import parse_incr, read_conll
 from .errors import ConfigError, DivergenceError, InputError, WindowclfError
