@@ -458,7 +458,7 @@ def rate(x, unit="/s"):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
-    parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: the BLAS default)")
+    parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: 1, as the windowclf command runs)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
