@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import ctypes
 import glob
+import io
+import itertools
 import json
 import os
 import resource
@@ -290,10 +292,14 @@ def time_forward(X, V, repeats, chunk=8192):
 
 
 def time_predict(corpus, n_sentences, repeats):
-    """Tokens per second of split_sentences + WindowTagger.predict on raw text; or a reason why not."""
+    """Tokens per second of ``windowclf predict --format conll`` on raw text, in process.
+
+    The command's own pipeline: text read in blocks and split into sentences with offsets
+    (``output.text_sentences``), tagged 1,000 sentences at a time, written as CoNLL; or a reason why not.
+    """
     try:
+        from windowclf.output import WRITERS, text_sentences
         from windowclf.tagger import WindowTagger
-        from windowclf.tokenize import split_sentences
     except ImportError as err:
         return None, f"n/a (module missing: {err.name})"
     if corpus is None:
@@ -305,13 +311,19 @@ def time_predict(corpus, n_sentences, repeats):
         # speed is the question here, not accuracy: one epoch on a few sentences
         tagger = WindowTagger(epochs=1, seed=0).fit(sentences[:2000], tags[:2000])
         text = "\n".join(" ".join(s) for s in sentences)
+        write = WRITERS["conll"]
         best = 0.0
         for _ in range(repeats):
+            out = io.StringIO()
+            n_tokens = 0
             t0 = time.perf_counter()
-            parsed = split_sentences(text)
-            tagger.predict([[t.text for t in s] for s in parsed])
-            elapsed = time.perf_counter() - t0
-            best = max(best, sum(len(s) for s in parsed) / elapsed)
+            stream = text_sentences(io.StringIO(text))
+            while chunk := list(itertools.islice(stream, 1000)):
+                for s, predicted in zip(chunk, tagger.predict([s.tokens for s in chunk])):
+                    s.tags, s.negative = predicted, "O"
+                    write(out, s)
+                    n_tokens += len(predicted)
+            best = max(best, n_tokens / (time.perf_counter() - t0))
         return best, ""
     except Exception as err:  # noqa: BLE001 -- report any failure in this row, do not stop the bench
         return None, f"error: {type(err).__name__}: {err}"[:60]
@@ -518,9 +530,9 @@ def main(argv=None):
 
     tokens_per_s, why = time_predict(corpus, cfg["predict_sentences"], cfg["forward_repeats"])
     if tokens_per_s is None:
-        table.add("predict raw text incl. tokenization (tokens/s)", why, "", None, ">= 300,000/s", None)
+        table.add("predict raw text -> conll, as the command (tokens/s)", why, "", None, ">= 300,000/s", None)
     else:
-        table.add("predict raw text incl. tokenization (tokens/s)", rate(tokens_per_s), "", None, ">= 300,000/s",
+        table.add("predict raw text -> conll, as the command (tokens/s)", rate(tokens_per_s), "", None, ">= 300,000/s",
                   tokens_per_s >= 300_000)
 
     step = time_steps(X, (10_000, 1_000_000), cfg["steps"], cfg["step_repeats"])

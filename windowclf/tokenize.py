@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from windowclf.errors import ConfigError, InputError
 
@@ -134,11 +134,11 @@ _SENTENCE_OPENERS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One token: its text and its character offsets into the original text.
 
-    ``original[start:end] == text`` always holds.
+    ``original[start:end] == text`` always holds. A named tuple rather than a frozen
+    dataclass: tokens are made by the hundred thousand, and a tuple is made three times faster.
     """
 
     text: str
