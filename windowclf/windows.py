@@ -6,13 +6,13 @@ import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["check_window", "window_ids"]
+__all__ = ["check_window", "window_ids", "window_ids_flat"]
 
 
 def check_window(window) -> int:
     """Return ``window`` as an int after checking it is odd and >= 1 (C = 2h + 1)."""
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1 or window % 2 == 0:
-        raise ConfigError(f"window size must be an odd integer >= 1 (C = 2h + 1), got {window!r}")
+        raise ConfigError(f"window must be an odd integer >= 1 (C = 2h + 1), got {window!r}")
     return int(window)
 
 
@@ -36,9 +36,28 @@ def window_ids(sentences, window: int, start_id: int, end_id: int) -> np.ndarray
     >>> window_ids([np.array([7, 8]), np.array([9])], 3, 0, 1).tolist()
     [[0, 7, 8], [7, 8, 1], [0, 9, 1]]
     """
+    lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences]) if sentences else \
+        np.zeros(0, dtype=np.int64)
+    return window_ids_flat(flat, lengths, window, start_id, end_id)
+
+
+def window_ids_flat(word_ids: np.ndarray, lengths, window: int, start_id: int, end_id: int) -> np.ndarray:
+    """:func:`window_ids` for sentences given back to back.
+
+    Parameters
+    ----------
+    word_ids : ndarray of shape (n_words,)
+        The ids of every sentence's words, one sentence after another.
+    lengths : sequence of int
+        The length of each sentence; they sum to n_words.
+
+    >>> window_ids_flat(np.array([7, 8, 9]), [2, 1], 3, 0, 1).tolist()
+    [[0, 7, 8], [7, 8, 1], [0, 9, 1]]
+    """
     C = check_window(window)
     h = C // 2
-    lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
     n_windows = int(lengths.sum())
     if n_windows == 0:
         return np.zeros((0, C), dtype=np.int64)
@@ -54,7 +73,7 @@ def window_ids(sentences, window: int, start_id: int, end_id: int) -> np.ndarray
     is_token[token_pos] = True
     flat[is_left] = start_id
     flat[~is_left & ~is_token] = end_id
-    flat[token_pos] = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences])
+    flat[token_pos] = word_ids
     return flat[token_pos[:, None] + np.arange(-h, h + 1)[None, :]]
 
 
