@@ -25,20 +25,19 @@ import numpy as np  # noqa: E402
 from .conll import parse_incr, read_conll
 from .errors import ConfigError, DivergenceError, InputError, WindowclfError
 from .features import table_name
-from .functions import ACTIVATIONS, OUTPUTS
-from .optim import OPTIMIZERS
 from .output import (WRITERS, Tagged, epoch_record, format_epoch, format_summary, model_summary,
                      plot_training, read_log, text_sentences)
 from .schemes import split_tag, validate_tags
-from .settings import DECODERS, SCHEME_NAMES, Settings
+from .settings import SCHEME_NAMES, Settings
 from .tagger import WindowTagger
 from .train import Callback
+from .cli_options import (DEFAULTS, RESUMABLE, SETTING_OPTIONS, conll_options, given,
+                          model_option, read_kwargs, read_tagged, settings_options, show_default)
 
 PLOT_HINT = "matplotlib is needed for plots: pip install 'windowclf[plot]'"
 GRADCHECK_TOLERANCE = 1e-6
 # A network small enough to difference every weight; an l2 large enough that its gradient shows.
 GRADCHECK_DEFAULTS = {"dim": 4, "hidden": 5, "l2": 1e-3}
-_SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
 
 
 class BadInput(click.ClickException):
@@ -87,139 +86,13 @@ def _stdout_to_devnull():
 def _as_option(message: str) -> str:
     """Name a setting as its option: "batch_size must be ..." -> "--batch-size must be ..."."""
     first, space, rest = message.partition(" ")
-    if space and first in _DEFAULTS:
+    if space and first in DEFAULTS:
         return f"--{first.replace('_', '-')} {rest}"
     return message
 
 
 def _os_message(err: OSError) -> str:
     return f"{err.filename}: {err.strerror}" if err.filename else str(err)
-
-
-# ------------------------------------------------------------------------ option groups
-
-# Every Settings field as an option: (type, what it does, example). Options not given stay None,
-# so the Settings default applies (shown in the help) and --resume keeps the saved value.
-SETTING_OPTIONS = {
-    "window": (int, "Words in a window, odd (C = 2h + 1)", "--window 5"),
-    "dim": (int, "Word vector size n (taken from --embeddings when given)", "--dim 50"),
-    "hidden": (int, "Hidden layer size H", "--hidden 100"),
-    "activation": (click.Choice(sorted(ACTIVATIONS)), "Hidden activation f", "--activation relu"),
-    "output": (click.Choice(sorted(OUTPUTS)), "softmax over the tags, or sigmoid: a one-vs-rest detector "
-               "of --positive-tag", "--output sigmoid --positive-tag LOC"),
-    "decoder": (click.Choice(DECODERS), "softmax: each word's best tag; sll: Collobert et al.'s sentence-level "
-                "likelihood with tag transitions and Viterbi decoding (--batch-size then counts sentences)",
-                "--decoder sll"),
-    "positive_tag": (str, "The class the sigmoid output detects (a type, or 1 in 0/1 files)", "--positive-tag LOC"),
-    "scheme": (click.Choice(SCHEME_NAMES), "Tag scheme the model predicts; input files may use any scheme",
-               "--scheme IOB2"),
-    "features": (str, "Extra per-token feature tables, comma-separated ('' for none)", "--features caps,suffix3"),
-    "feature_dim": (int, "Vector size of each feature table", "--feature-dim 5"),
-    "affix_min_count": (int, "Prefixes and suffixes seen fewer times are unknown", "--affix-min-count 2"),
-    "min_count": (int, "Words seen fewer times in training are unknown (UUUNKKK)", "--min-count 2"),
-    "max_vocab": (int, "Keep only this many most frequent words", "--max-vocab 20000"),
-    "keep_pretrained_vocab": (bool, "Give every --embeddings word a row, not only training words",
-                              "--keep-pretrained-vocab"),
-    "pretrained_scale": (float, "Multiply the --embeddings vectors by this before training", "--pretrained-scale 0.1"),
-    "lowercase": (bool, "Look words up lowercased, as CS224d does", "--no-lowercase"),
-    "digits": (bool, "Fall back to digits written DG (1996 -> DGDGDGDG)", "--no-digits"),
-    "dtype": (click.Choice(["float32", "float64"]), "Parameter precision", "--dtype float64"),
-    "optimizer": (click.Choice(sorted(OPTIMIZERS)), "Update rule", "--optimizer momentum"),
-    "lr": (float, "Learning rate", "--lr 0.05"),
-    "momentum": (float, "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
-                 "--optimizer momentum --momentum 0.1"),
-    "lr_decay": (float, "Learning rate decay: lr / (1 + decay * epoch)", "--lr-decay 0.1"),
-    "lr_embeddings": (float, "Learning rate of the word vectors L (unset: --lr)", "--lr-embeddings 0.01"),
-    "l2": (float, "L2 weight lambda on W1 and W2: J + lambda/2 (||W1||^2 + ||W2||^2)", "--l2 1e-4"),
-    "l2_embeddings": (float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)",
-                      "--l2-embeddings 1e-4"),
-    "batch_size": (int, "Windows per update (1: per-example SGD)", "--batch-size 64"),
-    "epochs": (int, "Passes over the training data (with --resume: the new total)", "--epochs 20"),
-    "patience": (int, "Stop after this many epochs without a better dev entity F1", "--patience 3"),
-    "freeze_embeddings": (bool, "Never update the word vectors L", "--freeze-embeddings"),
-    "freeze_epochs": (int, "Update L only after this many epochs", "--freeze-epochs 2"),
-    "seed": (int, "Seed of the initialization and the shuffling", "--seed 1"),
-}
-# What --resume may change: the rest is the shape of the network or its optimizer's state.
-RESUMABLE = {"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "batch_size", "epochs", "patience",
-             "freeze_embeddings", "freeze_epochs"}
-_DEFAULTS = Settings().to_dict()
-
-
-def _show(value) -> str:
-    if isinstance(value, list):
-        return ",".join(value) or "''"
-    return "unset" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def settings_options(*names, defaults=None):
-    """Decorator adding the options of the named Settings fields (all of them by default)."""
-    names = names or tuple(SETTING_OPTIONS)
-    defaults = {**_DEFAULTS, **(defaults or {})}
-
-    def decorate(f):
-        for name in reversed(names):
-            kind, text, example = SETTING_OPTIONS[name]
-            flag = "--" + name.replace("_", "-")
-            help_text = f"{text} [default: {_show(defaults[name])}]. Example: {example}"
-            if kind is bool:
-                f = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)(f)
-            else:
-                f = click.option(flag, name, type=kind, default=None, help=help_text)(f)
-        return f
-    return decorate
-
-
-def _given(values: dict, names) -> dict:
-    return {k: values[k] for k in names if values.get(k) is not None}
-
-
-def _check_encoding(ctx, param, value):
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise click.BadParameter(f"unknown encoding {value!r}") from None
-    return value
-
-
-def conll_options(f):
-    """Decorator: how to read column files."""
-    options = [
-        click.option("--word-column", type=int, default=0, show_default=True,
-                     help="Field holding the word (negative counts from the end). Example: --word-column 0"),
-        click.option("--tag-column", type=int, default=-1, show_default=True,
-                     help="Field holding the tag (CoNLL-2003: the last). Example: --tag-column 3"),
-        click.option("--encoding", default="utf-8", show_default=True, callback=_check_encoding,
-                     help="Text encoding of input files. Example: --encoding latin-1"),
-        click.option("--separator", type=click.Choice(list(_SEPARATORS)), default="auto", show_default=True,
-                     help="Column separator (auto: TAB if the first line has one). Example: --separator tab"),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def model_option(f):
-    """Decorator: the -m/--model option."""
-    return click.option("-m", "--model", "model_path", required=True, type=click.Path(dir_okay=False),
-                        help="A model file written by train. Example: -m runs/ner.npz")(f)
-
-
-def _read_kwargs(opts) -> dict:
-    return {"word_column": opts["word_column"], "tag_column": opts["tag_column"], "encoding": opts["encoding"],
-            "separator": _SEPARATORS[opts["separator"]]}
-
-
-def _read_tagged(path, opts, scheme=None):
-    """Tokens and tags of every sentence of a tagged column file, tags checked."""
-    tokens, tags = [], []
-    for s in read_conll(path, require_sentences=True, **_read_kwargs(opts)):
-        if s.tags is None:
-            raise InputError("only one column; expected words and tags", path, s.lines[0])
-        validate_tags(s.tags, scheme, path, s.lines)
-        tokens.append(s.tokens)
-        tags.append(s.tags)
-    return tokens, tags
 
 
 # ------------------------------------------------------------------------------ commands
@@ -334,14 +207,14 @@ def train(ctx, train_path, dev_path, model_path, resume_path, embeddings_path, e
       windowclf train data/sample/train.conll --dev data/sample/dev.conll -o runs/ner.npz \\
           --epochs 10 --lr 0.1 --window 5 --patience 3
     """
-    settings = _given(opts, SETTING_OPTIONS)
+    settings = given(opts, SETTING_OPTIONS)
     model_path = model_path or resume_path
     if model_path is None:
         raise click.UsageError("give the model file to write: -o MODEL")
     if embeddings_vocab and embeddings_format != "cs224d":
         raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
-    sentences, tags = _read_tagged(train_path, opts)
-    dev = _read_tagged(dev_path, opts) if dev_path else None
+    sentences, tags = read_tagged(train_path, opts)
+    dev = read_tagged(dev_path, opts) if dev_path else None
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
@@ -390,7 +263,7 @@ def _resumable(path, settings):
     for name, value in settings.items():
         if name not in RESUMABLE and value != saved[name]:
             flag = "--" + name.replace("_", "-")
-            raise click.UsageError(f"{flag} cannot change when resuming (the model has {_show(saved[name])})")
+            raise click.UsageError(f"{flag} cannot change when resuming (the model has {show_default(saved[name])})")
     tagger.settings = Settings.from_dict({**saved, **settings})
     done = tagger.history[-1]["epoch"] if tagger.history else 0
     if done >= tagger.settings.epochs:
@@ -482,9 +355,9 @@ def _text_sentences(path, opts):
 
 def _conll_sentences(path, opts):
     if path == "-":
-        sentences = parse_incr(sys.stdin.buffer, path="<stdin>", **_read_kwargs(opts))
+        sentences = parse_incr(sys.stdin.buffer, path="<stdin>", **read_kwargs(opts))
     else:
-        sentences = read_conll(path, **_read_kwargs(opts))
+        sentences = read_conll(path, **read_kwargs(opts))
     for s in sentences:
         yield Tagged(s.tokens, None, columns=s.columns, file=s.path)
 
@@ -524,7 +397,7 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
     else:
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
-        sentences, gold = _read_tagged(gold_path, opts, scheme)
+        sentences, gold = read_tagged(gold_path, opts, scheme)
         pred = WindowTagger.load(model_path).predict(sentences)
     counts = metrics.count_chunks(gold, pred)
     report = metrics.to_json(counts) if as_json else metrics.conlleval_report(counts)
@@ -557,7 +430,7 @@ def _confusion(gold, pred):
 def _read_scored(path, opts, scheme):
     """Gold and predicted tags from the last two columns (DOCSTART lines count, as in conlleval)."""
     gold, pred = [], []
-    kwargs = {**_read_kwargs(opts), "tag_column": -1}
+    kwargs = {**read_kwargs(opts), "tag_column": -1}
     for s in read_conll(path, docstart=False, require_sentences=True, **kwargs):
         if len(s.columns[0]) < 2:
             raise InputError("one column only; expected gold and predicted tags in the last two columns",
@@ -588,10 +461,10 @@ def gradcheck(batch, eps, **opts):
     """
     from .gradcheck import check_gradients, random_problem
 
-    given = {**GRADCHECK_DEFAULTS, **_given(opts, opts)}
-    if given.get("output") == "sigmoid":
-        given["positive_tag"] = "1"
-    s = Settings(**given)
+    chosen = {**GRADCHECK_DEFAULTS, **given(opts, opts)}
+    if chosen.get("output") == "sigmoid":
+        chosen["positive_tag"] = "1"
+    s = Settings(**chosen)
     tables = [(table_name(f), 6, s.feature_dim) for f in s.features]
     net, ids, y = random_problem(dim=s.dim, window=s.window, hidden=s.hidden, batch=batch,
                                  activation=s.activation, output=s.output, extra_tables=tables, seed=s.seed)
@@ -668,7 +541,7 @@ def plot(log_path, out_path, confusion, **opts):
     heat = None
     if confusion:
         model_path, gold_path = confusion
-        sentences, gold = _read_tagged(gold_path, opts)
+        sentences, gold = read_tagged(gold_path, opts)
         heat = _confusion(gold, WindowTagger.load(model_path).predict(sentences))
     plot_training(records, out_path, heat)
     click.echo(f"wrote {out_path}", err=True)

@@ -1,0 +1,144 @@
+"""Option groups of the ``windowclf`` command, as decorators, and the readers they configure.
+
+Every Settings field becomes a ``train`` option from the one table below, so a new setting is a
+new option without further code.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import click
+
+from .conll import read_conll
+from .errors import InputError
+from .functions import ACTIVATIONS, OUTPUTS
+from .optim import OPTIMIZERS
+from .schemes import validate_tags
+from .settings import DECODERS, SCHEME_NAMES, Settings
+
+SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
+
+
+# Every Settings field as an option: (type, what it does, example). Options not given stay None,
+# so the Settings default applies (shown in the help) and --resume keeps the saved value.
+SETTING_OPTIONS = {
+    "window": (int, "Words in a window, odd (C = 2h + 1)", "--window 5"),
+    "dim": (int, "Word vector size n (taken from --embeddings when given)", "--dim 50"),
+    "hidden": (int, "Hidden layer size H", "--hidden 100"),
+    "activation": (click.Choice(sorted(ACTIVATIONS)), "Hidden activation f", "--activation relu"),
+    "output": (click.Choice(sorted(OUTPUTS)), "softmax over the tags, or sigmoid: a one-vs-rest detector "
+               "of --positive-tag", "--output sigmoid --positive-tag LOC"),
+    "decoder": (click.Choice(DECODERS), "softmax: each word's best tag; sll: Collobert et al.'s sentence-level "
+                "likelihood with tag transitions and Viterbi decoding (--batch-size then counts sentences)",
+                "--decoder sll"),
+    "positive_tag": (str, "The class the sigmoid output detects (a type, or 1 in 0/1 files)", "--positive-tag LOC"),
+    "scheme": (click.Choice(SCHEME_NAMES), "Tag scheme the model predicts; input files may use any scheme",
+               "--scheme IOB2"),
+    "features": (str, "Extra per-token feature tables, comma-separated ('' for none)", "--features caps,suffix3"),
+    "feature_dim": (int, "Vector size of each feature table", "--feature-dim 5"),
+    "affix_min_count": (int, "Prefixes and suffixes seen fewer times are unknown", "--affix-min-count 2"),
+    "min_count": (int, "Words seen fewer times in training are unknown (UUUNKKK)", "--min-count 2"),
+    "max_vocab": (int, "Keep only this many most frequent words", "--max-vocab 20000"),
+    "keep_pretrained_vocab": (bool, "Give every --embeddings word a row, not only training words",
+                              "--keep-pretrained-vocab"),
+    "pretrained_scale": (float, "Multiply the --embeddings vectors by this before training", "--pretrained-scale 0.1"),
+    "lowercase": (bool, "Look words up lowercased, as CS224d does", "--no-lowercase"),
+    "digits": (bool, "Fall back to digits written DG (1996 -> DGDGDGDG)", "--no-digits"),
+    "dtype": (click.Choice(["float32", "float64"]), "Parameter precision", "--dtype float64"),
+    "optimizer": (click.Choice(sorted(OPTIMIZERS)), "Update rule", "--optimizer momentum"),
+    "lr": (float, "Learning rate", "--lr 0.05"),
+    "momentum": (float, "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
+                 "--optimizer momentum --momentum 0.1"),
+    "lr_decay": (float, "Learning rate decay: lr / (1 + decay * epoch)", "--lr-decay 0.1"),
+    "lr_embeddings": (float, "Learning rate of the word vectors L (unset: --lr)", "--lr-embeddings 0.01"),
+    "l2": (float, "L2 weight lambda on W1 and W2: J + lambda/2 (||W1||^2 + ||W2||^2)", "--l2 1e-4"),
+    "l2_embeddings": (float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)",
+                      "--l2-embeddings 1e-4"),
+    "batch_size": (int, "Windows per update (1: per-example SGD)", "--batch-size 64"),
+    "epochs": (int, "Passes over the training data (with --resume: the new total)", "--epochs 20"),
+    "patience": (int, "Stop after this many epochs without a better dev entity F1", "--patience 3"),
+    "freeze_embeddings": (bool, "Never update the word vectors L", "--freeze-embeddings"),
+    "freeze_epochs": (int, "Update L only after this many epochs", "--freeze-epochs 2"),
+    "seed": (int, "Seed of the initialization and the shuffling", "--seed 1"),
+}
+# What --resume may change: the rest is the shape of the network or its optimizer's state.
+RESUMABLE = {"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "batch_size", "epochs", "patience",
+             "freeze_embeddings", "freeze_epochs"}
+DEFAULTS = Settings().to_dict()
+
+
+def show_default(value) -> str:
+    if isinstance(value, list):
+        return ",".join(value) or "''"
+    return "unset" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def settings_options(*names, defaults=None):
+    """Decorator adding the options of the named Settings fields (all of them by default)."""
+    names = names or tuple(SETTING_OPTIONS)
+    defaults = {**DEFAULTS, **(defaults or {})}
+
+    def decorate(f):
+        for name in reversed(names):
+            kind, text, example = SETTING_OPTIONS[name]
+            flag = "--" + name.replace("_", "-")
+            help_text = f"{text} [default: {show_default(defaults[name])}]. Example: {example}"
+            if kind is bool:
+                f = click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)(f)
+            else:
+                f = click.option(flag, name, type=kind, default=None, help=help_text)(f)
+        return f
+    return decorate
+
+
+def given(values: dict, names) -> dict:
+    return {k: values[k] for k in names if values.get(k) is not None}
+
+
+def check_encoding(ctx, param, value):
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise click.BadParameter(f"unknown encoding {value!r}") from None
+    return value
+
+
+def conll_options(f):
+    """Decorator: how to read column files."""
+    options = [
+        click.option("--word-column", type=int, default=0, show_default=True,
+                     help="Field holding the word (negative counts from the end). Example: --word-column 0"),
+        click.option("--tag-column", type=int, default=-1, show_default=True,
+                     help="Field holding the tag (CoNLL-2003: the last). Example: --tag-column 3"),
+        click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding,
+                     help="Text encoding of input files. Example: --encoding latin-1"),
+        click.option("--separator", type=click.Choice(list(SEPARATORS)), default="auto", show_default=True,
+                     help="Column separator (auto: TAB if the first line has one). Example: --separator tab"),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def model_option(f):
+    """Decorator: the -m/--model option."""
+    return click.option("-m", "--model", "model_path", required=True, type=click.Path(dir_okay=False),
+                        help="A model file written by train. Example: -m runs/ner.npz")(f)
+
+
+def read_kwargs(opts) -> dict:
+    return {"word_column": opts["word_column"], "tag_column": opts["tag_column"], "encoding": opts["encoding"],
+            "separator": SEPARATORS[opts["separator"]]}
+
+
+def read_tagged(path, opts, scheme=None):
+    """Tokens and tags of every sentence of a tagged column file, tags checked."""
+    tokens, tags = [], []
+    for s in read_conll(path, require_sentences=True, **read_kwargs(opts)):
+        if s.tags is None:
+            raise InputError("only one column; expected words and tags", path, s.lines[0])
+        validate_tags(s.tags, scheme, path, s.lines)
+        tokens.append(s.tokens)
+        tags.append(s.tags)
+    return tokens, tags
