@@ -30,7 +30,7 @@ SETTING_OPTIONS = {
     "output": (click.Choice(sorted(OUTPUTS)), "softmax over the tags, or sigmoid: a one-vs-rest detector "
                "of --positive-tag", "--output sigmoid --positive-tag LOC"),
     "decoder": (click.Choice(DECODERS), "softmax: each word's best tag; sll: Collobert et al.'s sentence-level "
-                "likelihood with tag transitions and Viterbi decoding (--batch-size then counts sentences)",
+                "likelihood with tag transitions and Viterbi decoding",
                 "--decoder sll"),
     "positive_tag": (str, "The class the sigmoid output detects (a type, or 1 in 0/1 files)", "--positive-tag LOC"),
     "scheme": (click.Choice(SCHEME_NAMES), "Tag scheme the model predicts; input files may use any scheme",
@@ -55,7 +55,8 @@ SETTING_OPTIONS = {
     "l2": (float, "L2 weight lambda on W1 and W2: J + lambda/2 (||W1||^2 + ||W2||^2)", "--l2 1e-4"),
     "l2_embeddings": (float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)",
                       "--l2-embeddings 1e-4"),
-    "batch_size": (int, "Windows per update (1: per-example SGD)", "--batch-size 64"),
+    "batch_size": (int, "Windows per update (1: per-example SGD); with --decoder sll, whole sentences of at "
+                   "least this many words", "--batch-size 64"),
     "epochs": (int, "Passes over the training data (with --resume: the new total)", "--epochs 20"),
     "patience": (int, "Stop after this many epochs without a better dev entity F1", "--patience 3"),
     "freeze_embeddings": (bool, "Never update the word vectors L", "--freeze-embeddings"),

@@ -3,7 +3,8 @@
 A feature maps a token (original casing) to a string key; a :class:`~windowclf.vocab.Vocabulary`
 turns keys into rows of the feature's table, and windows of feature ids are built exactly like
 windows of word ids. The word itself is the feature ``"word"`` (table ``L``). The others are
-Collobert et al.'s capitalization feature and affix features.
+Collobert et al.'s capitalization feature, affix features (``suffix1`` ... ``suffix5``,
+``prefix1`` ... ``prefix5``: the last / first k letters, lowercased) and the word's shape.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from .errors import ConfigError
 from .vocab import Vocabulary
 
-__all__ = ["FEATURE_EXTRACTORS", "CAPS_KEYS", "caps_key", "table_name", "parse_feature_list",
+__all__ = ["FEATURE_EXTRACTORS", "CAPS_KEYS", "caps_key", "shape_key", "table_name", "parse_feature_list",
            "build_feature_vocab"]
 
 CAPS_KEYS = ("lower", "Title", "UPPER", "mIxed", "nocase")
@@ -34,6 +35,21 @@ def caps_key(token: str) -> str:
     return "mIxed"
 
 
+def shape_key(token: str) -> str:
+    """The word's shape: upper-case letters to X, lower-case to x, digits to d, other characters
+    kept, runs of the same class collapsed to one (Collins-style "short shape").
+
+    >>> [shape_key(t) for t in ["Paris", "EU", "1996-08-28", "U.S.", "McDonald's", "3.5%"]]
+    ['Xx', 'X', 'd-d-d', 'X.X.', "XxXx'x", 'd.d%']
+    """
+    out = []
+    for c in token:
+        k = "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c
+        if not out or out[-1] != k:
+            out.append(k)
+    return "".join(out)
+
+
 def _suffix(k):
     def extract(token: str) -> str:
         return token.lower()[-k:]
@@ -49,10 +65,9 @@ def _prefix(k):
 # name -> token -> key. "word" is handled by the word vocabulary (table L).
 FEATURE_EXTRACTORS = {
     "caps": caps_key,
-    "suffix2": _suffix(2),
-    "suffix3": _suffix(3),
-    "prefix2": _prefix(2),
-    "prefix3": _prefix(3),
+    "shape": shape_key,
+    **{f"suffix{k}": _suffix(k) for k in range(1, 6)},
+    **{f"prefix{k}": _prefix(k) for k in range(1, 6)},
 }
 
 

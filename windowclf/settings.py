@@ -12,9 +12,10 @@ from .functions import ACTIVATIONS, OUTPUTS
 from .optim import OPTIMIZERS
 from .windows import check_window
 
-__all__ = ["Settings", "SCHEME_NAMES"]
+__all__ = ["Settings", "SCHEME_NAMES", "DECODERS"]
 
 SCHEME_NAMES = ("IO", "IOB1", "IOB2", "IOBES")
+DECODERS = ("softmax", "sll")
 
 
 @dataclass
@@ -23,9 +24,12 @@ class Settings:
 
     Model: ``window`` (C, odd), ``dim`` (n, word vector size), ``hidden`` (H), ``activation``,
     ``output`` ("softmax" over the scheme's tags, or "sigmoid" one-vs-rest for ``positive_tag``),
-    ``scheme`` (the tags the network predicts), ``features`` (extra per-token tables, e.g.
+    ``decoder`` ("softmax": each word's argmax; "sll": Collobert et al.'s sentence-level
+    log-likelihood, learned tag-transition scores, Viterbi decoding; its batches hold whole
+    sentences, about ``batch_size`` words each), ``scheme`` (the tags the network predicts), ``features`` (extra per-token tables, e.g.
     "caps", "suffix3") of size ``feature_dim``, ``min_count`` / ``max_vocab`` for the word
-    vocabulary, ``lowercase`` / ``digits`` normalization, ``dtype``.
+    vocabulary, ``keep_pretrained_vocab`` (a row for every pretrained word), ``pretrained_scale``
+    (pretrained vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization, ``dtype``.
 
     Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's alpha),
     ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_embeddings`` (separate rate for L; None: lr),
@@ -40,14 +44,16 @@ class Settings:
     hidden: int = 100
     activation: str = "tanh"
     output: str = "softmax"
+    decoder: str = "softmax"
     positive_tag: str | None = None
     scheme: str = "IO"
     features: list = field(default_factory=lambda: ["caps"])
     feature_dim: int = 5
     affix_min_count: int = 2
-    min_count: int = 1
+    min_count: int = 2
     max_vocab: int | None = None
     keep_pretrained_vocab: bool = False
+    pretrained_scale: float = 1.0
     lowercase: bool = True
     digits: bool = True
     dtype: str = "float32"
@@ -88,6 +94,10 @@ class Settings:
             raise ConfigError(f"freeze_epochs must be an integer >= 0, got {self.freeze_epochs!r}")
         _choice("activation", self.activation, ACTIVATIONS)
         _choice("output", self.output, OUTPUTS)
+        _choice("decoder", self.decoder, DECODERS)
+        if self.decoder == "sll" and self.output != "softmax":
+            raise ConfigError("the sll decoder scores tag sequences; it needs output='softmax'")
+        _positive_float("pretrained_scale", self.pretrained_scale)
         _choice("scheme", self.scheme, SCHEME_NAMES)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("dtype", self.dtype, ("float32", "float64"))

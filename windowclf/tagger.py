@@ -16,15 +16,17 @@ from .metrics import count_chunks, to_json
 from .persistence import load_model_file, save_model_file
 from .schemes import convert, get_entities, split_tag, tag_set
 from .settings import Settings
+from . import sll
 from .train import Callback, EpochResult, check_finite, run_epoch
 from .vocab import Vocabulary
-from .windows import window_ids
+from .windows import window_ids_flat
 
 __all__ = ["WindowTagger"]
 
 log = logging.getLogger(__name__)
 
-_PREDICT_CHUNK = 8192  # windows per forward pass when predicting
+_TIMING_KEYS = ("seconds", "words_per_second")
+_PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
 
 
 class WindowTagger:
@@ -100,14 +102,17 @@ class WindowTagger:
     def encode(self, sentences) -> tuple:
         """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table."""
         C = self.settings.window
+        # Each distinct token is looked up once per table: text repeats its words a lot.
+        codes = {}
+        token_codes = np.fromiter((codes.setdefault(t, len(codes)) for tokens in sentences for t in tokens),
+                                  dtype=np.int64)
+        distinct = list(codes)
+        lengths = [len(tokens) for tokens in sentences]
         out = []
         for feature, _, vocab, _ in self._tables():
-            if feature == "word":
-                ids = [vocab.ids(tokens) for tokens in sentences]
-            else:
-                extract = FEATURE_EXTRACTORS[feature]
-                ids = [vocab.ids([extract(t) for t in tokens]) for tokens in sentences]
-            out.append(window_ids(ids, C, vocab.start_id, vocab.end_id))
+            keys = distinct if feature == "word" else [FEATURE_EXTRACTORS[feature](t) for t in distinct]
+            ids = vocab.ids(keys)[token_codes]
+            out.append(window_ids_flat(ids, lengths, C, vocab.start_id, vocab.end_id))
         return tuple(out)
 
     def _labels(self, tags_list, *, path=None) -> np.ndarray:
@@ -166,6 +171,7 @@ class WindowTagger:
             self._setup(sentences, tags, embeddings)
         inputs = self.encode(sentences)
         y = self._labels(tags)
+        lengths = np.array([len(t) for t in sentences], dtype=np.int64)
         dev_data = None
         if dev is not None:
             dev_sentences, dev_tags = _check_pairs(*dev)
@@ -194,9 +200,17 @@ class WindowTagger:
                 if s.freeze_embeddings or epoch < s.freeze_epochs:
                     train_tables.discard("L")
                 t0 = time.perf_counter()
-                loss = run_epoch(self.network, self.optimizer, inputs, y, batch_size=s.batch_size, rng=rng,
-                                 l2=s.l2, train_tables=train_tables, l2_tables=l2_tables, anchors=anchors,
-                                 callback=batch_callback)
+                if s.decoder == "sll":
+                    groups = sll.sentence_batches(lengths, s.batch_size, rng)
+                    loss = run_epoch(self.network, self.optimizer, inputs, np.arange(len(groups)),
+                                     batch_size=1, rng=rng, callback=batch_callback,
+                                     loss_fn=self._sentence_loss(inputs, y, lengths, groups, l2=s.l2,
+                                                                 train_tables=train_tables,
+                                                                 l2_tables=l2_tables, anchors=anchors))
+                else:
+                    loss = run_epoch(self.network, self.optimizer, inputs, y, batch_size=s.batch_size, rng=rng,
+                                     l2=s.l2, train_tables=train_tables, l2_tables=l2_tables, anchors=anchors,
+                                     callback=batch_callback)
                 seconds = time.perf_counter() - t0
                 check_finite(self.network.params)
                 result = EpochResult(epoch + 1, loss, seconds, len(y) / max(seconds, 1e-9), lr=self.optimizer.lr)
@@ -253,7 +267,7 @@ class WindowTagger:
             for i, key in enumerate(self.vocab.index_to_key):
                 j = embeddings.key_to_index.get(key)
                 if j is not None:
-                    L[i] = embeddings.vectors[j]
+                    L[i] = s.pretrained_scale * embeddings.vectors[j]
                     found += 1
             log.info("pretrained vectors for %d of %d vocabulary words", found, len(self.vocab))
             self.initial_vectors = L.copy()
@@ -266,8 +280,33 @@ class WindowTagger:
     def _make_network(self, n_outputs):
         s = self.settings
         tables = [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
-        return WindowNetwork(tables, s.window, s.hidden, n_outputs, activation=s.activation, output=s.output,
-                             dtype=np.dtype(s.dtype), seed=s.seed)
+        network = WindowNetwork(tables, s.window, s.hidden, n_outputs, activation=s.activation, output=s.output,
+                                dtype=np.dtype(s.dtype), seed=s.seed)
+        if s.decoder == "sll":
+            # tag transition scores live beside W1, W2: trained, saved and shape-checked like them
+            sll.init_transitions(network.params, n_outputs, network.dtype)
+        return network
+
+    def _sentence_loss(self, inputs, y, lengths, groups, **kwargs):
+        """``loss_fn([g]) -> (J, grads)`` for run_epoch: the SLL of the sentences of ``groups[g]``."""
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+
+        def loss_fn(group_index):
+            batch = groups[int(group_index[0])]
+            rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in batch])
+            return sll.sentence_loss_and_grads(self.network, tuple(ids[rows] for ids in inputs), y[rows],
+                                               lengths[batch], **kwargs)
+        return loss_fn
+
+    def _scores(self, sentences) -> np.ndarray:
+        """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K)."""
+        inputs = self.encode(sentences)
+        n = inputs[0].shape[0]
+        z2 = np.empty((n, self.network.n_outputs), dtype=self.network.dtype)
+        for start in range(0, n, _PREDICT_CHUNK):
+            z2[start:start + _PREDICT_CHUNK] = self.network.scores(tuple(ids[start:start + _PREDICT_CHUNK]
+                                                                          for ids in inputs))
+        return z2
 
     def _copy_params(self) -> dict:
         return {k: v.copy() for k, v in self.network.params.items()}
@@ -284,13 +323,18 @@ class WindowTagger:
         sentences = [list(s) for s in sentences]
         if not sentences:
             return []
+        bounds = np.cumsum([len(s) for s in sentences])[:-1]
+        if self.settings.decoder == "sll":
+            # the posterior marginals p_t(j) of the sentence-level model
+            probs = sll.posteriors(self._scores(sentences), [len(s) for s in sentences],
+                                   self.network.params["A"], self.network.params["A0"])
+            return np.split(probs.astype(self.network.dtype), bounds)
         inputs = self.encode(sentences)
         n = inputs[0].shape[0]
         probs = np.empty((n, len(self.tags)), dtype=self.network.dtype)
         for start in range(0, n, _PREDICT_CHUNK):
             chunk = tuple(ids[start:start + _PREDICT_CHUNK] for ids in inputs)
             probs[start:start + _PREDICT_CHUNK] = self.network.predict_proba(chunk)
-        bounds = np.cumsum([len(s) for s in sentences])[:-1]
         return np.split(probs, bounds)
 
     def predict(self, sentences, scheme: str | None = None) -> list:
@@ -305,13 +349,14 @@ class WindowTagger:
         sentences = [list(s) for s in sentences]
         if not sentences:
             return []
-        inputs = self.encode(sentences)
-        n = inputs[0].shape[0]
-        classes = np.empty(n, dtype=np.int64)
-        for start in range(0, n, _PREDICT_CHUNK):
-            z2 = self.network.scores(tuple(ids[start:start + _PREDICT_CHUNK] for ids in inputs))
-            classes[start:start + _PREDICT_CHUNK] = (z2[:, 0] > 0) if self.settings.output == "sigmoid" \
-                else np.argmax(z2, axis=1)
+        z2 = self._scores(sentences)
+        if self.settings.output == "sigmoid":
+            classes = (z2[:, 0] > 0).astype(np.int64)
+        elif self.settings.decoder == "sll":
+            classes = sll.decode(z2, [len(s) for s in sentences], self.network.params["A"],
+                                 self.network.params["A0"])
+        else:
+            classes = np.argmax(z2, axis=1)
         tag_array = np.array(self.tags, dtype=object)
         out, start = [], 0
         for s in sentences:
@@ -352,7 +397,8 @@ class WindowTagger:
             "feature_vocabularies": {f: v.to_dict() for f, v in self.feature_vocabs.items()},
             "tags": self.tags,
             "scheme": self.settings.scheme,
-            "history": self.history,
+            # timings differ run to run; leaving them out keeps the file byte-identical for a seed
+            "history": [{k: v for k, v in h.items() if k not in _TIMING_KEYS} for h in self.history],
             "best": self.best,
         }
         if include_state and self._state is not None:
