@@ -1,9 +1,9 @@
-# Sourced by scripts/*: make sure .venv exists and holds this checkout, installed
-# with the extras named in WINDOWCLF_EXTRAS (default "test"). Re-installs only when
-# pyproject.toml or the extras change.
+# Sourced by scripts/*: make sure .venv exists and holds this checkout, installed with the
+# extras named in WINDOWCLF_EXTRAS (default "test,plot": the tests cover plotting too).
+# Re-installs only when pyproject.toml or the extras change.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-extras="${WINDOWCLF_EXTRAS:-test}"
+extras="${WINDOWCLF_EXTRAS:-test,plot}"
 python="${PYTHON:-python3}"
 if [ ! -x "$root/.venv/bin/python" ]; then
     "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,27 +87,23 @@ def run_epoch(network, optimizer, inputs, y, *, batch_size, rng, l2=0.0, train_t
         # Shuffle once, so that each batch is a slice (a view) instead of a fancy-indexed copy.
         inputs = tuple(ids[order] for ids in inputs)
         y = y[order]
-    for start in range(0, n, batch_size):
-        stop = start + batch_size
-        if loss_fn is None:
-            J, grads = network.loss_and_grads(tuple(ids[start:stop] for ids in inputs), y[start:stop], l2=l2,
-                                              train_tables=train_tables, l2_tables=l2_tables,
-                                              anchors=anchors)
-        else:
-            J, grads = loss_fn(order[start:stop])
-        if not math.isfinite(J):
-            raise DivergenceError(
-                f"training loss became {J} at window {start} of the epoch; lower the learning rate (--lr)")
-        optimizer.update(params, grads)
-        total_loss += J
-        n_batches += 1
-        if callback is not None:
-            callback.on_batch_end(min(start + batch_size, n), n)
+    # A diverging run overflows before its loss turns non-finite; the check below reports that
+    # in one line, so numpy's own overflow warnings would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, n, batch_size):
+            stop = start + batch_size
+            if loss_fn is None:
+                J, grads = network.loss_and_grads(tuple(ids[start:stop] for ids in inputs), y[start:stop], l2=l2,
+                                                  train_tables=train_tables, l2_tables=l2_tables,
+                                                  anchors=anchors)
+            else:
+                J, grads = loss_fn(order[start:stop])
+            if not math.isfinite(J):
+                raise DivergenceError(
+                    f"training loss became {J} at window {start} of the epoch; lower the learning rate (--lr)")
+            optimizer.update(params, grads)
+            total_loss += J
+            n_batches += 1
+            if callback is not None:
+                callback.on_batch_end(min(start + batch_size, n), n)
     return total_loss / max(n_batches, 1)
-
-
-def timed_epoch(*args, **kwargs):
-    """:func:`run_epoch` and the seconds it took."""
-    t0 = time.perf_counter()
-    loss = run_epoch(*args, **kwargs)
-    return loss, time.perf_counter() - t0
