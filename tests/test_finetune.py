@@ -107,3 +107,8 @@ def test_every_public_name_has_a_docstring(name):
     obj = getattr(windowclf, name)
     doc = inspect.getdoc(obj)
     assert doc and len(doc.strip()) > 10, name
+
+
+def test_cased_vocabulary_finds_lowercased_pretrained_words(pretrained):
+    tagger = WindowTagger(epochs=0, hidden=5, lowercase=False).fit(SENTENCES, TAGS, embeddings=pretrained)
+    assert np.array_equal(tagger.vectors[tagger.key_to_index["Oslo"]], pretrained.get("oslo"))

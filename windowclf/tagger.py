@@ -18,6 +18,7 @@ from .schemes import convert, get_entities, split_tag, tag_set
 from .settings import Settings
 from . import sll
 from .train import Callback, EpochResult, check_finite, run_epoch
+from .vectors import match_vocabulary
 from .vocab import Vocabulary
 from .windows import window_ids_flat
 
@@ -263,13 +264,12 @@ class WindowTagger:
         self.initial_vectors = None
         if embeddings is not None:
             L = self.network.params["L"]
-            found = 0
-            for i, key in enumerate(self.vocab.index_to_key):
-                j = embeddings.key_to_index.get(key)
-                if j is not None:
-                    L[i] = s.pretrained_scale * embeddings.vectors[j]
-                    found += 1
-            log.info("pretrained vectors for %d of %d vocabulary words", found, len(self.vocab))
+            # A lowercased vocabulary matches exactly (no "DG" -> "dg" accidents); a cased one falls
+            # back to the lowercased word, as GloVe's words are.
+            found, rows = match_vocabulary(embeddings, self.vocab.index_to_key,
+                                           normalize=() if self.vocab.lowercase else None)
+            L[found] = s.pretrained_scale * rows
+            log.info("pretrained vectors for %d of %d vocabulary words", len(found), len(self.vocab))
             self.initial_vectors = L.copy()
         self.optimizer = make_optimizer(s.optimizer, s.lr, momentum=s.momentum,
                                         lr_overrides=None if s.lr_embeddings is None else {"L": s.lr_embeddings})
