@@ -7,16 +7,16 @@ import time
 
 import numpy as np
 
-from . import __version__
+from . import __version__, sll
 from .errors import ConfigError, DivergenceError, InputError, ModelFileError
 from .features import FEATURE_EXTRACTORS, build_feature_vocab, table_name
+from .functions import OUTPUTS
+from .metrics import count_chunks, to_json
 from .network import WindowNetwork
 from .optim import make_optimizer
-from .metrics import count_chunks, to_json
 from .persistence import load_model_file, save_model_file
 from .schemes import convert, get_entities, split_tag, tag_set
 from .settings import Settings
-from . import sll
 from .train import Callback, EpochResult, check_finite, run_epoch
 from .vectors import match_vocabulary
 from .vocab import Vocabulary
@@ -271,8 +271,7 @@ class WindowTagger:
             L[found] = s.pretrained_scale * rows
             log.info("pretrained vectors for %d of %d vocabulary words", len(found), len(self.vocab))
             self.initial_vectors = L.copy()
-        self.optimizer = make_optimizer(s.optimizer, s.lr, momentum=s.momentum,
-                                        lr_overrides=None if s.lr_embeddings is None else {"L": s.lr_embeddings})
+        self.optimizer = self._make_optimizer()
         self.history = []
         self.best = {"epoch": None, "f1": None}
         self._state = None
@@ -308,6 +307,11 @@ class WindowTagger:
                                                                           for ids in inputs))
         return z2
 
+    def _make_optimizer(self):
+        s = self.settings
+        return make_optimizer(s.optimizer, s.lr, momentum=s.momentum,
+                              lr_overrides=None if s.lr_embeddings is None else {"L": s.lr_embeddings})
+
     def _copy_params(self) -> dict:
         return {k: v.copy() for k, v in self.network.params.items()}
 
@@ -329,13 +333,7 @@ class WindowTagger:
             probs = sll.posteriors(self._scores(sentences), [len(s) for s in sentences],
                                    self.network.params["A"], self.network.params["A0"])
             return np.split(probs.astype(self.network.dtype), bounds)
-        inputs = self.encode(sentences)
-        n = inputs[0].shape[0]
-        probs = np.empty((n, len(self.tags)), dtype=self.network.dtype)
-        for start in range(0, n, _PREDICT_CHUNK):
-            chunk = tuple(ids[start:start + _PREDICT_CHUNK] for ids in inputs)
-            probs[start:start + _PREDICT_CHUNK] = self.network.predict_proba(chunk)
-        return np.split(probs, bounds)
+        return np.split(OUTPUTS[self.settings.output][1](self._scores(sentences)), bounds)
 
     def predict(self, sentences, scheme: str | None = None) -> list:
         """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
@@ -439,9 +437,7 @@ class WindowTagger:
             if arrays["initial/L"].shape != expected["L"]:
                 raise ModelFileError(f"array initial/L has shape {arrays['initial/L'].shape}, expected {expected['L']}", path)
             self.initial_vectors = arrays["initial/L"].astype(dtype, copy=False)
-        s = self.settings
-        self.optimizer = make_optimizer(s.optimizer, s.lr, momentum=s.momentum,
-                                        lr_overrides=None if s.lr_embeddings is None else {"L": s.lr_embeddings})
+        self.optimizer = self._make_optimizer()
         if "state" in meta:
             st = meta["state"]
             params, opt = {}, {}
