@@ -261,6 +261,7 @@ CASES = [
     Case("option-negative-l2", {}, [*TRAIN, "--l2", "-1e-4"], None, "l2 must be a number >= 0"),
     Case("option-unknown-activation", {}, [*TRAIN, "--activation", "swish"], None, "'swish' is not one of"),
     Case("option-batch-size-zero", {}, [*TRAIN, "--batch-size", "0"], None, "--batch-size must be an integer >= 1"),
+    Case("option-dropout-one", {}, [*TRAIN, "--dropout-hidden", "1"], None, "--dropout-hidden must be in [0, 1)"),
     Case("option-momentum-zero", {}, [*TRAIN, "--momentum", "0"], None, "momentum"),
     Case("option-unknown-feature", {}, [*TRAIN, "--features", "caps,shoe-size"], None, "shoe-size"),
     Case("option-sigmoid-without-positive-tag", {}, [*TRAIN, "--output", "sigmoid"], None, "positive_tag"),

@@ -387,6 +387,23 @@ def test_gradcheck_sigmoid_output_passes():
     assert run("gradcheck", "--output", "sigmoid").exit_code == 0
 
 
+def test_gradcheck_through_dropout_masks_passes(monkeypatch):
+    import windowclf.gradcheck
+
+    seen = {}
+    real = windowclf.gradcheck.check_gradients
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(windowclf.gradcheck, "check_gradients", spy)
+    result = run("gradcheck", "--dropout-input", "0.3", "--dropout-hidden", "0.5")
+    assert result.exit_code == 0, result.output
+    assert seen["dropout"] == (0.3, 0.5)
+    assert all(line.endswith("ok") for line in result.stdout.splitlines())
+
+
 def test_gradcheck_exits_1_above_tolerance(monkeypatch):
     import windowclf.gradcheck
 

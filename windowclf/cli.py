@@ -444,8 +444,8 @@ def _read_scored(path, opts, scheme):
 
 
 @main.command()
-@settings_options("window", "dim", "hidden", "activation", "output", "features", "feature_dim", "l2", "seed",
-                  defaults=GRADCHECK_DEFAULTS)
+@settings_options("window", "dim", "hidden", "activation", "output", "features", "feature_dim", "l2",
+                  "dropout_input", "dropout_hidden", "seed", defaults=GRADCHECK_DEFAULTS)
 @click.option("--batch", type=click.IntRange(min=1), default=6, show_default=True,
               help="Windows in the test batch. Example: --batch 10")
 @click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True,
@@ -468,7 +468,7 @@ def gradcheck(batch, eps, **opts):
     tables = [(table_name(f), 6, s.feature_dim) for f in s.features]
     net, ids, y = random_problem(dim=s.dim, window=s.window, hidden=s.hidden, batch=batch,
                                  activation=s.activation, output=s.output, extra_tables=tables, seed=s.seed)
-    errors = check_gradients(net, ids, y, l2=s.l2, eps=eps)
+    errors = check_gradients(net, ids, y, l2=s.l2, dropout=(s.dropout_input, s.dropout_hidden), eps=eps)
     width = max(len(name) for name in errors)
     for name, error in errors.items():
         click.echo(f"{name:<{width}}  relative error {error:.2e}  {'ok' if error <= GRADCHECK_TOLERANCE else 'FAIL'}")

@@ -55,6 +55,9 @@ SETTING_OPTIONS = {
     "l2": (float, "L2 weight lambda on W1 and W2: J + lambda/2 (||W1||^2 + ||W2||^2)", "--l2 1e-4"),
     "l2_embeddings": (float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)",
                       "--l2-embeddings 1e-4"),
+    "dropout_input": (float, "Probability of zeroing each entry of the window vector x while training",
+                      "--dropout-input 0.2"),
+    "dropout_hidden": (float, "Probability of zeroing each hidden unit while training", "--dropout-hidden 0.5"),
     "batch_size": (int, "Windows per update (1: per-example SGD); with --decoder sll, whole sentences of at "
                    "least this many words", "--batch-size 64"),
     "epochs": (int, "Passes over the training data (with --resume: the new total)", "--epochs 20"),
@@ -64,8 +67,8 @@ SETTING_OPTIONS = {
     "seed": (int, "Seed of the initialization and the shuffling", "--seed 1"),
 }
 # What --resume may change: the rest is the shape of the network or its optimizer's state.
-RESUMABLE = {"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "batch_size", "epochs", "patience",
-             "freeze_embeddings", "freeze_epochs"}
+RESUMABLE = {"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "dropout_input", "dropout_hidden",
+             "batch_size", "epochs", "patience", "freeze_embeddings", "freeze_epochs"}
 DEFAULTS = Settings().to_dict()
 
 

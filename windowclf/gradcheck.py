@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import RowGrad, WindowNetwork
+from .network import Dropout, RowGrad, WindowNetwork
 
 __all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem"]
 
@@ -43,7 +43,7 @@ def numerical_gradient(f, theta: np.ndarray, index_iter, eps: float = 1e-5) -> n
 
 
 def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, anchors=None,
-                    loss_and_grads=None, eps: float = 1e-5) -> dict:
+                    dropout=(0.0, 0.0), loss_and_grads=None, eps: float = 1e-5) -> dict:
     """Relative error between backprop and central differences, per parameter.
 
     Parameters
@@ -52,6 +52,9 @@ def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, a
         Must hold float64 parameters (float32 differences are too coarse to mean anything).
     ids : tuple of ndarray of shape (B, C)
     y : ndarray of shape (B,)
+    dropout : (p_input, p_hidden)
+        Dropout probabilities; every evaluation draws the same masks (a fixed seed), so the
+        check differentiates the network the masks select.
     loss_and_grads : callable, optional
         ``() -> (J, grads)``; default ``network.loss_and_grads(ids, y, ...)``. Lets other
         objectives (sentence-level likelihood) reuse the check.
@@ -66,7 +69,8 @@ def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, a
         raise ValueError("gradient checks need float64 parameters")
     if loss_and_grads is None:
         def loss_and_grads():
-            return network.loss_and_grads(ids, y, l2=l2, l2_tables=l2_tables, anchors=anchors)
+            masks = Dropout(*dropout, np.random.default_rng(12345)) if any(dropout) else None
+            return network.loss_and_grads(ids, y, l2=l2, l2_tables=l2_tables, anchors=anchors, dropout=masks)
 
     def f():
         return loss_and_grads()[0]

@@ -9,6 +9,10 @@ Notation (../shared/DESIGN.md): for a batch of B windows of C word ids,
     J      = mean_i loss(z2_i, y_i) + (l2/2)(||W1||^2 + ||W2||^2)
              [+ (l2_embeddings/2) sum over the batch's distinct rows r of ||L_r - L0_r||^2]
 
+While training, dropout (optional) multiplies x and a1 by masks m_x, m_h whose entries are 0
+with probability p and 1/(1-p) otherwise (inverted dropout): z1 = W1 (m_x * x) + b1 and
+z2 = W2 (m_h * a1) + b2. Prediction uses no masks, so its expected pre-activations match.
+
 The first table is the word embedding matrix ``L`` (V x n); further tables (capitalization,
 suffix, ...) are small embeddings of the same kind, trained by the same sparse update. The
 sigmoid output stores seed 003's vector u as the single row of ``W2`` (u = W2[0]).
@@ -30,7 +34,7 @@ import scipy.sparse as sp
 from .errors import ConfigError
 from .functions import ACTIVATIONS, DERIVATIVES, OUTPUTS
 
-__all__ = ["RowGrad", "Forward", "WindowNetwork", "accumulate_rows"]
+__all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows"]
 
 
 @dataclass
@@ -132,15 +136,45 @@ def _slot_matrix(template: sp.csc_matrix, inverse: np.ndarray) -> sp.csc_matrix:
 _KNOWN_CSC_FIELDS = {"_shape", "data", "indices", "indptr", "maxprint"}
 
 
+class Dropout:
+    """Training-time dropout on x (``p_input``) and on the hidden layer a1 (``p_hidden``).
+
+    Parameters
+    ----------
+    p_input, p_hidden : float in [0, 1)
+        Probability that an entry is zeroed; kept entries are scaled by 1/(1-p).
+    rng : numpy.random.Generator
+        Draws the masks (the training loop's generator, so a resumed run draws the same masks).
+    """
+
+    def __init__(self, p_input: float, p_hidden: float, rng: np.random.Generator):
+        for name, p in (("p_input", p_input), ("p_hidden", p_hidden)):
+            if not 0.0 <= p < 1.0:
+                raise ConfigError(f"dropout {name} must be in [0, 1), got {p!r}")
+        self.p_input = float(p_input)
+        self.p_hidden = float(p_hidden)
+        self.rng = rng
+
+    def mask(self, p: float, shape, dtype) -> np.ndarray | None:
+        """A scaled mask: 0 with probability p, else 1/(1-p); None when p is 0."""
+        if not p:
+            return None
+        keep = self.rng.random(shape, dtype=np.float64) >= p
+        return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+
+
 @dataclass
 class Forward:
     """What the forward pass keeps for the backward pass (all float arrays)."""
 
     ids: tuple  # one (B, C) int array per lookup table
-    x: np.ndarray  # (B, D)
+    x: np.ndarray  # (B, D), after the input dropout mask
     z1: np.ndarray  # (B, H)
     a1: np.ndarray  # (B, H)
     z2: np.ndarray  # (B, K)
+    h: np.ndarray | None = None  # (B, H) m_h * a1, what W2 saw (None: a1 itself)
+    x_mask: np.ndarray | None = None  # (B, D) scaled input dropout mask, or None
+    h_mask: np.ndarray | None = None  # (B, H) scaled hidden dropout mask, or None
 
 
 class WindowNetwork:
@@ -209,16 +243,29 @@ class WindowNetwork:
         # one table: its rows already are x, no concatenate copy
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
-    def forward(self, ids) -> Forward:
-        """Run the network on windows ``ids`` (a tuple with one (B, C) int array per table)."""
+    def forward(self, ids, dropout: Dropout | None = None) -> Forward:
+        """Run the network on windows ``ids`` (a tuple with one (B, C) int array per table).
+
+        ``dropout`` (training only) draws fresh masks for x and a1; without it nothing is masked.
+        """
         p = self.params
         x = self.lookup(ids)
+        x_mask = h_mask = None
+        if dropout is not None:
+            x_mask = dropout.mask(dropout.p_input, x.shape, self.dtype)
+            if x_mask is not None:
+                x = x * x_mask  # m_x * x
         z1 = x @ p["W1"].T
         z1 += p["b1"]  # z1 = W1 x + b1
         a1 = ACTIVATIONS[self.activation](z1)  # a1 = f(z1)
-        z2 = a1 @ p["W2"].T
+        h = a1
+        if dropout is not None:
+            h_mask = dropout.mask(dropout.p_hidden, a1.shape, self.dtype)
+            if h_mask is not None:
+                h = a1 * h_mask  # m_h * a1
+        z2 = h @ p["W2"].T
         z2 += p["b2"]  # z2 = W2 a1 + b2
-        return Forward(tuple(ids), x, z1, a1, z2)
+        return Forward(tuple(ids), x, z1, a1, z2, h, x_mask, h_mask)
 
     def scores(self, ids) -> np.ndarray:
         """Output scores z2 of shape (B, K) (forward only, nothing kept)."""
@@ -237,9 +284,13 @@ class WindowNetwork:
         """
         p = self.params
         grads = {}
-        grads["W2"] = _batch_outer(delta2, fw.a1)  # grad_W2 = delta2 a1^T
+        h = fw.a1 if fw.h is None else fw.h
+        grads["W2"] = _batch_outer(delta2, h)  # grad_W2 = delta2 a1^T
         grads["b2"] = delta2.sum(axis=0)  # grad_b2 = delta2
-        delta1 = DERIVATIVES[self.activation](fw.z1, fw.a1) * (delta2 @ p["W2"])  # delta1 = f'(z1) * W2^T delta2
+        grad_h = delta2 @ p["W2"]  # W2^T delta2
+        if fw.h_mask is not None:
+            grad_h *= fw.h_mask  # through a1 -> m_h * a1
+        delta1 = DERIVATIVES[self.activation](fw.z1, fw.a1) * grad_h  # delta1 = f'(z1) * W2^T delta2
         grads["W1"] = _batch_outer(delta1, fw.x)  # grad_W1 = delta1 x^T
         grads["b1"] = delta1.sum(axis=0)  # grad_b1 = delta1
         if l2:
@@ -248,6 +299,8 @@ class WindowNetwork:
         names = self.table_names if train_tables is None else [n for n in self.table_names if n in train_tables]
         if names:
             grad_x = delta1 @ p["W1"]  # grad_x = W1^T delta1, shape (B, D)
+            if fw.x_mask is not None:
+                grad_x *= fw.x_mask  # through x -> m_x * x
             B = grad_x.shape[0]
             offset = 0
             for name, dim, word_ids in zip(self.table_names, self.table_dims, fw.ids):
@@ -259,7 +312,7 @@ class WindowNetwork:
                 offset += width
         return grads
 
-    def loss_and_grads(self, ids, y, l2=0.0, train_tables=None, l2_tables=None, anchors=None):
+    def loss_and_grads(self, ids, y, l2=0.0, train_tables=None, l2_tables=None, anchors=None, dropout=None):
         """J on a batch and its gradients (see the module docstring for J).
 
         Parameters
@@ -275,8 +328,10 @@ class WindowNetwork:
         l2_tables : dict name -> float, optional
             L2 on the rows of a table that the batch touches, pulling them towards
             ``anchors[name]`` (pretrained values) or towards 0.
+        dropout : Dropout, optional
+            Masks for x and a1 drawn for this batch (training only).
         """
-        fw = self.forward(ids)
+        fw = self.forward(ids, dropout)
         losses, delta2 = OUTPUTS[self.output][0](fw.z2, y)
         B = len(y)
         delta2 /= B  # J is the batch mean

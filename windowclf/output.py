@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO, Iterator, Sequence
+from collections.abc import Sequence
+from typing import IO, Iterator
 
 from .errors import InputError
 from .schemes import OUTSIDE, get_entities
-from .tokenize import iter_sentences
+from .tokenize import iter_sentence_spans
 
-__all__ = ["Tagged", "text_sentences", "entities", "write_conll", "write_inline", "write_json", "WRITERS",
+__all__ = ["Tagged", "Offsets", "text_sentences", "entities", "write_conll", "write_inline", "write_json", "WRITERS",
            "scores_dict", "epoch_record", "read_log", "format_epoch", "model_summary", "format_summary",
            "plot_training"]
 
@@ -33,8 +34,9 @@ class Tagged:
     tokens : list of str, length n_tokens
     tags : list of str, length n_tokens
         Predicted tags.
-    offsets : list of (int, int), optional
-        Character offsets of each token into the input file's text (raw text input).
+    offsets : sequence of (int, int), optional
+        Character offsets of each token into the input file's text (raw text input): a list,
+        or an :class:`Offsets` (as :func:`text_sentences` gives them).
     text : str, optional
         The sentence as written in the input, from its first token's start to its last's end.
     columns : list of list of str, optional
@@ -61,15 +63,52 @@ def text_sentences(stream: IO[str], name: str | None = None) -> Iterator[Tagged]
     """Sentences of raw text, read in blocks, each with its token offsets and its original text.
 
     Offsets count characters of the decoded stream (open files with ``newline=""`` so that
-    ``\\r\\n`` counts as two). Only the text that later sentences may still need is held.
+    ``\\r\\n`` counts as two). Only the text that later sentences may still need is held, and
+    what they no longer need until it is most of what is held.
 
     >>> [(s.tokens, s.offsets[-1], s.text) for s in text_sentences(io.StringIO("Oslo is cold.  Rome too."))]
     [(['Oslo', 'is', 'cold', '.'], (12, 13), 'Oslo is cold.'), (['Rome', 'too', '.'], (23, 24), 'Rome too.')]
     """
     text = _TextWindow(stream, name)
-    for tokens in iter_sentences(text.pieces()):
-        yield Tagged([t.text for t in tokens], None, offsets=[(t.start, t.end) for t in tokens],
-                     text=text.take(tokens[0].start, tokens[-1].end), file=name)
+    for tokens, starts, ends in iter_sentence_spans(text.pieces()):
+        yield Tagged(tokens, None, offsets=Offsets(starts, ends), text=text.take(starts[0], ends[-1]), file=name)
+
+
+class Offsets(Sequence):
+    """The (start, end) character offsets of a sentence's tokens, made into pairs when read.
+
+    A sequence of tuples, equal to the list of them; it holds the two lists of numbers, so that
+    a tagged file's sentences need no tuple per token unless a writer asks for the offsets.
+
+    >>> Offsets([0, 5], [4, 7]) == [(0, 4), (5, 7)], Offsets([0, 5], [4, 7])[-1]
+    (True, (5, 7))
+    """
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, starts: list, ends: list):
+        self.starts, self.ends = starts, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(zip(self.starts[index], self.ends[index]))
+        return self.starts[index], self.ends[index]
+
+    def __iter__(self):
+        return zip(self.starts, self.ends)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Offsets):
+            return self.starts == other.starts and self.ends == other.ends
+        return isinstance(other, Sequence) and list(self) == [tuple(pair) for pair in other]
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(list(self))
 
 
 def _undecodable_line(raw, start: int, encoding: str) -> int | None:
@@ -117,7 +156,10 @@ class _TextWindow:
     def take(self, start: int, end: int) -> str:
         """text[start:end], forgetting everything before ``end`` (sentences come in order)."""
         piece = self.buf[start - self.base:end - self.base]
-        self.buf, self.base = self.buf[end - self.base:], end
+        # Drop the text before ``end`` once it is most of the buffer: dropping it at every
+        # sentence would copy the rest of the block each time.
+        if 2 * (end - self.base) > len(self.buf):
+            self.buf, self.base = self.buf[end - self.base:], end
         return piece
 
 
@@ -134,8 +176,10 @@ def entities(tags: Sequence[str], negative: str = OUTSIDE) -> list:
 
 def write_conll(out: IO[str], s: Tagged) -> None:
     """``token TAB tag`` (or the input's fields TAB tag), a blank line after the sentence."""
-    rows = s.columns if s.columns is not None else [[t] for t in s.tokens]
-    out.write("".join("\t".join(row) + "\t" + tag + "\n" for row, tag in zip(rows, s.tags)))
+    if s.columns is None:
+        out.write("".join([token + "\t" + tag + "\n" for token, tag in zip(s.tokens, s.tags)]) + "\n")
+        return
+    out.write("".join("\t".join(row) + "\t" + tag + "\n" for row, tag in zip(s.columns, s.tags)))
     out.write("\n")
 
 

@@ -33,8 +33,10 @@ class Settings:
 
     Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's alpha),
     ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_embeddings`` (separate rate for L; None: lr),
-    ``l2`` (lambda on W1, W2), ``l2_embeddings`` (on the batch's rows of L, towards the pretrained
-    vectors when there are some), ``batch_size`` (1: per-example SGD), ``epochs``, ``patience``
+    ``l2`` (lambda on W1, W2), ``dropout_input`` / ``dropout_hidden`` (probability of zeroing an
+    entry of x / of the hidden layer while training; 0: none), ``l2_embeddings`` (on the batch's
+    rows of L, towards the pretrained vectors when there are some), ``batch_size`` (1: per-example
+    SGD), ``epochs``, ``patience``
     (early stopping on dev F1), ``freeze_embeddings`` (never train L), ``freeze_epochs`` (train L
     only after this many epochs), ``seed``.
     """
@@ -64,6 +66,8 @@ class Settings:
     lr_embeddings: float | None = None
     l2: float = 1e-5
     l2_embeddings: float = 0.0
+    dropout_input: float = 0.0
+    dropout_hidden: float = 0.0
     batch_size: int = 32
     epochs: int = 10
     patience: int | None = None
@@ -106,6 +110,11 @@ class Settings:
             _nonnegative_float("lr_embeddings", self.lr_embeddings)
         for name in ("l2", "l2_embeddings", "lr_decay"):
             _nonnegative_float(name, getattr(self, name))
+        for name in ("dropout_input", "dropout_hidden"):
+            value = getattr(self, name)
+            _nonnegative_float(name, value)
+            if value >= 1:
+                raise ConfigError(f"{name} must be in [0, 1), got {value!r}")
         if not 0 < self.momentum <= 1:
             raise ConfigError(f"momentum (seed 004's alpha) must be in (0, 1], got {self.momentum}")
         if self.output == "sigmoid" and not self.positive_tag:

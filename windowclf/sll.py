@@ -255,7 +255,7 @@ def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, ba
 
 
 def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=None, l2_tables=None,
-                            anchors=None):
+                            anchors=None, dropout=None):
     """SLL objective of a batch of whole sentences through the window network, and all gradients.
 
     Parameters
@@ -268,7 +268,7 @@ def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=No
         Gold tag indices.
     lengths : ndarray of shape (B,)
         Words per sentence.
-    l2, train_tables, l2_tables, anchors
+    l2, train_tables, l2_tables, anchors, dropout
         As in :meth:`WindowNetwork.loss_and_grads`.
 
     Returns
@@ -279,7 +279,7 @@ def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=No
     """
     p = network.params
     N = len(y)
-    fw = network.forward(ids)
+    fw = network.forward(ids, dropout)
     E, mask = pad(fw.z2, lengths)
     Y, _ = pad(y, lengths)
     J, grad_E, grad_A, grad_A0 = sll_loss_and_grads(E, mask, Y, p["A"], p["A0"])

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import time
 
 import numpy as np
 
 from . import __version__, sll
 from .errors import ConfigError, DivergenceError, InputError, ModelFileError
+from .fastpath import chunked_scores
 from .features import FEATURE_EXTRACTORS, build_feature_vocab, table_name
 from .functions import OUTPUTS
 from .metrics import count_chunks, to_json
-from .network import WindowNetwork
+from .network import Dropout, WindowNetwork
 from .optim import make_optimizer
 from .persistence import load_model_file, save_model_file
 from .schemes import convert, get_entities, split_tag, tag_set
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _TIMING_KEYS = ("seconds", "words_per_second")
 _PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
+_SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a forward pass
 
 
 class WindowTagger:
@@ -103,10 +107,11 @@ class WindowTagger:
     def encode(self, sentences) -> tuple:
         """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table."""
         C = self.settings.window
-        # Each distinct token is looked up once per table: text repeats its words a lot.
-        codes = {}
-        token_codes = np.fromiter((codes.setdefault(t, len(codes)) for tokens in sentences for t in tokens),
-                                  dtype=np.int64)
+        # Each distinct token is looked up once per table: text repeats its words a lot. Codes
+        # number the distinct tokens in order of appearance (dict.fromkeys keeps it).
+        flat = list(itertools.chain.from_iterable(sentences))
+        codes = {token: code for code, token in enumerate(dict.fromkeys(flat))}
+        token_codes = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
         distinct = list(codes)
         lengths = [len(tokens) for tokens in sentences]
         out = []
@@ -191,6 +196,8 @@ class WindowTagger:
         anchors = {"L": self.initial_vectors} if self.initial_vectors is not None else None
         l2_tables = {"L": s.l2_embeddings} if s.l2_embeddings else None
         batch_callback = _BatchFanout(list(callbacks))
+        # masks come from the shuffling generator, whose state resume restores
+        dropout = Dropout(s.dropout_input, s.dropout_hidden, rng) if (s.dropout_input or s.dropout_hidden) else None
         try:
             for epoch in range(start_epoch, s.epochs):
                 lr_scale = 1.0 / (1.0 + s.lr_decay * epoch)
@@ -207,11 +214,12 @@ class WindowTagger:
                                      batch_size=1, rng=rng, callback=batch_callback,
                                      loss_fn=self._sentence_loss(inputs, y, lengths, groups, l2=s.l2,
                                                                  train_tables=train_tables,
-                                                                 l2_tables=l2_tables, anchors=anchors))
+                                                                 l2_tables=l2_tables, anchors=anchors,
+                                                                 dropout=dropout))
                 else:
                     loss = run_epoch(self.network, self.optimizer, inputs, y, batch_size=s.batch_size, rng=rng,
                                      l2=s.l2, train_tables=train_tables, l2_tables=l2_tables, anchors=anchors,
-                                     callback=batch_callback)
+                                     dropout=dropout, callback=batch_callback)
                 seconds = time.perf_counter() - t0
                 check_finite(self.network.params)
                 result = EpochResult(epoch + 1, loss, seconds, len(y) / max(seconds, 1e-9), lr=self.optimizer.lr)
@@ -298,14 +306,12 @@ class WindowTagger:
         return loss_fn
 
     def _scores(self, sentences) -> np.ndarray:
-        """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K)."""
-        inputs = self.encode(sentences)
-        n = inputs[0].shape[0]
-        z2 = np.empty((n, self.network.n_outputs), dtype=self.network.dtype)
-        for start in range(0, n, _PREDICT_CHUNK):
-            z2[start:start + _PREDICT_CHUNK] = self.network.scores(tuple(ids[start:start + _PREDICT_CHUNK]
-                                                                          for ids in inputs))
-        return z2
+        """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
+
+        ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
+        _SCORE_THREADS threads (fastpath.chunked_scores: the same bits as one chunk at a time).
+        """
+        return chunked_scores(self.network, self.encode(sentences), _PREDICT_CHUNK, _SCORE_THREADS)
 
     def _make_optimizer(self):
         s = self.settings
@@ -344,7 +350,7 @@ class WindowTagger:
             One tag per token.
         """
         self._require_fitted()
-        sentences = [list(s) for s in sentences]
+        sentences = [s if type(s) is list else list(s) for s in sentences]  # read, never changed
         if not sentences:
             return []
         z2 = self._scores(sentences)
@@ -355,14 +361,15 @@ class WindowTagger:
                                  self.network.params["A0"])
         else:
             classes = np.argmax(z2, axis=1)
-        tag_array = np.array(self.tags, dtype=object)
+        all_tags = list(map(self.tags.__getitem__, classes.tolist()))
+        convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
+                                and scheme != self.settings.scheme) else None
         out, start = [], 0
         for s in sentences:
-            tags = tag_array[classes[start:start + len(s)]].tolist()
-            start += len(s)
-            if scheme is not None and self.settings.output == "softmax" and scheme != self.settings.scheme:
-                tags = convert(tags, scheme)
-            out.append(tags)
+            stop = start + len(s)
+            tags = all_tags[start:stop]
+            start = stop
+            out.append(tags if convert_to is None else convert(tags, convert_to))
         return out
 
     def evaluate(self, sentences, tags) -> dict:

@@ -25,13 +25,17 @@ opener (``The``, ``He``, ``But``, ...) does. A numbered-list marker at the start
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+import numpy as np
+
 from windowclf.errors import ConfigError, InputError
 
-__all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "MAX_PARAGRAPH_CHARS"]
+__all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "iter_sentence_spans",
+           "MAX_PARAGRAPH_CHARS"]
 
 MAX_PARAGRAPH_CHARS = 100_000
 """Default cap on the text iter_sentences holds at once within one paragraph."""
@@ -241,7 +245,26 @@ def iter_sentences(
     if max_chars < 1:
         raise ConfigError(f"max_chars must be positive, got {max_chars}")
     path = getattr(lines_or_file, "name", None)
-    return _stream_sentences(_pieces(lines_or_file, path), offset_base, max_chars)
+    return _stream_sentences(_pieces(lines_or_file, path), offset_base, max_chars, _token_sentence)
+
+
+def iter_sentence_spans(
+    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS
+) -> Iterator[tuple[list, list, list]]:
+    """:func:`iter_sentences` with each sentence as three lists: token texts, starts and ends.
+
+    The same sentences, tokens and offsets, without a :class:`Token` per token: for
+    pipelines that tag whole files, where making a tuple per token is a good part of the cost.
+
+    Examples
+    --------
+    >>> list(iter_sentence_spans(["Oslo is cold. Rome too."]))
+    [(['Oslo', 'is', 'cold', '.'], [0, 5, 8, 12], [4, 7, 12, 13]), (['Rome', 'too', '.'], [14, 19, 22], [18, 22, 23])]
+    """
+    if max_chars < 1:
+        raise ConfigError(f"max_chars must be positive, got {max_chars}")
+    path = getattr(lines_or_file, "name", None)
+    return _stream_sentences(_pieces(lines_or_file, path), offset_base, max_chars, _span_sentence)
 
 
 def _check_text(text) -> None:
@@ -272,12 +295,12 @@ def _pieces(source, path) -> Iterator[str]:
 def _sentences_of_text(text: str) -> Iterator[list[Token]]:
     start = 0
     for match in _PARAGRAPH_BREAK_RE.finditer(text):
-        yield from _paragraph_sentences(text, start, match.start(), 0)
+        yield from _paragraph_sentences(text, start, match.start(), 0, _token_sentence)
         start = match.end()
-    yield from _paragraph_sentences(text, start, len(text), 0)
+    yield from _paragraph_sentences(text, start, len(text), 0, _token_sentence)
 
 
-def _stream_sentences(pieces: Iterator[str], offset_base: int, max_chars: int) -> Iterator[list[Token]]:
+def _stream_sentences(pieces: Iterator[str], offset_base: int, max_chars: int, make) -> Iterator:
     # buf[:para] is at most one character already consumed, kept because a token's
     # look-behind (a list marker must follow a newline) reads it; base is buf[0]'s offset.
     # buf[blank_from:] is whitespace: a blank line straddling the next seam starts there.
@@ -291,10 +314,10 @@ def _stream_sentences(pieces: Iterator[str], offset_base: int, max_chars: int) -
             blank_from = len(buf) + len(piece.rstrip())
         buf += piece
         for match in _PARAGRAPH_BREAK_RE.finditer(buf, search_from):
-            yield from _paragraph_sentences(buf, para, match.start(), base)
+            yield from _paragraph_sentences(buf, para, match.start(), base, make)
             para = match.end()
         if len(buf) - para > limit:
-            para = yield from _emit_settled(buf, para, base, max_chars)
+            para = yield from _emit_settled(buf, para, base, max_chars, make)
             # Doubling when little was settled (one giant token) keeps the re-scans linear.
             limit = max(max_chars, 2 * (len(buf) - para))
         if para > 1:
@@ -302,10 +325,10 @@ def _stream_sentences(pieces: Iterator[str], offset_base: int, max_chars: int) -
             base += drop
             buf = buf[drop:]
             para, blank_from = 1, max(blank_from - drop, 0)
-    yield from _paragraph_sentences(buf, para, len(buf), base)
+    yield from _paragraph_sentences(buf, para, len(buf), base, make)
 
 
-def _emit_settled(buf: str, start: int, base: int, max_chars: int):
+def _emit_settled(buf: str, start: int, base: int, max_chars: int, make):
     """Yield the sentences of an unfinished paragraph that later text cannot change.
 
     Returns the index in ``buf`` where the unsettled rest begins. A token followed by
@@ -315,82 +338,139 @@ def _emit_settled(buf: str, start: int, base: int, max_chars: int):
     alone. Only when no boundary is settled and the text still exceeds ``max_chars`` is
     the sentence broken, before ``tokens[last_gap]``.
     """
-    sentences = _paragraph_sentences(buf, start, len(buf), base)
-    if not sentences:
+    paragraph = _split_paragraph(buf, start, len(buf), base)
+    if paragraph is None:
         return len(buf)
-    tokens = [token for sentence in sentences for token in sentence]
+    _, starts, ends, firsts = paragraph
     last_gap = 0
-    for index in range(len(tokens) - 1, 0, -1):
-        if tokens[index].start > tokens[index - 1].end:
+    for index in range(len(starts) - 1, 0, -1):
+        if starts[index] > ends[index - 1]:
             last_gap = index
             break
-    starts = []
-    first_index = 0
-    for sentence in sentences:
-        starts.append(first_index)
-        first_index += len(sentence)
+    bounds = firsts + [len(starts)]
     # A boundary is settled when the sentence after it starts before tokens[last_gap - 1].
-    n_settled = sum(1 for next_start in starts[1:] if next_start <= last_gap - 1)
+    n_settled = sum(1 for next_start in firsts[1:] if next_start <= last_gap - 1)
     if n_settled:
-        yield from sentences[:n_settled]
-        return sentences[n_settled][0].start - base
-    first = tokens[0].start - base
+        for k in range(n_settled):
+            yield make(paragraph, bounds[k], bounds[k + 1])
+        return starts[firsts[n_settled]] - base
+    first = starts[0] - base
     if len(buf) - first <= max_chars or last_gap == 0:
         return first
-    for sentence, sentence_start in zip(sentences, starts):
+    for k, sentence_start in enumerate(firsts):
         if sentence_start < last_gap:
-            yield sentence[: last_gap - sentence_start]
-    return tokens[last_gap].start - base
+            yield make(paragraph, sentence_start, min(bounds[k + 1], last_gap))
+    return starts[last_gap] - base
 
 
-def _paragraph_sentences(text: str, start: int, end: int, base: int) -> list[list[Token]]:
-    """Tokenize text[start:end] (one paragraph) and split it into sentences."""
-    tokens = [Token(m.group(), m.start() + base, m.end() + base) for m in _TOKEN_RE.finditer(text, start, end)]
-    if not tokens:
+def _token_sentence(paragraph, first: int, stop: int) -> list[Token]:
+    """Tokens first..stop-1 of a split paragraph, as Token tuples."""
+    texts, starts, ends, _ = paragraph
+    return list(map(Token, texts[first:stop], starts[first:stop], ends[first:stop]))
+
+
+def _span_sentence(paragraph, first: int, stop: int) -> tuple[list, list, list]:
+    """Tokens first..stop-1 of a split paragraph, as (texts, starts, ends) lists."""
+    texts, starts, ends, _ = paragraph
+    return texts[first:stop], starts[first:stop], ends[first:stop]
+
+
+def _paragraph_sentences(text: str, start: int, end: int, base: int, make) -> list:
+    """Tokenize text[start:end] (one paragraph) and split it into sentences (made by ``make``)."""
+    paragraph = _split_paragraph(text, start, end, base)
+    if paragraph is None:
         return []
-    n_tokens = len(tokens)
+    bounds = paragraph[3] + [len(paragraph[0])]
+    return [make(paragraph, bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
+
+
+# Below this many characters a paragraph's offsets come from the matches themselves; above it,
+# from the positions of its non-space characters (see _token_offsets), which costs numpy calls
+# but no Python work per token.
+_VECTOR_CHARS = 2000
+
+
+def _split_paragraph(text: str, start: int, end: int, base: int):
+    """(texts, starts, ends, firsts) of text[start:end], or None when it holds no token.
+
+    Offsets have ``base`` added; ``firsts`` holds the index of each sentence's first token,
+    ascending, from 0.
+    """
+    offsets = None
+    if end - start >= _VECTOR_CHARS:
+        texts = _TOKEN_RE.findall(text, start, end)
+        if not texts:
+            return None
+        offsets = _token_offsets(text, start, end, texts, base)
+    if offsets is None:
+        spans = [m.span() for m in _TOKEN_RE.finditer(text, start, end)]
+        if not spans:
+            return None
+        texts = [text[a:b] for a, b in spans]
+        offsets = ([a + base for a, _ in spans], [b + base for _, b in spans],
+                   [i for i, t in enumerate(texts) if t[-1] in ".!?"])
+    starts, ends, ending = offsets
+    n_tokens = len(texts)
     breaks = []  # index of the first token of each sentence after the first
-    for index in [i for i, t in enumerate(tokens) if t.text[-1] in ".!?"]:
-        word = tokens[index].text
+    for index in ending:
+        word = texts[index]
         if word == "." or _TERMINATOR_CHARS.issuperset(word):
             after = index + 1
-            while after < n_tokens and tokens[after].text in _CLOSERS and _closes(tokens, after):
+            while after < n_tokens and texts[after] in _CLOSERS and _closes(starts, ends, after):
                 after += 1
             if after < n_tokens:
-                following = tokens[after]
-                first = following.text[0]
-                if following.start > tokens[after - 1].end and (
-                    first.isupper() or first.isdigit() or following.text in _OPENERS or first in _OPENERS
+                following = texts[after]
+                first = following[0]
+                if starts[after] > ends[after - 1] and (
+                    first.isupper() or first.isdigit() or following in _OPENERS or first in _OPENERS
                 ):
                     breaks.append(after)
         elif word[:-1].isdigit():
             if index:
                 breaks.append(index)
         elif index + 1 < n_tokens and _is_endable(word):
-            following = tokens[index + 1]
-            if following.text in _SENTENCE_OPENERS and following.start > tokens[index].end:
+            if texts[index + 1] in _SENTENCE_OPENERS and starts[index + 1] > ends[index]:
                 breaks.append(index + 1)
-    if not breaks:
-        return [tokens]
-    sentences = []
-    previous = 0
-    for first_index in sorted(set(breaks)):
-        if first_index > previous:
-            sentences.append(tokens[previous:first_index])
-            previous = first_index
-    sentences.append(tokens[previous:])
-    return sentences
+    return texts, starts, ends, [0] + sorted(set(breaks))
 
 
-def _closes(tokens: list[Token], index: int) -> bool:
+@functools.lru_cache(maxsize=1)
+def _space_table() -> np.ndarray:
+    """is_space[c] for every code point c <= U+3001 (the last whitespace character is U+3000)."""
+    return np.array([chr(c).isspace() for c in range(0x3002)])
+
+
+def _token_offsets(text: str, start: int, end: int, texts: list, base: int):
+    """Start and end offsets of ``texts``, the tokens of text[start:end], and which end in . ! ?
+
+    The tokens are the paragraph's non-space characters, in order, cut into pieces: every
+    non-space character starts a match (the last alternative of _TOKEN_RE is any one), and no
+    token holds a space. So token k is the run of non-space characters after the first
+    ``len(texts[0]) + ... + len(texts[k - 1])`` of them. (None if the counts disagreed, which
+    would mean _TOKEN_RE broke that rule: the caller then takes the offsets from the matches.)
+    """
+    codes = np.frombuffer(text[start:end].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    solid = np.flatnonzero(~_space_table()[np.minimum(codes, 0x3001)])  # index of each non-space character
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts))
+    last = np.cumsum(lengths) - 1  # each token's last character, counted among the non-space ones
+    if last[-1] != len(solid) - 1:
+        return None
+    last_char = solid[last]
+    end_code = codes[last_char]
+    ending = np.flatnonzero((end_code == 46) | (end_code == 33) | (end_code == 63))  # . ! ?
+    offset = start + base
+    return ((solid[last - lengths + 1] + offset).tolist(), (last_char + (offset + 1)).tolist(),
+            ending.tolist())
+
+
+def _closes(starts: list, ends: list, index: int) -> bool:
     # A quote or bracket after a terminator closes the sentence when it touches the
     # terminator ('said."') or stands free (' . " ' in pre-tokenized text); one that
     # touches only the next word ('said. "Next') opens the next sentence.
-    token = tokens[index]
     return (
-        token.start == tokens[index - 1].end
-        or index + 1 == len(tokens)
-        or tokens[index + 1].start > token.end
+        starts[index] == ends[index - 1]
+        or index + 1 == len(starts)
+        or starts[index + 1] > ends[index]
     )
 
 

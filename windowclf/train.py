@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import DivergenceError
+from .fastpath import one_window_sgd
 
 __all__ = ["EpochResult", "Callback", "run_epoch", "check_finite"]
 
@@ -55,7 +56,7 @@ def check_finite(params: dict, what: str = "parameters") -> None:
 
 
 def run_epoch(network, optimizer, inputs, y, *, batch_size, rng, l2=0.0, train_tables=None,
-              l2_tables=None, anchors=None, callback=None, loss_fn=None):
+              l2_tables=None, anchors=None, dropout=None, callback=None, loss_fn=None):
     """One pass over the training windows in a random order; returns the mean batch loss.
 
     Parameters
@@ -69,6 +70,8 @@ def run_epoch(network, optimizer, inputs, y, *, batch_size, rng, l2=0.0, train_t
         1 is per-example SGD; n_windows is full-batch gradient descent.
     rng : numpy.random.Generator
         Draws the order of the windows.
+    dropout : Dropout, optional
+        Dropout on x and on the hidden layer while training (masks drawn from its generator).
     loss_fn : callable, optional
         ``loss_fn(batch_index) -> (J, grads)`` replacing the window loss (used by sentence-level
         training, which batches whole sentences).
@@ -83,25 +86,33 @@ def run_epoch(network, optimizer, inputs, y, *, batch_size, rng, l2=0.0, train_t
     total_loss = 0.0
     n_batches = 0
     params = network.params
+    step = None
     if loss_fn is None:
         # Shuffle once, so that each batch is a slice (a view) instead of a fancy-indexed copy.
         inputs = tuple(ids[order] for ids in inputs)
         y = y[order]
+        if batch_size == 1 and dropout is None:
+            # per-example SGD in few numpy calls, bit for bit the step below (None: not this case)
+            step = one_window_sgd(network, optimizer, inputs, y, l2=l2, train_tables=train_tables,
+                                  l2_tables=l2_tables, anchors=anchors)
     # A diverging run overflows before its loss turns non-finite; the check below reports that
     # in one line, so numpy's own overflow warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
         for start in range(0, n, batch_size):
             stop = start + batch_size
-            if loss_fn is None:
+            if step is not None:
+                J, grads = step(start), None  # the parameters move only when J is finite
+            elif loss_fn is None:
                 J, grads = network.loss_and_grads(tuple(ids[start:stop] for ids in inputs), y[start:stop], l2=l2,
                                                   train_tables=train_tables, l2_tables=l2_tables,
-                                                  anchors=anchors)
+                                                  anchors=anchors, dropout=dropout)
             else:
                 J, grads = loss_fn(order[start:stop])
             if not math.isfinite(J):
                 raise DivergenceError(
                     f"training loss became {J} at window {start} of the epoch; lower the learning rate (--lr)")
-            optimizer.update(params, grads)
+            if grads is not None:
+                optimizer.update(params, grads)
             total_loss += J
             n_batches += 1
             if callback is not None:

@@ -1,0 +1,133 @@
+"""The raw-text tagging pipeline's fast paths give the same tokens, offsets, ids, tags and bytes
+as the plain ones: the tokenizer's vectorized offsets, iter_sentence_spans, text_sentences'
+lazy Offsets, the tagger's encode and predict, and write_conll."""
+
+import contextlib
+import io
+import itertools
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from test_tokenize import _PIECES, texts
+from windowclf import tokenize as tokenize_module
+from windowclf.output import Offsets, Tagged, sentence_json, text_sentences, write_conll
+from windowclf.tokenize import Token, iter_sentence_spans, iter_sentences, split_sentences, tokenize
+
+long_texts = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), min_size=200,
+                      max_size=600).map("".join)
+
+
+@contextlib.contextmanager
+def _offsets_from(path):
+    """Find the token offsets of every paragraph one way: from the matches, or vectorized."""
+    saved = tokenize_module._VECTOR_CHARS
+    tokenize_module._VECTOR_CHARS = 0 if path == "vector" else 10 ** 12
+    try:
+        yield
+    finally:
+        tokenize_module._VECTOR_CHARS = saved
+
+
+def _both(function, *args):
+    with _offsets_from("match"):
+        by_match = function(*args)
+    with _offsets_from("vector"):
+        by_vector = function(*args)
+    return by_match, by_vector
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(texts, long_texts))
+def test_vectorized_offsets_equal_the_matches_offsets(text):
+    by_match, by_vector = _both(split_sentences, text)
+    assert by_vector == by_match
+    assert all(text[t.start:t.end] == t.text for s in by_vector for t in s)
+
+
+def test_vectorized_offsets_on_unicode_spaces_and_lone_surrogates():
+    text = "A\u3000b\u2028c\u00a0\ud800 d\u205f.\u0085E\x1cf \U0001F600 g. " * 60
+    by_match, by_vector = _both(tokenize, text)
+    assert by_vector == by_match
+    assert "".join(t.text for t in by_vector) == "".join(text.split())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(texts, long_texts), st.data())
+def test_sentence_spans_equal_sentences_of_tokens_for_any_cut(text, data):
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
+    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+    for path in ("match", "vector"):
+        with _offsets_from(path):
+            spans = list(iter_sentence_spans(pieces, offset_base=3, max_chars=50))
+            tokens = list(iter_sentences(pieces, offset_base=3, max_chars=50))
+        assert [list(map(Token, *span)) for span in spans] == tokens
+
+
+def test_text_sentences_on_a_long_text_equal_the_token_sentences():
+    text = ("Mr. J. Smith of Acme Inc. said on Monday that the U.S.-led talks, worth $1,000.5 million, "
+            "would go on. \"It works!\" he said.\nAnother line (with brackets) follows here. ") * 3000
+    got = list(text_sentences(io.StringIO(text)))
+    want = list(iter_sentences(io.StringIO(text)))
+    assert len(got) == len(want) > 1000
+    for s, tokens in zip(got, want):
+        assert s.tokens == [t.text for t in tokens]
+        assert s.offsets == [(t.start, t.end) for t in tokens]
+        assert s.text == text[tokens[0].start:tokens[-1].end]
+
+
+def test_offsets_are_a_sequence_of_pairs():
+    offsets = Offsets([0, 5, 9], [4, 8, 10])
+    pairs = [(0, 4), (5, 8), (9, 10)]
+    assert offsets == pairs and offsets == Offsets([0, 5, 9], [4, 8, 10]) and offsets != pairs[:2]
+    assert list(offsets) == pairs and offsets[1] == (5, 8) and offsets[-1] == (9, 10)
+    assert offsets[1:] == pairs[1:] and len(offsets) == 3 and repr(offsets) == repr(pairs)
+    a = Tagged(["Oslo", "is", "."], ["B-LOC", "O", "O"], offsets=offsets, text="Oslo is .")
+    b = Tagged(["Oslo", "is", "."], ["B-LOC", "O", "O"], offsets=pairs, text="Oslo is .")
+    assert a == b
+    assert json.dumps(sentence_json(a)) == json.dumps(sentence_json(b))
+
+
+def test_write_conll_of_tokens_equals_the_columns_form():
+    s = Tagged(["John", "Smith", "visited", "Paris", "."], ["B-PER", "I-PER", "O", "B-LOC", "O"])
+    columns = Tagged(s.tokens, s.tags, columns=[[t] for t in s.tokens])
+    fast, plain = io.StringIO(), io.StringIO()
+    write_conll(fast, s)
+    write_conll(plain, columns)
+    assert fast.getvalue() == plain.getvalue() == "John\tB-PER\nSmith\tI-PER\nvisited\tO\nParis\tB-LOC\n.\tO\n\n"
+
+
+def test_encode_and_predict_equal_their_plain_forms():
+    from windowclf import WindowTagger
+    from windowclf.features import FEATURE_EXTRACTORS
+    from windowclf.schemes import convert
+    from windowclf.windows import window_ids_flat
+
+    sents = [["Anna", "Keller", "flew", "to", "Oslo", "."], ["Oslo", "is", "cold", "in", "1996", "."],
+             ["the", "the", "Anna"]] * 30
+    tags = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], ["B-LOC", "O", "O", "O", "O", "O"], ["O", "O", "B-PER"]] * 30
+    tagger = WindowTagger(epochs=2, seed=0, features=["caps", "suffix3"], scheme="IOBES").fit(sents, tags)
+    new = [["Anna", "went", "to", "Rome", "."], ("Keller", "stayed"), ["the", "the", "the"]]
+    # encode: every table's window ids, from per-token lookups
+    lengths = [len(s) for s in new]
+    for (feature, _, vocab, _), ids in zip(tagger._tables(), tagger.encode(new)):
+        keys = [t if feature == "word" else FEATURE_EXTRACTORS[feature](t) for s in new for t in s]
+        want = window_ids_flat(vocab.ids(keys), lengths, tagger.settings.window, vocab.start_id, vocab.end_id)
+        assert np.array_equal(ids, want)
+    # predict: the argmax of each word's scores, in the model's scheme or converted
+    classes = np.argmax(tagger._scores([list(s) for s in new]), axis=1).tolist()
+    flat = [tagger.tags[c] for c in classes]
+    bounds = list(itertools.accumulate(lengths))
+    want = [flat[a:b] for a, b in zip([0] + bounds[:-1], bounds)]
+    assert tagger.predict(new) == want
+    assert tagger.predict(new, scheme="IOB2") == [convert(t, "IOB2") for t in want]
+
+
+def test_offsets_fall_back_to_the_matches_if_the_counts_ever_disagree(monkeypatch):
+    text = "Mr. J. Smith said so. \"Yes!\" he said.\nThe end (really). " * 200
+    want = split_sentences(text)
+    monkeypatch.setattr(tokenize_module, "_token_offsets", lambda *args: None)
+    with _offsets_from("vector"):
+        assert split_sentences(text) == want
