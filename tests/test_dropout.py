@@ -10,6 +10,7 @@ from windowclf.gradcheck import check_gradients, random_problem
 from windowclf.network import Dropout
 from windowclf.tagger import WindowTagger
 
+from test_sll import sentence_problem
 from test_tagger import synthetic_task
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
@@ -27,14 +28,7 @@ def test_backprop_through_dropout_matches_finite_differences(activation, output,
 
 
 def test_sentence_objective_through_dropout_matches_finite_differences():
-    K = 4
-    net, ids, _ = random_problem(n_classes=K, batch=7, extra_tables=[("E_caps", 5, 2)], seed=2)
-    rng = np.random.default_rng(1)
-    sll.init_transitions(net.params, K, np.float64)
-    net.params["A"][...] = rng.normal(0, 0.5, size=(K, K))
-    net.params["A0"][...] = rng.normal(0, 0.5, size=K)
-    y = rng.integers(0, K, size=7)
-    lengths = np.array([3, 1, 3])
+    net, ids, y, lengths, _ = sentence_problem(seed=2)
 
     def loss_and_grads():
         masks = Dropout(0.3, 0.5, np.random.default_rng(7))  # the same masks at every evaluation

@@ -98,16 +98,24 @@ def test_sll_gradients_match_finite_differences_on_scores_and_transitions():
     assert np.all(grad_E[~mask] == 0)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
-def test_every_parameter_gradient_of_the_sentence_objective_matches_finite_differences(activation):
-    K = 4
-    net, ids, _ = random_problem(n_classes=K, batch=7, activation=activation, extra_tables=[("E_caps", 5, 2)])
+def sentence_problem(activation="tanh", seed=0, K=4):
+    """A float64 network with transition scores and 7 windows in sentences of 3, 1 and 3 words.
+
+    Returns (network, ids, y, lengths, rng), rng for drawing anything else the test needs.
+    """
+    net, ids, _ = random_problem(n_classes=K, batch=7, activation=activation, extra_tables=[("E_caps", 5, 2)],
+                                 seed=seed)
     rng = np.random.default_rng(1)
     sll.init_transitions(net.params, K, np.float64)
     net.params["A"][...] = rng.normal(0, 0.5, size=(K, K))
     net.params["A0"][...] = rng.normal(0, 0.5, size=K)
     y = rng.integers(0, K, size=7)
-    lengths = np.array([3, 1, 3])
+    return net, ids, y, np.array([3, 1, 3]), rng
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_every_parameter_gradient_of_the_sentence_objective_matches_finite_differences(activation):
+    net, ids, y, lengths, rng = sentence_problem(activation)
     anchors = {"L": rng.normal(size=net.params["L"].shape)}
 
     def loss_and_grads():
