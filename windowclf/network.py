@@ -162,6 +162,11 @@ class Dropout:
         keep = self.rng.random(shape, dtype=np.float64) >= p
         return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
 
+    def apply(self, values: np.ndarray, p: float):
+        """(m * values, m) for a fresh mask m of ``values``' shape, or (values, None) when p is 0."""
+        m = self.mask(p, values.shape, values.dtype)
+        return (values, None) if m is None else (values * m, m)
+
 
 @dataclass
 class Forward:
@@ -249,20 +254,15 @@ class WindowNetwork:
         ``dropout`` (training only) draws fresh masks for x and a1; without it nothing is masked.
         """
         p = self.params
-        x = self.lookup(ids)
-        x_mask = h_mask = None
+        x, x_mask = self.lookup(ids), None
         if dropout is not None:
-            x_mask = dropout.mask(dropout.p_input, x.shape, self.dtype)
-            if x_mask is not None:
-                x = x * x_mask  # m_x * x
+            x, x_mask = dropout.apply(x, dropout.p_input)  # m_x * x
         z1 = x @ p["W1"].T
         z1 += p["b1"]  # z1 = W1 x + b1
         a1 = ACTIVATIONS[self.activation](z1)  # a1 = f(z1)
-        h = a1
+        h, h_mask = a1, None
         if dropout is not None:
-            h_mask = dropout.mask(dropout.p_hidden, a1.shape, self.dtype)
-            if h_mask is not None:
-                h = a1 * h_mask  # m_h * a1
+            h, h_mask = dropout.apply(a1, dropout.p_hidden)  # m_h * a1
         z2 = h @ p["W2"].T
         z2 += p["b2"]  # z2 = W2 a1 + b2
         return Forward(tuple(ids), x, z1, a1, z2, h, x_mask, h_mask)
