@@ -33,6 +33,7 @@ import numpy as np
 
 from windowclf.network import WindowNetwork
 from windowclf.optim import SGD
+from windowclf.objectives import WindowObjective
 from windowclf.train import run_epoch
 from windowclf.vocab import Vocabulary
 from windowclf.windows import window_ids
@@ -162,7 +163,8 @@ def time_windowclf(X, y, V, dtype, batch_size):
     """Windows per second of one run_epoch over X (same seed every time)."""
     net = WindowNetwork([("L", V, DIM)], WINDOW, HIDDEN, CLASSES, dtype=dtype, seed=0)
     t0 = time.perf_counter()
-    run_epoch(net, SGD(LR), (X,), y, batch_size=batch_size, rng=np.random.default_rng(0))
+    objective = WindowObjective(net, (X,), y)
+    run_epoch(objective, SGD(LR), objective.draw_order(np.random.default_rng(0), batch_size))
     return len(y) / (time.perf_counter() - t0)
 
 
@@ -282,11 +284,11 @@ def time_torch(torch, X, y, V, dtype, batch_size, max_windows, max_seconds):
 def time_forward(X, V, repeats):
     """Windows per second of forward-only tagging (scores and argmax), as ``predict`` runs it.
 
-    WindowTagger computes the scores of its windows with ``fastpath.chunked_scores``: chunks of
+    WindowTagger computes the scores of its windows with ``scoring.chunked_scores``: chunks of
     ``_PREDICT_CHUNK`` windows shared among ``_SCORE_THREADS`` threads. Returns (windows/s with
     those threads, windows/s on one thread, chunk, threads), measured in turns.
     """
-    from windowclf.fastpath import chunked_scores
+    from windowclf.scoring import chunked_scores
     from windowclf.tagger import _PREDICT_CHUNK, _SCORE_THREADS
 
     net = WindowNetwork([("L", V, DIM)], WINDOW, HIDDEN, CLASSES, dtype=np.float32, seed=0)
@@ -306,7 +308,7 @@ def time_predict(corpus, n_sentences, repeats):
     (``output.text_sentences``), tagged 1,000 sentences at a time, written as CoNLL; or a reason why not.
     """
     try:
-        from windowclf.output import WRITERS, text_sentences
+        from windowclf.writers import WRITERS, text_sentences
         from windowclf.tagger import WindowTagger
     except ImportError as err:
         return None, f"n/a (module missing: {err.name})"
@@ -386,7 +388,8 @@ def child(argv):
         if n_windows is not None:
             X, y = X[:n_windows], y[:n_windows]
         net = WindowNetwork([("L", V, DIM)], WINDOW, HIDDEN, CLASSES, dtype=np.float32, seed=0)
-        run_epoch(net, SGD(LR), (X,), y, batch_size=32, rng=np.random.default_rng(0))
+        objective = WindowObjective(net, (X,), y)
+        run_epoch(objective, SGD(LR), objective.draw_order(np.random.default_rng(0), 32))
         print(json.dumps({"base_mb": base, "peak_mb": maxrss_mb(), "V": V, "windows": len(y),
                           "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     elif kind == "glove-memory":

@@ -1,20 +1,22 @@
-"""The per-example SGD fast path (windowclf/fastpath.py) against the general step, bit for bit.
+"""The per-example SGD fast path (windowclf/window_sgd.py) against the general step, bit for bit.
 
 Every configuration trains two copies of one network on the same windows: one through
 ``one_window_sgd``'s step, one through ``loss_and_grads`` and ``SGD.update``; after every step
 the losses and all parameters must be equal to the last bit."""
 
+import dataclasses
 import itertools
 
 import numpy as np
 import pytest
 
-import windowclf.train
+import windowclf.objectives
 from windowclf.errors import DivergenceError
-from windowclf.fastpath import one_window_sgd
 from windowclf.network import Dropout, WindowNetwork
+from windowclf.objectives import FAST_STEP_OPTIONS, Options, WindowObjective
 from windowclf.optim import SGD, AdaGrad, Momentum
 from windowclf.train import run_epoch
+from windowclf.window_sgd import one_window_sgd
 
 START, END = 0, 1  # ids of <s> and </s> in these vocabularies
 
@@ -135,36 +137,81 @@ def test_divergence_leaves_the_parameters_alone_as_the_general_step_does():
     _assert_same(fast_net, net, "after a non-finite loss")
 
 
-def test_the_fast_path_stands_aside_where_it_does_not_apply():
+def _chosen_steps(monkeypatch):
+    """Record, for each stepper call, whether it made the fast step (True) or the general one."""
+    made = []
+
+    def spy(*args, **kwargs):
+        made.append(True)
+        return one_window_sgd(*args, **kwargs)
+
+    monkeypatch.setattr(windowclf.objectives, "one_window_sgd", spy)
+    real = WindowObjective.general_step
+
+    def general(self, *args):
+        made.append(False)
+        return real(self, *args)
+
+    monkeypatch.setattr(WindowObjective, "general_step", general)
+    return made
+
+
+def _general_step_only(monkeypatch):
+    monkeypatch.setattr(WindowObjective, "_fast_step_covers", lambda self, optimizer, order: False)
+
+
+def _epoch(net, optimizer, inputs, y, batch_size, seed, **options):
+    objective = WindowObjective(net, inputs, y, Options(**options))
+    return run_epoch(objective, optimizer, objective.draw_order(np.random.default_rng(seed), batch_size))
+
+
+def test_the_fast_path_stands_aside_where_it_does_not_apply(monkeypatch):
     net, inputs, y = _problem(np.float32, "tanh", "softmax")
-    assert one_window_sgd(net, Momentum(0.1), inputs, y) is None
-    assert one_window_sgd(net, AdaGrad(0.1), inputs, y) is None
-    assert one_window_sgd(net, SGD(0.1), inputs, y, l2=np.float64(0.1)) is None
+    made = _chosen_steps(monkeypatch)
 
     class Sub(SGD):
         pass
 
-    assert one_window_sgd(net, Sub(0.1), inputs, y) is None
+    for optimizer, options in [(Momentum(0.1), {}), (AdaGrad(0.1), {}), (SGD(0.1), {"l2": np.float64(0.1)}),
+                               (Sub(0.1), {}), (SGD(0.1), {"dropout": Dropout(0.1, 0.1, np.random.default_rng(1))})]:
+        objective = WindowObjective(net, inputs, y, Options(**options))
+        objective.stepper(optimizer, objective.draw_order(np.random.default_rng(0), 1))
+    assert made == [False] * 5
+
+
+def test_every_option_is_reproduced_by_the_fast_step_or_keeps_training_off_it(monkeypatch):
+    # An option the fast step does not list must send training to the general step as soon as
+    # it is set, so a new option cannot be skipped silently by the fast path.
+    net, inputs, y = _problem(np.float32, "tanh", "softmax")
+    made = _chosen_steps(monkeypatch)
+    for f in dataclasses.fields(Options):
+        if f.name in FAST_STEP_OPTIONS:
+            continue
+        objective = WindowObjective(net, inputs, y, Options(**{f.name: object()}))
+        objective.stepper(SGD(0.1), objective.draw_order(np.random.default_rng(0), 1))
+        assert made.pop() is False, f.name
+    objective = WindowObjective(net, inputs, y, Options(l2=1e-3, train_tables={"L"}, l2_tables={"L": 0.1},
+                                                        anchors={"L": net.params["L"]}))
+    objective.stepper(SGD(0.1), objective.draw_order(np.random.default_rng(0), 1))
+    assert made == [True]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_run_epoch_at_batch_1_equals_the_general_loop(dtype, monkeypatch):
     net, inputs, y = _problem(dtype, "tanh", "softmax", n_windows=200)
     fast_net, slow_net = _clone(net), _clone(net)
-    loss_fast = run_epoch(fast_net, SGD(0.1), inputs, y, batch_size=1, rng=np.random.default_rng(3), l2=1e-4)
-    monkeypatch.setattr(windowclf.train, "one_window_sgd", lambda *a, **k: None)
-    loss_slow = run_epoch(slow_net, SGD(0.1), inputs, y, batch_size=1, rng=np.random.default_rng(3), l2=1e-4)
+    loss_fast = _epoch(fast_net, SGD(0.1), inputs, y, 1, 3, l2=1e-4)
+    _general_step_only(monkeypatch)
+    loss_slow = _epoch(slow_net, SGD(0.1), inputs, y, 1, 3, l2=1e-4)
     assert loss_fast == loss_slow
     _assert_same(fast_net, slow_net, "after an epoch")
 
 
 def test_run_epoch_with_dropout_takes_the_general_step(monkeypatch):
     net, inputs, y = _problem(np.float32, "tanh", "softmax")
-    called = []
-    monkeypatch.setattr(windowclf.train, "one_window_sgd", lambda *a, **k: called.append(1))
-    run_epoch(net, SGD(0.1), inputs, y, batch_size=1, rng=np.random.default_rng(0),
-              dropout=Dropout(0.1, 0.1, np.random.default_rng(1)))
-    assert called == []
+    made = _chosen_steps(monkeypatch)
+    _epoch(net, SGD(0.1), inputs, y, 1, 0, dropout=Dropout(0.1, 0.1, np.random.default_rng(1)))
+    assert made == [False]
 
 
 def test_run_epoch_reports_divergence_at_the_same_window(monkeypatch):
@@ -173,9 +220,9 @@ def test_run_epoch_reports_divergence_at_the_same_window(monkeypatch):
     for fast in (True, False):
         twin = _clone(net)
         if not fast:
-            monkeypatch.setattr(windowclf.train, "one_window_sgd", lambda *a, **k: None)
+            _general_step_only(monkeypatch)
         with pytest.raises(DivergenceError) as err:
-            run_epoch(twin, SGD(1e30), inputs, y, batch_size=1, rng=np.random.default_rng(0))
+            _epoch(twin, SGD(1e30), inputs, y, 1, 0)
         messages.append((str(err.value), {k: v.tobytes() for k, v in twin.params.items()}))
     assert messages[0] == messages[1]
 
@@ -197,7 +244,7 @@ def test_learning_rates_changed_between_steps_are_used_as_the_general_step_uses_
 
 def test_blas_outer_products_are_the_ones_tested_here():
     # the tests above run the ?gemm outer products; without them the step falls back to numpy's
-    from windowclf.fastpath import _outer_product_gemm
+    from windowclf.window_sgd import _outer_product_gemm
 
     for dtype in (np.float32, np.float64):
         a, b, out = np.empty((6, 1), dtype), np.empty((1, 4), dtype), np.empty((4, 6), dtype)
@@ -206,9 +253,9 @@ def test_blas_outer_products_are_the_ones_tested_here():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_without_blas_outer_products_the_step_is_still_the_general_step(dtype, monkeypatch):
-    import windowclf.fastpath as fastpath
+    import windowclf.window_sgd as window_sgd
 
-    monkeypatch.setattr(fastpath, "_outer_product_gemm", lambda *args: None)
+    monkeypatch.setattr(window_sgd, "_outer_product_gemm", lambda *args: None)
     net, inputs, y = _problem(dtype, "relu", "softmax")
     _lockstep(net, inputs, y, l2=1e-3)
     net.params["W1"][:, ::4] = -0.0
@@ -218,14 +265,29 @@ def test_without_blas_outer_products_the_step_is_still_the_general_step(dtype, m
 
 def test_run_epoch_takes_the_fast_step_at_batch_1(monkeypatch):
     net, inputs, y = _problem(np.float32, "tanh", "softmax")
-    made = []
+    made = _chosen_steps(monkeypatch)
+    _epoch(net, SGD(0.1), inputs, y, 1, 0, l2=1e-5)
+    _epoch(net, SGD(0.1), inputs, y, 2, 0)
+    assert made == [True, False]
 
-    def spy(*args, **kwargs):
-        step = one_window_sgd(*args, **kwargs)
-        made.append(step)
-        return step
 
-    monkeypatch.setattr(windowclf.train, "one_window_sgd", spy)
-    run_epoch(net, SGD(0.1), inputs, y, batch_size=1, rng=np.random.default_rng(0), l2=1e-5)
-    run_epoch(net, SGD(0.1), inputs, y, batch_size=2, rng=np.random.default_rng(0))
-    assert len(made) == 1 and made[0] is not None
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("output", ["softmax", "sigmoid"])
+def test_one_window_losses_equal_the_batch_losses_bit_for_bit(dtype, output):
+    # the per-example step's loss and delta2 against functions.OUTPUTS' batch loss on one row
+    from windowclf.functions import ONE_WINDOW_LOSSES, OUTPUTS
+
+    K = 5 if output == "softmax" else 1
+    rng = np.random.default_rng(7)
+    rows = rng.normal(scale=30, size=(300, K)).astype(dtype)
+    rows[:20] = np.round(rows[:20] / 30)  # ties and exact zeros
+    rows[20:25] = -0.0
+    rows[25:30] = 1e4  # far past exp's range
+    labels = rng.integers(0, K if output == "softmax" else 2, size=len(rows))
+    one = ONE_WINDOW_LOSSES[output](K, np.dtype(dtype))
+    delta2 = np.empty(K, dtype)
+    for i, z2 in enumerate(rows):
+        J = one(z2, labels, i, delta2)
+        losses, expected = OUTPUTS[output][0](z2[None, :], labels[i:i + 1])
+        assert np.float64(J).tobytes() == np.float64(float(losses.sum())).tobytes(), i
+        assert delta2.tobytes() == expected[0].tobytes(), i

@@ -1,10 +1,10 @@
-"""The chunked, threaded forward pass of tagging (fastpath.chunked_scores) against
+"""The chunked, threaded forward pass of tagging (scoring.chunked_scores) against
 ``WindowNetwork.scores`` chunk by chunk, bit for bit."""
 
 import numpy as np
 import pytest
 
-from windowclf.fastpath import chunked_scores
+from windowclf.scoring import chunked_scores
 from windowclf.network import WindowNetwork
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from test_tokenize import _PIECES, texts
 from windowclf import tokenize as tokenize_module
-from windowclf.output import Offsets, Tagged, sentence_json, text_sentences, write_conll
+from windowclf.writers import Offsets, Tagged, sentence_json, text_sentences, write_conll
 from windowclf.tokenize import Token, iter_sentence_spans, iter_sentences, split_sentences, tokenize
 
 long_texts = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), min_size=200,

@@ -236,7 +236,7 @@ def perl_conlleval(gold_sequences, pred_sequences) -> ConllevalCounts:
     return c
 
 
-# Tags the Perl script reads the same way we do: no S- and no bare type (see schemes.py).
+# Tags the Perl script reads the same way we do: no S- and no bare type (see chunks.py).
 PERL_TAGS = ["O", "B-A", "I-A", "E-A", "B-B", "I-B", "E-B", "[-A", "]-A", ".-A", ".", "B", "I", "E", "[",
              "]", "B-", "I-", "E-", "X-A", "-A", "O-A", "I-SUB-T", "B-SUB-T"]
 

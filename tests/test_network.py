@@ -151,9 +151,9 @@ def test_forward_shapes(activation):
 
 
 def test_sparse_accumulation_falls_back_to_scipys_constructor_for_unknown_matrix_layouts(monkeypatch):
-    import windowclf.network as network
+    import windowclf.rowgrad as rowgrad
 
-    monkeypatch.setattr(network, "_KNOWN_CSC_FIELDS", set())
+    monkeypatch.setattr(rowgrad, "_KNOWN_CSC_FIELDS", set())
     rng = np.random.default_rng(4)
     ids = rng.integers(0, 20, size=90)
     slices = rng.normal(size=(90, 3))

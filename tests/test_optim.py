@@ -5,8 +5,9 @@ import pytest
 
 from windowclf.errors import ConfigError
 from windowclf.gradcheck import random_problem
-from windowclf.network import RowGrad
+from windowclf.rowgrad import RowGrad
 from windowclf.optim import SGD, AdaGrad, Momentum, make_optimizer
+from windowclf.objectives import WindowObjective
 from windowclf.train import run_epoch
 
 
@@ -89,7 +90,7 @@ def test_minibatch_epoch_is_deterministic_given_the_seed():
     results = []
     for _ in range(2):
         net, ids, y = random_problem(vocab_size=9, batch=40)
-        run_epoch(net, SGD(0.1), ids, y, batch_size=7, rng=np.random.default_rng(5))
+        _epoch(net, SGD(0.1), ids, y, 7, 5)
         results.append(net.params)
     for name in results[0]:
         assert np.array_equal(results[0][name], results[1][name])
@@ -104,3 +105,8 @@ def test_learning_rate_must_be_positive(lr):
 def test_unknown_optimizer_is_refused():
     with pytest.raises(ConfigError, match="unknown optimizer"):
         make_optimizer("adam", 0.1)
+
+
+def _epoch(net, optimizer, ids, y, batch_size, seed):
+    objective = WindowObjective(net, ids, y)
+    return run_epoch(objective, optimizer, objective.draw_order(np.random.default_rng(seed), batch_size))

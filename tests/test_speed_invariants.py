@@ -6,8 +6,10 @@ import pytest
 
 from windowclf.functions import ACTIVATIONS, OUTPUTS
 from windowclf.gradcheck import random_problem
-from windowclf.network import RowGrad, WindowNetwork, _batch_outer, accumulate_rows
+from windowclf.network import WindowNetwork, _batch_outer
+from windowclf.rowgrad import RowGrad, accumulate_rows
 from windowclf.optim import SGD, AdaGrad, Momentum
+from windowclf.objectives import WindowObjective
 from windowclf.train import run_epoch
 
 
@@ -130,7 +132,7 @@ def test_batch_outer_product_is_the_matmul_to_the_last_bit(batch, dtype):
 def test_epoch_of_shuffled_views_equals_fancy_indexed_batches():
     net_a, ids, y = random_problem(vocab_size=9, batch=40)
     net_b, _, _ = random_problem(vocab_size=9, batch=40)
-    run_epoch(net_a, SGD(0.1), ids, y, batch_size=7, rng=np.random.default_rng(5))
+    _epoch(net_a, SGD(0.1), ids, y, 7, 5)
     # the same epoch, batch by batch, from the same permutation
     order = np.random.default_rng(5).permutation(len(y))
     opt = SGD(0.1)
@@ -157,3 +159,8 @@ def test_command_line_runs_blas_single_threaded_unless_told_otherwise():
     env["OPENBLAS_NUM_THREADS"] = "2"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "2"
+
+
+def _epoch(net, optimizer, ids, y, batch_size, seed):
+    objective = WindowObjective(net, ids, y)
+    return run_epoch(objective, optimizer, objective.draw_order(np.random.default_rng(seed), batch_size))

@@ -12,7 +12,6 @@ every error names the file and the 1-based line.
 
 from __future__ import annotations
 
-import codecs
 import io
 import os
 import re
@@ -20,17 +19,14 @@ from dataclasses import dataclass, field
 from typing import IO, Iterable, Iterator
 
 from windowclf.atomic import atomic_writer
-from windowclf.errors import ConfigError, InputError
+from windowclf.conll_lines import _numbered_lines
+from windowclf.errors import InputError
 
-__all__ = ["Sentence", "read_conll", "parse_incr", "parse", "write_conll"]
+__all__ = ["Sentence", "read_conll", "parse_incr", "parse", "write_conll", "format_sentence"]
 
 DOCSTART = "-DOCSTART-"
 MAX_LINE_LENGTH = 1_000_000
 
-# C0 control characters other than TAB, LF, VT, FF and CR never occur in text files.
-_BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f]")
-_BINARY_BYTES = re.compile(b"[\x00-\x08\x0e-\x1f]")
-_LINE_END = " \t\r\n"
 _NO_SENTENCES = "no sentences found; expected word/tag lines separated by blank lines"
 
 
@@ -257,94 +253,6 @@ class _SentenceReader:
         self.first_line = number
 
 
-def _numbered_lines(file_obj: IO, path, encoding: str, max_line_length: int) -> Iterator[tuple[int, str]]:
-    """Yield (1-based line number, line without its end or trailing blanks)."""
-    if _is_binary(file_obj):
-        yield from _decoded_lines(file_obj, path, encoding, max_line_length)
-        return
-    number = 0
-    while True:
-        try:
-            text = file_obj.readline(max_line_length + 2)
-        except UnicodeDecodeError as err:
-            # A text stream decodes in blocks, so the failing line is only approximately known.
-            raise InputError(
-                f"cannot decode text ({err.reason}) at or after this line; "
-                "open the file in binary mode for an exact position or pass another encoding",
-                path=path,
-                line=number + 1,
-            ) from err
-        if not text:
-            return
-        number += 1
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        _check_text(text, path, number, max_line_length)
-        yield number, text.rstrip(_LINE_END)
-
-
-def _is_binary(file_obj: IO) -> bool:
-    if isinstance(file_obj, io.TextIOBase):
-        return False
-    return isinstance(file_obj, (io.RawIOBase, io.BufferedIOBase)) or "b" in str(getattr(file_obj, "mode", ""))
-
-
-def _decoded_lines(file_obj: IO, path, encoding: str, max_line_length: int) -> Iterator[tuple[int, str]]:
-    codec = _ascii_compatible_codec(encoding)
-    # UTF-8 needs at most 4 bytes a character; 2 more for a CRLF line end.
-    byte_limit = 4 * max_line_length + 2
-    number = 0
-    while True:
-        raw = file_obj.readline(byte_limit)
-        if not raw:
-            return
-        number += 1
-        if number == 1 and codec.name == "utf-8":
-            raw = raw.removeprefix(codecs.BOM_UTF8)
-        if _BINARY_BYTES.search(raw):
-            raise InputError("binary data; is this a CoNLL text file?", path=path, line=number)
-        if len(raw) >= byte_limit and not raw.endswith(b"\n"):
-            raise _too_long(path, number, max_line_length)
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError as err:
-            raise InputError(
-                f"cannot decode byte {raw[err.start]:#04x} at column {err.start + 1} as {encoding} "
-                f"({err.reason}); choose another encoding (encoding=, or --encoding on the command line)",
-                path=path,
-                line=number,
-            ) from err
-        if len(text) > max_line_length and len(text.rstrip("\r\n")) > max_line_length:
-            raise _too_long(path, number, max_line_length)
-        yield number, text.rstrip(_LINE_END)
-
-
-def _check_text(text: str, path, number: int, max_line_length: int) -> None:
-    if _BINARY_CHARS.search(text):
-        raise InputError("binary data; is this a CoNLL text file?", path=path, line=number)
-    if len(text.rstrip("\r\n")) > max_line_length:
-        raise _too_long(path, number, max_line_length)
-
-
-def _too_long(path, number: int, max_line_length: int) -> InputError:
-    return InputError(
-        f"line longer than {max_line_length:,} characters; is this a CoNLL file with one token a line?",
-        path=path,
-        line=number,
-    )
-
-
-def _ascii_compatible_codec(encoding: str) -> codecs.CodecInfo:
-    try:
-        codec = codecs.lookup(encoding)
-    except LookupError as err:
-        raise ConfigError(f"unknown encoding {encoding!r}") from err
-    # Lines are split on b"\n" before decoding, which only works when the newline is one byte.
-    if "\n \t".encode(codec.name) != b"\n \t":
-        raise ConfigError(f"encoding {encoding!r} is not ASCII-compatible; re-encode the file as UTF-8")
-    return codec
-
-
 def write_conll(path_or_file, sentences: Iterable[Sentence], *, separator: str = " ", encoding: str = "utf-8") -> None:
     """Write sentences as a column file, a blank line after each sentence.
 
@@ -377,6 +285,32 @@ def write_conll(path_or_file, sentences: Iterable[Sentence], *, separator: str =
         _write_sentences(path_or_file, sentences, separator)
 
 
+def format_sentence(rows, separator: str) -> str:
+    """The text of one sentence of a column file: a line a token, then a blank line.
+
+    Fields are written as given; :func:`write_conll` checks them first.
+
+    Parameters
+    ----------
+    rows : iterable of sequences of str, shape (n_tokens, n_columns)
+        Each token's fields.
+    separator : str
+        Between the fields of a line.
+
+    Returns
+    -------
+    str
+        Each row's fields joined by ``separator`` and followed by ``"\\n"``, then one more
+        ``"\\n"``: the blank line that ends the sentence.
+
+    Examples
+    --------
+    >>> format_sentence([["EU", "B-ORG"], ["rejects", "O"]], "\\t")
+    'EU\\tB-ORG\\nrejects\\tO\\n\\n'
+    """
+    return "".join([separator.join(row) + "\n" for row in rows]) + "\n"
+
+
 def _write_sentences(file: IO, sentences: Iterable[Sentence], separator: str) -> None:
     n_columns = None
     for sentence in sentences:
@@ -402,9 +336,8 @@ def _write_sentences(file: IO, sentences: Iterable[Sentence], separator: str) ->
                         path=sentence.path,
                         line=line,
                     )
-            file.write(separator.join(row))
-            file.write("\n")
-        file.write("\n")
+        # Checked whole before any of it is written: a refused sentence leaves no partial lines.
+        file.write(format_sentence(rows, separator))
 
 
 # Whitespace and control characters would split a field, end a line, or read back as binary data.

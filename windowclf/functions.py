@@ -14,6 +14,7 @@ __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
     "OUTPUTS",
+    "ONE_WINDOW_LOSSES",
     "softmax",
     "log_softmax",
     "logsumexp",
@@ -22,21 +23,23 @@ __all__ = [
 ]
 
 
-def _tanh(z):
-    return np.tanh(z)
+# Each activation writes into ``out`` when given one (buffers reused from step to step) and
+# allocates otherwise; either way every element is the same ufunc of its z.
+def _tanh(z, out=None):
+    return np.tanh(z, out=out)
 
 
-def _sigmoid(z):
+def _sigmoid(z, out=None):
     # expit never overflows: it evaluates exp(-|z|) internally.
-    return expit(z)
+    return expit(z, out=out)
 
 
-def _relu(z):
-    return np.maximum(z, 0)
+def _relu(z, out=None):
+    return np.maximum(z, 0, out=out)
 
 
-def _hardtanh(z):
-    return np.clip(z, -1, 1)
+def _hardtanh(z, out=None):
+    return np.clip(z, -1, 1, out=out)
 
 
 ACTIVATIONS = {
@@ -46,12 +49,32 @@ ACTIVATIONS = {
     "hardtanh": _hardtanh,
 }
 
-# f'(z1) given (z1, a1 = f(z1)).
+
+# f'(z1) given (z1, a1 = f(z1)), into ``out`` when given.
+def _tanh_derivative(z, a, out=None):
+    out = np.multiply(a, a, out=out)
+    return np.subtract(1, out, out=out)  # d tanh = 1 - tanh^2   (seed 003, eq. 5)
+
+
+def _sigmoid_derivative(z, a, out=None):
+    out = np.subtract(1, a, out=out)
+    return np.multiply(a, out, out=out)  # d sigma = sigma (1 - sigma)   (seed 003, eq. 6)
+
+
+def _relu_derivative(z, a, out=None):
+    return np.greater(z, 0, out=np.empty_like(z) if out is None else out)  # 1[z1 > 0]   (seed 002)
+
+
+def _hardtanh_derivative(z, a, out=None):
+    out = np.abs(z, out=out)
+    return np.less(out, 1, out=out)  # 1[|z1| < 1]
+
+
 DERIVATIVES = {
-    "tanh": lambda z, a: 1 - a * a,  # d tanh = 1 - tanh^2   (seed 003, eq. 5)
-    "sigmoid": lambda z, a: a * (1 - a),  # d sigma = sigma (1 - sigma)   (seed 003, eq. 6)
-    "relu": lambda z, a: (z > 0).astype(z.dtype),  # 1[z1 > 0]   (seed 002)
-    "hardtanh": lambda z, a: (np.abs(z) < 1).astype(z.dtype),
+    "tanh": _tanh_derivative,
+    "sigmoid": _sigmoid_derivative,
+    "relu": _relu_derivative,
+    "hardtanh": _hardtanh_derivative,
 }
 
 
@@ -112,6 +135,46 @@ def _logistic_loss(z2, y):
     return losses, delta2
 
 
+class SoftmaxOneWindow:
+    """:func:`_softmax_loss` of one window, into buffers allocated once (the per-example step).
+
+    ``loss(z2, labels, i, delta2)`` returns -log yhat_y for z2 of shape (K,) and label
+    ``labels[i]``, and writes delta2 = yhat - y into ``delta2``; every number equals
+    ``_softmax_loss(z2[None], labels[i:i + 1])``'s to the last bit (tests/test_fastpath.py).
+    The max is Python's: the same value as numpy's but for the sign of a zero, whose exp is 1
+    either way.
+    """
+
+    def __init__(self, n_outputs: int, dtype):
+        self.logp, self.expz = np.empty(n_outputs, dtype), np.empty(n_outputs, dtype)
+        self.z_max, self.norm = np.empty((), dtype), np.empty((), dtype)
+
+    def __call__(self, z2, labels, i, delta2) -> float:
+        logp, norm = self.logp, self.norm
+        self.z_max[()] = max(z2.tolist())
+        np.subtract(z2, self.z_max, logp)
+        np.exp(logp, self.expz)
+        np.add.reduce(self.expz, 0, None, norm)
+        np.log(norm, norm)
+        np.subtract(logp, norm, logp)  # log_softmax(z2)
+        label = int(labels[i])
+        np.exp(logp, delta2)
+        delta2[label] -= 1  # delta2 = yhat - y   (seed 000 eq. 3; seed 004 4.1)
+        return 0.0 + -logp.item(label)  # the batch sum over one window: 0 + (-log yhat_y)
+
+
+class LogisticOneWindow:
+    """:func:`_logistic_loss` of one window (z2 of shape (1,)), delta2 = h - y written into ``delta2``."""
+
+    def __init__(self, n_outputs: int, dtype):
+        pass
+
+    def __call__(self, z2, labels, i, delta2) -> float:
+        losses, d2 = _logistic_loss(z2[None, :], labels[i:i + 1])
+        delta2[:] = d2[0]
+        return float(losses.sum())
+
+
 def _softmax_predict(z2):
     return softmax(z2)
 
@@ -127,3 +190,6 @@ OUTPUTS = {
     "softmax": (_softmax_loss, _softmax_predict),
     "sigmoid": (_logistic_loss, _logistic_predict),
 }
+
+# name -> the output's loss for one window into buffers (per-example SGD), equal to OUTPUTS' loss.
+ONE_WINDOW_LOSSES = {"softmax": SoftmaxOneWindow, "sigmoid": LogisticOneWindow}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Dropout, RowGrad, WindowNetwork
+from .network import Dropout, WindowNetwork
+from .rowgrad import RowGrad
 
 __all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem"]
 

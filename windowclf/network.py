@@ -25,115 +25,16 @@ the whole objective by m leaves its minimiser unchanged.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from .errors import ConfigError
 from .functions import ACTIVATIONS, DERIVATIVES, OUTPUTS
+from .rowgrad import RowGrad, accumulate_rows
 
-__all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows"]
-
-
-@dataclass
-class RowGrad:
-    """A gradient that is zero outside a few rows: ``grad[rows] = values``.
-
-    rows : ndarray of shape (n_rows,), distinct, sorted row indices
-    values : ndarray of shape (n_rows, dim)
-    """
-
-    rows: np.ndarray
-    values: np.ndarray
-
-    def to_dense(self, n_rows_total: int) -> np.ndarray:
-        """The full (n_rows_total, dim) gradient (for tests and finite differences)."""
-        out = np.zeros((n_rows_total, self.values.shape[1]), dtype=self.values.dtype)
-        out[self.rows] = self.values
-        return out
-
-
-def accumulate_rows(ids: np.ndarray, slices: np.ndarray) -> RowGrad:
-    """Sum window-slot gradients into the rows of their words, as a scipy sparse product.
-
-    Parameters
-    ----------
-    ids : ndarray of shape (n_slots,)
-        The word (row) id of each window slot, ``ids = word_ids.ravel()``.
-    slices : ndarray of shape (n_slots, dim)
-        The slice of grad_x belonging to each slot.
-
-    Returns
-    -------
-    RowGrad
-        ``rows`` the distinct ids (sorted) and ``values[k] = sum of slices[j] where ids[j] ==
-        rows[k]``, summed in slot order, so the result equals ``np.add.at`` bit for bit.
-
-    Notes
-    -----
-    The word-by-slot matrix S has one 1 per column (slot j sits in row ``inverse[j]``), so it is
-    built directly in CSC form with no sort; ``S @ slices`` touches only the batch's rows, and the
-    cost does not depend on the vocabulary size. S is given n_slots rows (an upper bound on the
-    number of distinct words, the rows past it stay empty) so that its shape, ``indptr`` and
-    ``data`` depend on n_slots alone and come from one validated template per size.
-    """
-    template = _slot_matrix_template(ids.shape[0], np.dtype(slices.dtype))
-    rows, inverse = _distinct_rows(ids, template.indices.dtype)
-    S = _slot_matrix(template, inverse)
-    # grad_L[r] = sum_{slots j with word r} grad_x slice j
-    return RowGrad(rows, (S @ slices)[:rows.shape[0]])
-
-
-# Up to this many slots Python's set and sort beat numpy's per-call overhead (a window or two).
-_FEW_SLOTS = 16
-
-
-def _distinct_rows(ids: np.ndarray, index_dtype):
-    """``np.unique(ids, return_inverse=True)``, with less overhead for the few ids of a batch."""
-    if ids.shape[0] <= _FEW_SLOTS:
-        id_list = ids.tolist()
-        row_list = sorted(set(id_list))
-        position = {row: k for k, row in enumerate(row_list)}
-        return (np.array(row_list, dtype=ids.dtype),
-                np.array([position[i] for i in id_list], dtype=index_dtype))
-    sorted_ids = np.sort(ids)
-    is_first = np.empty(sorted_ids.shape[0], dtype=bool)
-    is_first[:1] = True
-    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=is_first[1:])
-    rows = sorted_ids[is_first]
-    inverse = rows.searchsorted(ids)  # inverse[j] = position of ids[j] among the rows
-    return rows, inverse.astype(index_dtype, copy=False)
-
-
-@functools.lru_cache(maxsize=64)
-def _slot_matrix_template(n_slots: int, dtype: np.dtype) -> sp.csc_matrix:
-    """An (n_slots, n_slots) CSC matrix with one 1 per column, through scipy's checked constructor."""
-    return sp.csc_matrix(
-        (np.ones(n_slots, dtype=dtype), np.zeros(n_slots, dtype=np.int64), np.arange(n_slots + 1)),
-        shape=(n_slots, n_slots),
-    )
-
-
-def _slot_matrix(template: sp.csc_matrix, inverse: np.ndarray) -> sp.csc_matrix:
-    """The word-by-slot matrix S: column j holds a 1 in row ``inverse[j]``.
-
-    scipy's constructor re-validates every array on each call, which cost more than the rest of
-    a per-example SGD step; here every field comes from a template that went through it, and only
-    ``indices`` (the row of each column's 1, always < n_slots, in the template's dtype) is replaced.
-    """
-    if set(template.__dict__) != _KNOWN_CSC_FIELDS:
-        # a scipy whose matrices hold other state: take the checked constructor, slower but safe
-        return sp.csc_matrix((template.data, inverse, template.indptr), shape=template.shape)
-    S = object.__new__(type(template))
-    S.__dict__.update(template.__dict__)
-    S.indices = inverse
-    return S
-
-
-# The fields of a scipy 1.x CSC matrix; the template copy above is only valid for exactly these.
-_KNOWN_CSC_FIELDS = {"_shape", "data", "indices", "indptr", "maxprint"}
+__all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows", "layers", "weight_penalty",
+           "row_penalty"]
 
 
 class Dropout:
@@ -241,30 +142,41 @@ class WindowNetwork:
         return {name: arr.shape for name, arr in self.params.items()}
 
     # -------------------------------------------------------------- forward
-    def lookup(self, ids) -> np.ndarray:
-        """x for each window: the concatenated table rows, shape (B, D)."""
-        parts = [self.params[name].take(word_ids.ravel(), axis=0).reshape(len(word_ids), -1)
-                 for name, word_ids in zip(self.table_names, ids)]
-        # one table: its rows already are x, no concatenate copy
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+    def lookup(self, ids, out=None, parts=None, mode: str = "raise") -> np.ndarray:
+        """x for each window: the concatenated table rows, shape (B, D).
+
+        With ``out`` (B, D) the rows are gathered into it (and, for several tables, first into
+        ``parts``, one (>= B*C, dim) buffer per table); ``mode="clip"`` gathers without
+        numpy's buffering, for ids already known to be in range.
+        """
+        tables = [self.params[name] for name in self.table_names]
+        B = len(ids[0])
+        if out is None:
+            rows = [table.take(word_ids.ravel(), axis=0).reshape(B, -1) for table, word_ids in zip(tables, ids)]
+            # one table: its rows already are x, no concatenate copy
+            return rows[0] if len(rows) == 1 else np.concatenate(rows, axis=1)
+        n_slots = B * self.window
+        if len(tables) == 1:
+            tables[0].take(ids[0].ravel(), 0, out.reshape(n_slots, -1), mode)
+            return out
+        for table, word_ids, part in zip(tables, ids, parts):
+            table.take(word_ids.ravel(), 0, part[:n_slots], mode)
+        return np.concatenate([part[:n_slots].reshape(B, -1) for part in parts], axis=1, out=out)
 
     def forward(self, ids, dropout: Dropout | None = None) -> Forward:
         """Run the network on windows ``ids`` (a tuple with one (B, C) int array per table).
 
         ``dropout`` (training only) draws fresh masks for x and a1; without it nothing is masked.
         """
-        p = self.params
-        x, x_mask = self.lookup(ids), None
+        x, x_mask, h_mask = self.lookup(ids), None, None
+        B = x.shape[0]
         if dropout is not None:
             x, x_mask = dropout.apply(x, dropout.p_input)  # m_x * x
-        z1 = x @ p["W1"].T
-        z1 += p["b1"]  # z1 = W1 x + b1
-        a1 = ACTIVATIONS[self.activation](z1)  # a1 = f(z1)
-        h, h_mask = a1, None
-        if dropout is not None:
-            h, h_mask = dropout.apply(a1, dropout.p_hidden)  # m_h * a1
-        z2 = h @ p["W2"].T
-        z2 += p["b2"]  # z2 = W2 a1 + b2
+            h_mask = dropout.mask(dropout.p_hidden, (B, self.hidden), self.dtype)
+        z1 = np.empty((B, self.hidden), dtype=self.dtype)
+        a1 = np.empty_like(z1)
+        z2 = np.empty((B, self.n_outputs), dtype=self.dtype)
+        h = layers(self.params, self.activation, x, z1, a1, z2, h_mask, None if h_mask is None else np.empty_like(a1))
         return Forward(tuple(ids), x, z1, a1, z2, h, x_mask, h_mask)
 
     def scores(self, ids) -> np.ndarray:
@@ -337,18 +249,54 @@ class WindowNetwork:
         delta2 /= B  # J is the batch mean
         J = float(losses.sum()) / B
         if l2:
-            J += 0.5 * l2 * (float(np.sum(self.params["W1"] ** 2)) + float(np.sum(self.params["W2"] ** 2)))
+            J += weight_penalty(self.params, l2)
         grads = self.backward(fw, delta2, l2=l2, train_tables=train_tables)
-        for name, lam in (l2_tables or {}).items():
-            if not lam or name not in grads:
-                continue
-            g = grads[name]
-            diff = self.params[name][g.rows]
-            if anchors is not None and name in anchors:
-                diff = diff - anchors[name][g.rows]
-            J += 0.5 * lam * float(np.sum(diff ** 2))
-            g.values += lam * diff  # + lambda (L_r - L0_r) on the touched rows
-        return J, grads
+        return row_penalty(J, self.params, grads, l2_tables, anchors), grads
+
+
+def layers(params, activation, x, z1, a1, z2, h_mask=None, h=None):
+    """The one forward pass of the layers, into the given arrays; returns what W2 saw.
+
+    z1 = W1 x + b1, a1 = f(z1), z2 = W2 (m_h * a1) + b2 for x (B, D), z1 and a1 (B, H), z2 (B, K).
+    Training (:meth:`WindowNetwork.forward`), the per-example SGD step and chunked scoring all
+    compute their forward pass here. ``a1`` may be ``z1`` (in place, when nothing needs z1 after);
+    with a hidden dropout mask ``h_mask``, m_h * a1 goes into ``h`` and is returned, else a1.
+    """
+    np.matmul(x, params["W1"].T, out=z1)
+    np.add(z1, params["b1"], out=z1)  # z1 = W1 x + b1
+    ACTIVATIONS[activation](z1, out=a1)  # a1 = f(z1)
+    if h_mask is not None:
+        a1 = np.multiply(a1, h_mask, out=h)  # m_h * a1
+    np.matmul(a1, params["W2"].T, out=z2)
+    np.add(z2, params["b2"], out=z2)  # z2 = W2 a1 + b2
+    return a1
+
+
+def weight_penalty(params, l2: float, squares=(None, None)) -> float:
+    """(lambda/2)(||W1||^2 + ||W2||^2), each sum as ``np.sum(W ** 2)``; ``squares`` may hold
+    buffers of W1's and W2's shapes for the squares."""
+    sum_W1 = float(np.add.reduce(np.square(params["W1"], out=squares[0]), None))
+    sum_W2 = float(np.add.reduce(np.square(params["W2"], out=squares[1]), None))
+    return 0.5 * l2 * (sum_W1 + sum_W2)
+
+
+def row_penalty(J: float, params, grads, l2_tables, anchors) -> float:
+    """J plus the L2 terms on the touched rows of tables, whose RowGrads in ``grads`` gain them.
+
+    For each table named in ``l2_tables`` (name -> lambda) that has a gradient: J +=
+    (lambda/2) sum_r ||L_r - L0_r||^2 over its gradient's rows r (L0: ``anchors[name]``, the
+    pretrained values, or 0), and grad_L_r += lambda (L_r - L0_r).
+    """
+    for name, lam in (l2_tables or {}).items():
+        if not lam or name not in grads:
+            continue
+        g = grads[name]
+        diff = params[name][g.rows]
+        if anchors is not None and name in anchors:
+            diff = diff - anchors[name][g.rows]
+        J += 0.5 * lam * float(np.sum(diff ** 2))
+        g.values += lam * diff  # + lambda (L_r - L0_r) on the touched rows
+    return J
 
 
 def _batch_outer(delta: np.ndarray, a: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
-from .network import RowGrad
+from .rowgrad import RowGrad
 
 __all__ = ["SGD", "Momentum", "AdaGrad", "OPTIMIZERS", "make_optimizer"]
 

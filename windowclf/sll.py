@@ -41,6 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from .functions import logsumexp
+from .network import row_penalty, weight_penalty
 
 __all__ = ["TRANSITION_PARAMS", "init_transitions", "sentence_batches", "transition_shapes", "pad", "unpad",
            "forward_backward", "sll_loss_and_grads", "viterbi", "decode", "marginals", "posteriors",
@@ -286,17 +287,8 @@ def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=No
     J /= N  # the batch objective is a mean over words
     delta2 = (unpad(grad_E, mask) / N).astype(fw.z2.dtype)  # dJ/dz2, the window network's delta2
     if l2:
-        J += 0.5 * l2 * (float(np.sum(p["W1"] ** 2)) + float(np.sum(p["W2"] ** 2)))
+        J += weight_penalty(p, l2)
     grads = network.backward(fw, delta2, l2=l2, train_tables=train_tables)
     grads["A"] = (grad_A / N).astype(p["A"].dtype)
     grads["A0"] = (grad_A0 / N).astype(p["A0"].dtype)
-    for name, lam in (l2_tables or {}).items():
-        if not lam or name not in grads:
-            continue
-        g = grads[name]
-        diff = p[name][g.rows]
-        if anchors is not None and name in anchors:
-            diff = diff - anchors[name][g.rows]
-        J += 0.5 * lam * float(np.sum(diff ** 2))
-        g.values += lam * diff  # + lambda (L_r - L0_r) on the touched rows
-    return J, grads
+    return row_penalty(J, p, grads, l2_tables, anchors), grads

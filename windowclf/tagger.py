@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import time
 
 import numpy as np
 
-from . import __version__, sll
-from .errors import ConfigError, DivergenceError, InputError, ModelFileError
-from .fastpath import chunked_scores
+from . import model_io, sll
+from .errors import ConfigError, DivergenceError, InputError
 from .features import FEATURE_EXTRACTORS, build_feature_vocab, table_name
 from .functions import OUTPUTS
 from .metrics import count_chunks, to_json
 from .network import Dropout, WindowNetwork
+from .objectives import Options, SentenceObjective, WindowObjective
 from .optim import make_optimizer
-from .persistence import load_model_file, save_model_file
 from .schemes import convert, get_entities, split_tag, tag_set
+from .scoring import chunked_scores
 from .settings import Settings
-from .train import Callback, EpochResult, check_finite, run_epoch
+from .train import CallbackList, EpochResult, check_finite, run_epoch
 from .vectors import match_vocabulary
 from .vocab import Vocabulary
-from .windows import window_ids_flat
+from .windows import encode_windows
 
 __all__ = ["WindowTagger"]
 
 log = logging.getLogger(__name__)
 
-_TIMING_KEYS = ("seconds", "words_per_second")
 _PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
 _SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a forward pass
 
@@ -76,6 +74,7 @@ class WindowTagger:
         self.best = {"epoch": None, "f1": None}
         self.initial_vectors = None  # L before fine-tuning, when it came from pretrained vectors
         self._state = None  # training state of the last completed epoch (for resume)
+        self._best_params = None  # while fit runs: the best epoch's weights so far
 
     # ------------------------------------------------------------ embeddings (gensim names)
     @property
@@ -106,20 +105,9 @@ class WindowTagger:
 
     def encode(self, sentences) -> tuple:
         """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table."""
-        C = self.settings.window
-        # Each distinct token is looked up once per table: text repeats its words a lot. Codes
-        # number the distinct tokens in order of appearance (dict.fromkeys keeps it).
-        flat = list(itertools.chain.from_iterable(sentences))
-        codes = {token: code for code, token in enumerate(dict.fromkeys(flat))}
-        token_codes = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
-        distinct = list(codes)
-        lengths = [len(tokens) for tokens in sentences]
-        out = []
-        for feature, _, vocab, _ in self._tables():
-            keys = distinct if feature == "word" else [FEATURE_EXTRACTORS[feature](t) for t in distinct]
-            ids = vocab.ids(keys)[token_codes]
-            out.append(window_ids_flat(ids, lengths, C, vocab.start_id, vocab.end_id))
-        return tuple(out)
+        lookups = [(None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab)
+                   for feature, _, vocab, _ in self._tables()]
+        return encode_windows(sentences, lookups, self.settings.window)
 
     def _labels(self, tags_list, *, path=None) -> np.ndarray:
         """Class index of every token (training targets), shape (n_tokens,)."""
@@ -178,77 +166,78 @@ class WindowTagger:
         inputs = self.encode(sentences)
         y = self._labels(tags)
         lengths = np.array([len(t) for t in sentences], dtype=np.int64)
-        dev_data = None
-        if dev is not None:
-            dev_sentences, dev_tags = _check_pairs(*dev)
-            dev_data = (dev_sentences, dev_tags)
+        dev_data = None if dev is None else _check_pairs(*dev)
         rng = np.random.default_rng(s.seed)
-        start_epoch, bad_epochs, best_params = 0, 0, None
+        start_epoch, bad_epochs = 0, 0
+        self._best_params = None
         if resume:
             st = self._state
-            best_params = self._copy_params()  # a loaded model holds its best epoch's weights
+            self._best_params = self._copy_params()  # a loaded model holds its best epoch's weights
             self._restore(st["params"])
             self.optimizer.load_state(st["optimizer"])
             rng.bit_generator.state = st["rng"]
             start_epoch, bad_epochs = st["epoch"], st["bad_epochs"]
         # what to fall back to if the very first epoch diverges or is interrupted
-        last_good = self._state["params"] if self._state else self._copy_params()
-        anchors = {"L": self.initial_vectors} if self.initial_vectors is not None else None
-        l2_tables = {"L": s.l2_embeddings} if s.l2_embeddings else None
-        batch_callback = _BatchFanout(list(callbacks))
-        # masks come from the shuffling generator, whose state resume restores
-        dropout = Dropout(s.dropout_input, s.dropout_hidden, rng) if (s.dropout_input or s.dropout_hidden) else None
+        self._last_good = self._state["params"] if self._state else self._copy_params()
+        options = Options(l2=s.l2, l2_tables={"L": s.l2_embeddings} if s.l2_embeddings else None,
+                          anchors={"L": self.initial_vectors} if self.initial_vectors is not None else None,
+                          # masks come from the shuffling generator, whose state resume restores
+                          dropout=(Dropout(s.dropout_input, s.dropout_hidden, rng)
+                                   if (s.dropout_input or s.dropout_hidden) else None))
+        objective = (SentenceObjective(self.network, inputs, y, lengths, options) if s.decoder == "sll"
+                     else WindowObjective(self.network, inputs, y, options))
         try:
-            for epoch in range(start_epoch, s.epochs):
-                lr_scale = 1.0 / (1.0 + s.lr_decay * epoch)
-                self.optimizer.lr = s.lr * lr_scale
-                if s.lr_embeddings is not None:
-                    self.optimizer.lr_overrides["L"] = s.lr_embeddings * lr_scale
-                train_tables = set(self.network.table_names)
-                if s.freeze_embeddings or epoch < s.freeze_epochs:
-                    train_tables.discard("L")
-                t0 = time.perf_counter()
-                if s.decoder == "sll":
-                    groups = sll.sentence_batches(lengths, s.batch_size, rng)
-                    loss = run_epoch(self.network, self.optimizer, inputs, np.arange(len(groups)),
-                                     batch_size=1, rng=rng, callback=batch_callback,
-                                     loss_fn=self._sentence_loss(inputs, y, lengths, groups, l2=s.l2,
-                                                                 train_tables=train_tables,
-                                                                 l2_tables=l2_tables, anchors=anchors,
-                                                                 dropout=dropout))
-                else:
-                    loss = run_epoch(self.network, self.optimizer, inputs, y, batch_size=s.batch_size, rng=rng,
-                                     l2=s.l2, train_tables=train_tables, l2_tables=l2_tables, anchors=anchors,
-                                     dropout=dropout, callback=batch_callback)
-                seconds = time.perf_counter() - t0
-                check_finite(self.network.params)
-                result = EpochResult(epoch + 1, loss, seconds, len(y) / max(seconds, 1e-9), lr=self.optimizer.lr)
-                improved = True
-                if dev_data is not None:
-                    result.dev = self.evaluate(*dev_data)["overall"]
-                    improved = self.best["f1"] is None or result.dev["f1"] > self.best["f1"]
-                bad_epochs = 0 if improved else bad_epochs + 1
-                self._state = {"epoch": epoch + 1, "params": self._copy_params(),
-                               "optimizer": {k: v.copy() for k, v in self.optimizer.state_arrays().items()},
-                               "rng": rng.bit_generator.state, "bad_epochs": bad_epochs}
-                last_good = self._state["params"]
-                if improved:
-                    self.best = {"epoch": epoch + 1, "f1": None if result.dev is None else result.dev["f1"]}
-                    best_params = self._state["params"]
-                self.history.append(result.to_dict())
-                log.info("epoch %d: loss %.4f%s", epoch + 1, loss,
-                         "" if result.dev is None else f", dev F1 {result.dev['f1']:.2f}")
-                stop = any([bool(cb.on_epoch_end(result)) for cb in batch_callback.callbacks])
-                if s.patience is not None and bad_epochs >= s.patience:
-                    log.info("early stop: no dev F1 improvement for %d epochs", bad_epochs)
-                    break
-                if stop:
-                    break
-        except (KeyboardInterrupt, DivergenceError):
-            self._restore(best_params if best_params is not None else last_good)
-            raise
-        self._restore(best_params)
+            try:
+                self._epochs(objective, options, rng, dev_data, start_epoch, bad_epochs, list(callbacks))
+            except (KeyboardInterrupt, DivergenceError):
+                self._restore(self._best_params if self._best_params is not None else self._last_good)
+                raise
+            self._restore(self._best_params)
+        finally:
+            self._best_params = None  # from here on the network holds the weights save() writes
         return self
+
+    def _epochs(self, objective, options, rng, dev_data, start_epoch, bad_epochs, callbacks):
+        """The epochs of :meth:`fit`: learning-rate schedule, dev scoring, the best epoch, patience."""
+        s = self.settings
+        batch_callback = CallbackList(callbacks)
+        for epoch in range(start_epoch, s.epochs):
+            lr_scale = 1.0 / (1.0 + s.lr_decay * epoch)
+            self.optimizer.lr = s.lr * lr_scale
+            if s.lr_embeddings is not None:
+                self.optimizer.lr_overrides["L"] = s.lr_embeddings * lr_scale
+            train_tables = set(self.network.table_names)
+            if s.freeze_embeddings or epoch < s.freeze_epochs:
+                train_tables.discard("L")
+            options.train_tables = train_tables
+            t0 = time.perf_counter()
+            loss = run_epoch(objective, self.optimizer, objective.draw_order(rng, s.batch_size),
+                             callback=batch_callback)
+            seconds = time.perf_counter() - t0
+            check_finite(self.network.params)
+            n_words = len(objective.y)
+            result = EpochResult(epoch + 1, loss, seconds, n_words / max(seconds, 1e-9), lr=self.optimizer.lr)
+            improved = True
+            if dev_data is not None:
+                result.dev = self.evaluate(*dev_data)["overall"]
+                improved = self.best["f1"] is None or result.dev["f1"] > self.best["f1"]
+            bad_epochs = 0 if improved else bad_epochs + 1
+            self._state = {"epoch": epoch + 1, "params": self._copy_params(),
+                           "optimizer": {k: v.copy() for k, v in self.optimizer.state_arrays().items()},
+                           "rng": rng.bit_generator.state, "bad_epochs": bad_epochs}
+            self._last_good = self._state["params"]
+            if improved:
+                self.best = {"epoch": epoch + 1, "f1": None if result.dev is None else result.dev["f1"]}
+                self._best_params = self._state["params"]
+            self.history.append(result.to_dict())
+            log.info("epoch %d: loss %.4f%s", epoch + 1, loss,
+                     "" if result.dev is None else f", dev F1 {result.dev['f1']:.2f}")
+            stop = any([bool(cb.on_epoch_end(result)) for cb in batch_callback.callbacks])
+            if s.patience is not None and bad_epochs >= s.patience:
+                log.info("early stop: no dev F1 improvement for %d epochs", bad_epochs)
+                break
+            if stop:
+                break
 
     def _setup(self, sentences, tags, embeddings):
         s = self.settings
@@ -294,22 +283,11 @@ class WindowTagger:
             sll.init_transitions(network.params, n_outputs, network.dtype)
         return network
 
-    def _sentence_loss(self, inputs, y, lengths, groups, **kwargs):
-        """``loss_fn([g]) -> (J, grads)`` for run_epoch: the SLL of the sentences of ``groups[g]``."""
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-
-        def loss_fn(group_index):
-            batch = groups[int(group_index[0])]
-            rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in batch])
-            return sll.sentence_loss_and_grads(self.network, tuple(ids[rows] for ids in inputs), y[rows],
-                                               lengths[batch], **kwargs)
-        return loss_fn
-
     def _scores(self, sentences) -> np.ndarray:
         """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
 
         ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
-        _SCORE_THREADS threads (fastpath.chunked_scores: the same bits as one chunk at a time).
+        _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
         """
         return chunked_scores(self.network, self.encode(sentences), _PREDICT_CHUNK, _SCORE_THREADS)
 
@@ -390,99 +368,23 @@ class WindowTagger:
 
     # ---------------------------------------------------------------------- save/load
     def save(self, path, *, include_state: bool = True) -> None:
-        """Write the model to ``path`` (.npz) atomically; ``include_state`` keeps what resume needs."""
+        """Write the model to ``path`` (.npz) atomically; ``include_state`` keeps what resume needs.
+
+        While :meth:`fit` runs (a callback saving after an epoch) the file holds the best epoch's
+        weights so far, with the training state of the epoch just finished.
+        """
         self._require_fitted()
-        arrays = {f"param/{k}": v for k, v in self.network.params.items()}
-        if self.initial_vectors is not None:
-            arrays["initial/L"] = self.initial_vectors
-        meta = {
-            "windowclf_version": __version__,
-            "settings": self.settings.to_dict(),
-            "vocabulary": self.vocab.to_dict(),
-            "feature_vocabularies": {f: v.to_dict() for f, v in self.feature_vocabs.items()},
-            "tags": self.tags,
-            "scheme": self.settings.scheme,
-            # timings differ run to run; leaving them out keeps the file byte-identical for a seed
-            "history": [{k: v for k, v in h.items() if k not in _TIMING_KEYS} for h in self.history],
-            "best": self.best,
-        }
-        if include_state and self._state is not None:
-            st = self._state
-            arrays.update({f"state/param/{k}": v for k, v in st["params"].items()})
-            arrays.update({f"state/optimizer/{k}": v for k, v in st["optimizer"].items()})
-            meta["state"] = {"epoch": st["epoch"], "rng": st["rng"], "bad_epochs": st["bad_epochs"]}
-        save_model_file(path, arrays, meta)
+        params = self.network.params if self._best_params is None else self._best_params
+        model_io.save_tagger(self, params, path, include_state=include_state)
 
     @classmethod
     def load(cls, path) -> "WindowTagger":
         """Read a model saved by :meth:`save`, checking its version and every array's shape."""
-        arrays, meta = load_model_file(path)
-        try:
-            self = cls(Settings.from_dict(meta["settings"]))
-            self.vocab = Vocabulary.from_dict(meta["vocabulary"])
-            self.feature_vocabs = {f: Vocabulary.from_dict(v) for f, v in meta["feature_vocabularies"].items()}
-            self.tags = list(meta["tags"])
-            self.history = list(meta.get("history", []))
-            self.best = dict(meta.get("best", {"epoch": None, "f1": None}))
-        except (KeyError, TypeError, ValueError) as err:
-            raise ModelFileError(f"metadata is incomplete or malformed ({type(err).__name__}: {err})", path) from None
-        if set(self.feature_vocabs) != set(self.settings.features):
-            raise ModelFileError("metadata features and feature vocabularies disagree", path)
-        n_outputs = 1 if self.settings.output == "sigmoid" else len(self.tags)
-        self.network = self._make_network(n_outputs)
-        expected = self.network.shapes()
-        dtype = self.network.dtype
-        for name, shape in expected.items():
-            arr = arrays.get(f"param/{name}")
-            if arr is None:
-                raise ModelFileError(f"missing array param/{name}", path)
-            if arr.shape != shape:
-                raise ModelFileError(f"array param/{name} has shape {arr.shape}, expected {shape}", path)
-            self.network.params[name] = arr.astype(dtype, copy=False)
-        known = {f"param/{n}" for n in expected} | {"initial/L"}
-        if "initial/L" in arrays:
-            if arrays["initial/L"].shape != expected["L"]:
-                raise ModelFileError(f"array initial/L has shape {arrays['initial/L'].shape}, expected {expected['L']}", path)
-            self.initial_vectors = arrays["initial/L"].astype(dtype, copy=False)
-        self.optimizer = self._make_optimizer()
-        if "state" in meta:
-            st = meta["state"]
-            params, opt = {}, {}
-            for name, shape in expected.items():
-                arr = arrays.get(f"state/param/{name}")
-                if arr is None or arr.shape != shape:
-                    raise ModelFileError(f"training state array state/param/{name} missing or misshapen", path)
-                params[name] = arr.astype(dtype)
-                known.add(f"state/param/{name}")
-            for key, arr in arrays.items():
-                if key.startswith("state/optimizer/"):
-                    name = key[len("state/optimizer/"):]
-                    if name not in expected or arr.shape != expected[name]:
-                        raise ModelFileError(f"optimizer state {key} does not match the model", path)
-                    opt[name] = arr.astype(dtype)
-                    known.add(key)
-            try:
-                self._state = {"epoch": int(st["epoch"]), "params": params, "optimizer": opt,
-                               "rng": st["rng"], "bad_epochs": int(st["bad_epochs"])}
-            except (KeyError, TypeError, ValueError) as err:
-                raise ModelFileError(f"training state is malformed ({err})", path) from None
-        unknown = sorted(set(arrays) - known)
-        if unknown:
-            raise ModelFileError(f"unexpected arrays in model file: {', '.join(unknown)}", path)
-        return self
+        return model_io.load_tagger(cls, path)
 
     def _require_fitted(self):
         if self.network is None:
             raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
-
-
-class _BatchFanout(Callback):
-    def __init__(self, callbacks):
-        self.callbacks = callbacks
-
-    def on_batch_end(self, done, total):
-        for cb in self.callbacks:
-            cb.on_batch_end(done, total)
 
 
 def _check_pairs(sentences, tags):

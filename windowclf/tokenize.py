@@ -21,26 +21,27 @@ period inside the token, so they never end a sentence, except that an acronym, i
 or company abbreviation (``U.S.``, ``Inc.``, ``Corp.``) followed by a common sentence
 opener (``The``, ``He``, ``But``, ...) does. A numbered-list marker at the start of a line
 (``1. Jan Ullrich``) is one token and starts a new sentence.
+
+The paragraphs of a string or a stream are fed through :mod:`windowclf.sentence_stream`.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
 
-from windowclf.errors import ConfigError, InputError
+from windowclf.errors import InputError
+from windowclf.sentence_stream import sentences_of_text, stream_sentences
 
 __all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "iter_sentence_spans",
            "MAX_PARAGRAPH_CHARS"]
 
 MAX_PARAGRAPH_CHARS = 100_000
 """Default cap on the text iter_sentences holds at once within one paragraph."""
-
-_READ_CHARS = 1 << 16
 
 # Punctuation and symbol blocks: ASCII punctuation, Latin-1 punctuation and signs,
 # general punctuation, currency signs, arrows to miscellaneous symbols, CJK punctuation,
@@ -125,8 +126,6 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 
-_PARAGRAPH_BREAK_RE = re.compile(r"\n[^\S\n]*\n")
-
 _TERMINATOR_CHARS = frozenset("!?")
 _CLOSERS = frozenset(['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''"])
 _OPENERS = frozenset(['"', "'", "(", "[", "{", "\u201c", "\u2018", "\u00ab", "`", "``"])
@@ -174,7 +173,7 @@ def tokenize(text: str) -> list[Token]:
     Token(text='won', start=5, end=8)
     """
     _check_text(text)
-    return [token for sentence in _sentences_of_text(text) for token in sentence]
+    return [token for sentence in sentences_of_text(text, _split_paragraph, _token_sentence) for token in sentence]
 
 
 def split_sentences(text: str) -> list[list[Token]]:
@@ -197,7 +196,7 @@ def split_sentences(text: str) -> list[list[Token]]:
     ['Dr. J. Smith joined Acme Inc. in Oslo .', '" It works ! " he said .', 'The end']
     """
     _check_text(text)
-    return list(_sentences_of_text(text))
+    return list(sentences_of_text(text, _split_paragraph, _token_sentence))
 
 
 def iter_sentences(
@@ -242,10 +241,7 @@ def iter_sentences(
     >>> [[t.text for t in s] for s in iter_sentences(pieces)]
     [['Oslo', 'is', 'cold', '.'], ['It', 'snows', '.'], ['Rome', 'is', 'warm', '.']]
     """
-    if max_chars < 1:
-        raise ConfigError(f"max_chars must be positive, got {max_chars}")
-    path = getattr(lines_or_file, "name", None)
-    return _stream_sentences(_pieces(lines_or_file, path), offset_base, max_chars, _token_sentence)
+    return stream_sentences(lines_or_file, offset_base, max_chars, _split_paragraph, _token_sentence)
 
 
 def iter_sentence_spans(
@@ -261,106 +257,12 @@ def iter_sentence_spans(
     >>> list(iter_sentence_spans(["Oslo is cold. Rome too."]))
     [(['Oslo', 'is', 'cold', '.'], [0, 5, 8, 12], [4, 7, 12, 13]), (['Rome', 'too', '.'], [14, 19, 22], [18, 22, 23])]
     """
-    if max_chars < 1:
-        raise ConfigError(f"max_chars must be positive, got {max_chars}")
-    path = getattr(lines_or_file, "name", None)
-    return _stream_sentences(_pieces(lines_or_file, path), offset_base, max_chars, _span_sentence)
+    return stream_sentences(lines_or_file, offset_base, max_chars, _split_paragraph, _span_sentence)
 
 
 def _check_text(text) -> None:
     if not isinstance(text, str):
         raise InputError(f"expected text (str), got {type(text).__name__}")
-
-
-def _pieces(source, path) -> Iterator[str]:
-    if isinstance(source, str):
-        yield source
-        return
-    if hasattr(source, "read"):
-        while True:
-            block = source.read(_READ_CHARS)
-            if not block:
-                return
-            if not isinstance(block, str):
-                raise InputError("expected a text stream, got bytes; open the file in text mode", path=path)
-            yield block
-    if not isinstance(source, Iterable):
-        raise InputError(f"expected a text stream or an iterable of str, got {type(source).__name__}")
-    for number, piece in enumerate(source, start=1):
-        if not isinstance(piece, str):
-            raise InputError(f"expected str pieces, got {type(piece).__name__}", path=path, line=number)
-        yield piece
-
-
-def _sentences_of_text(text: str) -> Iterator[list[Token]]:
-    start = 0
-    for match in _PARAGRAPH_BREAK_RE.finditer(text):
-        yield from _paragraph_sentences(text, start, match.start(), 0, _token_sentence)
-        start = match.end()
-    yield from _paragraph_sentences(text, start, len(text), 0, _token_sentence)
-
-
-def _stream_sentences(pieces: Iterator[str], offset_base: int, max_chars: int, make) -> Iterator:
-    # buf[:para] is at most one character already consumed, kept because a token's
-    # look-behind (a list marker must follow a newline) reads it; base is buf[0]'s offset.
-    # buf[blank_from:] is whitespace: a blank line straddling the next seam starts there.
-    buf, base, para, blank_from = "", offset_base, 0, 0
-    limit = max_chars
-    for piece in pieces:
-        if not piece:
-            continue
-        search_from = max(para, blank_from)
-        if not piece.isspace():
-            blank_from = len(buf) + len(piece.rstrip())
-        buf += piece
-        for match in _PARAGRAPH_BREAK_RE.finditer(buf, search_from):
-            yield from _paragraph_sentences(buf, para, match.start(), base, make)
-            para = match.end()
-        if len(buf) - para > limit:
-            para = yield from _emit_settled(buf, para, base, max_chars, make)
-            # Doubling when little was settled (one giant token) keeps the re-scans linear.
-            limit = max(max_chars, 2 * (len(buf) - para))
-        if para > 1:
-            drop = para - 1
-            base += drop
-            buf = buf[drop:]
-            para, blank_from = 1, max(blank_from - drop, 0)
-    yield from _paragraph_sentences(buf, para, len(buf), base, make)
-
-
-def _emit_settled(buf: str, start: int, base: int, max_chars: int, make):
-    """Yield the sentences of an unfinished paragraph that later text cannot change.
-
-    Returns the index in ``buf`` where the unsettled rest begins. A token followed by
-    whitespace and then more text is final (no rule looks past the next non-space
-    character), so every token before the last one that follows whitespace (index
-    ``last_gap``) is final, and so is every sentence boundary decided by final tokens
-    alone. Only when no boundary is settled and the text still exceeds ``max_chars`` is
-    the sentence broken, before ``tokens[last_gap]``.
-    """
-    paragraph = _split_paragraph(buf, start, len(buf), base)
-    if paragraph is None:
-        return len(buf)
-    _, starts, ends, firsts = paragraph
-    last_gap = 0
-    for index in range(len(starts) - 1, 0, -1):
-        if starts[index] > ends[index - 1]:
-            last_gap = index
-            break
-    bounds = firsts + [len(starts)]
-    # A boundary is settled when the sentence after it starts before tokens[last_gap - 1].
-    n_settled = sum(1 for next_start in firsts[1:] if next_start <= last_gap - 1)
-    if n_settled:
-        for k in range(n_settled):
-            yield make(paragraph, bounds[k], bounds[k + 1])
-        return starts[firsts[n_settled]] - base
-    first = starts[0] - base
-    if len(buf) - first <= max_chars or last_gap == 0:
-        return first
-    for k, sentence_start in enumerate(firsts):
-        if sentence_start < last_gap:
-            yield make(paragraph, sentence_start, min(bounds[k + 1], last_gap))
-    return starts[last_gap] - base
 
 
 def _token_sentence(paragraph, first: int, stop: int) -> list[Token]:
@@ -373,15 +275,6 @@ def _span_sentence(paragraph, first: int, stop: int) -> tuple[list, list, list]:
     """Tokens first..stop-1 of a split paragraph, as (texts, starts, ends) lists."""
     texts, starts, ends, _ = paragraph
     return texts[first:stop], starts[first:stop], ends[first:stop]
-
-
-def _paragraph_sentences(text: str, start: int, end: int, base: int, make) -> list:
-    """Tokenize text[start:end] (one paragraph) and split it into sentences (made by ``make``)."""
-    paragraph = _split_paragraph(text, start, end, base)
-    if paragraph is None:
-        return []
-    bounds = paragraph[3] + [len(paragraph[0])]
-    return [make(paragraph, bounds[k], bounds[k + 1]) for k in range(len(bounds) - 1)]
 
 
 # Below this many characters a paragraph's offsets come from the matches themselves; above it,

@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import DivergenceError
-from .fastpath import one_window_sgd
 
-__all__ = ["EpochResult", "Callback", "run_epoch", "check_finite"]
+__all__ = ["EpochResult", "Callback", "CallbackList", "run_epoch", "check_finite"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,17 @@ class Callback:
         """After each epoch (dev scores filled in when there is a dev set)."""
 
 
+class CallbackList(Callback):
+    """Several callbacks as one: each batch goes to all of them (fit asks each about stopping)."""
+
+    def __init__(self, callbacks):
+        self.callbacks = list(callbacks)
+
+    def on_batch_end(self, done, total):
+        for cb in self.callbacks:
+            cb.on_batch_end(done, total)
+
+
 def check_finite(params: dict, what: str = "parameters") -> None:
     """Raise DivergenceError naming the first parameter holding NaN or inf."""
     for name, arr in params.items():
@@ -55,66 +65,38 @@ def check_finite(params: dict, what: str = "parameters") -> None:
             raise DivergenceError(f"{what} {name} hold NaN or inf; lower the learning rate (--lr)")
 
 
-def run_epoch(network, optimizer, inputs, y, *, batch_size, rng, l2=0.0, train_tables=None,
-              l2_tables=None, anchors=None, dropout=None, callback=None, loss_fn=None):
-    """One pass over the training windows in a random order; returns the mean batch loss.
+def run_epoch(objective, optimizer, order, *, callback=None) -> float:
+    """One pass over an epoch's batches, in ``order``; returns the mean batch loss.
 
     Parameters
     ----------
-    network : WindowNetwork
+    objective : WindowObjective or SentenceObjective
+        Gives each batch's loss and gradients, and the step that applies them
+        (``objective.stepper``: the per-example fast step where it applies).
     optimizer : SGD, Momentum or AdaGrad
-    inputs : tuple of ndarray of shape (n_windows, C)
-        Window ids, one matrix per lookup table.
-    y : ndarray of shape (n_windows,)
-    batch_size : int
-        1 is per-example SGD; n_windows is full-batch gradient descent.
-    rng : numpy.random.Generator
-        Draws the order of the windows.
-    dropout : Dropout, optional
-        Dropout on x and on the hidden layer while training (masks drawn from its generator).
-    loss_fn : callable, optional
-        ``loss_fn(batch_index) -> (J, grads)`` replacing the window loss (used by sentence-level
-        training, which batches whole sentences).
+    order : WindowOrder or SentenceOrder
+        This epoch's batches, as ``objective.draw_order(rng, batch_size)`` drew them.
+    callback : Callback, optional
+        ``on_batch_end(done, total)`` after every batch.
 
     Raises
     ------
     DivergenceError
-        When a batch's loss is NaN or inf (the parameters are then no longer trustworthy).
+        When a batch's loss is NaN or inf; the step moved no parameter on that batch.
     """
-    n = len(y)
-    order = rng.permutation(n)
+    step = objective.stepper(optimizer, order)
     total_loss = 0.0
     n_batches = 0
-    params = network.params
-    step = None
-    if loss_fn is None:
-        # Shuffle once, so that each batch is a slice (a view) instead of a fancy-indexed copy.
-        inputs = tuple(ids[order] for ids in inputs)
-        y = y[order]
-        if batch_size == 1 and dropout is None:
-            # per-example SGD in few numpy calls, bit for bit the step below (None: not this case)
-            step = one_window_sgd(network, optimizer, inputs, y, l2=l2, train_tables=train_tables,
-                                  l2_tables=l2_tables, anchors=anchors)
     # A diverging run overflows before its loss turns non-finite; the check below reports that
     # in one line, so numpy's own overflow warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, n, batch_size):
-            stop = start + batch_size
-            if step is not None:
-                J, grads = step(start), None  # the parameters move only when J is finite
-            elif loss_fn is None:
-                J, grads = network.loss_and_grads(tuple(ids[start:stop] for ids in inputs), y[start:stop], l2=l2,
-                                                  train_tables=train_tables, l2_tables=l2_tables,
-                                                  anchors=anchors, dropout=dropout)
-            else:
-                J, grads = loss_fn(order[start:stop])
+        for position, batch in enumerate(order.batches):
+            J = step(batch)  # the parameters move only when J is finite
             if not math.isfinite(J):
-                raise DivergenceError(
-                    f"training loss became {J} at window {start} of the epoch; lower the learning rate (--lr)")
-            if grads is not None:
-                optimizer.update(params, grads)
+                raise DivergenceError(f"training loss became {J} at {order.where(position, batch)} of the epoch; "
+                                      "lower the learning rate (--lr)")
             total_loss += J
             n_batches += 1
             if callback is not None:
-                callback.on_batch_end(min(start + batch_size, n), n)
+                callback.on_batch_end(order.done(position, batch), order.total)
     return total_loss / max(n_batches, 1)

@@ -1,8 +1,9 @@
-"""Pretrained word vectors: word2vec (text and binary), GloVe and CS224d files, in and out.
+"""Pretrained word vectors: the WordVectors model, vocabulary look-up, and loading and saving files.
 
-The data model is gensim's: ``index_to_key`` (row -> word), ``key_to_index``
-(word -> row) and ``vectors`` (one row a word).  Files are streamed line by line;
-given a ``vocabulary``, only the wanted words' numbers are parsed and kept.
+Files are word2vec (text and binary), GloVe or CS224d in, word2vec out; the parsers are in
+:mod:`windowclf.vector_files`.  The data model is gensim's: ``index_to_key`` (row -> word),
+``key_to_index`` (word -> row) and ``vectors`` (one row a word).  Files are streamed line by
+line; given a ``vocabulary``, only the wanted words' numbers are parsed and kept.
 
 Looking a word up (:func:`match_vocabulary`, :meth:`WordVectors.coverage`, and the
 ``vocabulary`` filter of :func:`load_vectors`) tries the word itself first, then each
@@ -23,12 +24,13 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from windowclf.atomic import atomic_writer
 from windowclf.errors import ConfigError, InputError
+from windowclf.vector_files import _detect_format, _open_binary, _read_binary, _read_cs224d, _read_text
 
 __all__ = [
     "WordVectors",
@@ -43,10 +45,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FORMATS = ("auto", "word2vec", "glove", "word2vec-binary")
-_GZIP_MAGIC = b"\x1f\x8b"
-_BOM = b"\xef\xbb\xbf"
-_MAX_WORD_BYTES = 100_000
-_TRUNCATED = "unexpected end of input; is the count in the header wrong or the file truncated?"
 
 
 class Coverage(NamedTuple):
@@ -215,9 +213,9 @@ def load_vectors(
         format = _detect_format(path, encoding)
     with _open_binary(path) as stream:
         if format == "word2vec-binary":
-            wv = _read_binary(stream, path, keep, dtype, encoding)
+            wv = WordVectors(*_read_binary(stream, path, keep, dtype, encoding))
         else:
-            wv = _read_text(stream, path, format == "word2vec", keep, dtype, encoding)
+            wv = WordVectors(*_read_text(stream, path, format == "word2vec", keep, dtype, encoding))
     logger.info("loaded %d vectors of dimension %d from %s (%s)", len(wv), wv.dim, path, format)
     return wv
 
@@ -234,40 +232,7 @@ def load_cs224d(vocab_path, vectors_path, *, dtype=np.float32, encoding="utf-8")
         ``vectors`` of shape (n_words, dim).
     """
     vocab_path, vectors_path = os.fspath(vocab_path), os.fspath(vectors_path)
-    dtype = _float_dtype(dtype)
-    words = []
-    with _open_binary(vocab_path) as stream:
-        for number, line in enumerate(stream, 1):
-            word = _decode(line.strip(b" \t\r\n").removeprefix(_BOM), vocab_path, number, encoding)
-            if not word:
-                raise InputError("empty line; expected one word a line", path=vocab_path, line=number)
-            words.append(word)
-    if not words:
-        raise InputError("empty file; expected one word a line", path=vocab_path)
-    vectors = None
-    number = 0
-    with _open_binary(vectors_path) as stream:
-        for number, line in enumerate(stream, 1):
-            values = (line.removeprefix(_BOM) if number == 1 else line).split()
-            if vectors is None:
-                if not values:
-                    raise InputError("empty line; expected space-separated numbers", path=vectors_path, line=number)
-                vectors = np.empty((len(words), len(values)), dtype=dtype)
-            if number > len(words):
-                raise InputError(
-                    f"more lines than the {len(words)} words of {vocab_path}", path=vectors_path, line=number
-                )
-            _parse_values(values, vectors[number - 1], vectors_path, number)
-    if number != len(words):
-        raise InputError(
-            f"{number} lines of vectors but {len(words)} words in {vocab_path}; the files must pair line by line",
-            path=vectors_path,
-        )
-    builder = _Rows(vectors.shape[1], dtype, 0)
-    kept = [i for i, word in enumerate(words) if builder.add_key(word, vocab_path, i + 1)]
-    if len(kept) < len(words):
-        vectors = vectors[kept]
-    return WordVectors(builder.keys, vectors, builder.key_to_index)
+    return WordVectors(*_read_cs224d(vocab_path, vectors_path, _float_dtype(dtype), encoding))
 
 
 def save_word2vec_format(path, wv_or_keys_and_vectors, *, binary=False, encoding="utf-8") -> None:
@@ -343,208 +308,3 @@ def _float_dtype(dtype) -> np.dtype:
         raise ConfigError(f"vectors need a floating dtype, not {dtype}")
     return dtype
 
-
-def _open_binary(path: str) -> IO[bytes]:
-    raw = open(path, "rb")
-    if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    return raw
-
-
-def _decode(word: bytes, path: str, line: int | None, encoding: str, where: str = "") -> str:
-    try:
-        return word.decode(encoding)
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"{where}cannot decode the word as {encoding} ({err.reason}); choose another encoding (encoding=, or --encoding on the command line)",
-            path=path,
-            line=line,
-        ) from err
-
-
-def _parse_header(line: bytes) -> tuple[int, int] | None:
-    fields = line.split()
-    if len(fields) == 2 and all(f.isdigit() for f in fields):
-        return int(fields[0]), int(fields[1])
-    return None
-
-
-def _detect_format(path: str, encoding: str) -> str:
-    with _open_binary(path) as stream:
-        first = stream.readline(_MAX_WORD_BYTES).removeprefix(_BOM)
-        if not first:
-            raise InputError("empty file; expected word vectors", path=path, line=1)
-        if _parse_header(first) is None:
-            return "glove"
-        second = stream.readline(_MAX_WORD_BYTES)
-    try:
-        for value in second.split()[1:]:
-            float(value)
-        second.decode(encoding)
-    except (ValueError, UnicodeDecodeError):
-        return "word2vec-binary"
-    return "word2vec"
-
-
-class _Rows:
-    """Kept words and their rows, in one array grown in place; no list of Python floats is built."""
-
-    def __init__(self, dim: int, dtype: np.dtype, capacity: int):
-        self.vectors = np.empty((capacity, dim), dtype=dtype)
-        self.keys: list[str] = []
-        self.key_to_index: dict[str, int] = {}
-        self.n_duplicates = 0
-
-    def add_key(self, word: str, path: str, line: int) -> bool:
-        """Register ``word``; False (and a warning) if it was already there."""
-        if word in self.key_to_index:
-            self.n_duplicates += 1
-            if self.n_duplicates <= 10:
-                logger.warning("%s:%d: duplicate word %r; keeping its first vector", path, line, word)
-            return False
-        self.key_to_index[word] = len(self.keys)
-        self.keys.append(word)
-        return True
-
-    def next_row(self) -> np.ndarray:
-        """The row to fill for the word just added; valid only until the next call."""
-        n = len(self.keys)
-        if n > len(self.vectors):
-            # realloc: large blocks are remapped, not copied, so growing never holds two copies.
-            self.vectors.resize((max(1024, n + n // 2), self.vectors.shape[1]), refcheck=False)
-        return self.vectors[n - 1]
-
-    def finish(self, path: str) -> WordVectors:
-        if self.n_duplicates:
-            logger.warning("%s: %d duplicate words skipped", path, self.n_duplicates)
-        self.vectors.resize((len(self.keys), self.vectors.shape[1]), refcheck=False)
-        return WordVectors(self.keys, self.vectors, self.key_to_index)
-
-
-def _parse_values(fields: list[bytes], out: np.ndarray, path: str, line: int) -> None:
-    """Parse ``fields`` into the row ``out``, checking count and finiteness."""
-    if len(fields) != len(out):
-        raise InputError(f"expected {len(out)} values after the word, found {len(fields)}", path=path, line=line)
-    try:
-        # Overflow to inf when narrowing is caught just below, with the value named.
-        with np.errstate(over="ignore"):
-            out[:] = np.array(fields, dtype=np.float64)
-    except ValueError:
-        for k, field in enumerate(fields, 1):
-            try:
-                float(field)
-            except ValueError:
-                text = field.decode("utf-8", "replace")
-                raise InputError(f"non-numeric value {text!r} (value {k})", path=path, line=line) from None
-        raise
-    if not np.isfinite(out).all():
-        k = int(np.argmin(np.isfinite(out)))
-        raise InputError(
-            f"non-finite value {fields[k].decode()!r} (value {k + 1}) for {out.dtype}", path=path, line=line
-        )
-
-
-def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype, encoding: str) -> WordVectors:
-    count = dim = rows = None
-    n_lines = number = 0
-    for number, line in enumerate(stream, 1):
-        if number == 1:
-            line = line.removeprefix(_BOM)
-            if header:
-                count_dim = _parse_header(line)
-                if count_dim is None:
-                    raise InputError(
-                        "expected a header 'count dim' (word2vec text format); use format='glove' for none",
-                        path=path,
-                        line=1,
-                    )
-                count, dim = count_dim
-                rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)))
-                continue
-        parts = line.split(None, 1)
-        if not parts:
-            continue
-        n_lines += 1
-        if count is not None and n_lines > count:
-            raise InputError(f"more vectors than the header's count {count}; is the count wrong?", path=path, line=number)
-        word = _decode(parts[0], path, number, encoding)
-        fields = parts[1].split() if len(parts) == 2 else []
-        if dim is None:
-            dim = len(fields)
-            if dim == 0:
-                raise InputError("expected a word followed by its values, found a word alone", path=path, line=number)
-            rows = _Rows(dim, dtype, 0 if keep is None else len(keep))
-        if keep is not None and word not in keep:
-            if n_lines == 1:
-                _parse_values(fields, np.empty(dim, dtype=dtype), path, number)
-            continue
-        if rows.add_key(word, path, number):
-            _parse_values(fields, rows.next_row(), path, number)
-    if rows is None:
-        raise InputError("empty file; expected word vectors", path=path, line=number or 1)
-    if count is not None and n_lines < count:
-        raise InputError(f"{_TRUNCATED} (read {n_lines} of {count} vectors)", path=path, line=number)
-    return rows.finish(path)
-
-
-def _read_binary(stream: IO[bytes], path: str, keep, dtype: np.dtype, encoding: str) -> WordVectors:
-    header = stream.readline(_MAX_WORD_BYTES).removeprefix(_BOM)
-    count_dim = _parse_header(header)
-    if count_dim is None:
-        message = "empty file; expected word vectors" if not header else "expected a header 'count dim'"
-        raise InputError(message, path=path, line=1)
-    count, dim = count_dim
-    rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)))
-    reader = _ByteReader(stream)
-    for record in range(1, count + 1):
-        where = f"vector {record} of {count} (byte {reader.offset}): "
-        word_bytes = reader.read_word()
-        values = reader.read_exact(4 * dim)
-        if word_bytes is None or values is None:
-            raise InputError(f"{where}{_TRUNCATED}", path=path)
-        word = _decode(word_bytes, path, None, encoding, where)
-        if (keep is None or word in keep) and rows.add_key(word, path, record):
-            row = rows.next_row()
-            row[:] = np.frombuffer(values, dtype="<f4")
-            if not np.isfinite(row).all():
-                raise InputError(f"{where}non-finite value for word {word!r}", path=path)
-    if reader.read_word() is not None:
-        raise InputError(f"data after the header's {count} vectors; is the count wrong?", path=path)
-    return rows.finish(path)
-
-
-class _ByteReader:
-    """Buffered reads of word2vec binary records: ``word `` then raw bytes."""
-
-    def __init__(self, stream: IO[bytes]):
-        self.stream, self.buffer, self.pos, self.offset = stream, b"", 0, 0
-
-    def _fill(self) -> bool:
-        more = self.stream.read(1 << 20)
-        self.buffer = self.buffer[self.pos :] + more
-        self.pos = 0
-        return bool(more)
-
-    def read_word(self) -> bytes | None:
-        """The next word, skipping the newline the C tool writes after each vector."""
-        while True:
-            while self.pos < len(self.buffer) and self.buffer[self.pos] in b"\n\r":
-                self.pos += 1
-                self.offset += 1
-            end = self.buffer.find(b" ", self.pos)
-            if end >= 0:
-                word = self.buffer[self.pos : end]
-                self.offset += end + 1 - self.pos
-                self.pos = end + 1
-                return word
-            if len(self.buffer) - self.pos > _MAX_WORD_BYTES or not self._fill():
-                return None
-
-    def read_exact(self, n: int) -> bytes | None:
-        while len(self.buffer) - self.pos < n:
-            if not self._fill():
-                return None
-        data = self.buffer[self.pos : self.pos + n]
-        self.pos += n
-        self.offset += n
-        return data

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from .errors import ConfigError
 
-__all__ = ["check_window", "window_ids", "window_ids_flat"]
+__all__ = ["check_window", "window_ids", "window_ids_flat", "encode_windows"]
 
 
 def check_window(window) -> int:
@@ -82,3 +84,23 @@ def _ranges(lengths: np.ndarray) -> np.ndarray:
     total = int(lengths.sum())
     ends = np.cumsum(lengths)
     return np.arange(total) - np.repeat(ends - lengths, lengths)
+
+
+def encode_windows(sentences, lookups, window: int) -> tuple:
+    """Window id matrices of ``sentences`` (lists of tokens): one (n_windows, C) per lookup.
+
+    ``lookups`` holds a (key, vocabulary) pair per lookup table: ``key(token)`` is the string the
+    vocabulary looks up (None: the token itself). Each distinct token is looked up once per table,
+    since text repeats its words a lot.
+    """
+    # codes number the distinct tokens in order of appearance (dict.fromkeys keeps it)
+    flat = list(itertools.chain.from_iterable(sentences))
+    codes = {token: code for code, token in enumerate(dict.fromkeys(flat))}
+    token_codes = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
+    distinct = list(codes)
+    lengths = [len(tokens) for tokens in sentences]
+    out = []
+    for key, vocab in lookups:
+        ids = vocab.ids(distinct if key is None else [key(token) for token in distinct])[token_codes]
+        out.append(window_ids_flat(ids, lengths, window, vocab.start_id, vocab.end_id))
+    return tuple(out)

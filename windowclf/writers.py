@@ -1,5 +1,4 @@
-"""What the command line writes: tagged sentences (CoNLL, inline, JSON lines), epoch lines,
-model summaries and plots. The library never prints; these turn its results into text.
+"""Tagged sentences as text: CoNLL columns, inline brackets, JSON lines; raw text read into sentences.
 
 >>> import io
 >>> out = io.StringIO()
@@ -16,13 +15,13 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from typing import IO, Iterator
 
+from .conll import format_sentence
 from .errors import InputError
 from .schemes import OUTSIDE, get_entities
 from .tokenize import iter_sentence_spans
 
-__all__ = ["Tagged", "Offsets", "text_sentences", "entities", "write_conll", "write_inline", "write_json", "WRITERS",
-           "scores_dict", "epoch_record", "read_log", "format_epoch", "model_summary", "format_summary",
-           "plot_training"]
+__all__ = ["Tagged", "Offsets", "text_sentences", "entities", "write_conll", "write_inline", "write_json",
+           "sentence_json", "WRITERS"]
 
 
 @dataclass
@@ -66,6 +65,7 @@ def text_sentences(stream: IO[str], name: str | None = None) -> Iterator[Tagged]
     ``\\r\\n`` counts as two). Only the text that later sentences may still need is held, and
     what they no longer need until it is most of what is held.
 
+    >>> import io
     >>> [(s.tokens, s.offsets[-1], s.text) for s in text_sentences(io.StringIO("Oslo is cold.  Rome too."))]
     [(['Oslo', 'is', 'cold', '.'], (12, 13), 'Oslo is cold.'), (['Rome', 'too', '.'], (23, 24), 'Rome too.')]
     """
@@ -176,11 +176,8 @@ def entities(tags: Sequence[str], negative: str = OUTSIDE) -> list:
 
 def write_conll(out: IO[str], s: Tagged) -> None:
     """``token TAB tag`` (or the input's fields TAB tag), a blank line after the sentence."""
-    if s.columns is None:
-        out.write("".join([token + "\t" + tag + "\n" for token, tag in zip(s.tokens, s.tags)]) + "\n")
-        return
-    out.write("".join("\t".join(row) + "\t" + tag + "\n" for row, tag in zip(s.columns, s.tags)))
-    out.write("\n")
+    rows = zip(s.tokens, s.tags) if s.columns is None else [row + [tag] for row, tag in zip(s.columns, s.tags)]
+    out.write(format_sentence(rows, "\t"))
 
 
 def write_inline(out: IO[str], s: Tagged) -> None:
@@ -235,163 +232,3 @@ def sentence_json(s: Tagged) -> dict:
 
 
 WRITERS = {"conll": write_conll, "inline": write_inline, "json": write_json}
-
-
-# ------------------------------------------------------------------------------ training
-
-
-def scores_dict(scores) -> dict | None:
-    """Precision / recall / F1 as a dict, from a dict or a ``Scores`` named tuple."""
-    if scores is None:
-        return None
-    if hasattr(scores, "_asdict"):
-        return {k: float(v) for k, v in scores._asdict().items()}
-    return dict(scores)
-
-
-def epoch_record(result) -> dict:
-    """One JSON-ready line of the training log from an :class:`~windowclf.train.EpochResult`."""
-    record = result.to_dict()
-    if result.dev is not None:
-        record["dev"] = scores_dict(result.dev)
-    return record
-
-
-def read_log(path) -> list:
-    """The records of a training log (``MODEL.log.jsonl``), checked line by line."""
-    records = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                float(record["epoch"]), float(record["train_loss"])
-            except (ValueError, KeyError, TypeError):
-                raise InputError("expected one JSON object with epoch and train_loss per line "
-                                 "(a MODEL.log.jsonl written by train)", path, number) from None
-            records.append(record)
-    if not records:
-        raise InputError("no epochs in the log", path)
-    return records
-
-
-def format_epoch(record: dict, n_epochs: int, best: bool) -> str:
-    """``epoch  3/10  loss 0.4123  dev P 71.20 R 65.00 F1 67.96 *  12,345 words/s`` (* marks a new best)."""
-    width = len(str(n_epochs))
-    line = f"epoch {record['epoch']:>{width}}/{n_epochs}  loss {record['train_loss']:.4f}"
-    dev = record.get("dev")
-    if dev is not None:
-        line += f"  dev P {dev['precision']:6.2f} R {dev['recall']:6.2f} F1 {dev['f1']:6.2f}"
-        line += " *" if best else "  "
-    return line + f"  {record['words_per_second']:,.0f} words/s"
-
-
-# ------------------------------------------------------------------------------ info
-
-
-def model_summary(tagger, path) -> dict:
-    """What ``windowclf info`` reports, JSON-ready."""
-    s = tagger.settings
-    params = tagger.network.params
-    history = tagger.history
-    best = dict(tagger.best)
-    return {
-        "path": str(path),
-        "tags": list(tagger.tags),
-        "scheme": s.scheme,
-        "output": s.output,
-        "vocabulary": len(tagger.vocab),
-        "features": {f: len(v) for f, v in tagger.feature_vocabs.items()},
-        "parameters": {name: list(arr.shape) for name, arr in params.items()},
-        "n_parameters": int(sum(arr.size for arr in params.values())),
-        "pretrained": tagger.initial_vectors is not None,
-        "epochs_trained": history[-1]["epoch"] if history else 0,
-        "best": best,
-        "settings": s.to_dict(),
-    }
-
-
-def format_summary(info: dict) -> str:
-    """The human-readable form of :func:`model_summary`."""
-    lines = [f"model:       {info['path']}",
-             f"tags:        {len(info['tags'])} ({info['scheme']}, {info['output']} output): {' '.join(info['tags'])}",
-             f"vocabulary:  {info['vocabulary']:,} words" + (" (from pretrained vectors)" if info["pretrained"] else "")]
-    if info["features"]:
-        lines.append("features:    " + ", ".join(f"{f} ({n} keys)" for f, n in info["features"].items()))
-    shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["parameters"].items())
-    lines.append(f"parameters:  {info['n_parameters']:,} ({shapes})")
-    lines.append(f"epochs:      {info['epochs_trained']} trained")
-    best = info["best"]
-    if best.get("f1") is not None:
-        lines.append(f"best dev F1: {best['f1']:.2f} (epoch {best['epoch']})")
-    else:
-        lines.append("best dev F1: none (trained without --dev)")
-    lines.append("settings:")
-    width = max(len(k) for k in info["settings"])
-    for key, value in info["settings"].items():
-        if isinstance(value, list):
-            value = ",".join(map(str, value)) or "(none)"
-        lines.append(f"  {key:<{width}}  {value}")
-    return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------------------ plots
-
-
-def plot_training(records: list, path, confusion=None) -> None:
-    """Learning curves (train loss; dev P / R / F1 per epoch), and a confusion heat map.
-
-    Parameters
-    ----------
-    records : list of dict
-        Lines of a training log (``epoch``, ``train_loss``, optional ``dev``).
-    path : str
-        Image file; the format follows its extension (``.png``, ``.pdf``, ``.svg``).
-    confusion : (ndarray of shape (K, K), list of str), optional
-        Token counts, gold classes down, predicted across, and the class names.
-
-    Raises
-    ------
-    ImportError
-        When matplotlib is not installed.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    n_axes = 2 + (confusion is not None)
-    fig, axes = plt.subplots(1, n_axes, figsize=(5 * n_axes, 4))
-    epochs = [r["epoch"] for r in records]
-    axes[0].plot(epochs, [r["train_loss"] for r in records], marker="o")
-    axes[0].set(title="training loss", xlabel="epoch", ylabel="mean loss")
-    dev = [(r["epoch"], r["dev"]) for r in records if r.get("dev")]
-    if dev:
-        for key in ("precision", "recall", "f1"):
-            axes[1].plot([e for e, _ in dev], [d[key] for _, d in dev], marker="o", label=key)
-        axes[1].legend()
-    else:
-        axes[1].text(0.5, 0.5, "no dev scores\n(trained without --dev)", ha="center", va="center")
-    axes[1].set(title="dev entity scores (conlleval)", xlabel="epoch", ylabel="percent")
-    if confusion is not None:
-        matrix, labels = confusion
-        ax = axes[2]
-        # Row-normalized, so rare classes are as readable as O; the counts are written in the cells.
-        totals = matrix.sum(axis=1, keepdims=True)
-        shares = matrix / totals.clip(min=1)
-        image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-        fig.colorbar(image, ax=ax, fraction=0.046)
-        ax.set_xticks(range(len(labels)), labels, rotation=45)
-        ax.set_yticks(range(len(labels)), labels)
-        ax.set(title="confusion (share of gold row)", xlabel="predicted", ylabel="gold")
-        for i in range(len(labels)):
-            for j in range(len(labels)):
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center",
-                        color="white" if shares[i, j] > 0.5 else "black", fontsize=8)
-    for ax in axes[:2]:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
