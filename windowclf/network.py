@@ -257,18 +257,19 @@ class WindowNetwork:
 def layers(params, activation, x, z1, a1, z2, h_mask=None, h=None):
     """The one forward pass of the layers, into the given arrays; returns what W2 saw.
 
-    z1 = W1 x + b1, a1 = f(z1), z2 = W2 (m_h * a1) + b2 for x (B, D), z1 and a1 (B, H), z2 (B, K).
+    z1 = W1 x + b1, a1 = f(z1), z2 = W2 (m_h * a1) + b2 for x (B, D), z1 and a1 (B, H), z2 (B, K)
+    (or x (D,), z1 and a1 (H,), z2 (K,) for one window: the same BLAS call, tests/test_fastpath.py).
     Training (:meth:`WindowNetwork.forward`), the per-example SGD step and chunked scoring all
     compute their forward pass here. ``a1`` may be ``z1`` (in place, when nothing needs z1 after);
     with a hidden dropout mask ``h_mask``, m_h * a1 goes into ``h`` and is returned, else a1.
     """
-    np.matmul(x, params["W1"].T, out=z1)
-    np.add(z1, params["b1"], out=z1)  # z1 = W1 x + b1
-    ACTIVATIONS[activation](z1, out=a1)  # a1 = f(z1)
+    np.matmul(x, params["W1"].T, z1)
+    np.add(z1, params["b1"], z1)  # z1 = W1 x + b1
+    ACTIVATIONS[activation](z1, a1)  # a1 = f(z1)
     if h_mask is not None:
-        a1 = np.multiply(a1, h_mask, out=h)  # m_h * a1
-    np.matmul(a1, params["W2"].T, out=z2)
-    np.add(z2, params["b2"], out=z2)  # z2 = W2 a1 + b2
+        a1 = np.multiply(a1, h_mask, h)  # m_h * a1
+    np.matmul(a1, params["W2"].T, z2)
+    np.add(z2, params["b2"], z2)  # z2 = W2 a1 + b2
     return a1
 
 

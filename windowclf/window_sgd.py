@@ -154,9 +154,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
     fix_W1, fix_b1, fix_W2, fix_b2 = (_has_negative_zero(a) for a in (W1, b1, W2, b2))
 
     empty = np.empty
-    # the forward pass's (1, n) buffers, and 1-D views of them for the backward pass
-    x_row, z1_row, a1_row, z2_row = empty((1, D), dtype), empty((1, H), dtype), empty((1, H), dtype), empty((1, K), dtype)
-    x, z1, a1, z2 = x_row[0], z1_row[0], a1_row[0], z2_row[0]
+    x, z1, a1, z2 = empty(D, dtype), empty(H, dtype), empty(H, dtype), empty(K, dtype)
     fprime, grad_h, delta1, b1_buffer = (empty(H, dtype) for _ in range(4))
     delta2, b2_buffer = empty(K, dtype), empty(K, dtype)
     grad_W1, grad_W2 = empty((H, D), dtype), empty((K, H), dtype)
@@ -197,6 +195,9 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
                               distinct.tolist()))
         offset += width
     single = lookups[0] if len(lookups) == 1 else None
+    grad_b2 = b2_buffer if fix_b2 else delta2
+    grad_b1 = b1_buffer if fix_b1 else delta1
+    dense = ((W2, grad_W2), (b2, grad_b2), (W1, grad_W1), (b1, grad_b1))  # the update's order
     all_slots = list(range(C))
     dot, add, subtract, multiply = np.dot, np.add, np.subtract, np.multiply
 
@@ -216,7 +217,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
         else:
             for table, ids, x_part in lookups:
                 table.take(ids[i], 0, x_part, "clip")
-        layers(p, activation, x_row, z1_row, a1_row, z2_row)  # z1, a1 = f(z1), z2: the one forward pass
+        layers(p, activation, x, z1, a1, z2)  # z1, a1 = f(z1), z2: the one forward pass
         J = window_loss(z2, labels, i, delta2)  # -log yhat_y (or the logistic loss) and delta2
         if l2:
             J += weight_penalty(p, l2, squares)  # (lambda/2)(||W1||^2 + ||W2||^2)
@@ -226,7 +227,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
         dot(delta2, W2, grad_h)  # W2^T delta2
         derivative(z1, a1, fprime)
         multiply(fprime, grad_h, delta1)  # delta1 = f'(z1) * W2^T delta2
-        outer_product(grad_W1, grad_W1_T, x_col, delta1_row, delta1_col, x_row, fix_W1)  # grad_W1 = delta1 x^T
+        outer_product(grad_W1, grad_W1_T, x_col, delta1_row, delta1_col, x, fix_W1)  # grad_W1 = delta1 x^T
         if l2:
             l2_W1, l2_W2 = squares
             multiply(W1, l2_rate, l2_W1)
@@ -234,20 +235,25 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
             multiply(W2, l2_rate, l2_W2)
             add(grad_W2, l2_W2, grad_W2)  # + lambda W2
         # grad_b2 = delta2, grad_b1 = delta1 (sums over one window: 0 + delta)
-        grad_b2 = add(delta2, zero, b2_buffer) if fix_b2 else delta2
-        grad_b1 = add(delta1, zero, b1_buffer) if fix_b1 else delta1
+        if fix_b2:
+            add(delta2, zero, grad_b2)
+        if fix_b1:
+            add(delta1, zero, grad_b1)
         if row_grads:
             dot(delta1, W1, grad_x)  # grad_x = W1^T delta1, one slice of n per slot
         if l2_tables:
-            dense = ((W2, grad_W2), (b2, grad_b2), (W1, grad_W1), (b1, grad_b1))
             return _l2_rows_and_update(J, i, rates.get(), row_grads, p, l2_tables, anchors, dense, zero)
         if not isfinite(J):
             return J  # diverged: the caller stops, and no parameter has moved
 
         # SGD.update: theta <- theta - lr * grad
         rate = rates.get()
-        for (theta, grad), lr in zip(((W2, grad_W2), (b2, grad_b2), (W1, grad_W1), (b1, grad_b1)), rate):
-            _update(theta, grad, lr)
+        for (theta, grad), lr in zip(dense, rate):
+            if type(lr) is np.ndarray:  # lr * grad into grad's buffer, as _update
+                multiply(grad, lr, grad)
+                subtract(theta, grad, theta)
+            else:
+                theta -= lr * grad
         for (name, table, ids, x_flat, grad_part, values, slot_values, distinct), lr in zip(row_grads, rate[4:]):
             add(grad_part, zero, values)  # 0 + slice: each slot's term of S @ slices
             row_ids = ids[i].tolist()
