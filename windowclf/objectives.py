@@ -149,9 +149,8 @@ class WindowObjective(_Objective):
         (:data:`FAST_STEP_OPTIONS`), an l2 that is a Python number and ids in range.
         """
         if order.batch_size == 1 and self._fast_step_covers(optimizer, order):
-            step = one_window_sgd(self.network, optimizer, order.inputs, order.y,
+            return one_window_sgd(self.network, optimizer, order.inputs, order.y,
                                   **{name: getattr(self.options, name) for name in FAST_STEP_OPTIONS})
-            return step
         return self.general_step(optimizer, order)
 
     def _fast_step_covers(self, optimizer, order) -> bool:
