@@ -6,7 +6,10 @@ then :meth:`SGD.update`) also builds a Forward record, a dict of gradients, a sc
 matrix and a RowGrad per table on every window, and runs its elementwise operations on (1, n)
 arrays, which costs numpy a broadcasting pass each. :func:`one_window_sgd` allocates, once per
 epoch, a buffer for every intermediate of one window and returns ``step(i)``, which runs window i
-through the same equations, writing each result into its buffer (``out=``).
+through the same equations, writing each result into its buffer (``out=``). Its forward pass is
+:func:`windowclf.network.layers`, the one every path shares, on 1-D buffers; its loss is the
+output's one-window loss (``functions.ONE_WINDOW_LOSSES``); the backward pass and the update are
+written out below for B = 1. ``WindowObjective.stepper`` alone decides where this step applies.
 
 Every number it computes is the number the general step computes:
 
