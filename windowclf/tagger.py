@@ -75,6 +75,7 @@ class WindowTagger:
         self.initial_vectors = None  # L before fine-tuning, when it came from pretrained vectors
         self._state = None  # training state of the last completed epoch (for resume)
         self._best_params = None  # while fit runs: the best epoch's weights so far
+        self._last_good = None  # while fit runs: the last completed epoch's weights
 
     # ------------------------------------------------------------ embeddings (gensim names)
     @property
