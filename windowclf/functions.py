@@ -26,15 +26,6 @@ __all__ = [
 # Each activation writes into ``out`` when given one (buffers reused from step to step) and
 # allocates otherwise; either way every element is the same ufunc of its z. ``out`` is passed
 # by position: the per-example step calls these some 50,000 times a second.
-def _tanh(z, out=None):
-    return np.tanh(z, out)
-
-
-def _sigmoid(z, out=None):
-    # expit never overflows: it evaluates exp(-|z|) internally.
-    return expit(z, out)
-
-
 def _relu(z, out=None):
     return np.maximum(z, 0, out=out)
 
@@ -44,8 +35,8 @@ def _hardtanh(z, out=None):
 
 
 ACTIVATIONS = {
-    "tanh": _tanh,
-    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "sigmoid": expit,  # never overflows: it evaluates exp(-|z|) internally
     "relu": _relu,
     "hardtanh": _hardtanh,
 }
@@ -53,13 +44,13 @@ ACTIVATIONS = {
 
 # f'(z1) given (z1, a1 = f(z1)), into ``out`` when given.
 def _tanh_derivative(z, a, out=None):
-    out = np.multiply(a, a, out=out)
-    return np.subtract(1, out, out=out)  # d tanh = 1 - tanh^2   (seed 003, eq. 5)
+    out = np.multiply(a, a, out)
+    return np.subtract(1, out, out)  # d tanh = 1 - tanh^2   (seed 003, eq. 5)
 
 
 def _sigmoid_derivative(z, a, out=None):
-    out = np.subtract(1, a, out=out)
-    return np.multiply(a, out, out=out)  # d sigma = sigma (1 - sigma)   (seed 003, eq. 6)
+    out = np.subtract(1, a, out)
+    return np.multiply(a, out, out)  # d sigma = sigma (1 - sigma)   (seed 003, eq. 6)
 
 
 def _relu_derivative(z, a, out=None):
@@ -67,8 +58,8 @@ def _relu_derivative(z, a, out=None):
 
 
 def _hardtanh_derivative(z, a, out=None):
-    out = np.abs(z, out=out)
-    return np.less(out, 1, out=out)  # 1[|z1| < 1]
+    out = np.abs(z, out)
+    return np.less(out, 1, out)  # 1[|z1| < 1]
 
 
 DERIVATIVES = {
@@ -136,44 +127,43 @@ def _logistic_loss(z2, y):
     return losses, delta2
 
 
-class SoftmaxOneWindow:
+def softmax_one_window(n_outputs: int, dtype):
     """:func:`_softmax_loss` of one window, into buffers allocated once (the per-example step).
 
-    ``loss(z2, labels, i, delta2)`` returns -log yhat_y for z2 of shape (K,) and label
-    ``labels[i]``, and writes delta2 = yhat - y into ``delta2``; every number equals
+    Returns ``loss(z2, labels, i, delta2)``: -log yhat_y for z2 of shape (K,) and label
+    ``labels[i]`` (a list or an int array), with delta2 = yhat - y written into ``delta2``; every number equals
     ``_softmax_loss(z2[None], labels[i:i + 1])``'s to the last bit (tests/test_fastpath.py).
     The max is Python's: the same value as numpy's but for the sign of a zero, whose exp is 1
-    either way.
+    either way. A closure over its buffers, as the step runs it some 50,000 times a second.
     """
+    logp, expz = np.empty(n_outputs, dtype), np.empty(n_outputs, dtype)
+    z_max, norm = np.empty((), dtype), np.empty((), dtype)
+    subtract, exp, log, reduce = np.subtract, np.exp, np.log, np.add.reduce
 
-    def __init__(self, n_outputs: int, dtype):
-        self.logp, self.expz = np.empty(n_outputs, dtype), np.empty(n_outputs, dtype)
-        self.z_max, self.norm = np.empty((), dtype), np.empty((), dtype)
-
-    def __call__(self, z2, labels, i, delta2) -> float:
-        logp, norm = self.logp, self.norm
-        self.z_max[()] = max(z2.tolist())
-        np.subtract(z2, self.z_max, logp)
-        np.exp(logp, self.expz)
-        np.add.reduce(self.expz, 0, None, norm)
-        np.log(norm, norm)
-        np.subtract(logp, norm, logp)  # log_softmax(z2)
-        label = int(labels[i])
-        np.exp(logp, delta2)
+    def loss(z2, labels, i, delta2) -> float:
+        z_max[()] = max(z2.tolist())
+        subtract(z2, z_max, logp)
+        exp(logp, expz)
+        reduce(expz, 0, None, norm)
+        log(norm, norm)
+        subtract(logp, norm, logp)  # log_softmax(z2)
+        label = labels[i]
+        exp(logp, delta2)
         delta2[label] -= 1  # delta2 = yhat - y   (seed 000 eq. 3; seed 004 4.1)
         return 0.0 + -logp.item(label)  # the batch sum over one window: 0 + (-log yhat_y)
 
+    return loss
 
-class LogisticOneWindow:
+
+def logistic_one_window(n_outputs: int, dtype):
     """:func:`_logistic_loss` of one window (z2 of shape (1,)), delta2 = h - y written into ``delta2``."""
 
-    def __init__(self, n_outputs: int, dtype):
-        pass
-
-    def __call__(self, z2, labels, i, delta2) -> float:
-        losses, d2 = _logistic_loss(z2[None, :], labels[i:i + 1])
+    def loss(z2, labels, i, delta2) -> float:
+        losses, d2 = _logistic_loss(z2[None, :], np.asarray(labels[i:i + 1]))
         delta2[:] = d2[0]
         return float(losses.sum())
+
+    return loss
 
 
 def _softmax_predict(z2):
@@ -193,4 +183,4 @@ OUTPUTS = {
 }
 
 # name -> the output's loss for one window into buffers (per-example SGD), equal to OUTPUTS' loss.
-ONE_WINDOW_LOSSES = {"softmax": SoftmaxOneWindow, "sigmoid": LogisticOneWindow}
+ONE_WINDOW_LOSSES = {"softmax": softmax_one_window, "sigmoid": logistic_one_window}

@@ -263,12 +263,20 @@ def layers(params, activation, x, z1, a1, z2, h_mask=None, h=None):
     compute their forward pass here. ``a1`` may be ``z1`` (in place, when nothing needs z1 after);
     with a hidden dropout mask ``h_mask``, m_h * a1 goes into ``h`` and is returned, else a1.
     """
-    np.matmul(x, params["W1"].T, z1)
+    W1, W2 = params["W1"], params["W2"]
+    window = x.ndim == 1  # one window: W @ x, the same ?gemv as x @ W^T on a row, without matmul's dispatch
+    if window:
+        np.dot(W1, x, z1)
+    else:
+        np.matmul(x, W1.T, z1)
     np.add(z1, params["b1"], z1)  # z1 = W1 x + b1
     ACTIVATIONS[activation](z1, a1)  # a1 = f(z1)
     if h_mask is not None:
         a1 = np.multiply(a1, h_mask, h)  # m_h * a1
-    np.matmul(a1, params["W2"].T, z2)
+    if window:
+        np.dot(W2, a1, z2)
+    else:
+        np.matmul(a1, W2.T, z2)
     np.add(z2, params["b2"], z2)  # z2 = W2 a1 + b2
     return a1
 

@@ -50,6 +50,7 @@ Every number it computes is the number the general step computes:
 
 from __future__ import annotations
 
+from functools import partial
 from math import isfinite
 
 import numpy as np
@@ -76,6 +77,7 @@ class _Rates:
     def __init__(self, optimizer, names, dtype):
         self.optimizer, self.names, self.dtype = optimizer, names, dtype
         self.lr, self.key, self.rates = object(), None, None
+        self.arrays = False  # whether the first four rates (W2, b2, W1, b1) are all 0-d arrays
 
     def get(self) -> list:
         lr, overrides = self.optimizer.lr, self.optimizer.lr_overrides
@@ -84,6 +86,7 @@ class _Rates:
         key = (type(lr), lr, tuple((name, type(value), value) for name, value in overrides.items()))
         if key != self.key:
             self.rates = [self._rate(overrides.get(name, lr)) for name in self.names]
+            self.arrays = all(type(rate) is np.ndarray for rate in self.rates[:4])
         self.lr, self.key = lr, key
         return self.rates
 
@@ -174,7 +177,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
     zero = np.zeros((), dtype)
     l2_rate = np.array(l2, dtype=dtype) if l2 else None
     rates = _Rates(optimizer, ["W2", "b2", "W1", "b1"] + trained, dtype)
-    labels = np.ascontiguousarray(y)
+    labels = np.asarray(y).tolist()  # ints: the loss indexes with them
 
     # Per table: the table, its ids in visiting order and its part of x as a (C, dim) view; for a
     # trained table also its part of grad_x, a buffer for its slots' gradients (flat and as one
@@ -204,14 +207,14 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
     all_slots = list(range(C))
     dot, add, subtract, multiply = np.dot, np.add, np.subtract, np.multiply
 
-    def outer_product(out, out_T, a_col, delta_row, delta_col, a, fix_sign):
-        """out = delta a^T: BLAS ?gemm with k = 1 where it writes in place, else numpy's broadcast."""
-        if outer is not None:
-            outer(1.0, a_col, delta_row, 0.0, out_T, 0, 0, 1)
-        else:
-            multiply(delta_col, a, out)
-        if fix_sign:
-            add(out, zero, out)  # the general step's + 0.0 (module docstring)
+    # out = delta a^T: BLAS ?gemm with k = 1 where it writes in place, else numpy's broadcast; one
+    # bound call each
+    if outer is not None:
+        outer_W2 = partial(outer, 1.0, a1_col, delta2_row, 0.0, grad_W2_T, 0, 0, 1)
+        outer_W1 = partial(outer, 1.0, x_col, delta1_row, 0.0, grad_W1_T, 0, 0, 1)
+    else:
+        outer_W2 = partial(multiply, delta2_col, a1, grad_W2)
+        outer_W1 = partial(multiply, delta1_col, x, grad_W1)
 
     def step(i: int) -> float:
         # x = [L[w_1]; ...; L[w_C]; E[c_1]; ...]   (network.lookup: rows copied, as take copies them)
@@ -226,11 +229,15 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
             J += weight_penalty(p, l2, squares)  # (lambda/2)(||W1||^2 + ||W2||^2)
 
         # backward, as network.backward with B = 1
-        outer_product(grad_W2, grad_W2_T, a1_col, delta2_row, delta2_col, a1, fix_W2)  # grad_W2 = delta2 a1^T
+        outer_W2()  # grad_W2 = delta2 a1^T
+        if fix_W2:
+            add(grad_W2, zero, grad_W2)  # the general step's + 0.0 (module docstring)
         dot(delta2, W2, grad_h)  # W2^T delta2
         derivative(z1, a1, fprime)
         multiply(fprime, grad_h, delta1)  # delta1 = f'(z1) * W2^T delta2
-        outer_product(grad_W1, grad_W1_T, x_col, delta1_row, delta1_col, x, fix_W1)  # grad_W1 = delta1 x^T
+        outer_W1()  # grad_W1 = delta1 x^T
+        if fix_W1:
+            add(grad_W1, zero, grad_W1)
         if l2:
             l2_W1, l2_W2 = squares
             multiply(W1, l2_rate, l2_W1)
@@ -251,12 +258,18 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
 
         # SGD.update: theta <- theta - lr * grad
         rate = rates.get()
-        for (theta, grad), lr in zip(dense, rate):
-            if type(lr) is np.ndarray:  # lr * grad into grad's buffer, as _update
-                multiply(grad, lr, grad)
-                subtract(theta, grad, theta)
-            else:
-                theta -= lr * grad
+        if rates.arrays:  # _update written out: lr * grad into grad's buffer, then theta - it
+            multiply(grad_W2, rate[0], grad_W2)
+            subtract(W2, grad_W2, W2)
+            multiply(grad_b2, rate[1], grad_b2)
+            subtract(b2, grad_b2, b2)
+            multiply(grad_W1, rate[2], grad_W1)
+            subtract(W1, grad_W1, W1)
+            multiply(grad_b1, rate[3], grad_b1)
+            subtract(b1, grad_b1, b1)
+        else:
+            for (theta, grad), lr in zip(dense, rate):
+                _update(theta, grad, lr)
         for (name, table, ids, x_flat, grad_part, values, slot_values, distinct), lr in zip(row_grads, rate[4:]):
             add(grad_part, zero, values)  # 0 + slice: each slot's term of S @ slices
             row_ids = ids[i].tolist()
