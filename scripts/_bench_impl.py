@@ -289,7 +289,7 @@ def time_forward(X, V, repeats):
     those threads, windows/s on one thread, chunk, threads), measured in turns.
     """
     from windowclf.scoring import chunked_scores
-    from windowclf.tagger import _PREDICT_CHUNK, _SCORE_THREADS
+    from windowclf.prediction import _PREDICT_CHUNK, _SCORE_THREADS
 
     net = WindowNetwork([("L", V, DIM)], WINDOW, HIDDEN, CLASSES, dtype=np.float32, seed=0)
     best = {_SCORE_THREADS: 0.0, 1: 0.0}
@@ -483,9 +483,17 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: 1, as the windowclf command runs)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    parser.add_argument("--only-dask", action="store_true", help="only the Dask rows (scripts/_bench_dask.py)")
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
+    if args.only_dask:
+        from _bench_dask import dask_rows
+        table = Table()
+        for row in dask_rows(args.quick):
+            table.add(*row)
+        table.print()
+        return 0
     cfg = QUICK if args.quick else FULL
     corpus = read_train_sentences()
     words = Vocabulary.build(corpus[0]).index_to_key if corpus is not None else None
@@ -553,6 +561,9 @@ def main(argv=None):
               f"{step[10_000] * 1e6:,.0f} us", ratio, "<= 1.10x", ratio <= 1.10)
 
     for row in memory:
+        table.add(*row)
+    from _bench_dask import dask_rows
+    for row in dask_rows(args.quick):
         table.add(*row)
     table.print()
     print()

@@ -1,9 +1,9 @@
 # Sourced by scripts/*: make sure .venv exists and holds this checkout, installed with the
-# extras named in WINDOWCLF_EXTRAS (default "test,plot": the tests cover plotting too).
+# extras named in WINDOWCLF_EXTRAS (default "test,plot,dask": the tests cover plotting and Dask too).
 # Re-installs only when pyproject.toml or the extras change.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-extras="${WINDOWCLF_EXTRAS:-test,plot}"
+extras="${WINDOWCLF_EXTRAS:-test,plot,dask}"
 python="${PYTHON:-python3}"
 if [ ! -x "$root/.venv/bin/python" ]; then
     "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {

@@ -11,6 +11,16 @@ REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
+# Generated cases per test of tests/hostile/ (each test draws one family of hostile inputs).
+HOSTILE_EXAMPLES = 30
+
+
+def pytest_addoption(parser):
+    parser.addoption("--hostile-examples", type=int, default=HOSTILE_EXAMPLES, metavar="N",
+                     help=f"cases each test of tests/hostile/ generates [default: {HOSTILE_EXAMPLES}; "
+                          "the seed is fixed: a run tries the same cases every time]")
+
+
 def shared_data_dir() -> Path:
     """The real data: $WINDOWCLF_DATA, else ../shared/data beside the repository."""
     return Path(os.environ.get("WINDOWCLF_DATA", REPO.parent / "shared" / "data"))

@@ -437,7 +437,8 @@ def test_info_reports_tags_scheme_and_training(model):
 
 
 def test_plot_without_matplotlib_says_how_to_install(model, monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes `import matplotlib` fail
+    for name in ("matplotlib", "matplotlib.backends.backend_agg", "matplotlib.figure"):
+        monkeypatch.setitem(sys.modules, name, None)  # makes `import matplotlib` fail, loaded or not
     result = run("plot", f"{model}.log.jsonl", "-o", tmp_path / "curves.png")
     assert_one_line_error(result, 1, "matplotlib is needed for plots: pip install 'windowclf[plot]'")
 

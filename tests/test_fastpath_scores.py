@@ -63,7 +63,7 @@ def test_out_of_range_ids_raise_as_in_network_scores():
 
 
 def test_tagger_predictions_do_not_depend_on_the_threads(monkeypatch):
-    import windowclf.tagger as tagger_module
+    import windowclf.prediction as tagger_module
     from windowclf import WindowTagger
 
     sents = [["Anna", "lives", "in", "Oslo", "."], ["Oslo", "is", "cold", "."]] * 800

@@ -40,3 +40,21 @@ def test_every_test_the_readme_cites_exists():
         source = (REPO / path).read_text(encoding="utf-8")
         if name:
             assert re.search(rf"^def {name}\(", source, flags=re.M), f"{path}::{name}"
+
+
+def test_first_tagger_section_runs_in_a_fresh_directory():
+    import subprocess
+    import sys
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Your first tagger\n", 1)[1].split("\n## ", 1)[0]
+    block = re.findall(r"```sh\n(.*?)```", section, flags=re.S)[0]
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    # the tests' interpreter is the one in .venv (scripts/test); a clone used otherwise runs its own
+    venv_bin = os.path.dirname(sys.executable)
+    script = block.replace('export PATH="$PWD/.venv/bin:$PATH"', f'export PATH="{venv_bin}:$PATH"')
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "FB1" in result.stdout and "[" in result.stdout  # the report, and an inline entity
+    assert '"confidence"' in result.stdout

@@ -62,7 +62,8 @@ def test_non_finite_weights_are_never_written(tmp_path):
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind either
 
 
-def test_same_data_settings_and_seed_give_a_byte_identical_model_file(tmp_path):
+def test_same_data_settings_and_seed_give_a_byte_identical_model_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the provenance's time (reproducible builds)
     sentences, tags = synthetic_task(60)
     for name in ("a.npz", "b.npz"):
         WindowTagger(epochs=2, hidden=6, dim=4, seed=11).fit(sentences, tags).save(tmp_path / name)

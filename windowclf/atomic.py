@@ -1,5 +1,7 @@
 """Atomic file writes: a temporary file beside the target, then ``os.replace``.
 
+Missing parent directories are created; an error names the target, never the temporary file.
+
 An interruption at any point (an exception, Ctrl-C, SIGKILL) leaves the previous file, if any,
 untouched; at worst a hidden ``.NAME.*.tmp`` file stays behind after a SIGKILL.
 """
@@ -22,7 +24,11 @@ def atomic_writer(path, mode: str = "w", **open_kwargs):
     The new file gets the permissions an ordinary ``open(path, "w")`` would give.
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as err:
+        raise _named(err, path) from None
     try:
         with open(fd, mode, **open_kwargs) as file:
             yield file
@@ -30,10 +36,17 @@ def atomic_writer(path, mode: str = "w", **open_kwargs):
             os.fsync(file.fileno())
         os.chmod(tmp_name, 0o666 & ~_umask())
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(err, OSError) and err.filename in (None, tmp_name):
+            raise _named(err, path) from None
         raise
+
+
+def _named(err: OSError, path: Path) -> OSError:
+    """The error with the user's path in it, never the temporary file's name."""
+    return err if err.errno is None else type(err)(err.errno, err.strerror, os.fspath(path))
 
 
 def _umask() -> int:

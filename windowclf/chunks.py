@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["OUTSIDE", "ends_chunk", "get_entities", "split_tag", "starts_chunk"]
+__all__ = ["OUTSIDE", "ends_chunk", "entity_spans", "get_entities", "split_tag", "starts_chunk"]
 
 OUTSIDE = "O"
 
@@ -156,3 +156,14 @@ def get_entities(tags: Sequence[str]) -> list[tuple[str, int, int]]:
         entities.append((open_type, open_start, len(tags) - 1))
     return entities
 
+
+def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Entities of one sentence's tags as ``(type, start, end)`` with ``end`` exclusive, so that
+    ``tokens[start:end]`` is the entity: the convention of the public API, JSON output and
+    :meth:`WindowTagger.predict_entities` (:func:`get_entities` is conlleval's inclusive reading,
+    kept for the scoring code).
+
+    >>> entity_spans(['B-PER', 'I-PER', 'O', 'B-LOC'])
+    [('PER', 0, 2), ('LOC', 3, 4)]
+    """
+    return [(entity_type, start, end + 1) for entity_type, start, end in get_entities(tags)]

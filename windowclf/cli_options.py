@@ -6,18 +6,36 @@ new option without further code.
 
 from __future__ import annotations
 
-import codecs
-
 import click
 
 from .conll import read_conll
-from .errors import InputError
+from .jsonl import looks_like_jsonl, read_jsonl
+from .conll_lines import text_codec
+from .errors import ConfigError, InputError
 from .functions import ACTIVATIONS, OUTPUTS
 from .optim import OPTIMIZERS
 from .schemes import validate_tags
-from .settings import DECODERS, SCHEME_NAMES, Settings
+from .settings import CHOICE_ALIASES, DECODERS, SCHEME_NAMES, Settings, canonical_choice
 
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
+
+
+class Choice(click.Choice):
+    """click's Choice without case (``--scheme iobes``, ``--format JSON``) and with the aliases
+    of settings.CHOICE_ALIASES (``--scheme BIO`` is IOB2): values come back in canonical spelling."""
+
+    def __init__(self, choices, name: str | None = None):
+        self.setting = name
+        aliases = list(CHOICE_ALIASES.get(name, {})) if name else []
+        super().__init__(list(choices) + aliases, case_sensitive=False)
+        self.canonical = list(choices)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        try:
+            return canonical_choice(self.setting or "value", value, self.canonical)
+        except ConfigError as err:  # pragma: no cover - super() has accepted it already
+            self.fail(str(err), param, ctx)
 
 
 # Every Settings field as an option: (type, what it does, example). Options not given stay None,
@@ -26,14 +44,14 @@ SETTING_OPTIONS = {
     "window": (int, "Words in a window, odd (C = 2h + 1)", "--window 5"),
     "dim": (int, "Word vector size n (taken from --embeddings when given)", "--dim 50"),
     "hidden": (int, "Hidden layer size H", "--hidden 100"),
-    "activation": (click.Choice(sorted(ACTIVATIONS)), "Hidden activation f", "--activation relu"),
-    "output": (click.Choice(sorted(OUTPUTS)), "softmax over the tags, or sigmoid: a one-vs-rest detector "
+    "activation": (Choice(sorted(ACTIVATIONS), "activation"), "Hidden activation f", "--activation relu"),
+    "output": (Choice(sorted(OUTPUTS), "output"), "softmax over the tags, or sigmoid: a one-vs-rest detector "
                "of --positive-tag", "--output sigmoid --positive-tag LOC"),
-    "decoder": (click.Choice(DECODERS), "softmax: each word's best tag; sll: Collobert et al.'s sentence-level "
+    "decoder": (Choice(DECODERS, "decoder"), "softmax: each word's best tag; sll: Collobert et al.'s sentence-level "
                 "likelihood with tag transitions and Viterbi decoding",
                 "--decoder sll"),
     "positive_tag": (str, "The class the sigmoid output detects (a type, or 1 in 0/1 files)", "--positive-tag LOC"),
-    "scheme": (click.Choice(SCHEME_NAMES), "Tag scheme the model predicts; input files may use any scheme",
+    "scheme": (Choice(SCHEME_NAMES, "scheme"), "Tag scheme the model predicts; input files may use any scheme",
                "--scheme IOB2"),
     "features": (str, "Extra per-token feature tables, comma-separated ('' for none)", "--features caps,suffix3"),
     "feature_dim": (int, "Vector size of each feature table", "--feature-dim 5"),
@@ -45,8 +63,8 @@ SETTING_OPTIONS = {
     "pretrained_scale": (float, "Multiply the --embeddings vectors by this before training", "--pretrained-scale 0.1"),
     "lowercase": (bool, "Look words up lowercased, as CS224d does", "--no-lowercase"),
     "digits": (bool, "Fall back to digits written DG (1996 -> DGDGDGDG)", "--no-digits"),
-    "dtype": (click.Choice(["float32", "float64"]), "Parameter precision", "--dtype float64"),
-    "optimizer": (click.Choice(sorted(OPTIMIZERS)), "Update rule", "--optimizer momentum"),
+    "dtype": (Choice(["float32", "float64"], "dtype"), "Parameter precision", "--dtype float64"),
+    "optimizer": (Choice(sorted(OPTIMIZERS), "optimizer"), "Update rule", "--optimizer momentum"),
     "lr": (float, "Learning rate", "--lr 0.05"),
     "momentum": (float, "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
                  "--optimizer momentum --momentum 0.1"),
@@ -66,10 +84,13 @@ SETTING_OPTIONS = {
     "freeze_epochs": (int, "Update L only after this many epochs", "--freeze-epochs 2"),
     "seed": (int, "Seed of the initialization and the shuffling", "--seed 1"),
 }
-# What --resume may change: the rest is the shape of the network or its optimizer's state.
-RESUMABLE = {"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "dropout_input", "dropout_hidden",
-             "batch_size", "epochs", "patience", "freeze_embeddings", "freeze_epochs"}
 DEFAULTS = Settings().to_dict()
+
+
+constrain_option = click.option(
+    "--constrain/--no-constrain", default=True, show_default=True,
+    help="Keep every sentence well formed in the model's tag scheme (IOB2: no I-X after O; IOBES: every "
+         "B-X closed by E-X): Viterbi under the scheme's constraints. Example: --no-constrain")
 
 
 def show_default(value) -> str:
@@ -102,9 +123,9 @@ def given(values: dict, names) -> dict:
 
 def check_encoding(ctx, param, value):
     try:
-        codecs.lookup(value)
-    except LookupError:
-        raise click.BadParameter(f"unknown encoding {value!r}") from None
+        text_codec(value, ascii_compatible=True)  # every reader finds lines before it decodes them
+    except ConfigError as err:
+        raise click.BadParameter(str(err)) from None
     return value
 
 
@@ -117,8 +138,11 @@ def conll_options(f):
                      help="Field holding the tag (CoNLL-2003: the last). Example: --tag-column 3"),
         click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding,
                      help="Text encoding of input files. Example: --encoding latin-1"),
-        click.option("--separator", type=click.Choice(list(SEPARATORS)), default="auto", show_default=True,
+        click.option("--separator", type=Choice(list(SEPARATORS)), default="auto", show_default=True,
                      help="Column separator (auto: TAB if the first line has one). Example: --separator tab"),
+        click.option("--labels", default=None,
+                     help="JSON lines input (.jsonl, .json): the label names of integer ner_tags, in index "
+                          "order, comma-separated. Example: --labels O,B-PER,I-PER,B-LOC,I-LOC"),
     ]
     for option in reversed(options):
         f = option(f)
@@ -137,7 +161,18 @@ def read_kwargs(opts) -> dict:
 
 
 def read_tagged(path, opts, scheme=None):
-    """Tokens and tags of every sentence of a tagged column file, tags checked."""
+    """Tokens and tags of every sentence of a tagged column file, or of a JSON lines file
+    (``.jsonl``/``.json``: tokens with ner_tags, or text with entity spans; see jsonl.py), tags checked."""
+    if looks_like_jsonl(path):
+        labels = None if not opts.get("labels") else [t.strip() for t in opts["labels"].split(",")]
+        tokens, tags, report = read_jsonl(path, labels=labels, encoding=opts["encoding"])
+        for sentence_tags in tags:
+            validate_tags(sentence_tags, scheme, path)
+        if report.unaligned:
+            shown = "; ".join(f"line {n}: [{a}, {b}, {label!r}]" for n, a, b, label in report.unaligned_examples)
+            click.echo(f"Warning: {path}: {report.unaligned} of {report.unaligned + report.entities} entities do "
+                       f"not fall on token boundaries and were left out ({shown})", err=True)
+        return tokens, tags
     tokens, tags = [], []
     for s in read_conll(path, require_sentences=True, **read_kwargs(opts)):
         if s.tags is None:

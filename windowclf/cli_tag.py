@@ -2,44 +2,73 @@
 
 from __future__ import annotations
 
-import codecs
-import io
 import json
+import os
 import sys
-from itertools import islice
+from collections import Counter
 
 import click
 
-from .cli_options import conll_options, model_option, read_kwargs, read_tagged
-from .conll import parse_incr, read_conll
+from .cli_options import Choice, conll_options, constrain_option, model_option, read_kwargs, read_tagged
+from .cli_shards import predict_to_dir
+from .conll import read_conll
 from .errors import InputError
+from .printable import printable
 from .schemes import split_tag, validate_tags
 from .settings import SCHEME_NAMES
 from .tagger import WindowTagger
-from .writers import WRITERS, Tagged, text_sentences
+from .shards import TagOptions, tag_input
+from .writers import WRITERS
 
-__all__ = ["predict", "evaluate", "confusion_table"]
+__all__ = ["predict", "evaluate", "confusion_table", "calibration_report"]
 
 
 @click.command()
 @model_option
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--input", "input_format", type=click.Choice(["text", "conll"]), default="text", show_default=True,
-              help="Raw text (split into sentences and tokens), or a CoNLL column file. Example: --input conll")
-@click.option("--format", "output_format", type=click.Choice(list(WRITERS)), default="conll", show_default=True,
+@click.option("--input", "input_format", type=Choice(["auto", "text", "conll"]), default="auto", show_default=True,
+              help="Raw text (split into sentences and tokens), or a CoNLL column file (auto: CoNLL when the "
+                   "first file's lines are word and tag columns, with a note on stderr). Example: --input conll")
+@click.option("--sentence-per-line", "sentence_mode", flag_value="sentence-per-line",
+              help="Raw text: each line is one sentence. Example: --sentence-per-line")
+@click.option("--paragraph-per-line", "sentence_mode", flag_value="paragraph-per-line",
+              help="Raw text: each line is a paragraph (line breaks end sentences; lines are split at "
+                   "sentence ends). Example: --paragraph-per-line")
+@click.option("--format", "output_format", type=Choice(list(WRITERS)), default="conll", show_default=True,
               help="conll: token TAB tag (CoNLL input: its columns TAB tag); inline: [PER John Smith] "
                    "visited; json: one object per sentence with entity offsets. Example: --format json")
-@click.option("--scheme", type=click.Choice(SCHEME_NAMES),
+@click.option("--scheme", type=Choice(SCHEME_NAMES, "scheme"),
               help="Tag scheme of the output [default: the model's]. Example: --scheme IOB2")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=1000, show_default=True,
+@click.option("--chunk-size", type=click.IntRange(min=1, max=sys.maxsize), default=1000, show_default=True,
               help="Sentences tagged at a time (memory stays flat). Example: --chunk-size 500")
+@constrain_option
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
+              help="Drop (tag O) the entities whose probability under the model is below this. "
+                   "Example: --min-confidence 0.5")
+@click.option("--output-dir", type=click.Path(file_okay=False),
+              help="Write each INPUT to DIR/NAME.conll (.txt inline, .jsonl json) with a manifest; a rerun "
+                   "redoes only what is not done. Example: --output-dir tagged/")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Tag on a local Dask cluster of this many worker processes (needs windowclf[dask] and "
+                   "--output-dir). Example: --workers 2")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Tag on the running Dask cluster of this scheduler (needs --output-dir). "
+                   "Example: --scheduler tcp://10.0.0.5:8786")
+@click.option("--block-size", type=click.FloatRange(min=1), metavar="MB",
+              help="With --output-dir: cut files into blocks of about this many megabytes, tagged as separate "
+                   "tasks [default: in-process one task a file; on Dask about 4 blocks per worker]. "
+                   "Example: --block-size 64")
 @conll_options
-def predict(model_path, inputs, input_format, output_format, scheme, chunk_size, **opts):
+def predict(model_path, inputs, input_format, sentence_mode, output_format, scheme, chunk_size, constrain,
+            min_confidence, output_dir, workers, scheduler, block_size, **opts):
     """Tag INPUT files (or stdin) with a trained model.
 
-    In JSON output, character offsets index the input file's text (raw input), so
-    text[char_start:char_end] is the entity; for CoNLL input they index the sentence's
-    "text" (its tokens joined by spaces).
+    In JSON output, character offsets index the input file's text as read (raw input): code
+    points of the decoded text, a UTF-8 byte-order mark not counted and \r\n counted as two, so
+    Python's open(path, encoding="utf-8-sig", newline="").read()[char_start:char_end] is the entity; for CoNLL input they index the sentence's
+    "text" (its tokens joined by spaces). Each entity has its "confidence": its probability
+    under the model. Decoding keeps every sentence well formed in the model's tag scheme
+    (--no-constrain: each word's best tag, or SLL's unconstrained Viterbi).
 
     \b
     Example:
@@ -47,48 +76,18 @@ def predict(model_path, inputs, input_format, output_format, scheme, chunk_size,
       cat news.txt | windowclf predict -m runs/ner.npz --format json
       windowclf predict -m runs/ner.npz --input conll dev.conll > pred.conll
     """
+    if input_format == "auto":
+        input_format = _sniff_input(inputs, opts["encoding"])
+    options = TagOptions(input_format, output_format, scheme, chunk_size, **read_kwargs(opts),
+                         predict=(("constrain", constrain), ("min_confidence", min_confidence)),
+                         sentence_mode=sentence_mode or "text")
+    if output_dir is not None or workers or scheduler:
+        return predict_to_dir(model_path, inputs, output_dir, options, workers=workers, scheduler=scheduler,
+                              block_size=block_size)
     tagger = WindowTagger.load(model_path)
-    sigmoid = tagger.settings.output == "sigmoid"
-    negative = tagger.tags[0] if sigmoid else "O"
-    paths = inputs or ("-",)
-    read = _text_sentences if input_format == "text" else _conll_sentences
-    sentences = (s for path in paths for s in read(path, opts))
-    write = WRITERS[output_format]
-    out = sys.stdout
-    while chunk := list(islice(sentences, chunk_size)):
-        token_lists = [s.tokens for s in chunk]
-        predicted = tagger.predict(token_lists, scheme=scheme)
-        probabilities = tagger.predict_proba(token_lists) if sigmoid and output_format == "json" else None
-        for i, (s, tags) in enumerate(zip(chunk, predicted)):
-            s.tags, s.negative = tags, negative
-            if probabilities is not None:
-                s.probabilities = probabilities[i][:, 1].tolist()
-            write(out, s)
-    out.flush()
-
-
-def _text_sentences(path, opts):
-    encoding = opts["encoding"]
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = "utf-8-sig"  # a byte-order mark is not text
-    if path == "-":
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding=encoding, newline="")
-        try:
-            yield from text_sentences(stream, "<stdin>")
-        finally:
-            stream.detach()  # leave stdin open
-    else:
-        with open(path, encoding=encoding, newline="") as stream:  # newline="": offsets count \r\n as 2
-            yield from text_sentences(stream, path)
-
-
-def _conll_sentences(path, opts):
-    if path == "-":
-        sentences = parse_incr(sys.stdin.buffer, path="<stdin>", **read_kwargs(opts))
-    else:
-        sentences = read_conll(path, **read_kwargs(opts))
-    for s in sentences:
-        yield Tagged(s.tokens, None, columns=s.columns, file=s.path)
+    for path in inputs or ("-",):
+        tag_input(tagger, path, sys.stdout, options)  # each input on its own, as --output-dir writes it
+    sys.stdout.flush()
 
 
 @click.command()
@@ -103,11 +102,17 @@ def _conll_sentences(path, opts):
 @click.option("--confusion", is_flag=True,
               help="Add the token confusion matrix (gold down, predicted across). Example: --confusion")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text. Example: --json")
-@click.option("--scheme", type=click.Choice(SCHEME_NAMES),
-              help="Refuse tags not written in this scheme [default: accept any scheme's tags]. "
+@click.option("--scheme", type=Choice(SCHEME_NAMES, "scheme"),
+              help="Refuse tags not written in this scheme [default: accept any scheme's tags]; with -m, "
+                   "the model's tags are scored in it [default: the scheme GOLD is written in]. "
                    "Example: --scheme IOB2")
+@constrain_option
+@click.option("--calibration", is_flag=True,
+              help="With -m: add the calibration of the entities' confidences (expected calibration "
+                   "error, 10 bins); always in --json. Example: --calibration")
 @conll_options
-def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, scheme, **opts):
+def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, scheme, constrain, calibration,
+             **opts):
     """Score a model on GOLD, or a file of gold and predicted tags, with conlleval's numbers.
 
     The report is the one the CoNLL conlleval script prints, byte for byte.
@@ -119,16 +124,20 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
     """
     from . import metrics
 
+    calibrated = None
     if pred_path:
         if model_path or gold_path:
             raise click.UsageError("--pred FILE takes no model and no GOLD: the file holds both columns")
+        if calibration:
+            raise click.UsageError("--calibration needs -m MODEL: a file of tags holds no confidences")
         gold, pred = _read_scored(pred_path, opts, scheme)
+        counts = metrics.count_chunks(gold, pred)
     else:
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
         sentences, gold = read_tagged(gold_path, opts, scheme)
-        pred = WindowTagger.load(model_path).predict(sentences)
-    counts = metrics.count_chunks(gold, pred)
+        result = WindowTagger.load(model_path).evaluate(sentences, gold, scheme=scheme, constrain=constrain)
+        counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
     report = metrics.to_json(counts) if as_json else metrics.conlleval_report(counts)
     scores = metrics.token_f1(gold, pred) if token_f1 else None
     if confusion:
@@ -138,13 +147,52 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
             report["token_f1"] = scores._asdict()
         if confusion:
             report["confusion"] = {"labels": labels, "matrix": matrix.tolist()}
+        if calibrated is not None:
+            report["calibration"] = calibrated
         click.echo(json.dumps(report))
         return
     click.echo(report, nl=False)
+    if calibration:
+        click.echo("\n" + calibration_report(calibrated), nl=False)
     if scores is not None:
         click.echo("\n" + metrics.token_f1_report(scores), nl=False)
     if confusion:
         click.echo("\n" + metrics.format_confusion_matrix(matrix, labels), nl=False)
+
+
+def _sniff_input(inputs, encoding) -> str:
+    """"conll" when the first named input looks like a column file of words and tags (said on
+    stderr), else "text". Standard input is text unless --input conll says otherwise."""
+    path = next((p for p in inputs if p != "-"), None)
+    if path is None or not os.path.isfile(path):
+        return "text"
+    with open(path, "rb") as f:
+        head = f.read(1 << 16).decode(encoding, errors="replace")
+    lines = [line.split() for line in head.splitlines()[:-1] if line.strip() and not line.startswith("-DOCSTART-")]
+    lines = lines[:50]
+    if len(lines) < 3:
+        return "text"
+    widths = Counter(len(fields) for fields in lines)
+    width, count = widths.most_common(1)[0]
+    last = [fields[-1] for fields in lines if len(fields) == width]
+    tagged = sum(t == "O" or split_tag(t)[0] in "BIES" and "-" in t for t in last)
+    if width >= 2 and count >= 0.9 * len(lines) and "O" in last and (
+            tagged >= 0.9 * len(last) or len(set(last)) <= max(2, len(last) // 4)):
+        click.echo(f"Note: {printable(path)} looks like a CoNLL column file (word and tag columns); reading the "
+                   "inputs as --input conll (pass --input text to tag them as raw text)", err=True)
+        return "conll"
+    return "text"
+
+
+def calibration_report(calibration: dict) -> str:
+    """The calibration of entity confidences as text: ECE, then one line per non-empty bin."""
+    lines = [f"calibration of {calibration['entities']} predicted entities: "
+             f"expected calibration error {calibration['ece']:.2f}%"]
+    for b in calibration["bins"]:
+        if b["entities"]:
+            lines.append(f"  confidence {b['low']:.1f}-{b['high']:.1f}: {b['entities']:6d} entities, "
+                         f"mean confidence {100 * b['confidence']:6.2f}%, correct {100 * b['accuracy']:6.2f}%")
+    return "\n".join(lines) + "\n"
 
 
 def confusion_table(gold, pred):

@@ -20,9 +20,9 @@ from typing import IO, Iterable, Iterator
 
 from windowclf.atomic import atomic_writer
 from windowclf.conll_lines import _numbered_lines
-from windowclf.errors import InputError
+from windowclf.errors import ConfigError, InputError
 
-__all__ = ["Sentence", "read_conll", "parse_incr", "parse", "write_conll", "format_sentence"]
+__all__ = ["Sentence", "read_conll", "parse_incr", "parse", "file_layout", "write_conll", "format_sentence"]
 
 DOCSTART = "-DOCSTART-"
 MAX_LINE_LENGTH = 1_000_000
@@ -127,33 +127,69 @@ def parse_incr(
     docstart: bool = True,
     require_sentences: bool = False,
     max_line_length: int = MAX_LINE_LENGTH,
+    first_line: int = 1,
+    layout: dict | None = None,
 ) -> Iterator[Sentence]:
     """Yield sentences from an open stream; the work behind :func:`read_conll`.
 
     ``file_obj`` may be binary (decoded line by line with ``encoding``, the precise
     way) or text (already decoded: a decoding error can then only be located
     approximately).  ``path`` names the stream in errors.  Other parameters as in
-    :func:`read_conll`.
+    :func:`read_conll`. A stream that is part of a file, from a line start, passes the
+    number of its ``first_line`` and the ``layout`` the file's earlier lines set (a dict
+    from :func:`file_layout`, or one an earlier part filled in: it is updated as lines set it).
 
     >>> import io
     >>> [s.tokens for s in parse_incr(io.StringIO("-DOCSTART- O\\n\\na O\\nb O\\n"))]
     [['a', 'b']]
     """
     path = None if path is None else os.fspath(path)
-    lines = _numbered_lines(file_obj, path, encoding, max_line_length)
+    lines = _numbered_lines(file_obj, path, encoding, max_line_length, first_line)
     reader = _SentenceReader(path, word_column, tag_column, separator, docstart)
+    if layout:
+        reader.separator = layout.get("separator") or reader.separator
+        reader.n_columns, reader.first_line = layout.get("n_columns"), layout.get("first_line")
     found = False
-    for number, text in lines:
-        sentence = reader.feed(number, text)
-        if sentence is not None:
-            found = True
-            yield sentence
+    try:
+        for number, text in lines:
+            sentence = reader.feed(number, text)
+            if sentence is not None:
+                found = True
+                yield sentence
+    finally:
+        if layout is not None:
+            layout.update(separator=reader.separator, n_columns=reader.n_columns, first_line=reader.first_line)
     sentence = reader.finish()
     if sentence is not None:
         found = True
         yield sentence
     if require_sentences and not found:
         raise InputError(_NO_SENTENCES, path=path)
+
+
+def file_layout(path, *, word_column: int = 0, tag_column: int = -1, encoding: str = "utf-8",
+                separator: str | None = None, docstart: bool = True, max_line_length: int = MAX_LINE_LENGTH) -> dict:
+    """What a file's first lines set for the lines after them, for :func:`parse_incr`'s ``layout``.
+
+    ``separator`` (found on the first non-blank line, number ``separator_line``), and the number of
+    columns and the line of the first token line (``n_columns``, ``first_line``); None where the
+    file never sets them, or where a line cannot be read (reading that part of the file names it).
+    """
+    layout = {"separator": separator, "separator_line": 0 if separator else None,
+              "n_columns": None, "first_line": None}
+    reader = _SentenceReader(None, word_column, tag_column, separator, docstart)
+    with open(path, "rb") as file:
+        try:
+            for number, text in _numbered_lines(file, path, encoding, max_line_length):
+                if text and layout["separator_line"] is None:
+                    layout["separator_line"] = number
+                reader.feed(number, text)
+                layout.update(separator=reader.separator, n_columns=reader.n_columns, first_line=reader.first_line)
+                if reader.n_columns is not None:
+                    break
+        except (InputError, ConfigError):
+            pass
+    return layout
 
 
 def parse(text: str, **kwargs) -> list[Sentence]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["WindowclfError", "InputError", "ModelFileError", "ConfigError", "DivergenceError"]
+__all__ = ["WindowclfError", "InputError", "ModelFileError", "ConfigError", "DivergenceError", "Terminated",
+           "interruption"]
 
 
 class WindowclfError(Exception):
@@ -21,6 +22,10 @@ class InputError(WindowclfError, ValueError):
         self.line = line
         super().__init__(self._format())
 
+    def __reduce__(self):
+        # Raised on a Dask or Spark worker, it travels back as its parts, not as its one-line text.
+        return type(self), (self.message, self.path, self.line)
+
     def _format(self) -> str:
         where = self.path or "<input>"
         if self.line is not None:
@@ -38,3 +43,17 @@ class ConfigError(WindowclfError, ValueError):
 
 class DivergenceError(WindowclfError, ArithmeticError):
     """Training produced a non-finite loss or parameter."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command line's handler and handled as Ctrl-C is
+    (a KeyboardInterrupt, so whatever cleans up after Ctrl-C cleans up after it too)."""
+
+
+def interruption(err: KeyboardInterrupt) -> tuple[str, int]:
+    """What to say about an interruption and the exit code: 128 plus the signal's number.
+
+    >>> interruption(KeyboardInterrupt()), interruption(Terminated())
+    (('Interrupted', 130), ('Terminated', 143))
+    """
+    return ("Terminated", 143) if isinstance(err, Terminated) else ("Interrupted", 130)

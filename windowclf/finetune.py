@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import ConfigError
-from .vectors import WordVectors, save_word2vec_format
+from .vectors import WordVectors, cosine_top, save_word2vec_format
 
 __all__ = ["tuned_vectors", "vector_changes", "nearest_neighbours", "FineTuneReport", "finetune_report",
            "export_vectors"]
@@ -63,14 +63,8 @@ def nearest_neighbours(vectors: np.ndarray, index_to_key, word: str, k: int = 10
         key_to_index = {w: i for i, w in enumerate(index_to_key)}
     if word not in key_to_index:
         raise KeyError(f"{word!r} is not in the vocabulary")
-    v = vectors.astype(np.float64)
-    norms = np.linalg.norm(v, axis=1)
-    norms[norms == 0] = 1.0
     i = key_to_index[word]
-    cos = (v @ v[i]) / (norms * norms[i])
-    cos[i] = -np.inf
-    top = np.argsort(-cos, kind="stable")[:k]
-    return [(index_to_key[j], round(float(cos[j]), 4)) for j in top]
+    return [(index_to_key[j], round(c, 4)) for j, c in cosine_top(vectors, vectors[i], k, exclude=i)]
 
 
 @dataclass

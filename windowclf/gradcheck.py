@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import sll
 from .network import Dropout, WindowNetwork
 from .rowgrad import RowGrad
 
-__all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem"]
+__all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem", "sentence_problem",
+           "sentence_objective"]
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
@@ -114,3 +116,33 @@ def random_problem(*, vocab_size=7, dim=3, window=3, hidden=4, n_classes=5, batc
     ids[0][1:, window // 2] = 1  # ... and the middle slot of every other window
     y = rng.integers(0, 2 if output == "sigmoid" else n_classes, size=batch)
     return net, tuple(ids), y
+
+
+def sentence_problem(*, n_classes=4, batch=7, lengths=None, rng=None, **problem):
+    """A :func:`random_problem` network with transition scores A, A0 and its windows cut into
+    sentences (``lengths``; default 3, 1, 3, 3, 1, 3, ... words), for the SLL objective.
+
+    ``rng`` draws A, A0 and the gold tags (default: seeded by ``problem["seed"] + 1``).
+    Returns (network, ids, y, lengths).
+    """
+    net, ids, _ = random_problem(n_classes=n_classes, batch=batch, **problem)
+    rng = np.random.default_rng(problem.get("seed", 0) + 1) if rng is None else rng
+    if lengths is None:
+        pattern, lengths = [3, 1, 3], []
+        while sum(lengths) < batch:
+            lengths.append(min(pattern[len(lengths) % 3], batch - sum(lengths)))
+    sll.init_transitions(net.params, n_classes, np.float64)
+    net.params["A"][...] = rng.normal(0, 0.5, size=(n_classes, n_classes))
+    net.params["A0"][...] = rng.normal(0, 0.5, size=n_classes)
+    y = rng.integers(0, n_classes, size=batch)
+    return net, ids, y, np.array(lengths)
+
+
+def sentence_objective(network, ids, y, lengths, *, l2=0.0, dropout=(0.0, 0.0)):
+    """``loss_and_grads`` for :func:`check_gradients` on the SLL objective of these sentences,
+    drawing the same dropout masks at every evaluation (as the window objective's check does)."""
+    def loss_and_grads():
+        masks = Dropout(*dropout, np.random.default_rng(12345)) if any(dropout) else None
+        return sll.sentence_loss_and_grads(network, ids, y, lengths, l2=l2, dropout=masks)
+
+    return loss_and_grads

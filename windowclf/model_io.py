@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from . import __version__
-from .errors import ModelFileError
-from .persistence import load_model_file, save_model_file
+from .errors import ConfigError, ModelFileError
+from .model_metadata import check_metadata
+from .persistence import ModelFile, model_file_bytes, save_model_file
 from .settings import Settings
 from .vocab import Vocabulary
 
-__all__ = ["save_tagger", "load_tagger"]
+__all__ = ["save_tagger", "load_tagger", "reduce_tagger"]
 
 # Timings differ run to run; leaving them out keeps the file byte-identical for a seed.
-_TIMING_KEYS = ("seconds", "words_per_second")
+_TIMING_KEYS = ("seconds", "words_per_second", "dev_seconds", "save_seconds")
 
 
-def save_tagger(tagger, params: dict, path, *, include_state: bool = True) -> None:
-    """Write ``tagger`` with the weights ``params`` to ``path`` (see WindowTagger.save)."""
+def save_tagger(tagger, params: dict, path, *, include_state: bool = True, include_initial: bool = True) -> None:
+    """Write ``tagger`` with the weights ``params`` to ``path`` (see WindowTagger.save); with
+    ``path`` None, return the file's bytes instead.
+
+    The pretrained L (``initial_vectors``) is stored as the rows that differ from ``params["L"]``
+    (bit for bit; training moves only the rows of training words, a few percent of a
+    pretrained vocabulary), from which the loader rebuilds it exactly.
+    """
     arrays = {f"param/{k}": v for k, v in params.items()}
-    if tagger.initial_vectors is not None:
-        arrays["initial/L"] = tagger.initial_vectors
+    initial_rows = None
+    if include_initial and tagger.initial_vectors is not None:
+        arrays["initial/L_rows"] = initial_rows = changed_rows(tagger.initial_vectors, params["L"])
+        arrays["initial/L_values"] = tagger.initial_vectors[initial_rows]
     meta = {
         "windowclf_version": __version__,
         "settings": tagger.settings.to_dict(),
@@ -28,18 +37,78 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True) -> No
         "scheme": tagger.settings.scheme,
         "history": [{k: v for k, v in h.items() if k not in _TIMING_KEYS} for h in tagger.history],
         "best": tagger.best,
+        "data": tagger.data_fingerprints,  # resume.fingerprint of the training and dev data
+        "provenance": tagger.provenance,  # how the model was made: see WindowTagger.fit
     }
+    if initial_rows is not None:
+        meta["initial_rows"] = int(len(initial_rows))
     if include_state and tagger._state is not None:
         st = tagger._state
         arrays.update({f"state/param/{k}": v for k, v in st["params"].items()})
         arrays.update({f"state/optimizer/{k}": v for k, v in st["optimizer"].items()})
         meta["state"] = {"epoch": st["epoch"], "rng": st["rng"], "bad_epochs": st["bad_epochs"]}
+    if path is None:
+        return model_file_bytes(arrays, meta)
     save_model_file(path, arrays, meta)
 
 
 def load_tagger(cls, path):
-    """A ``cls`` (WindowTagger) read from ``path``, every array's shape checked against the metadata."""
-    arrays, meta = load_model_file(path)
+    """A ``cls`` (WindowTagger) read from ``path`` (or a model file's bytes), every array's shape
+    checked against the metadata."""
+    data = bytes(path) if isinstance(path, (bytes, bytearray, memoryview)) else None
+    if data is not None:
+        path = "<model bytes>"
+    with ModelFile(path, data) as model_file:  # metadata and array headers read and checked, no data
+        return _load(cls, model_file, path)
+
+
+def describe(cls, path):
+    """(tagger without a network, {array name: shape}, holds pretrained vectors) from a model
+    file's metadata and array headers: what ``windowclf info`` shows, without reading an array."""
+    with ModelFile(path) as model_file:
+        meta = model_file.metadata
+        tagger = _from_metadata(cls, meta, path)
+        try:
+            expected = tagger._parameter_shapes(_n_outputs(tagger))  # the network loading would allocate
+        except ConfigError as err:
+            raise ModelFileError(str(err), path) from None
+        model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path)))
+        missing = sorted(f"param/{name}" for name in expected if f"param/{name}" not in model_file.headers)
+        if missing:
+            raise ModelFileError(f"missing array {missing[0]}", path)
+        pretrained = any(name.startswith("initial/") for name in model_file.headers)
+    return tagger, expected, pretrained
+
+
+def _n_outputs(tagger) -> int:
+    return 1 if tagger.settings.output == "sigmoid" else len(tagger.tags)
+
+
+def _initial_rows(meta, expected, path) -> int:
+    n = meta.get("initial_rows", 0)
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= expected["L"][0]:
+        raise ModelFileError(f"metadata field initial_rows must be a row count of L, got {n!r}", path)
+    return n
+
+
+def _entries(expected: dict, n_initial: int) -> dict:
+    """Every array a model file may hold, with its shape."""
+    return {**{f"{kind}/{name}": shape for name, shape in expected.items()
+               for kind in ("param", "state/param", "state/optimizer")},
+            "initial/L": expected["L"], "initial/L_rows": (n_initial,),
+            "initial/L_values": (n_initial, expected["L"][1])}
+
+
+def _load(cls, model_file, path):
+    meta = model_file.metadata
+    tagger = _from_metadata(cls, meta, path)
+    _load_arrays(tagger, model_file, meta, path)
+    return tagger
+
+
+def _from_metadata(cls, meta, path):
+    """A ``cls`` with the settings, vocabularies, tags, history and provenance of ``meta``."""
+    check_metadata(meta, path)
     try:
         tagger = cls(Settings.from_dict(meta["settings"]))
         tagger.vocab = Vocabulary.from_dict(meta["vocabulary"])
@@ -47,13 +116,26 @@ def load_tagger(cls, path):
         tagger.tags = list(meta["tags"])
         tagger.history = list(meta.get("history", []))
         tagger.best = dict(meta.get("best", {"epoch": None, "f1": None}))
+        tagger.data_fingerprints = {"train": None, "dev": None, **meta.get("data", {})}
+        tagger.provenance = dict(meta.get("provenance") or {})
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"metadata is incomplete or malformed ({type(err).__name__}: {err})", path) from None
     if set(tagger.feature_vocabs) != set(tagger.settings.features):
         raise ModelFileError("metadata features and feature vocabularies disagree", path)
-    n_outputs = 1 if tagger.settings.output == "sigmoid" else len(tagger.tags)
-    tagger.network = tagger._make_network(n_outputs)
+    return tagger
+
+
+def _load_arrays(tagger, model_file, meta, path):
+    """The network allocated (its size checked first) and filled from the file's arrays."""
+    try:
+        # its size checked against memory first; no random weights drawn, the file's replace them
+        tagger.network = tagger._make_network(_n_outputs(tagger), initialize=False)
+    except ConfigError as err:
+        raise ModelFileError(str(err), path) from None
     expected = tagger.network.shapes()
+    n_initial = _initial_rows(meta, expected, path)
+    model_file.check_entries(_entries(expected, n_initial))  # before any array is read
+    arrays = model_file.read_all()
     dtype = tagger.network.dtype
     for name, shape in expected.items():
         arr = arrays.get(f"param/{name}")
@@ -62,11 +144,13 @@ def load_tagger(cls, path):
         if arr.shape != shape:
             raise ModelFileError(f"array param/{name} has shape {arr.shape}, expected {shape}", path)
         tagger.network.params[name] = arr.astype(dtype, copy=False)
-    known = {f"param/{n}" for n in expected} | {"initial/L"}
-    if "initial/L" in arrays:
+    known = {f"param/{n}" for n in expected} | {"initial/L", "initial/L_rows", "initial/L_values"}
+    if "initial/L" in arrays:  # files before 0.2 hold the whole matrix
         if arrays["initial/L"].shape != expected["L"]:
             raise ModelFileError(f"array initial/L has shape {arrays['initial/L'].shape}, expected {expected['L']}", path)
         tagger.initial_vectors = arrays["initial/L"].astype(dtype, copy=False)
+    elif "initial/L_rows" in arrays or "initial/L_values" in arrays:
+        tagger.initial_vectors = _initial_vectors(arrays, tagger.network.params["L"], n_initial, path)
     tagger.optimizer = tagger._make_optimizer()
     if "state" in meta:
         st = meta["state"]
@@ -89,7 +173,44 @@ def load_tagger(cls, path):
                            "rng": st["rng"], "bad_epochs": int(st["bad_epochs"])}
         except (KeyError, TypeError, ValueError) as err:
             raise ModelFileError(f"training state is malformed ({err})", path) from None
+        tagger._trained_settings = Settings.from_dict(tagger.settings.to_dict())  # what resume may change
     unknown = sorted(set(arrays) - known)
     if unknown:
         raise ModelFileError(f"unexpected arrays in model file: {', '.join(unknown)}", path)
     return tagger
+
+
+def reduce_tagger(tagger):
+    """What pickle keeps of a trained tagger: its model file's bytes, read back by ``load``.
+
+    So a tagger travels (to a Dask or Spark worker, a process pool) as its own checked file format,
+    never as pickled objects; an untrained one has no model file and refuses.
+    """
+    if tagger.network is None:
+        raise TypeError("an untrained WindowTagger has no model file to pickle; send its settings "
+                        "(settings.to_dict()), or a trained model's path or bytes")
+    params = tagger.network.params if tagger._best_params is None else tagger._best_params
+    return type(tagger).load, (save_tagger(tagger, params, None),)
+
+
+def changed_rows(initial, L):
+    """Indices of the rows of ``L`` that differ from ``initial`` in any bit, ascending (int64)."""
+    import numpy as np
+
+    bits = np.dtype(f"u{L.dtype.itemsize}")
+    return np.flatnonzero(np.any(initial.view(bits) != L.view(bits), axis=1)).astype(np.int64)
+
+
+def _initial_vectors(arrays, L, n_rows: int, path):
+    """The pretrained L rebuilt from the trained L and the rows that training changed."""
+    import numpy as np
+
+    rows, values = arrays.get("initial/L_rows"), arrays.get("initial/L_values")
+    if rows is None or values is None or rows.shape != (n_rows,) or values.shape != (n_rows, L.shape[1]):
+        raise ModelFileError("arrays initial/L_rows and initial/L_values are missing or misshapen", path)
+    if rows.dtype.kind not in "iu" or (n_rows and (rows.min() < 0 or rows.max() >= L.shape[0]
+                                                  or np.any(np.diff(rows) <= 0))):
+        raise ModelFileError("array initial/L_rows must hold ascending row numbers of L", path)
+    initial = L.copy()
+    initial[rows] = values
+    return initial

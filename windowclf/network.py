@@ -25,16 +25,24 @@ the whole objective by m leaves its minimiser unchanged.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import ConfigError
 from .functions import ACTIVATIONS, DERIVATIVES, OUTPUTS
+from .limits import require_memory
 from .rowgrad import RowGrad, accumulate_rows
 
 __all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows", "layers", "weight_penalty",
            "row_penalty"]
+
+
+# Training holds the weights about four times (the live ones, the best epoch's, the last epoch's
+# for --resume, the optimizer's state): a network must fit that often to be made.
+_COPIES = 4
 
 
 class Dropout:
@@ -83,6 +91,23 @@ class Forward:
     h_mask: np.ndarray | None = None  # (B, H) scaled hidden dropout mask, or None
 
 
+def parameter_shapes(tables, window: int, hidden: int, n_outputs: int, dtype=np.float32) -> dict:
+    """The shape of every parameter of a window network, by name, after checking that the
+    network fits in memory (the sizes may come from a model file's metadata).
+
+    >>> parameter_shapes([("L", 10, 3)], 3, 4, 5)
+    {'L': (10, 3), 'W1': (4, 9), 'b1': (4,), 'W2': (5, 4), 'b2': (5,)}
+    """
+    D = int(window) * sum(dim for _, _, dim in tables)
+    shapes = {name: (int(n), int(dim)) for name, n, dim in tables}
+    shapes.update(W1=(int(hidden), D), b1=(int(hidden),), W2=(int(n_outputs), int(hidden)), b2=(int(n_outputs),))
+    n_params = sum(math.prod(shape) for shape in shapes.values())
+    require_memory(_COPIES * n_params * np.dtype(dtype).itemsize,
+                   f"a network of {n_params:,} parameters (hidden {hidden}, window {window}, "
+                   f"tables {', '.join(f'{name} {n:,}x{dim}' for name, n, dim in tables)})")
+    return shapes
+
+
 class WindowNetwork:
     """Parameters of the window network and its exact forward / backward passes.
 
@@ -102,10 +127,12 @@ class WindowNetwork:
     dtype : numpy float dtype, default float32
     seed : int or numpy.random.Generator
         Source of the initial weights.
+    initialize : bool, default True
+        False leaves the parameters unwritten (``np.empty``), for a loader that fills them.
     """
 
     def __init__(self, tables, window, hidden, n_outputs, activation="tanh", output="softmax",
-                 dtype=np.float32, seed=0):
+                 dtype=np.float32, seed=0, initialize=True):
         if activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
         if output not in OUTPUTS:
@@ -120,16 +147,20 @@ class WindowNetwork:
         self.activation = activation
         self.output = output
         self.dtype = np.dtype(dtype)
+        # Sizes come from settings or a model file's metadata: checked before anything is allocated.
+        shapes = parameter_shapes(tables, self.window, self.hidden, self.n_outputs, self.dtype)
+        if not initialize:  # a model file's arrays replace these (np.empty touches no page of memory)
+            self.params = {name: np.empty(shape, dtype=self.dtype) for name, shape in shapes.items()}
+            return
         rng = np.random.default_rng(seed)
-        D = self.window * sum(self.table_dims)
         self.params = {}
         for name, n_rows, dim in tables:
-            self.params[name] = rng.normal(0.0, 1.0 / np.sqrt(dim), size=(n_rows, dim)).astype(self.dtype)
+            self.params[name] = rng.normal(0.0, 1.0 / np.sqrt(dim), size=shapes[name]).astype(self.dtype)
         # Glorot-uniform, as CS224d's random_weight_matrix: eps = sqrt(6) / sqrt(fan_in + fan_out)
-        self.params["W1"] = _glorot(rng, self.hidden, D, self.dtype)
-        self.params["b1"] = np.zeros(self.hidden, dtype=self.dtype)
-        self.params["W2"] = _glorot(rng, self.n_outputs, self.hidden, self.dtype)
-        self.params["b2"] = np.zeros(self.n_outputs, dtype=self.dtype)
+        self.params["W1"] = _glorot(rng, *shapes["W1"], self.dtype)
+        self.params["b1"] = np.zeros(shapes["b1"], dtype=self.dtype)
+        self.params["W2"] = _glorot(rng, *shapes["W2"], self.dtype)
+        self.params["b2"] = np.zeros(shapes["b2"], dtype=self.dtype)
 
     # ---------------------------------------------------------------- sizes
     @property

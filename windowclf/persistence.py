@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from .atomic import atomic_writer
 from .errors import DivergenceError, ModelFileError
+from .limits import format_bytes, require_memory
+from .outputs import open_regular
 
-__all__ = ["FORMAT_VERSION", "METADATA_ENTRY", "save_model_file", "load_model_file"]
+__all__ = ["FORMAT_VERSION", "METADATA_ENTRY", "MAX_ENTRIES", "MAX_METADATA_BYTES", "MAX_JSON_DEPTH",
+           "save_model_file", "model_file_bytes", "load_model_file", "ModelFile"]
 
 FORMAT_VERSION = 1
 METADATA_ENTRY = "metadata.json"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# A model file holds about 20 arrays and metadata of a few megabytes (the vocabulary), nested 4 deep.
+MAX_ENTRIES = 1000
+MAX_METADATA_BYTES = 512 * 2**20
+MAX_JSON_DEPTH = 64
+_MAX_NPY_HEADER = 10_000  # numpy's own limit for .npy headers
+_READ_PIECE = 16 * 2**20
 
 
 def save_model_file(path, arrays: dict, metadata: dict) -> None:
@@ -30,79 +42,254 @@ def save_model_file(path, arrays: dict, metadata: dict) -> None:
 
     Raises DivergenceError, writing nothing, if a float array holds NaN or inf.
     """
+    _check(arrays)
+    with atomic_writer(path, "wb") as f:
+        _write(f, arrays, metadata)
+
+
+def model_file_bytes(arrays: dict, metadata: dict) -> bytes:
+    """The bytes :func:`save_model_file` writes, in memory (the same checks first)."""
+    _check(arrays)
+    buf = io.BytesIO()
+    _write(buf, arrays, metadata)
+    return buf.getvalue()
+
+
+def _check(arrays: dict) -> None:
     for name, arr in arrays.items():
         if arr.dtype == object:
             raise TypeError(f"array {name} has dtype object; model files hold numbers only")
         if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise DivergenceError(f"refusing to save: {name} holds NaN or inf")
+
+
+def _write(f, arrays: dict, metadata: dict) -> None:
     meta = dict(metadata, format_version=FORMAT_VERSION)
     meta_bytes = json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
-
-    with atomic_writer(path, "wb") as f:
-        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
-            info = zipfile.ZipInfo(METADATA_ENTRY, date_time=_ZIP_DATE)
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
+        info = zipfile.ZipInfo(METADATA_ENTRY, date_time=_ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, meta_bytes)
+        for name in sorted(arrays):
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, meta_bytes)
-            for name in sorted(arrays):
-                buf = io.BytesIO()
-                np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-                info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                z.writestr(info, buf.getvalue())
+            z.writestr(info, buf.getvalue())
 
 
-def load_model_file(path):
+def load_model_file(path, data: bytes | None = None):
     """Read a model file: returns (arrays dict, metadata dict), refusing anything malformed.
 
-    Checks: a readable zip with a JSON metadata entry, a format version this windowclf reads,
-    numeric arrays only (object arrays are refused without unpickling), finite floats.
-    Shape checks against the metadata are the caller's (it knows what the model needs).
+    Checks: those of :class:`ModelFile`, then numeric arrays only, finite floats. Shape checks
+    against the metadata are the caller's (it knows what the model needs: see
+    :meth:`ModelFile.check_entries`). ``data``: the file's bytes, read from memory (``path``
+    then only names them in errors).
     """
-    path = Path(path)
-    try:
-        z = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise ModelFileError("no such model file", path) from None
-    except IsADirectoryError:
-        raise ModelFileError("is a directory, expected a model file (.npz)", path) from None
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        raise ModelFileError(f"not a windowclf model file (a .npz zip archive expected): {err}", path) from None
-    with z:
-        names = z.namelist()
-        if METADATA_ENTRY not in names:
-            raise ModelFileError(f"no {METADATA_ENTRY} entry; not a windowclf model file", path)
+    with ModelFile(path, data) as model_file:
+        return model_file.read_all(), model_file.metadata
+
+
+class ModelFile:
+    """An open model file: its metadata read and checked and every array's header read, no data.
+
+    Opening refuses, before reading any array: anything but a regular file (a FIFO is not
+    waited on, a device not read), a zip with more than ``MAX_ENTRIES`` entries, an entry
+    compressed otherwise than stored or deflated or flagged encrypted, a duplicate or
+    unexpected entry name, metadata over ``MAX_METADATA_BYTES`` or nested deeper than
+    ``MAX_JSON_DEPTH``, non-standard JSON (NaN, lone surrogates), an unknown format version,
+    an ``.npy`` header that is not format 1.0 or 2.0 of a plain numeric dtype, whose shape's
+    size is not exactly the entry's uncompressed size, or whose arrays together would not
+    fit in memory. ``headers`` maps each array's name to its (shape, dtype).
+    """
+
+    def __init__(self, path, data: bytes | None = None):
+        self.path = Path(path)
+        self._file = None
         try:
-            meta = json.loads(z.read(METADATA_ENTRY).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError, zipfile.BadZipFile, EOFError, OSError) as err:
-            raise ModelFileError(f"unreadable metadata: {err}", path) from None
+            self._file = io.BytesIO(data) if data is not None else open_regular(path, "a model file (.npz)")
+        except FileNotFoundError:
+            raise ModelFileError("no such model file", path) from None
+        except IsADirectoryError:
+            raise ModelFileError("is a directory, expected a model file (.npz)", path) from None
+        try:
+            self._zip = self._open_zip()
+            self.metadata = self._read_metadata()
+            self.headers = {}
+            self._layout = {}
+            for info in self._zip.infolist():
+                if info.filename != METADATA_ENTRY:
+                    self._read_header(info)
+            require_memory(sum(self._layout[name][1] for name in self._layout),
+                           "the arrays of this model file", self.path)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> "ModelFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for thing in (getattr(self, "_zip", None), self._file):
+            if thing is not None:
+                thing.close()
+
+    def _error(self, message: str) -> ModelFileError:
+        return ModelFileError(message, self.path)
+
+    def _open_zip(self) -> zipfile.ZipFile:
+        expected = "not a windowclf model file (a .npz zip archive expected)"
+        try:
+            end = zipfile._EndRecData(self._file) if hasattr(zipfile, "_EndRecData") else None
+            if end is not None and (end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ENTRIES
+                                    or end[zipfile._ECD_SIZE] > MAX_ENTRIES * 1024):
+                raise self._error(f"the zip directory declares {end[zipfile._ECD_ENTRIES_TOTAL]:,} entries "
+                                  f"({end[zipfile._ECD_SIZE]:,} bytes); a model file has at most {MAX_ENTRIES}")
+            z = zipfile.ZipFile(self._file)
+        except ModelFileError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as err:  # the zip parser's many ways of saying "malformed"
+            raise self._error(f"{expected}: {err}") from None
+        names = z.namelist()
+        if len(set(names)) != len(names):
+            raise self._error("an entry appears twice in the zip directory")
+        for info in z.infolist():
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._error(f"entry {info.filename!r} is compressed with zip method {info.compress_type}; "
+                                  "model files hold stored or deflated entries")
+            if info.flag_bits & 0x1:
+                raise self._error(f"entry {info.filename!r} is encrypted; model files are not")
+            if info.filename != METADATA_ENTRY and not info.filename.endswith(".npy"):
+                raise self._error(f"unexpected entry {info.filename!r} in model file")
+        if METADATA_ENTRY not in names:
+            raise self._error(f"no {METADATA_ENTRY} entry; not a windowclf model file")
+        return z
+
+    def _read_metadata(self) -> dict:
+        info = self._zip.getinfo(METADATA_ENTRY)
+        if info.file_size > MAX_METADATA_BYTES:
+            raise self._error(f"metadata of {info.file_size:,} bytes; at most {MAX_METADATA_BYTES:,} expected")
+        try:
+            with self._zip.open(info) as f:
+                raw = f.read(MAX_METADATA_BYTES + 1)
+            text = raw.decode("utf-8")
+            if _json_depth(raw) > MAX_JSON_DEPTH:
+                raise self._error(f"metadata nested deeper than {MAX_JSON_DEPTH} levels")
+            meta = json.loads(text, parse_constant=_no_constant)
+            json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") fail here
+        except ModelFileError:
+            raise
+        except (ValueError, RecursionError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise self._error(f"unreadable metadata: {err}") from None
         if not isinstance(meta, dict):
-            raise ModelFileError("metadata is not a JSON object", path)
+            raise self._error("metadata is not a JSON object")
         version = meta.get("format_version")
-        if not isinstance(version, int):
-            raise ModelFileError("metadata has no format_version", path)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise self._error("metadata has no format_version")
         if version > FORMAT_VERSION:
-            raise ModelFileError(
-                f"model file format version {version} is newer than this windowclf reads "
-                f"({FORMAT_VERSION}); upgrade windowclf", path)
+            raise self._error(f"model file format version {version} is newer than this windowclf reads "
+                              f"({FORMAT_VERSION}); upgrade windowclf")
         if version < 1:
-            raise ModelFileError(f"unknown model file format version {version}", path)
-        arrays = {}
-        for entry in names:
-            if entry == METADATA_ENTRY:
-                continue
-            if not entry.endswith(".npy"):
-                raise ModelFileError(f"unexpected entry {entry!r} in model file", path)
-            try:
-                with z.open(entry) as f:
-                    arr = np.lib.format.read_array(io.BytesIO(f.read()), allow_pickle=False)
-            except ValueError as err:
-                # numpy's message for object arrays: "Object arrays cannot be loaded when allow_pickle=False"
-                raise ModelFileError(f"entry {entry!r} is not a plain numeric array ({err})", path) from None
-            except (zipfile.BadZipFile, EOFError, OSError) as err:
-                raise ModelFileError(f"entry {entry!r} is damaged (truncated file?): {err}", path) from None
-            if arr.dtype.kind not in "fiub":
-                raise ModelFileError(f"entry {entry!r} has dtype {arr.dtype}; numeric arrays expected", path)
-            if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-                raise ModelFileError(f"entry {entry!r} holds NaN or inf", path)
-            arrays[entry[:-4]] = arr
-    return arrays, meta
+            raise self._error(f"unknown model file format version {version}")
+        return meta
+
+    def _read_header(self, info: zipfile.ZipInfo) -> None:
+        entry = info.filename
+        try:
+            with self._zip.open(info) as f:
+                magic = f.read(8)
+                if len(magic) < 8 or magic[:6] != b"\x93NUMPY" or magic[6:8] not in (b"\x01\x00", b"\x02\x00"):
+                    raise self._error(f"entry {entry!r} is not an .npy array of format 1.0 or 2.0")
+                size_bytes = 2 if magic[6] == 1 else 4
+                length = f.read(size_bytes)
+                n = int.from_bytes(length, "little") if len(length) == size_bytes else -1
+                if not 0 < n <= _MAX_NPY_HEADER:
+                    raise self._error(f"entry {entry!r} has an .npy header of {n} bytes; at most "
+                                      f"{_MAX_NPY_HEADER} expected")
+                header = f.read(n)
+            read = np.lib.format.read_array_header_1_0 if magic[6] == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(io.BytesIO(length + header))
+        except ModelFileError:
+            raise
+        except (ValueError, SyntaxError, TypeError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise self._error(f"entry {entry!r} has a damaged .npy header ({err})") from None
+        if dtype.hasobject or dtype.kind not in "fiub" or dtype.subdtype is not None:
+            # numpy's word for this when loading: "Object arrays cannot be loaded when allow_pickle=False"
+            raise self._error(f"entry {entry!r} is not a plain numeric array (dtype {dtype})")
+        if not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise self._error(f"entry {entry!r} has an invalid shape {shape}")
+        n_bytes = math.prod(shape) * dtype.itemsize
+        offset = 8 + size_bytes + n
+        if info.file_size != offset + n_bytes:
+            raise self._error(f"entry {entry!r}: its header declares shape {shape} of {dtype} "
+                              f"({format_bytes(n_bytes)}), but the entry holds {info.file_size - offset:,} bytes of data")
+        name = entry[:-4]
+        self.headers[name] = (tuple(shape), dtype)
+        self._layout[name] = (offset, n_bytes, bool(fortran))
+
+    def check_entries(self, allowed: dict) -> None:
+        """Refuse, before reading any data, an array not in ``allowed`` (name -> shape, or None
+        for any shape) or of another shape."""
+        for name, (shape, _) in self.headers.items():
+            if name not in allowed:
+                raise self._error(f"unexpected array in model file: {name}")
+            if allowed[name] is not None and shape != tuple(allowed[name]):
+                raise self._error(f"array {name} has shape {shape}, expected {tuple(allowed[name])}")
+
+    def read(self, name: str) -> np.ndarray:
+        """The array ``name``, read in bounded pieces into one buffer; NaN and inf refused."""
+        shape, dtype = self.headers[name]
+        offset, n_bytes, fortran = self._layout[name]
+        entry = f"{name}.npy"
+        out = np.empty(math.prod(shape), dtype=dtype)
+        buffer = memoryview(out.view(np.uint8).reshape(-1)) if n_bytes else None
+        try:
+            with self._zip.open(entry) as f:
+                f.read(offset)
+                done = 0
+                while done < n_bytes:
+                    piece = f.read(min(n_bytes - done, _READ_PIECE))
+                    if not piece:
+                        raise EOFError("the entry ends early")
+                    buffer[done:done + len(piece)] = piece
+                    done += len(piece)
+                if f.read(1):
+                    raise self._error(f"entry {entry!r} holds more data than its header declares")
+        except ModelFileError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as err:
+            raise self._error(f"entry {entry!r} is damaged (truncated file?): {err}") from None
+        arr = out.reshape(shape[::-1]).T if fortran else out.reshape(shape)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise self._error(f"entry {entry!r} holds NaN or inf")
+        return arr
+
+    def read_all(self) -> dict:
+        """Every array, by name."""
+        return {name: self.read(name) for name in self.headers}
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+# A JSON string, escapes and all (the unrolled form: linear time, no backtracking).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def _json_depth(raw: bytes) -> int:
+    """The deepest nesting of [ and { in JSON text, strings skipped (an upper bound for bad JSON)."""
+    skeleton = np.frombuffer(_JSON_STRING.sub(b"", raw), dtype=np.uint8)
+    if not skeleton.size:
+        return 0
+    steps = np.isin(skeleton, _OPENS).astype(np.int64) - np.isin(skeleton, _CLOSES)
+    return int(np.cumsum(steps).max())
+
+
+_OPENS = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSES = np.frombuffer(b"]}", dtype=np.uint8)

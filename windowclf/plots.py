@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
+
 __all__ = ["plot_training"]
 
 
-def plot_training(records: list, path, confusion=None) -> None:
+def plot_training(records: list, path, confusion=None, format=None) -> None:
     """Learning curves (train loss; dev P / R / F1 per epoch), and a confusion heat map.
 
     Parameters
     ----------
     records : list of dict
         Lines of a training log (``epoch``, ``train_loss``, optional ``dev``).
-    path : str
-        Image file; the format follows its extension (``.png``, ``.pdf``, ``.svg``).
+    path : str or binary file
+        Image file; the format follows its extension (``.png``, ``.pdf``, ``.svg``) unless given.
     confusion : (ndarray of shape (K, K), list of str), optional
         Token counts, gold classes down, predicted across, and the class names.
+    format : str, optional
+        matplotlib's name of the image format ("png", "pdf", "svg"); needed for a file object.
 
     Raises
     ------
@@ -49,8 +53,9 @@ def plot_training(records: list, path, confusion=None) -> None:
         shares = matrix / totals.clip(min=1)
         image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
         fig.colorbar(image, ax=ax, fraction=0.046)
-        ax.set_xticks(range(len(labels)), labels, rotation=45)
-        ax.set_yticks(range(len(labels)), labels)
+        shown = [_label(label) for label in labels]
+        ax.set_xticks(range(len(labels)), shown, rotation=45)
+        ax.set_yticks(range(len(labels)), shown)
         ax.set(title="confusion (share of gold row)", xlabel="predicted", ylabel="gold")
         for i in range(len(labels)):
             for j in range(len(labels)):
@@ -58,6 +63,14 @@ def plot_training(records: list, path, confusion=None) -> None:
                         color="white" if shares[i, j] > 0.5 else "black", fontsize=8)
     for ax in axes[:2]:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.tight_layout()
-    fig.savefig(path)
+    with warnings.catch_warnings():  # a layout that cannot fit (very long labels) is cosmetic, not an error
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
+    fig.savefig(path, format=format)
     plt.close(fig)
+
+
+def _label(name: str, width: int = 24) -> str:
+    """A class name for a tick: control characters escaped, long names cut."""
+    name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(name))
+    return name if len(name) <= width else name[:width - 1] + "…"

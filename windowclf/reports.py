@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from .errors import InputError
 
@@ -26,40 +27,69 @@ def epoch_record(result) -> dict:
     return record
 
 
+_MAX_LOG_LINE = 1 << 20  # a log line is a few hundred bytes
+
+
 def read_log(path) -> list:
-    """The records of a training log (``MODEL.log.jsonl``), checked line by line."""
+    """The records of a training log (``MODEL.log.jsonl``), checked line by line: UTF-8 JSON
+    objects with a number ``epoch`` and ``train_loss`` and, if there, a ``dev`` object of numbers
+    (anything else, a model file or an image say, is an InputError naming the line)."""
     records = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    expected = "expected one JSON object with epoch and train_loss per line (a MODEL.log.jsonl written by train)"
+    with open(path, "rb") as f:
+        number = 0
+        while raw := f.readline(_MAX_LOG_LINE + 1):
+            number += 1
+            if len(raw) > _MAX_LOG_LINE:
+                raise InputError(f"line longer than {_MAX_LOG_LINE:,} bytes; {expected}", path, number)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(f"not UTF-8 text; {expected}", path, number) from None
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
-                float(record["epoch"]), float(record["train_loss"])
-            except (ValueError, KeyError, TypeError):
-                raise InputError("expected one JSON object with epoch and train_loss per line "
-                                 "(a MODEL.log.jsonl written by train)", path, number) from None
+                _numbers(record, ("epoch", "train_loss"))
+                if record.get("dev") is not None:
+                    _numbers(record["dev"], ("precision", "recall", "f1"))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                raise InputError(expected, path, number) from None
             records.append(record)
     if not records:
         raise InputError("no epochs in the log", path)
     return records
 
 
+def _numbers(record: dict, keys) -> None:
+    for key in keys:
+        value = record[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{key} is not a finite number")
+
+
 def format_epoch(record: dict, n_epochs: int, best: bool) -> str:
-    """``epoch  3/10  loss 0.4123  dev P 71.20 R 65.00 F1 67.96 *  12,345 words/s`` (* marks a new best)."""
+    """``epoch  3/10  loss 0.4123  dev P 71.20 R 65.00 F1 67.96 *  12,345 words/s  (train 3.1 s, dev 0.4 s,
+    save 0.1 s)`` (* marks a new best)."""
     width = len(str(n_epochs))
     line = f"epoch {record['epoch']:>{width}}/{n_epochs}  loss {record['train_loss']:.4f}"
     dev = record.get("dev")
     if dev is not None:
         line += f"  dev P {dev['precision']:6.2f} R {dev['recall']:6.2f} F1 {dev['f1']:6.2f}"
         line += " *" if best else "  "
-    return line + f"  {record['words_per_second']:,.0f} words/s"
+    line += f"  {record['words_per_second']:,.0f} words/s"
+    times = [f"{what} {record[key]:.2f} s" for what, key in (("train", "seconds"), ("dev", "dev_seconds"),
+                                                                ("save", "save_seconds")) if key in record]
+    return line + (f"  ({', '.join(times)})" if times else "")
 
 
-def model_summary(tagger, path) -> dict:
-    """What ``windowclf info`` reports, JSON-ready."""
+def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
+    """What ``windowclf info`` reports, JSON-ready; ``shapes`` (name -> shape) and ``pretrained``
+    stand in for a network that was not loaded (model_io.describe reads only the file's headers)."""
     s = tagger.settings
-    params = tagger.network.params
+    if shapes is None:
+        shapes = {name: arr.shape for name, arr in tagger.network.params.items()}
+        pretrained = tagger.initial_vectors is not None
     history = tagger.history
     best = dict(tagger.best)
     return {
@@ -69,12 +99,13 @@ def model_summary(tagger, path) -> dict:
         "output": s.output,
         "vocabulary": len(tagger.vocab),
         "features": {f: len(v) for f, v in tagger.feature_vocabs.items()},
-        "parameters": {name: list(arr.shape) for name, arr in params.items()},
-        "n_parameters": int(sum(arr.size for arr in params.values())),
-        "pretrained": tagger.initial_vectors is not None,
+        "parameters": {name: list(shape) for name, shape in shapes.items()},
+        "n_parameters": int(sum(math.prod(shape) for shape in shapes.values())),
+        "pretrained": bool(pretrained),
         "epochs_trained": history[-1]["epoch"] if history else 0,
         "best": best,
         "settings": s.to_dict(),
+        "provenance": dict(getattr(tagger, "provenance", {}) or {}),
     }
 
 
@@ -99,4 +130,10 @@ def format_summary(info: dict) -> str:
         if isinstance(value, list):
             value = ",".join(map(str, value)) or "(none)"
         lines.append(f"  {key:<{width}}  {value}")
+    if info.get("provenance"):
+        lines.append("made from:")
+        for key, value in info["provenance"].items():
+            if isinstance(value, dict):
+                value = f"{value.get('name')} (sha256 {str(value.get('sha256'))[:16]}...)"
+            lines.append(f"  {key:<{width}}  {value}")
     return "\n".join(lines) + "\n"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import product
 
 from .chunks import OUTSIDE, _BARE_PREFIXES, ends_chunk, get_entities, split_tag, starts_chunk
 from .errors import ConfigError, InputError
@@ -17,12 +19,15 @@ __all__ = [
     "SCHEMES",
     "check_tag",
     "convert",
+    "detect_scheme",
     "ends_chunk",
     "entities_to_tags",
     "get_entities",
     "split_tag",
     "starts_chunk",
+    "one_vs_rest",
     "tag_set",
+    "transition_constraints",
     "validate_tags",
 ]
 
@@ -254,3 +259,134 @@ def tag_set(types: Iterable[str], scheme: str) -> list[str]:
     """
     prefixes = _layout(scheme).written
     return [OUTSIDE] + [_join(p, t) for t in sorted(set(types)) for p in prefixes]
+
+
+def detect_scheme(tag_lists: Iterable[Sequence[str]]) -> str | None:
+    """The scheme the sentences are written in: the first of IOBES, IOB2, IOB1, IO that spells
+    every sentence as it spells its own entities (:func:`validate_tags`), or None.
+
+    Tags valid in several schemes read as the same entities in each; the order only picks the
+    most specific name (all-``O`` text is IOBES).
+
+    Examples
+    --------
+    >>> detect_scheme([['B-PER', 'I-PER', 'O']]), detect_scheme([['I-PER', 'O', 'I-LOC']])
+    ('IOB2', 'IOB1')
+    >>> detect_scheme([['S-PER', 'O']]), detect_scheme([['PER', 'O']]), detect_scheme([['O', 'I-PER', 'B-LOC']])
+    ('IOBES', 'IO', None)
+    """
+    candidates = ["IOBES", "IOB2", "IOB1", "IO"]
+    for tags in tag_lists:
+        for scheme in list(candidates):
+            try:
+                validate_tags(tags, scheme)
+            except InputError:
+                candidates.remove(scheme)
+        if not candidates:
+            return None
+    return candidates[0]
+
+
+def one_vs_rest(tags: Sequence[str], positive: str) -> list[str]:
+    """One sentence's tags as a one-vs-rest model sees them: ``positive`` or ``O``, token by token.
+
+    A token is positive when its tag is ``positive`` or its entity type is (``B-LOC``, ``LOC``,
+    ``I-LOC`` for ``LOC``; ``1`` for ``1``). Training labels, predictions and gold tags are all
+    read through this one definition before entities are counted, so a one-vs-rest model is
+    scored on the entities of its own class: runs of positive tokens.
+
+    Examples
+    --------
+    >>> one_vs_rest(['B-LOC', 'I-LOC', 'O', 'B-PER'], 'LOC')
+    ['LOC', 'LOC', 'O', 'O']
+    >>> one_vs_rest(['0', '1', '1', '0'], '1')
+    ['O', '1', '1', 'O']
+    """
+    return [positive if (t == positive or split_tag(t)[1] == positive) else OUTSIDE for t in tags]
+
+
+def transition_constraints(tags: Sequence[str], scheme: str):
+    """Which tag sequences ``scheme`` allows, as first-order constraints over ``tags``.
+
+    Returns ``(start, pairs, end)``: boolean arrays of shapes (K,), (K, K), (K,), K = len(tags),
+    saying which tag may begin a sentence, which tag j may follow tag i (``pairs[i, j]``), and
+    which may end one. They come from :func:`validate_tags`, the one definition of a well-formed
+    sentence: a pair is allowed when some valid sentence has it (IOB2: no ``I-X`` after ``O`` or
+    another type; IOBES also no ``B-X``/``I-X`` followed by anything but ``I-X``/``E-X``). For
+    these schemes validity is first-order, so a sentence is valid exactly when its start, every
+    pair and its end are allowed (tests/test_decoding.py checks this against validate_tags).
+
+    Examples
+    --------
+    >>> start, pairs, end = transition_constraints(['O', 'B-PER', 'I-PER'], 'IOB2')
+    >>> start.tolist(), pairs.astype(int).tolist(), end.tolist()
+    ([True, True, False], [[1, 1, 0], [1, 1, 1], [1, 1, 1]], [True, True, True])
+    """
+    import numpy as np
+
+    _layout(scheme)
+    pieces = [split_tag(t) for t in tags]
+    start = np.array([_allowed_at_start(scheme, p) for p, _ in pieces], dtype=bool)
+    end = np.array([_allowed_at_end(scheme, p) for p, _ in pieces], dtype=bool)
+    pairs = np.array([[_allowed_pair(scheme, a, b, ta == tb) for b, tb in pieces] for a, ta in pieces],
+                     dtype=bool)
+    return start, pairs, end
+
+
+# Validity depends on a tag's prefix and on whether neighbouring types are equal, so it is worked
+# out once per scheme on stand-in tags of two types, X and Y, by validate_tags on short sentences.
+_STAND_INS = ("X", "Y")
+
+
+def _stand_in(prefix: str, entity_type: str) -> str:
+    return OUTSIDE if prefix == OUTSIDE else _join(prefix, entity_type)
+
+
+@lru_cache(maxsize=None)
+def _valid(scheme: str, sentence: tuple) -> bool:
+    try:
+        validate_tags(list(sentence), scheme)
+    except InputError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def _stand_in_tags(scheme: str) -> tuple:
+    prefixes = _layout(scheme).written
+    return (OUTSIDE,) + tuple(_join(p, t) for t in _STAND_INS for p in prefixes)
+
+
+@lru_cache(maxsize=None)
+def _read_prefixes(scheme: str) -> frozenset:
+    """The prefixes split_tag reads from the scheme's tags (IO's bare TYPE reads as I), and O."""
+    return frozenset({OUTSIDE} | {split_tag(_join(p, "X"))[0] for p in _layout(scheme).accepted})
+
+
+def _contexts(scheme: str) -> list:
+    return [()] + [(t,) for t in _stand_in_tags(scheme)]
+
+
+@lru_cache(maxsize=None)
+def _allowed_at_start(scheme: str, prefix: str) -> bool:
+    if prefix not in _read_prefixes(scheme):
+        return False
+    tag = _stand_in(prefix, "X")
+    return any(_valid(scheme, (tag,) + after) for after in _contexts(scheme))
+
+
+@lru_cache(maxsize=None)
+def _allowed_at_end(scheme: str, prefix: str) -> bool:
+    if prefix not in _read_prefixes(scheme):
+        return False
+    tag = _stand_in(prefix, "X")
+    return any(_valid(scheme, before + (tag,)) for before in _contexts(scheme))
+
+
+@lru_cache(maxsize=None)
+def _allowed_pair(scheme: str, first: str, second: str, same_type: bool) -> bool:
+    if first not in _read_prefixes(scheme) or second not in _read_prefixes(scheme):
+        return False
+    a, b = _stand_in(first, "X"), _stand_in(second, "X" if same_type else "Y")
+    return any(_valid(scheme, before + (a, b) + after)
+               for before, after in product(_contexts(scheme), repeat=2))

@@ -14,23 +14,50 @@ from collections.abc import Iterable, Iterator
 
 from windowclf.errors import ConfigError, InputError
 
-__all__ = ["sentences_of_text", "stream_sentences"]
+__all__ = ["PARAGRAPH_BREAKS", "SENTENCE_MODES", "mode_splitting", "sentences_of_text", "stream_sentences"]
 
 _READ_CHARS = 1 << 16
 
 _PARAGRAPH_BREAK_RE = re.compile(r"\n[^\S\n]*\n")
+# Every line break str.splitlines knows: where a paragraph (or sentence) per line ends.
+_LINE_BREAK_RE = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# how a stream is cut into paragraphs: blank lines (running text), or every line break
+PARAGRAPH_BREAKS = {"text": _PARAGRAPH_BREAK_RE, "paragraph-per-line": _LINE_BREAK_RE,
+                    "sentence-per-line": _LINE_BREAK_RE}
 
 
-def sentences_of_text(text: str, split, make) -> Iterator:
-    """The sentences of a whole string, paragraph by paragraph."""
+SENTENCE_MODES = tuple(PARAGRAPH_BREAKS)
+"""How raw text is cut into sentences: ``text``, ``paragraph-per-line``, ``sentence-per-line``."""
+
+
+def mode_splitting(mode: str, split):
+    """(split, breaks) for a sentence ``mode``: the tokenizer's ``split`` (for one sentence per
+    line, one that keeps each paragraph, a line, whole) and where paragraphs end."""
+    try:
+        breaks = PARAGRAPH_BREAKS[mode]
+    except (KeyError, TypeError):
+        raise ConfigError(f"mode must be one of {', '.join(SENTENCE_MODES)}, got {mode!r}") from None
+    if mode != "sentence-per-line":
+        return split, breaks
+
+    def whole(text: str, start: int, end: int, base: int):
+        paragraph = split(text, start, end, base)
+        return None if paragraph is None else paragraph[:3] + ([0],)
+
+    return whole, breaks
+
+
+def sentences_of_text(text: str, split, make, breaks=_PARAGRAPH_BREAK_RE) -> Iterator:
+    """The sentences of a whole string, paragraph by paragraph (paragraphs end at ``breaks``)."""
     start = 0
-    for match in _PARAGRAPH_BREAK_RE.finditer(text):
+    for match in breaks.finditer(text):
         yield from _paragraph_sentences(text, start, match.start(), 0, split, make)
         start = match.end()
     yield from _paragraph_sentences(text, start, len(text), 0, split, make)
 
 
-def stream_sentences(lines_or_file, offset_base: int, max_chars: int, split, make) -> Iterator:
+def stream_sentences(lines_or_file, offset_base: int, max_chars: int, split, make,
+                     breaks=_PARAGRAPH_BREAK_RE) -> Iterator:
     """The sentences of a text stream, yielded as they settle; see :func:`windowclf.tokenize.iter_sentences`.
 
     ``max_chars`` is checked at the call, not at the first ``next``.
@@ -38,7 +65,7 @@ def stream_sentences(lines_or_file, offset_base: int, max_chars: int, split, mak
     if max_chars < 1:
         raise ConfigError(f"max_chars must be positive, got {max_chars}")
     path = getattr(lines_or_file, "name", None)
-    return _sentences_of_pieces(_pieces(lines_or_file, path), offset_base, max_chars, split, make)
+    return _sentences_of_pieces(_pieces(lines_or_file, path), offset_base, max_chars, split, make, breaks)
 
 
 def _pieces(source, path) -> Iterator[str]:
@@ -61,7 +88,7 @@ def _pieces(source, path) -> Iterator[str]:
         yield piece
 
 
-def _sentences_of_pieces(pieces: Iterator[str], offset_base: int, max_chars: int, split, make) -> Iterator:
+def _sentences_of_pieces(pieces: Iterator[str], offset_base: int, max_chars: int, split, make, breaks) -> Iterator:
     # buf[:para] is at most one character already consumed, kept because a token's
     # look-behind (a list marker must follow a newline) reads it; base is buf[0]'s offset.
     # buf[blank_from:] is whitespace: a blank line straddling the next seam starts there.
@@ -74,7 +101,7 @@ def _sentences_of_pieces(pieces: Iterator[str], offset_base: int, max_chars: int
         if not piece.isspace():
             blank_from = len(buf) + len(piece.rstrip())
         buf += piece
-        for match in _PARAGRAPH_BREAK_RE.finditer(buf, search_from):
+        for match in breaks.finditer(buf, search_from):
             yield from _paragraph_sentences(buf, para, match.start(), base, split, make)
             para = match.end()
         if len(buf) - para > limit:

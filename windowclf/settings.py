@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import re
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from .functions import ACTIVATIONS, OUTPUTS
 from .optim import OPTIMIZERS
 from .windows import check_window
 
-__all__ = ["Settings", "SCHEME_NAMES", "DECODERS"]
+__all__ = ["Settings", "SCHEME_NAMES", "DECODERS", "CHOICE_ALIASES", "canonical_choice"]
 
 SCHEME_NAMES = ("IO", "IOB1", "IOB2", "IOBES")
 DECODERS = ("softmax", "sll")
@@ -96,15 +97,15 @@ class Settings:
             _positive_int("patience", self.patience)
         if not isinstance(self.freeze_epochs, (int, np.integer)) or self.freeze_epochs < 0:
             raise ConfigError(f"freeze_epochs must be an integer >= 0, got {self.freeze_epochs!r}")
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("output", self.output, OUTPUTS)
-        _choice("decoder", self.decoder, DECODERS)
+        self.activation = canonical_choice("activation", self.activation, ACTIVATIONS)
+        self.output = canonical_choice("output", self.output, OUTPUTS)
+        self.decoder = canonical_choice("decoder", self.decoder, DECODERS)
         if self.decoder == "sll" and self.output != "softmax":
             raise ConfigError("the sll decoder scores tag sequences; it needs output='softmax'")
         _positive_float("pretrained_scale", self.pretrained_scale)
-        _choice("scheme", self.scheme, SCHEME_NAMES)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("dtype", self.dtype, ("float32", "float64"))
+        self.scheme = canonical_choice("scheme", self.scheme, SCHEME_NAMES)
+        self.optimizer = canonical_choice("optimizer", self.optimizer, OPTIMIZERS)
+        self.dtype = canonical_choice("dtype", self.dtype, ("float32", "float64"))
         _positive_float("lr", self.lr)
         if self.lr_embeddings is not None:
             _nonnegative_float("lr_embeddings", self.lr_embeddings)
@@ -119,11 +120,33 @@ class Settings:
             raise ConfigError(f"momentum (seed 004's alpha) must be in (0, 1], got {self.momentum}")
         if self.output == "sigmoid" and not self.positive_tag:
             raise ConfigError("the sigmoid output needs positive_tag (the class to detect, e.g. LOC, or 1)")
+        if self.positive_tag is not None and (not isinstance(self.positive_tag, str)
+                                              or re.search("[\x00-\x20]", self.positive_tag)):
+            raise ConfigError(f"positive_tag must be a tag (no spaces or control characters), got {self.positive_tag!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ConfigError(f"seed must be an integer >= 0, got {self.seed!r}")
+        for name in ("keep_pretrained_vocab", "lowercase", "digits", "freeze_embeddings"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         return self
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""
         return asdict(self)
+
+    @classmethod
+    def signature(cls, leading=()):
+        """An inspect.Signature: ``leading`` positional parameters (the first without a default),
+        then every setting as a keyword with its default."""
+        import inspect
+
+        kind = inspect.Parameter
+        params = [kind(name, kind.POSITIONAL_OR_KEYWORD, default=kind.empty if i == 0 else None)
+                  for i, name in enumerate(leading)]
+        for f in fields(cls):
+            default = f.default_factory() if f.default_factory is not MISSING else f.default
+            params.append(kind(f.name, kind.KEYWORD_ONLY, default=default, annotation=f.type))
+        return inspect.Signature(params)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Settings":
@@ -150,6 +173,23 @@ def _nonnegative_float(name, value):
         raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
 
 
-def _choice(name, value, options):
-    if value not in options:
-        raise ConfigError(f"{name} must be one of {', '.join(sorted(options))}, got {value!r}")
+# Other names people use for the schemes: BIO is IOB2 and BILOU (L for last, U for unit) is IOBES.
+CHOICE_ALIASES = {"scheme": {"BIO": "IOB2", "BILOU": "IOBES"}}
+
+
+def canonical_choice(name, value, options):
+    """``value`` as one of ``options``, compared without case, or through CHOICE_ALIASES; else ConfigError.
+
+    >>> canonical_choice("scheme", "bio", SCHEME_NAMES), canonical_choice("activation", "ReLU", ACTIVATIONS)
+    ('IOB2', 'relu')
+    """
+    if isinstance(value, str):
+        key = value.strip().lower()
+        for option in options:
+            if option.lower() == key:
+                return option
+        for alias, target in CHOICE_ALIASES.get(name, {}).items():
+            if alias.lower() == key:
+                return target
+    aliases = "".join(f", {a} (= {t})" for a, t in CHOICE_ALIASES.get(name, {}).items())
+    raise ConfigError(f"{name} must be one of {', '.join(sorted(options))}{aliases}, got {value!r}")

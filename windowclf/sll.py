@@ -41,11 +41,12 @@ from __future__ import annotations
 import numpy as np
 
 from .functions import logsumexp
+from .limits import require_memory
 from .network import row_penalty, weight_penalty
 
 __all__ = ["TRANSITION_PARAMS", "init_transitions", "sentence_batches", "transition_shapes", "pad", "unpad",
            "forward_backward", "sll_loss_and_grads", "viterbi", "decode", "marginals", "posteriors",
-           "sentence_loss_and_grads"]
+           "span_log_probabilities", "sentence_loss_and_grads"]
 
 # Names of the transition parameters in the network's parameter dict.
 TRANSITION_PARAMS = ("A", "A0")
@@ -58,6 +59,7 @@ def transition_shapes(n_tags: int) -> dict:
 
 def init_transitions(params: dict, n_tags: int, dtype) -> None:
     """Add zero transition scores ``A`` and ``A0`` to ``params`` (a network's parameter dict)."""
+    require_memory(4 * (n_tags + 1) * n_tags * np.dtype(dtype).itemsize, f"the transitions of {n_tags:,} tags")
     for name, shape in transition_shapes(n_tags).items():
         params[name] = np.zeros(shape, dtype=dtype)
 
@@ -104,7 +106,7 @@ def unpad(padded: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return padded[mask]
 
 
-def forward_backward(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray):
+def forward_backward(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=None):
     """Forward and backward recursions in log space.
 
     Parameters
@@ -115,6 +117,8 @@ def forward_backward(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndar
         True at real words; every sentence has at least one word.
     A : ndarray of shape (K, K)
     A0 : ndarray of shape (K,)
+    end : ndarray of shape (K,), optional
+        Scores of the last tag (decoding's constraints: 0 or -inf); none when training.
 
     Returns
     -------
@@ -124,16 +128,19 @@ def forward_backward(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndar
     B, T, K = E.shape
     alpha = np.empty_like(E)
     beta = np.zeros_like(E)
+    last = 0.0 if end is None else end  # beta at a sentence's last word
+    if end is not None:
+        beta[:, T - 1] = end
     alpha[:, 0] = A0 + E[:, 0]  # alpha_0 = A0 + E[0]
     for t in range(1, T):
         # alpha_t[j] = logsumexp_i(alpha_{t-1}[i] + A[i, j]) + E[t, j]
         step = logsumexp(alpha[:, t - 1, :, None] + A[None], axis=1) + E[:, t]
         alpha[:, t] = np.where(mask[:, t, None], step, alpha[:, t - 1])
-    log_Z = logsumexp(alpha[:, T - 1], axis=-1)  # alpha is carried through the padding
+    log_Z = logsumexp(alpha[:, T - 1] + last, axis=-1)  # alpha is carried through the padding
     for t in range(T - 2, -1, -1):
         # beta_t[i] = logsumexp_j(A[i, j] + E[t+1, j] + beta_{t+1}[j]); 0 at a sentence's last word
         step = logsumexp(A[None] + (E[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
-        beta[:, t] = np.where(mask[:, t + 1, None], step, 0.0)
+        beta[:, t] = np.where(mask[:, t + 1, None], step, last)
     return alpha, beta, log_Z
 
 
@@ -192,11 +199,11 @@ def marginals(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) ->
     return np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]
 
 
-def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) -> np.ndarray:
+def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=None) -> np.ndarray:
     """The highest-scoring tag path of each sentence, shape (B, T) (0 at padding).
 
     delta_0 = A0 + E[0];  delta_t[j] = max_i(delta_{t-1}[i] + A[i, j]) + E[t, j]; then follow
-    the argmax back-pointers from the best last tag.
+    the argmax back-pointers from the best last tag (by delta + ``end`` when given).
     """
     B, T, K = E.shape
     delta = A0 + E[:, 0]
@@ -211,7 +218,7 @@ def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) -> n
         # at padding each tag points to itself, so the path walks back to the last real word
         back[:, t] = np.where(live[:, None], best_prev, np.arange(K)[None, :])
     path = np.zeros((B, T), dtype=np.int64)
-    path[:, T - 1] = np.argmax(delta, axis=1)
+    path[:, T - 1] = np.argmax(delta if end is None else delta + end, axis=1)
     rows = np.arange(B)
     for t in range(T - 1, 0, -1):
         path[:, t - 1] = back[rows, t, path[:, t]]
@@ -230,7 +237,7 @@ def _by_length(lengths, batch: int):
         yield lengths[idx], rows
 
 
-def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, batch: int = 512) -> np.ndarray:
+def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 512) -> np.ndarray:
     """Viterbi tag indices for sentences whose emission rows are back to back in ``scores``.
 
     Returns
@@ -241,18 +248,80 @@ def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, batch:
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
     for batch_lengths, rows in _by_length(lengths, batch):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
-        out[rows] = viterbi(E, mask, A, A0)[mask]
+        out[rows] = viterbi(E, mask, A, A0, end)[mask]
     return out
 
 
-def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, batch: int = 512) -> np.ndarray:
+def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None,
+               batch: int = 512) -> np.ndarray:
     """Posterior tag probabilities p_t(j) of every word, rows back to back, shape (sum(lengths), K)."""
     out = np.empty(scores.shape, dtype=np.float64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
     for batch_lengths, rows in _by_length(lengths, batch):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
-        out[rows] = marginals(E, mask, A, A0)[mask]
+        alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
+        out[rows] = np.exp(alpha + beta - log_Z[:, None, None])[mask]
     return out
+
+
+def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, end, spans) -> list:
+    """log P(the words s..e form one entity) under the chain, for each span of each sentence.
+
+    ``spans[b]`` lists sentence b's spans as ``(s, e, rules)``, s <= e inclusive, with ``rules``
+    the boolean arrays ``(first, first_at_start, inner, after, at_end)`` of the entity's type:
+    ``first[i, j]`` (tag j may open the entity after tag i), ``first_at_start[j]`` (at a
+    sentence's start), ``inner[i, j]`` (j continues an entity whose previous word has tag i),
+    ``after[j, k]`` (tag k after j closes it) and ``at_end[j]`` (a sentence's end closes it).
+    The sum over every tag path with that entity is a forward recursion restricted to the span,
+    started from alpha_{s-1} and closed with beta_{e+1} (``end`` as in :func:`forward_backward`):
+
+        f_s[j] = LSE_{i: first[i, j]}(alpha_{s-1}[i] + A[i, j]) + E[s, j]   (A0[j] + E[0, j] at s = 0)
+        f_t[j] = LSE_{i: inner[i, j]}(f_{t-1}[i] + A[i, j]) + E[t, j]
+        log P  = LSE_{j, k: after[j, k]}(f_e[j] + A[j, k] + E[e+1, k] + beta_{e+1}[k]) - log Z
+                 (LSE_{j: at_end[j]}(f_e[j] + end[j]) - log Z at the sentence's end)
+
+    Returns a list (one per sentence) of float arrays, one log-probability per span.
+    """
+    A, A0 = A.astype(np.float64), A0.astype(np.float64)
+    last = np.zeros(A.shape[0]) if end is None else np.asarray(end, dtype=np.float64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+    out = [np.zeros(0) for _ in lengths]
+    # the sentences that have spans, by length, 512 at a time: one forward-backward per batch
+    wanted = np.array([i for i in range(len(lengths)) if spans[i]], dtype=np.int64)
+    order = wanted[np.argsort(lengths[wanted], kind="stable")]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(0, len(order), 512):
+            batch = order[k:k + 512]
+            rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in batch])
+            E, mask = pad(scores[rows].astype(np.float64), lengths[batch])
+            alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
+            for j, i in enumerate(batch):
+                n = lengths[i]
+                out[i] = np.array([_span(span, E[j, :n], alpha[j, :n], beta[j, :n], A, A0, last) - log_Z[j]
+                                   for span in spans[i]])
+    return out
+
+
+def _span(span, E, alpha, beta, A, A0, last) -> float:
+    """log of the total score of the paths in which words s..e form the entity (before - log Z)."""
+    s, e, (first, first_at_start, inner, after, at_end) = span
+    if s == 0:
+        f = np.where(first_at_start, A0 + E[0], -np.inf)
+    else:
+        f = _lse(np.where(first, alpha[s - 1][:, None] + A, -np.inf), axis=0) + E[s]
+    for t in range(s + 1, e + 1):
+        f = _lse(np.where(inner, f[:, None] + A, -np.inf), axis=0) + E[t]
+    if e == len(E) - 1:
+        return float(_lse(np.where(at_end, f + last, -np.inf), axis=0))
+    return float(_lse(np.where(after, f[:, None] + A + (E[e + 1] + beta[e + 1])[None, :], -np.inf), axis=None))
+
+
+def _lse(z: np.ndarray, axis):
+    """logsumexp that gives -inf, not NaN, where every term is -inf (disallowed paths)."""
+    m = np.max(z, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return np.squeeze(np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True)) + m, axis=axis)
 
 
 def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=None, l2_tables=None,

@@ -8,19 +8,19 @@ import time
 
 import numpy as np
 
-from . import model_io, sll
+from . import model_io, model_setup, sll
 from .errors import ConfigError, DivergenceError, InputError
-from .features import FEATURE_EXTRACTORS, build_feature_vocab, table_name
-from .functions import OUTPUTS
-from .metrics import count_chunks, to_json
-from .network import Dropout, WindowNetwork
+from .features import FEATURE_EXTRACTORS, table_name
+from .inputs import tagged_pairs
+from .network import Dropout, WindowNetwork, parameter_shapes
 from .objectives import Options, SentenceObjective, WindowObjective
 from .optim import make_optimizer
-from .schemes import convert, get_entities, split_tag, tag_set
-from .scoring import chunked_scores
+from .resume import check_resume, fingerprint
+from .prediction import Tagging
+from .schemes import convert, one_vs_rest
 from .settings import Settings
+from .threads import one_blas_thread
 from .train import CallbackList, EpochResult, check_finite, run_epoch
-from .vectors import match_vocabulary
 from .vocab import Vocabulary
 from .windows import encode_windows
 
@@ -28,11 +28,9 @@ __all__ = ["WindowTagger"]
 
 log = logging.getLogger(__name__)
 
-_PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
-_SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a forward pass
 
 
-class WindowTagger:
+class WindowTagger(Tagging):
     """A window-based word classifier (Collobert et al.'s window approach; CS224d's NER network).
 
     Parameters
@@ -71,30 +69,21 @@ class WindowTagger:
         self.network: WindowNetwork | None = None
         self.optimizer = None
         self.history: list = []
+        self.stopped_early = None  # why patience ended the last fit, if it did
+        self.provenance: dict = {}  # how the model was made (versions, time; the command line adds its files)
         self.best = {"epoch": None, "f1": None}
         self.initial_vectors = None  # L before fine-tuning, when it came from pretrained vectors
         self._state = None  # training state of the last completed epoch (for resume)
         self._best_params = None  # while fit runs: the best epoch's weights so far
         self._last_good = None  # while fit runs: the last completed epoch's weights
+        self._trained_settings = None  # the settings the saved training state belongs to
+        self.data_fingerprints = {"train": None, "dev": None}  # resume.fingerprint of the data
 
     # ------------------------------------------------------------ embeddings (gensim names)
-    @property
-    def index_to_key(self) -> list:
-        """Words in row order of L."""
-        self._require_fitted()
-        return self.vocab.index_to_key
-
-    @property
-    def key_to_index(self) -> dict:
-        """Word -> row of L."""
-        self._require_fitted()
-        return self.vocab.key_to_index
-
-    @property
-    def vectors(self) -> np.ndarray:
-        """The word embedding matrix L, shape (V, n) (the live array: copy before changing it)."""
-        self._require_fitted()
-        return self.network.params["L"]
+    index_to_key = property(lambda self: self._fitted().vocab.index_to_key, doc="Words in row order of L.")
+    key_to_index = property(lambda self: self._fitted().vocab.key_to_index, doc="Word -> row of L.")
+    vectors = property(lambda self: self._fitted().network.params["L"],
+                       doc="The word embedding matrix L, shape (V, n) (the live array: copy before changing it).")
 
     # ------------------------------------------------------------------------- encoding
     def _tables(self):
@@ -115,8 +104,7 @@ class WindowTagger:
         s = self.settings
         if s.output == "sigmoid":
             pos = s.positive_tag
-            return np.array([1 if (t == pos or split_tag(t)[1] == pos) else 0
-                             for tags in tags_list for t in tags], dtype=np.int64)
+            return np.array([t == pos for tags in tags_list for t in one_vs_rest(tags, pos)], dtype=np.int64)
         index = {t: i for i, t in enumerate(self.tags)}
         y = []
         for tags in tags_list:
@@ -127,7 +115,8 @@ class WindowTagger:
         return np.array(y, dtype=np.int64)
 
     # ---------------------------------------------------------------------------- fit
-    def fit(self, sentences, tags, dev=None, *, embeddings=None, callbacks=(), resume=False):
+    def fit(self, sentences, tags, dev=None, *, embeddings=None, callbacks=(), resume=False,
+            allow_new_data=False):
         """Train on ``sentences`` (lists of tokens) and their ``tags`` (lists of tags, any scheme).
 
         Parameters
@@ -142,9 +131,15 @@ class WindowTagger:
         embeddings : WordVectors, optional
             Pretrained vectors (``index_to_key``, ``key_to_index``, ``vectors``) to start L from.
         callbacks : sequence of Callback
-            ``on_batch_end`` after every batch, ``on_epoch_end`` after every epoch (True stops).
+            ``on_batch_end(done, total)`` after every batch, ``on_epoch_end(result)`` after every
+            epoch (returning True stops); a callback may define either or both.
         resume : bool
-            Continue a loaded model's training from its last completed epoch (same data).
+            Continue a loaded model's training from its last completed epoch: only the schedule
+            may change (``resume.RESUMABLE``), the data must be the data it was trained on, and a
+            model chosen on dev data needs ``dev`` (its best epoch and F1 carry over).
+        allow_new_data : bool
+            With ``resume``: continue on other training or dev data (the best epoch is then
+            rescored on the new dev data).
 
         Returns
         -------
@@ -157,17 +152,20 @@ class WindowTagger:
         KeyboardInterrupt
             Re-raised after restoring the best (or last completed) epoch's weights.
         """
-        sentences, tags = _check_pairs(sentences, tags)
-        s = self.settings
+        sentences, tags = tagged_pairs(sentences, tags)
+        dev_data = None if dev is None else tagged_pairs(*dev, what="dev sentences")
+        prints, s = {"train": fingerprint(sentences, tags), "dev": dev_data and fingerprint(*dev_data)}, self.settings
         if resume:
-            if self._state is None:
-                raise ConfigError("nothing to resume: this model holds no training state")
+            check_resume(self, prints["train"], prints["dev"], allow_new_data)
+            if dev_data is not None and prints["dev"] != self.data_fingerprints.get("dev"):
+                self.best["f1"] = self.evaluate(*dev_data)["overall"]["f1"]  # the best epoch on these data
         else:
-            self._setup(sentences, tags, embeddings)
+            model_setup.setup(self, sentences, tags, embeddings)
+        self.data_fingerprints = prints
+        self.provenance.update(_versions_and_time("updated" if resume else "created"))
         inputs = self.encode(sentences)
         y = self._labels(tags)
         lengths = np.array([len(t) for t in sentences], dtype=np.int64)
-        dev_data = None if dev is None else _check_pairs(*dev)
         rng = np.random.default_rng(s.seed)
         start_epoch, bad_epochs = 0, 0
         self._best_params = None
@@ -189,19 +187,22 @@ class WindowTagger:
                      else WindowObjective(self.network, inputs, y, options))
         try:
             try:
-                self._epochs(objective, options, rng, dev_data, start_epoch, bad_epochs, list(callbacks))
+                with one_blas_thread():
+                    self._epochs(objective, options, rng, dev_data, start_epoch, bad_epochs, list(callbacks))
             except (KeyboardInterrupt, DivergenceError):
                 self._restore(self._best_params if self._best_params is not None else self._last_good)
                 raise
             self._restore(self._best_params)
         finally:
             self._best_params = None  # from here on the network holds the weights save() writes
+            self._trained_settings = Settings.from_dict(s.to_dict())  # what the state belongs to
         return self
 
     def _epochs(self, objective, options, rng, dev_data, start_epoch, bad_epochs, callbacks):
         """The epochs of :meth:`fit`: learning-rate schedule, dev scoring, the best epoch, patience."""
         s = self.settings
-        batch_callback = CallbackList(callbacks)
+        callbacks = CallbackList(callbacks)
+        self.stopped_early = None
         for epoch in range(start_epoch, s.epochs):
             lr_scale = 1.0 / (1.0 + s.lr_decay * epoch)
             self.optimizer.lr = s.lr * lr_scale
@@ -213,14 +214,16 @@ class WindowTagger:
             options.train_tables = train_tables
             t0 = time.perf_counter()
             loss = run_epoch(objective, self.optimizer, objective.draw_order(rng, s.batch_size),
-                             callback=batch_callback)
+                             callback=callbacks)
             seconds = time.perf_counter() - t0
             check_finite(self.network.params)
             n_words = len(objective.y)
             result = EpochResult(epoch + 1, loss, seconds, n_words / max(seconds, 1e-9), lr=self.optimizer.lr)
             improved = True
             if dev_data is not None:
+                t0 = time.perf_counter()
                 result.dev = self.evaluate(*dev_data)["overall"]
+                result.extra["dev_seconds"] = time.perf_counter() - t0
                 improved = self.best["f1"] is None or result.dev["f1"] > self.best["f1"]
             bad_epochs = 0 if improved else bad_epochs + 1
             self._state = {"epoch": epoch + 1, "params": self._copy_params(),
@@ -233,64 +236,30 @@ class WindowTagger:
             self.history.append(result.to_dict())
             log.info("epoch %d: loss %.4f%s", epoch + 1, loss,
                      "" if result.dev is None else f", dev F1 {result.dev['f1']:.2f}")
-            stop = any([bool(cb.on_epoch_end(result)) for cb in batch_callback.callbacks])
+            stop = callbacks.on_epoch_end(result)
             if s.patience is not None and bad_epochs >= s.patience:
-                log.info("early stop: no dev F1 improvement for %d epochs", bad_epochs)
+                self.stopped_early = f"no better dev F1 for {bad_epochs} epochs (patience {s.patience})"
+                log.info("stopped early after epoch %d: %s", epoch + 1, self.stopped_early)
                 break
             if stop:
                 break
 
-    def _setup(self, sentences, tags, embeddings):
-        s = self.settings
-        extra = embeddings.index_to_key if (embeddings is not None and s.keep_pretrained_vocab) else ()
-        self.vocab = Vocabulary.build(sentences, min_count=s.min_count, max_size=s.max_vocab,
-                                      lowercase=s.lowercase, digits=s.digits, extra=extra)
-        self.feature_vocabs = {f: build_feature_vocab(f, sentences, s.affix_min_count) for f in s.features}
-        if s.output == "sigmoid":
-            labels = {t for ts in tags for t in ts}
-            negative = "0" if labels <= {"0", "1"} else "O"
-            self.tags = [negative, s.positive_tag]
-            n_outputs = 1
-        else:
-            types = sorted({etype for ts in tags for etype, _, _ in get_entities(ts)})
-            self.tags = tag_set(types, s.scheme)
-            n_outputs = len(self.tags)
-        if embeddings is not None and embeddings.vectors.shape[1] != s.dim:
-            log.info("word vector size %d taken from the pretrained vectors", embeddings.vectors.shape[1])
-            s.dim = int(embeddings.vectors.shape[1])
-        self.network = self._make_network(n_outputs)
-        self.initial_vectors = None
-        if embeddings is not None:
-            L = self.network.params["L"]
-            # A lowercased vocabulary matches exactly (no "DG" -> "dg" accidents); a cased one falls
-            # back to the lowercased word, as GloVe's words are.
-            found, rows = match_vocabulary(embeddings, self.vocab.index_to_key,
-                                           normalize=() if self.vocab.lowercase else None)
-            L[found] = s.pretrained_scale * rows
-            log.info("pretrained vectors for %d of %d vocabulary words", len(found), len(self.vocab))
-            self.initial_vectors = L.copy()
-        self.optimizer = self._make_optimizer()
-        self.history = []
-        self.best = {"epoch": None, "f1": None}
-        self._state = None
-
-    def _make_network(self, n_outputs):
+    def _make_network(self, n_outputs, initialize: bool = True):
         s = self.settings
         tables = [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
         network = WindowNetwork(tables, s.window, s.hidden, n_outputs, activation=s.activation, output=s.output,
-                                dtype=np.dtype(s.dtype), seed=s.seed)
+                                dtype=np.dtype(s.dtype), seed=s.seed, initialize=initialize)
         if s.decoder == "sll":
             # tag transition scores live beside W1, W2: trained, saved and shape-checked like them
             sll.init_transitions(network.params, n_outputs, network.dtype)
         return network
 
-    def _scores(self, sentences) -> np.ndarray:
-        """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
-
-        ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
-        _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
-        """
-        return chunked_scores(self.network, self.encode(sentences), _PREDICT_CHUNK, _SCORE_THREADS)
+    def _parameter_shapes(self, n_outputs) -> dict:
+        """The shapes :meth:`_make_network` would allocate, without allocating (memory checked)."""
+        s = self.settings
+        tables = [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
+        shapes = parameter_shapes(tables, s.window, s.hidden, n_outputs, np.dtype(s.dtype))
+        return {**shapes, **(sll.transition_shapes(n_outputs) if s.decoder == "sll" else {})}
 
     def _make_optimizer(self):
         s = self.settings
@@ -305,96 +274,57 @@ class WindowTagger:
             for name, arr in params.items():
                 self.network.params[name][...] = arr
 
-    # ------------------------------------------------------------------------ predict
-    def predict_proba(self, sentences) -> list:
-        """Class probabilities per token: a list of arrays of shape (n_words_i, len(tags))."""
-        self._require_fitted()
-        sentences = [list(s) for s in sentences]
-        if not sentences:
-            return []
-        bounds = np.cumsum([len(s) for s in sentences])[:-1]
-        if self.settings.decoder == "sll":
-            # the posterior marginals p_t(j) of the sentence-level model
-            probs = sll.posteriors(self._scores(sentences), [len(s) for s in sentences],
-                                   self.network.params["A"], self.network.params["A0"])
-            return np.split(probs.astype(self.network.dtype), bounds)
-        return np.split(OUTPUTS[self.settings.output][1](self._scores(sentences)), bounds)
-
-    def predict(self, sentences, scheme: str | None = None) -> list:
-        """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
-
-        Returns
-        -------
-        list of list of str
-            One tag per token.
-        """
-        self._require_fitted()
-        sentences = [s if type(s) is list else list(s) for s in sentences]  # read, never changed
-        if not sentences:
-            return []
-        z2 = self._scores(sentences)
-        if self.settings.output == "sigmoid":
-            classes = (z2[:, 0] > 0).astype(np.int64)
-        elif self.settings.decoder == "sll":
-            classes = sll.decode(z2, [len(s) for s in sentences], self.network.params["A"],
-                                 self.network.params["A0"])
-        else:
-            classes = np.argmax(z2, axis=1)
-        all_tags = list(map(self.tags.__getitem__, classes.tolist()))
-        convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
-                                and scheme != self.settings.scheme) else None
-        out, start = [], 0
-        for s in sentences:
-            stop = start + len(s)
-            tags = all_tags[start:stop]
-            start = stop
-            out.append(tags if convert_to is None else convert(tags, convert_to))
-        return out
-
-    def evaluate(self, sentences, tags) -> dict:
-        """Score predictions against gold ``tags`` with conlleval's entity-level rules.
-
-        Returns
-        -------
-        dict
-            ``overall``: precision, recall, f1 and token accuracy in percent; ``per_type``:
-            ``{type: {gold, predicted, correct, precision, recall, f1}}``; ``counts``: the
-            :class:`~windowclf.metrics.ConllevalCounts` (``conlleval_report(counts)`` prints it).
-        """
-        sentences, tags = _check_pairs(sentences, tags)
-        counts = count_chunks(tags, self.predict(sentences))
-        scores = to_json(counts)
-        overall = {k: scores[k] for k in ("precision", "recall", "f1", "accuracy")}
-        return {"overall": overall, "per_type": scores["per_type"], "counts": counts}
-
     # ---------------------------------------------------------------------- save/load
-    def save(self, path, *, include_state: bool = True) -> None:
-        """Write the model to ``path`` (.npz) atomically; ``include_state`` keeps what resume needs.
+    def save(self, path, *, include_state: bool = True, slim: bool = False) -> None:
+        """Write the model to ``path`` (.npz) atomically; ``include_state`` keeps what resume needs,
+        and ``slim`` writes a prediction-only file (no training state, no pretrained L).
 
         While :meth:`fit` runs (a callback saving after an epoch) the file holds the best epoch's
         weights so far, with the training state of the epoch just finished.
         """
         self._require_fitted()
         params = self.network.params if self._best_params is None else self._best_params
-        model_io.save_tagger(self, params, path, include_state=include_state)
+        model_io.save_tagger(self, params, path, include_state=include_state and not slim, include_initial=not slim)
 
     @classmethod
     def load(cls, path) -> "WindowTagger":
-        """Read a model saved by :meth:`save`, checking its version and every array's shape."""
+        """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every array's shape."""
         return model_io.load_tagger(cls, path)
+
+    def __reduce__(self):  # pickled as its model file's bytes, read back by load: never as arbitrary objects
+        return model_io.reduce_tagger(self)
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The settings as keyword arguments (scikit-learn's estimator protocol)."""
+        return self.settings.to_dict()
+
+    def set_params(self, **params) -> "WindowTagger":
+        """Change settings (validated); a trained network keeps its shape until the next fit."""
+        self.settings = Settings.from_dict({**self.settings.to_dict(), **params})
+        return self
 
     def _require_fitted(self):
         if self.network is None:
             raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
 
+    def _fitted(self) -> "WindowTagger":
+        self._require_fitted()
+        return self
 
-def _check_pairs(sentences, tags):
-    """Lists of lists, equal lengths, no empty sentence."""
-    sentences = [list(s) for s in sentences]
-    tags = [list(t) for t in tags]
-    if len(sentences) != len(tags):
-        raise InputError(f"{len(sentences)} sentences but {len(tags)} tag sequences")
-    for i, (s, t) in enumerate(zip(sentences, tags)):
-        if len(s) != len(t):
-            raise InputError(f"sentence {i} has {len(s)} tokens but {len(t)} tags")
-    return sentences, tags
+
+# help(WindowTagger) and editors show every setting as a keyword of the constructor
+WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))
+
+
+def _versions_and_time(key: str) -> dict:
+    """The versions a model is made with, and the time (SOURCE_DATE_EPOCH when set, so that the
+    same run gives the same file: the reproducible-builds convention)."""
+    import platform
+    from datetime import datetime, timezone
+
+    from . import __version__
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return {"windowclf": __version__, "numpy": np.__version__, "python": platform.python_version(),
+            key: when.replace(microsecond=0).isoformat()}

@@ -35,10 +35,10 @@ from typing import NamedTuple
 import numpy as np
 
 from windowclf.errors import InputError
-from windowclf.sentence_stream import sentences_of_text, stream_sentences
+from windowclf.sentence_stream import SENTENCE_MODES, mode_splitting, sentences_of_text, stream_sentences
 
 __all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "iter_sentence_spans",
-           "MAX_PARAGRAPH_CHARS"]
+           "MAX_PARAGRAPH_CHARS", "SENTENCE_MODES"]
 
 MAX_PARAGRAPH_CHARS = 100_000
 """Default cap on the text iter_sentences holds at once within one paragraph."""
@@ -127,7 +127,14 @@ _TOKEN_RE = re.compile(
 )
 
 _TERMINATOR_CHARS = frozenset("!?")
-_CLOSERS = frozenset(['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''"])
+# The ideographic full stop and the full-width ! and ?: text without spaces or case (Chinese,
+# Japanese) ends its sentences there, whatever follows.
+_CJK_TERMINATORS = frozenset("\u3002\uff01\uff1f")
+_ALL_TERMINATORS = _TERMINATOR_CHARS | _CJK_TERMINATORS
+_ENDING_CHARS = frozenset(".!?") | _CJK_TERMINATORS  # a token ending in one may end a sentence
+_ENDING_CODES = np.array(sorted(map(ord, _ENDING_CHARS)), dtype=np.uint32)
+_CLOSERS = frozenset(['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''",
+                      "\u300d", "\u300f", "\uff09", "\u3011"])  # 」 』 ） 】
 _OPENERS = frozenset(['"', "'", "(", "[", "{", "\u201c", "\u2018", "\u00ab", "`", "``"])
 _ENDABLE_WORDS = frozenset(a + "." for a in _ENDING_ABBREVIATIONS)
 _SENTENCE_OPENERS = frozenset(
@@ -176,13 +183,16 @@ def tokenize(text: str) -> list[Token]:
     return [token for sentence in sentences_of_text(text, _split_paragraph, _token_sentence) for token in sentence]
 
 
-def split_sentences(text: str) -> list[list[Token]]:
+def split_sentences(text: str, mode: str = "text") -> list[list[Token]]:
     """Split raw text into sentences of tokens (offsets into ``text``).
 
     Parameters
     ----------
     text : str
         Raw text; a blank line always ends a sentence.
+    mode : {"text", "paragraph-per-line", "sentence-per-line"}
+        Running text (line breaks do not end sentences), one paragraph per line (every line
+        break ends a sentence too), or one sentence per line (lines are not split further).
 
     Returns
     -------
@@ -196,11 +206,12 @@ def split_sentences(text: str) -> list[list[Token]]:
     ['Dr. J. Smith joined Acme Inc. in Oslo .', '" It works ! " he said .', 'The end']
     """
     _check_text(text)
-    return list(sentences_of_text(text, _split_paragraph, _token_sentence))
+    split, breaks = mode_splitting(mode, _split_paragraph)
+    return list(sentences_of_text(text, split, _token_sentence, breaks))
 
 
 def iter_sentences(
-    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS
+    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS, mode: str = "text"
 ) -> Iterator[list[Token]]:
     """Read a text stream paragraph by paragraph and yield its sentences as they complete.
 
@@ -213,6 +224,8 @@ def iter_sentences(
         ``newline=""`` if offsets must count ``\\r\\n`` as two characters, as the file has them.
     offset_base : int, default 0
         Added to every offset, for a stream that starts part-way into a larger text.
+    mode : {"text", "paragraph-per-line", "sentence-per-line"}
+        As for :func:`split_sentences`.
     max_chars : int, default MAX_PARAGRAPH_CHARS
         Bound on the text held at once inside one paragraph. When a paragraph grows past
         it, the sentences already complete are yielded and dropped; only a sentence
@@ -241,11 +254,12 @@ def iter_sentences(
     >>> [[t.text for t in s] for s in iter_sentences(pieces)]
     [['Oslo', 'is', 'cold', '.'], ['It', 'snows', '.'], ['Rome', 'is', 'warm', '.']]
     """
-    return stream_sentences(lines_or_file, offset_base, max_chars, _split_paragraph, _token_sentence)
+    split, breaks = mode_splitting(mode, _split_paragraph)
+    return stream_sentences(lines_or_file, offset_base, max_chars, split, _token_sentence, breaks)
 
 
 def iter_sentence_spans(
-    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS
+    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS, mode: str = "text"
 ) -> Iterator[tuple[list, list, list]]:
     """:func:`iter_sentences` with each sentence as three lists: token texts, starts and ends.
 
@@ -257,7 +271,9 @@ def iter_sentence_spans(
     >>> list(iter_sentence_spans(["Oslo is cold. Rome too."]))
     [(['Oslo', 'is', 'cold', '.'], [0, 5, 8, 12], [4, 7, 12, 13]), (['Rome', 'too', '.'], [14, 19, 22], [18, 22, 23])]
     """
-    return stream_sentences(lines_or_file, offset_base, max_chars, _split_paragraph, _span_sentence)
+    split, breaks = mode_splitting(mode, _split_paragraph)
+    return stream_sentences(lines_or_file, offset_base, max_chars, split, _span_sentence, breaks)
+
 
 
 def _check_text(text) -> None:
@@ -301,13 +317,19 @@ def _split_paragraph(text: str, start: int, end: int, base: int):
             return None
         texts = [text[a:b] for a, b in spans]
         offsets = ([a + base for a, _ in spans], [b + base for _, b in spans],
-                   [i for i, t in enumerate(texts) if t[-1] in ".!?"])
+                   [i for i, t in enumerate(texts) if t[-1] in _ENDING_CHARS])
     starts, ends, ending = offsets
     n_tokens = len(texts)
     breaks = []  # index of the first token of each sentence after the first
     for index in ending:
         word = texts[index]
-        if word == "." or _TERMINATOR_CHARS.issuperset(word):
+        if _CJK_TERMINATORS & set(word) and _ALL_TERMINATORS.issuperset(word):  # 。 ！？ ！！
+            after = index + 1
+            while after < n_tokens and texts[after] in _CLOSERS and starts[after] == ends[after - 1]:
+                after += 1
+            if after < n_tokens:
+                breaks.append(after)
+        elif word == "." or _TERMINATOR_CHARS.issuperset(word):
             after = index + 1
             while after < n_tokens and texts[after] in _CLOSERS and _closes(starts, ends, after):
                 after += 1
@@ -350,7 +372,7 @@ def _token_offsets(text: str, start: int, end: int, texts: list, base: int):
         return None
     last_char = solid[last]
     end_code = codes[last_char]
-    ending = np.flatnonzero((end_code == 46) | (end_code == 33) | (end_code == 63))  # . ! ?
+    ending = np.flatnonzero(np.isin(end_code, _ENDING_CODES))  # . ! ? and the CJK ones
     offset = start + base
     return ((solid[last - lengths + 1] + offset).tolist(), (last_char + (offset + 1)).tolist(),
             ending.tolist())

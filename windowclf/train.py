@@ -33,12 +33,18 @@ class EpochResult:
                "words_per_second": round(self.windows_per_second, 1), "lr": self.lr}
         if self.dev is not None:
             out["dev"] = self.dev
-        out.update(self.extra)
+        out.update({k: round(v, 3) if isinstance(v, float) else v for k, v in self.extra.items()})
         return out
 
 
 class Callback:
-    """Hooks the trainer calls; override what you need. Returning True from on_epoch_end stops."""
+    """Hooks the trainer calls: subclass and override what you need, or pass any object with either
+    method (both are optional). Returning True from ``on_epoch_end`` stops training.
+
+    >>> class Stop(Callback):
+    ...     def on_epoch_end(self, result):
+    ...         return result.dev is not None and result.dev["f1"] > 90
+    """
 
     def on_batch_end(self, done: int, total: int) -> None:
         """After each batch: ``done`` of ``total`` windows of this epoch processed."""
@@ -48,14 +54,19 @@ class Callback:
 
 
 class CallbackList(Callback):
-    """Several callbacks as one: each batch goes to all of them (fit asks each about stopping)."""
+    """Several callbacks as one, each called where it defines the method; stops when any asks to."""
 
     def __init__(self, callbacks):
         self.callbacks = list(callbacks)
+        self._batch = [cb.on_batch_end for cb in self.callbacks if callable(getattr(cb, "on_batch_end", None))]
+        self._epoch = [cb.on_epoch_end for cb in self.callbacks if callable(getattr(cb, "on_epoch_end", None))]
 
     def on_batch_end(self, done, total):
-        for cb in self.callbacks:
-            cb.on_batch_end(done, total)
+        for hook in self._batch:
+            hook(done, total)
+
+    def on_epoch_end(self, result) -> bool:
+        return any([bool(hook(result)) for hook in self._epoch])  # every callback hears of every epoch
 
 
 def check_finite(params: dict, what: str = "parameters") -> None:

@@ -8,12 +8,16 @@ numbers are parsed. Readers return ``(keys, vectors, key_to_index)``, the argume
 from __future__ import annotations
 
 import gzip
+import io
 import logging
+import re
+import zlib
 from typing import IO
 
 import numpy as np
 
 from windowclf.errors import InputError
+from windowclf.limits import require_memory
 
 # Nothing public: windowclf.vectors's loaders are the way in.
 __all__: list[str] = []
@@ -24,6 +28,10 @@ logger = logging.getLogger("windowclf.vectors")
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 _MAX_WORD_BYTES = 100_000
+_MAX_LINE_BYTES = 16 * 2**20  # a word and 400,000 values: far beyond any vector file's lines
+# What ends a word in every format (text lines split at ASCII whitespace, binary words at a
+# space): a word holding one cannot be written, so writing refuses it and reading never gives it.
+WORD_BREAKS = re.compile("[ \t\n\r\x0b\x0c]")
 _TRUNCATED = "unexpected end of input; is the count in the header wrong or the file truncated?"
 
 # What a reader returns: the kept words, their rows, and word -> row (WordVectors's arguments).
@@ -31,10 +39,81 @@ _Parsed = tuple[list[str], np.ndarray, dict[str, int]]
 
 
 def _open_binary(path: str) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzip (by its magic bytes, whatever its name).
+
+    The file is opened once and only peeked at, so a pipe (``<(zcat vec.gz)``) reads whole.
+    """
     raw = open(path, "rb")
-    if raw.peek(2)[:2] == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    return raw
+    try:
+        return _GzipReader(raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw
+    except BaseException:
+        raw.close()
+        raise
+
+
+class _GzipReader(gzip.GzipFile):
+    """A GzipFile that closes the file it reads (a GzipFile leaves a given file object open)."""
+
+    def __init__(self, raw):
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+class _Replay(io.RawIOBase):
+    """The bytes format detection read, then the rest of the stream: nothing read twice, or lost."""
+
+    def __init__(self, prefix: bytes, inner):
+        self.prefix, self.inner = memoryview(prefix), inner
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        if self.prefix:
+            n = min(len(b), len(self.prefix))
+            b[:n] = self.prefix[:n]
+            self.prefix = self.prefix[n:]
+            return n
+        data = self.inner.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def close(self):
+        if not self.closed:
+            self.inner.close()
+        super().close()
+
+
+def _lines(stream: IO[bytes], path: str, first: int = 1):
+    """(number, line) of a binary stream, each line at most _MAX_LINE_BYTES (else InputError)."""
+    number = first - 1
+    while True:
+        line = _read(stream.readline, _MAX_LINE_BYTES + 1, path, number + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > _MAX_LINE_BYTES:
+            raise InputError(f"line longer than {_MAX_LINE_BYTES:,} bytes; is this a word-vector file?",
+                             path=path, line=number)
+        yield number, line
+
+
+# What a damaged or truncated gzip stream raises while it is read.
+_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _read(read, size: int, path: str, line: int | None):
+    """``read(size)`` (a stream's read or readline), a damaged gzip stream's error as InputError."""
+    try:
+        return read(size)
+    except _GZIP_ERRORS as err:
+        raise InputError(f"damaged or truncated gzip data ({err})", path=path, line=line) from None
 
 
 def _decode(word: bytes, path: str, line: int | None, encoding: str, where: str = "") -> str:
@@ -55,27 +134,44 @@ def _parse_header(line: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _detect_format(path: str, encoding: str) -> str:
-    with _open_binary(path) as stream:
-        first = stream.readline(_MAX_WORD_BYTES).removeprefix(_BOM)
-        if not first:
-            raise InputError("empty file; expected word vectors", path=path, line=1)
-        if _parse_header(first) is None:
-            return "glove"
-        second = stream.readline(_MAX_WORD_BYTES)
+def _header(line: bytes, path: str, message: str) -> tuple[int, int]:
+    """``count dim`` of a word2vec header, dim at least 1 (a file of 0-dimensional vectors would
+    train a model with an empty L, which no command could use)."""
+    count_dim = _parse_header(line)
+    if count_dim is None:
+        raise InputError(message, path=path, line=1)
+    if count_dim[1] < 1:
+        raise InputError(f"the header declares dimension {count_dim[1]}; expected 'count dim' with dim >= 1",
+                         path=path, line=1)
+    return count_dim
+
+
+def _detect_format(stream: IO[bytes], path: str, encoding: str) -> tuple[str, IO[bytes]]:
+    """The format of the file ``stream`` reads, from its first lines, and a stream that reads
+    the file from its start again (those lines replayed: a pipe cannot be reopened)."""
+    first = _read(stream.readline, _MAX_WORD_BYTES, path, 1)
+    if not first.removeprefix(_BOM):
+        raise InputError("empty file; expected word vectors", path=path, line=1)
+    header = _parse_header(first.removeprefix(_BOM))
+    second = b"" if header is None else _read(stream.readline, _MAX_WORD_BYTES, path, 2)
+    replay = io.BufferedReader(_Replay(first + second, stream), buffer_size=1 << 20)
+    if not second:
+        return ("glove" if header is None else "word2vec"), replay
     try:
         for value in second.split()[1:]:
             float(value)
         second.decode(encoding)
     except (ValueError, UnicodeDecodeError):
-        return "word2vec-binary"
-    return "word2vec"
+        return "word2vec-binary", replay
+    return "word2vec", replay
 
 
 class _Rows:
     """Kept words and their rows, in one array grown in place; no list of Python floats is built."""
 
-    def __init__(self, dim: int, dtype: np.dtype, capacity: int):
+    def __init__(self, dim: int, dtype: np.dtype, capacity: int, path: str | None = None, line: int = 1):
+        require_memory(capacity * dim * np.dtype(dtype).itemsize, f"{capacity:,} vectors of dimension {dim:,}",
+                       path, line)
         self.vectors = np.empty((capacity, dim), dtype=dtype)
         self.keys: list[str] = []
         self.key_to_index: dict[str, int] = {}
@@ -134,19 +230,13 @@ def _parse_values(fields: list[bytes], out: np.ndarray, path: str, line: int) ->
 def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype, encoding: str) -> _Parsed:
     count = dim = rows = None
     n_lines = number = 0
-    for number, line in enumerate(stream, 1):
+    for number, line in _lines(stream, path):
         if number == 1:
             line = line.removeprefix(_BOM)
             if header:
-                count_dim = _parse_header(line)
-                if count_dim is None:
-                    raise InputError(
-                        "expected a header 'count dim' (word2vec text format); use format='glove' for none",
-                        path=path,
-                        line=1,
-                    )
-                count, dim = count_dim
-                rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)))
+                count, dim = _header(line, path, "expected a header 'count dim' (word2vec text format); "
+                                                 "use format='glove' for none")
+                rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)), path)
                 continue
         parts = line.split(None, 1)
         if not parts:
@@ -160,7 +250,7 @@ def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype
             dim = len(fields)
             if dim == 0:
                 raise InputError("expected a word followed by its values, found a word alone", path=path, line=number)
-            rows = _Rows(dim, dtype, 0 if keep is None else len(keep))
+            rows = _Rows(dim, dtype, 0 if keep is None else len(keep), path, number)
         if keep is not None and word not in keep:
             if n_lines == 1:
                 _parse_values(fields, np.empty(dim, dtype=dtype), path, number)
@@ -175,14 +265,11 @@ def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype
 
 
 def _read_binary(stream: IO[bytes], path: str, keep, dtype: np.dtype, encoding: str) -> _Parsed:
-    header = stream.readline(_MAX_WORD_BYTES).removeprefix(_BOM)
-    count_dim = _parse_header(header)
-    if count_dim is None:
-        message = "empty file; expected word vectors" if not header else "expected a header 'count dim'"
-        raise InputError(message, path=path, line=1)
-    count, dim = count_dim
-    rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)))
-    reader = _ByteReader(stream)
+    header = _read(stream.readline, _MAX_WORD_BYTES, path, 1).removeprefix(_BOM)
+    count, dim = _header(header, path, "empty file; expected word vectors" if not header
+                         else "expected a header 'count dim'")
+    rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)), path)
+    reader = _ByteReader(stream, path)
     for record in range(1, count + 1):
         where = f"vector {record} of {count} (byte {reader.offset}): "
         word_bytes = reader.read_word()
@@ -203,11 +290,11 @@ def _read_binary(stream: IO[bytes], path: str, keep, dtype: np.dtype, encoding: 
 class _ByteReader:
     """Buffered reads of word2vec binary records: ``word `` then raw bytes."""
 
-    def __init__(self, stream: IO[bytes]):
-        self.stream, self.buffer, self.pos, self.offset = stream, b"", 0, 0
+    def __init__(self, stream: IO[bytes], path: str):
+        self.stream, self.path, self.buffer, self.pos, self.offset = stream, path, b"", 0, 0
 
     def _fill(self) -> bool:
-        more = self.stream.read(1 << 20)
+        more = _read(self.stream.read, 1 << 20, self.path, None)
         self.buffer = self.buffer[self.pos :] + more
         self.pos = 0
         return bool(more)
@@ -241,21 +328,26 @@ def _read_cs224d(vocab_path: str, vectors_path: str, dtype: np.dtype, encoding: 
     """The words of ``vocab_path`` and the rows of ``vectors_path``, paired line by line."""
     words = []
     with _open_binary(vocab_path) as stream:
-        for number, line in enumerate(stream, 1):
+        for number, line in _lines(stream, vocab_path):
             word = _decode(line.strip(b" \t\r\n").removeprefix(_BOM), vocab_path, number, encoding)
             if not word:
                 raise InputError("empty line; expected one word a line", path=vocab_path, line=number)
+            if WORD_BREAKS.search(word):
+                raise InputError(f"the word {word!r} holds whitespace; expected one word a line",
+                                 path=vocab_path, line=number)
             words.append(word)
     if not words:
         raise InputError("empty file; expected one word a line", path=vocab_path)
     vectors = None
     number = 0
     with _open_binary(vectors_path) as stream:
-        for number, line in enumerate(stream, 1):
+        for number, line in _lines(stream, vectors_path):
             values = (line.removeprefix(_BOM) if number == 1 else line).split()
             if vectors is None:
                 if not values:
                     raise InputError("empty line; expected space-separated numbers", path=vectors_path, line=number)
+                require_memory(len(words) * len(values) * np.dtype(dtype).itemsize,
+                               f"{len(words):,} vectors of dimension {len(values):,}", vectors_path, number)
                 vectors = np.empty((len(words), len(values)), dtype=dtype)
             if number > len(words):
                 raise InputError(

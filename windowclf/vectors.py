@@ -29,8 +29,9 @@ from typing import NamedTuple
 import numpy as np
 
 from windowclf.atomic import atomic_writer
+from windowclf.conll_lines import text_codec
 from windowclf.errors import ConfigError, InputError
-from windowclf.vector_files import _detect_format, _open_binary, _read_binary, _read_cs224d, _read_text
+from windowclf.vector_files import WORD_BREAKS, _detect_format, _open_binary, _read_binary, _read_cs224d, _read_text
 
 __all__ = [
     "WordVectors",
@@ -64,7 +65,21 @@ class Coverage(NamedTuple):
         return self.tokens_found / self.tokens if self.tokens else 0.0
 
 
-@dataclass
+def cosine_top(vectors: np.ndarray, query: np.ndarray, k: int, exclude: int | None = None) -> list:
+    """(row, cosine similarity) of the ``k`` rows of ``vectors`` closest to ``query``, best first
+    (ties in row order; zero rows have similarity 0; row ``exclude`` left out)."""
+    v = vectors.astype(np.float64, copy=False)
+    norms = np.linalg.norm(v, axis=1)
+    norms[norms == 0] = 1.0
+    q = np.asarray(query, dtype=np.float64)
+    cos = (v @ q) / (norms * (np.linalg.norm(q) or 1.0))
+    if exclude is not None:
+        cos[exclude] = -np.inf
+    top = np.argsort(-cos, kind="stable")[:k]
+    return [(int(j), float(cos[j])) for j in top if np.isfinite(cos[j])]
+
+
+@dataclass(repr=False)
 class WordVectors:
     """Words and their vectors; row i of ``vectors`` belongs to ``index_to_key[i]``.
 
@@ -111,6 +126,40 @@ class WordVectors:
         """The vector of ``word`` (exact match), shape (dim,), or ``default``."""
         i = self.key_to_index.get(word)
         return default if i is None else self.vectors[i]
+
+    def __getitem__(self, word: str) -> np.ndarray:
+        """``kv["paris"]``: the vector of ``word``, shape (dim,) (a view); KeyError if absent."""
+        i = self.key_to_index.get(word)
+        if i is None:
+            raise KeyError(f"{word!r} is not one of the {len(self)} words")
+        return self.vectors[i]
+
+    def __repr__(self) -> str:
+        return f"WordVectors({len(self)} words, dim {self.dim}, {self.vectors.dtype})"
+
+    def most_similar(self, word_or_vector, topn: int = 10) -> list:
+        """The ``topn`` words closest by cosine similarity, as (word, similarity) pairs, best first.
+
+        ``word_or_vector`` is a word (left out of its own list) or a vector of shape (dim,).
+
+        >>> kv = WordVectors(["a", "b", "c"], np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]))
+        >>> [w for w, _ in kv.most_similar("a", topn=2)], kv.most_similar(np.array([0.0, 2.0]), topn=1)[0][0]
+        (['b', 'c'], 'c')
+        """
+        if isinstance(word_or_vector, str):
+            i = self.key_to_index.get(word_or_vector)
+            if i is None:
+                raise KeyError(f"{word_or_vector!r} is not one of the {len(self)} words")
+            query, exclude = self.vectors[i], i
+        else:
+            query, exclude = np.asarray(word_or_vector, dtype=np.float64), None
+            if query.shape != (self.dim,):
+                raise ValueError(f"a query vector has shape ({self.dim},), got {query.shape}")
+        return [(self.index_to_key[j], c) for j, c in cosine_top(self.vectors, query, topn, exclude)]
+
+    def save_word2vec_format(self, path, *, binary: bool = False) -> None:
+        """Write these vectors as word2vec text (or ``binary``); :func:`save_word2vec_format`."""
+        save_word2vec_format(path, self, binary=binary)
 
     def coverage(self, words: Iterable[str] | Mapping[str, int], *, normalize=None) -> Coverage:
         """Count the words that find a vector (exactly, else through ``normalize``).
@@ -209,13 +258,15 @@ def load_vectors(
         normalizers = _normalizers(normalize)
         keep = set(vocabulary)
         keep.update(form(word) for word in list(keep) for form in normalizers)
-    if format == "auto":
-        format = _detect_format(path, encoding)
+    text_codec(encoding)
     with _open_binary(path) as stream:
-        if format == "word2vec-binary":
-            wv = WordVectors(*_read_binary(stream, path, keep, dtype, encoding))
-        else:
-            wv = WordVectors(*_read_text(stream, path, format == "word2vec", keep, dtype, encoding))
+        if format == "auto":  # the same stream, its first lines replayed: a pipe is read once
+            format, stream = _detect_format(stream, path, encoding)
+        with stream:
+            if format == "word2vec-binary":
+                wv = WordVectors(*_read_binary(stream, path, keep, dtype, encoding))
+            else:
+                wv = WordVectors(*_read_text(stream, path, format == "word2vec", keep, dtype, encoding))
     logger.info("loaded %d vectors of dimension %d from %s (%s)", len(wv), wv.dim, path, format)
     return wv
 
@@ -232,6 +283,7 @@ def load_cs224d(vocab_path, vectors_path, *, dtype=np.float32, encoding="utf-8")
         ``vectors`` of shape (n_words, dim).
     """
     vocab_path, vectors_path = os.fspath(vocab_path), os.fspath(vectors_path)
+    text_codec(encoding)
     return WordVectors(*_read_cs224d(vocab_path, vectors_path, _float_dtype(dtype), encoding))
 
 
@@ -255,9 +307,10 @@ def save_word2vec_format(path, wv_or_keys_and_vectors, *, binary=False, encoding
         wv = WordVectors(*wv_or_keys_and_vectors)
     vectors = wv.vectors
     _float_dtype(vectors.dtype)
-    for key in wv.index_to_key:
-        if not key or len(key.split()) != 1 or key.strip() != key:
-            raise InputError(f"cannot save word {key!r}: words must be non-empty and without whitespace")
+    for key in wv.index_to_key:  # exactly what the readers cannot give back (NBSP, U+2028 they can)
+        if not key or WORD_BREAKS.search(key):
+            raise InputError(f"cannot save word {key!r}: words must be non-empty, without spaces, TABs or "
+                             "line breaks")
     bad = np.argwhere(~np.isfinite(vectors))
     if len(bad):
         raise InputError(f"cannot save non-finite value in the row of {wv.index_to_key[bad[0][0]]!r}")

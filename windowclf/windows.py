@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 
 from .errors import ConfigError
+from .limits import require_memory
 
 __all__ = ["check_window", "window_ids", "window_ids_flat", "encode_windows"]
 
@@ -63,6 +64,7 @@ def window_ids_flat(word_ids: np.ndarray, lengths, window: int, start_id: int, e
     n_windows = int(lengths.sum())
     if n_windows == 0:
         return np.zeros((0, C), dtype=np.int64)
+    require_memory(2 * 8 * n_windows * C, f"the windows of {n_windows:,} words (window {C})")  # index and result
     # One flat array: [<s>]*h + sentence + [</s>]*h for each sentence, back to back.
     padded_lengths = lengths + 2 * h
     flat = np.empty(int(padded_lengths.sum()), dtype=np.int64)

@@ -17,11 +17,12 @@ from typing import IO, Iterator
 
 from .conll import format_sentence
 from .errors import InputError
+from .printable import file_name
 from .schemes import OUTSIDE, get_entities
 from .tokenize import iter_sentence_spans
 
 __all__ = ["Tagged", "Offsets", "text_sentences", "entities", "write_conll", "write_inline", "write_json",
-           "sentence_json", "WRITERS"]
+           "sentence_json", "WRITERS", "CONFIDENCE_FORMATS"]
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Tagged:
         The tag that means "no entity" (``O``, or ``0`` for a 0/1 detector).
     file : str, optional
         Where the sentence came from.
+    confidences : dict, optional
+        (first token, last token) -> the probability of that entity (written in JSON).
     """
 
     tokens: list
@@ -56,21 +59,26 @@ class Tagged:
     probabilities: list | None = None
     negative: str = OUTSIDE
     file: str | None = None
+    confidences: dict | None = None
 
 
-def text_sentences(stream: IO[str], name: str | None = None) -> Iterator[Tagged]:
+def text_sentences(stream: IO[str], name: str | None = None, *, offset_base: int = 0, line_base: int = 1,
+                   encoding: str | None = None, mode: str = "text") -> Iterator[Tagged]:
     """Sentences of raw text, read in blocks, each with its token offsets and its original text.
 
     Offsets count characters of the decoded stream (open files with ``newline=""`` so that
-    ``\\r\\n`` counts as two). Only the text that later sentences may still need is held, and
-    what they no longer need until it is most of what is held.
+    ``\\r\\n`` counts as two), plus ``offset_base``; a stream that is part of a file passes the
+    characters before it, and the number of its first line (``line_base``) for errors, which name
+    ``encoding`` (default: the stream's). Only the text that later sentences may still need is
+    held, and what they no longer need until it is most of what is held. ``mode`` is one of
+    :data:`~windowclf.tokenize.SENTENCE_MODES` (one sentence, or paragraph, per line).
 
     >>> import io
     >>> [(s.tokens, s.offsets[-1], s.text) for s in text_sentences(io.StringIO("Oslo is cold.  Rome too."))]
     [(['Oslo', 'is', 'cold', '.'], (12, 13), 'Oslo is cold.'), (['Rome', 'too', '.'], (23, 24), 'Rome too.')]
     """
-    text = _TextWindow(stream, name)
-    for tokens, starts, ends in iter_sentence_spans(text.pieces()):
+    text = _TextWindow(stream, name, offset_base, line_base, encoding)
+    for tokens, starts, ends in iter_sentence_spans(text.pieces(), offset_base=offset_base, mode=mode):
         yield Tagged(tokens, None, offsets=Offsets(starts, ends), text=text.take(starts[0], ends[-1]), file=name)
 
 
@@ -127,9 +135,10 @@ def _undecodable_line(raw, start: int, encoding: str) -> int | None:
 class _TextWindow:
     """The text read from a stream that sentences still to come may need."""
 
-    def __init__(self, stream, name):
-        self.stream, self.name = stream, name
-        self.buf, self.base = "", 0
+    def __init__(self, stream, name, base=0, line_base=1, encoding=None):
+        self.stream, self.name, self.line_base = stream, name, line_base
+        self.encoding = encoding or getattr(stream, "encoding", None) or "the given encoding"
+        self.buf, self.base = "", base
         # A text stream decodes in blocks, so its errors do not say which line failed; when its bytes
         # can be read again (a file), a rescan on the error path finds the line.
         raw = getattr(stream, "buffer", None)
@@ -140,18 +149,18 @@ class _TextWindow:
             try:
                 block = self.stream.read(1 << 16)
             except UnicodeDecodeError as err:
-                encoding = getattr(self.stream, "encoding", None) or "the given encoding"
-                raise InputError(f"cannot decode the text as {encoding} ({err.reason}); pass --encoding",
-                                 self.name, self._undecodable_line(encoding)) from None
+                raise InputError(f"cannot decode the text as {self.encoding} ({err.reason}); pass --encoding",
+                                 self.name, self._undecodable_line()) from None
             if not block:
                 return
             self.buf += block
             yield block
 
-    def _undecodable_line(self, encoding: str) -> int | None:
+    def _undecodable_line(self) -> int | None:
         if self.raw_start is None:
             return None
-        return _undecodable_line(self.stream.buffer, self.raw_start, encoding)
+        number = _undecodable_line(self.stream.buffer, self.raw_start, self.stream.encoding)
+        return None if number is None else number + self.line_base - 1
 
     def take(self, start: int, end: int) -> str:
         """text[start:end], forgetting everything before ``end`` (sentences come in order)."""
@@ -181,12 +190,36 @@ def write_conll(out: IO[str], s: Tagged) -> None:
 
 
 def write_inline(out: IO[str], s: Tagged) -> None:
-    """One line a sentence, entities bracketed with their type: ``[PER John Smith] visited``."""
-    words = list(s.tokens)
-    for etype, first, last in entities(s.tags, s.negative):
-        words[first] = f"[{etype} {words[first]}"
-        words[last] = f"{words[last]}]"
-    out.write(" ".join(words) + "\n")
+    """One line a sentence, entities bracketed with their type: ``[PER John Smith] visited``.
+
+    Raw text keeps its own spacing between tokens (line breaks inside a sentence become spaces,
+    so each sentence stays on one line); CoNLL input joins its tokens with single spaces.
+    """
+    found = entities(s.tags, s.negative)
+    if s.offsets is None or s.text is None:
+        words = list(s.tokens)
+        for etype, first, last in found:
+            words[first] = f"[{etype} {words[first]}"
+            words[last] = f"{words[last]}]"
+        out.write(" ".join(words) + "\n")
+        return
+    offsets = [tuple(o) for o in s.offsets]
+    base, pieces, cursor = offsets[0][0], [], offsets[0][0]
+    opening = {first: etype for etype, first, _ in found}
+    closing = {last for _, _, last in found}
+    for i, (start, end) in enumerate(offsets):
+        pieces.append(s.text[cursor - base:start - base])
+        if i in opening:
+            pieces.append(f"[{opening[i]} ")
+        pieces.append(s.text[start - base:end - base])
+        if i in closing:
+            pieces.append("]")
+        cursor = end
+    out.write(_one_line("".join(pieces)) + "\n")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.splitlines()) if len(text.splitlines()) > 1 else text
 
 
 def write_json(out: IO[str], s: Tagged) -> None:
@@ -202,7 +235,8 @@ def sentence_json(s: Tagged) -> dict:
     text input ``file``, ``start``/``end`` and per-token ``offsets``. Character offsets index
     the input file's text for raw input (so ``file_text[char_start:char_end]`` is the entity),
     and the sentence's ``text`` (tokens joined by single spaces) for CoNLL input. With a
-    sigmoid model, ``probabilities`` holds P(positive) per token.
+    sigmoid model, ``probabilities`` holds P(positive) per token; with ``confidences``, each
+    entity the model read as one has its ``confidence`` (its probability under the model).
     """
     if s.offsets is None:
         text = " ".join(s.tokens)
@@ -219,9 +253,12 @@ def sentence_json(s: Tagged) -> dict:
         char_start, char_end = offsets[first][0], offsets[last][1]
         spans.append({"type": etype, "start": first, "end": last + 1, "char_start": char_start,
                       "char_end": char_end, "text": text[char_start - base:char_end - base]})
+        confidence = None if s.confidences is None else s.confidences.get((first, last))
+        if confidence is not None:
+            spans[-1]["confidence"] = round(float(confidence), 6)
     record = {}
     if s.file is not None:
-        record["file"] = s.file
+        record["file"] = file_name(s.file)  # valid Unicode: a name's undecodable bytes as \xNN
     record["text"] = text
     if s.offsets is not None:
         record.update(start=offsets[0][0], end=offsets[-1][1], offsets=[list(o) for o in offsets])
@@ -231,4 +268,31 @@ def sentence_json(s: Tagged) -> dict:
     return record
 
 
-WRITERS = {"conll": write_conll, "inline": write_inline, "json": write_json}
+def write_entities(out: IO[str], s: Tagged) -> None:
+    """One JSON object per entity (sentences without one write nothing): the entity as
+    :func:`sentence_json` lists it, with the ``file`` it came from when known."""
+    record = sentence_json(s)
+    for entity in record["entities"]:
+        if "file" in record:
+            entity = {"file": record["file"], **entity}
+        out.write(json.dumps(entity, ensure_ascii=False) + "\n")
+
+
+def write_tokens_json(out: IO[str], s: Tagged) -> None:
+    """``{"tokens": [...], "ner_tags": [...]}`` a line: the form dataset hubs use (see jsonl.py)."""
+    out.write(json.dumps({"tokens": list(s.tokens), "ner_tags": list(s.tags)}, ensure_ascii=False) + "\n")
+
+
+def write_spans_json(out: IO[str], s: Tagged) -> None:
+    """``{"text": ..., "entities": [[start, end, label], ...]}`` a line, offsets into that text: the
+    form annotation tools export (see jsonl.py)."""
+    record = sentence_json(s)
+    base = record.get("start", 0)
+    spans = [[e["char_start"] - base, e["char_end"] - base, e["type"]] for e in record["entities"]]
+    out.write(json.dumps({"text": record["text"], "entities": spans}, ensure_ascii=False) + "\n")
+
+
+WRITERS = {"conll": write_conll, "inline": write_inline, "json": write_json, "entities": write_entities,
+           "tokens-json": write_tokens_json, "spans-json": write_spans_json}
+# The formats that print each entity's confidence (predict computes it only for them).
+CONFIDENCE_FORMATS = frozenset({"json", "entities"})

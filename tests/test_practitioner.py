@@ -1,0 +1,348 @@
+"""What a practitioner expects on day one: presets and settings files, choices without case and
+with the usual aliases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from windowclf import Settings, WindowTagger
+from windowclf.cli import main
+from windowclf.errors import ConfigError
+from windowclf.presets import PRESETS, preset, read_settings_file, to_toml
+
+from conftest import REPO
+
+SAMPLE = REPO / "data" / "sample"
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(main, [str(a) for a in args], input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def test_choices_ignore_case_and_take_bio_and_bilou():
+    s = Settings(scheme="bio", activation="ReLU", decoder="SLL", optimizer="AdaGrad", dtype="FLOAT64")
+    assert (s.scheme, s.activation, s.decoder, s.optimizer, s.dtype) == ("IOB2", "relu", "sll", "adagrad", "float64")
+    assert Settings(scheme="BILOU").scheme == "IOBES"
+    with pytest.raises(ConfigError, match="BIO"):
+        Settings(scheme="IOE")
+
+
+def test_the_command_line_takes_any_case_and_aliases(tmp_path):
+    model = tmp_path / "m.npz"
+    result = run("train", SAMPLE / "train.conll", "-o", model, "--scheme", "bilou", "--activation", "ReLU",
+                 "--epochs", 1, "--no-progress", "--dim", 10, "--hidden", 10)
+    assert result.exit_code == 0, result.output
+    assert WindowTagger.load(model).settings.scheme == "IOBES"
+    out = run("predict", "-m", model, "--format", "JSON", "--scheme", "bio", input="Anna lives in Oslo .\n")
+    assert out.exit_code == 0, out.output
+    assert out.stdout.startswith("{")
+
+
+def test_presets_are_the_readmes_best_configurations():
+    assert set(PRESETS) >= {"default", "best-train-only", "best-glove"}
+    best = Settings(**preset("best-train-only"))
+    assert (best.window, best.hidden, best.decoder, best.scheme, best.epochs) == (5, 500, "sll", "IOBES", 45)
+    assert Settings(**preset("best-glove")).keep_pretrained_vocab
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset("fastest")
+
+
+def test_a_settings_file_round_trips_through_info_and_flags_override_it(tmp_path):
+    config = tmp_path / "ner.toml"
+    config.write_text('preset = "best-train-only"\nhidden = 20\nwindow = 3\nepochs = 1\nfeatures = ["caps"]\n'
+                      'dropout_hidden = 0.0\n', encoding="utf-8")
+    settings = read_settings_file(config)
+    assert settings["hidden"] == 20 and settings["decoder"] == "sll" and settings["features"] == ["caps"]
+    model = tmp_path / "m.npz"
+    result = run("train", SAMPLE / "train.conll", "-o", model, "--config", config, "--hidden", 15, "--no-progress")
+    assert result.exit_code == 0, result.output
+    trained = WindowTagger.load(model).settings
+    assert (trained.hidden, trained.decoder, trained.window) == (15, "sll", 3)
+    toml = run("info", "--toml", model).stdout
+    assert "hidden = 15" in toml and 'decoder = "sll"' in toml
+    again = tmp_path / "again.toml"
+    again.write_text(toml, encoding="utf-8")
+    assert Settings.from_dict({**Settings().to_dict(), **read_settings_file(again)}) == trained
+    assert to_toml(trained.to_dict()) == toml
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("hiden = 3\n", "unknown setting 'hiden'"),
+    ("hidden = 0\n", "hidden must be"),
+    ("hidden = [\n", "not a TOML settings file"),
+    ('preset = "nope"\n', "unknown preset"),
+])
+def test_a_bad_settings_file_is_one_error_line_naming_it(tmp_path, text, fragment):
+    config = tmp_path / "bad.toml"
+    config.write_text(text, encoding="utf-8")
+    result = run("train", SAMPLE / "train.conll", "-o", tmp_path / "m.npz", "--config", config, "--no-progress")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0], result.stderr
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_the_glove_preset_needs_vectors(tmp_path):
+    result = run("train", SAMPLE / "train.conll", "-o", tmp_path / "m.npz", "--preset", "best-glove")
+    assert result.exit_code == 2 and "--embeddings" in result.stderr
+
+
+# --- sentences ------------------------------------------------------------------------------------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from windowclf.tokenize import SENTENCE_MODES, iter_sentences, split_sentences  # noqa: E402
+
+
+def _texts(sentences):
+    return [" ".join(t.text for t in s) for s in sentences]
+
+
+def test_line_modes_end_sentences_at_line_breaks():
+    text = "Barack Obama visited Paris\nAngela Merkel stayed in Berlin\r\nDr. Who. Yes.\n"
+    assert _texts(split_sentences(text)) == ["Barack Obama visited Paris Angela Merkel stayed in Berlin Dr. Who .",
+                                            "Yes ."]
+    assert _texts(split_sentences(text, "paragraph-per-line")) == [
+        "Barack Obama visited Paris", "Angela Merkel stayed in Berlin", "Dr. Who .", "Yes ."]
+    assert _texts(split_sentences(text, "sentence-per-line")) == [
+        "Barack Obama visited Paris", "Angela Merkel stayed in Berlin", "Dr. Who . Yes ."]
+    with pytest.raises(ConfigError, match="sentence-per-line"):
+        split_sentences(text, "lines")
+
+
+def test_chinese_and_japanese_sentences_end_at_their_full_stops():
+    assert _texts(split_sentences("我住在东京。他住在北京！你呢？")) == ["我住在东京 。", "他住在北京 ！", "你呢 ？"]
+    assert _texts(split_sentences("「東京は大きい。」と彼は言った。")) == ["「 東京は大きい 。 」", "と彼は言った 。"]
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.sampled_from(["Oslo", "is", "cold", ".", "It", "snows", "!", "\n", "\r\n", "\n\n", " ", "。",
+                                 "东京", "Dr.", "U.S.", '"', "\u2028"]), max_size=40),
+       st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=10),
+       st.sampled_from(SENTENCE_MODES))
+def test_every_mode_streams_the_sentences_of_the_whole_text(words, cuts, mode):
+    text = " ".join(words)
+    pieces, i, k = [], 0, 0
+    while i < len(text):
+        pieces.append(text[i:i + cuts[k % len(cuts)]])
+        i += cuts[k % len(cuts)]
+        k += 1
+    whole = split_sentences(text, mode)
+    assert list(iter_sentences(pieces, mode=mode)) == whole
+    for sentence in whole:
+        for token in sentence:
+            assert text[token.start:token.end] == token.text
+
+
+# --- formats --------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+
+from windowclf.jsonl import read_jsonl  # noqa: E402
+
+
+def test_json_lines_in_both_forms_train_and_evaluate(tmp_path):
+    hub = tmp_path / "hub.jsonl"
+    hub.write_text('{"tokens": ["Anna", "lives", "in", "Oslo"], "ner_tags": [1, 0, 0, 3]}\n'
+                   '{"tokens": ["Oslo", "is", "cold"], "ner_tags": [3, 0, 0]}\n', encoding="utf-8")
+    sents, tags, _ = read_jsonl(hub, labels=["O", "B-PER", "I-PER", "B-LOC"])
+    assert tags == [["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O", "O"]]
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text(json.dumps({"text": "Anna Keller lives in Oslo. Rome is far.",
+                                 "entities": [[0, 11, "PER"], [21, 25, "LOC"], [27, 31, "LOC"], [2, 3, "X"]]})
+                     + "\n" + json.dumps({"text": "Peter works.", "entities": [{"start": 0, "end": 5, "label": "PER"}]})
+                     + "\n", encoding="utf-8")
+    with pytest.raises(windowclf_errors.InputError, match="overlaps"):
+        read_jsonl(spans)
+    spans.write_text(json.dumps({"text": "Anna Keller lives in Oslo. Rome is far.",
+                                 "entities": [[0, 11, "PER"], [21, 25, "LOC"], [27, 31, "LOC"], [33, 34, "X"]]})
+                     + "\n" + json.dumps({"text": "Peter works.", "entities": [{"start": 0, "end": 5, "label": "PER"}]})
+                     + "\n", encoding="utf-8")
+    sents, tags, report = read_jsonl(spans)
+    assert sents[0] == ["Anna", "Keller", "lives", "in", "Oslo", "."] and tags[0] == ["B-PER", "I-PER", "O", "O",
+                                                                                     "B-LOC", "O"]
+    assert tags[1] == ["B-LOC", "O", "O", "O"] and tags[2] == ["B-PER", "O", "O"]
+    assert report.unaligned == 1 and report.entities == 4  # "s" of "is" is not a token
+    model = tmp_path / "m.npz"
+    result = run("train", hub, "--labels", "O,B-PER,I-PER,B-LOC", "--dev", spans, "-o", model, "--epochs", 2,
+                 "--no-progress", "--dim", 10, "--hidden", 10)
+    assert result.exit_code == 0, result.output
+    assert "1 of 5 entities do not fall on token boundaries" in result.stderr
+    scored = run("evaluate", "-m", model, spans, "--json")
+    assert scored.exit_code == 0 and "f1" in json.loads(scored.stdout.strip().splitlines()[-1])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"tokens": ["a"], "ner_tags": ["O"]}\n{"tokens": ["a", "b"], "ner_tags": ["O"]}\n')
+    out = run("train", bad, "-o", tmp_path / "x.npz", "--no-progress")
+    assert out.exit_code == 2 and "bad.jsonl:2:" in out.stderr
+
+
+import windowclf.errors as windowclf_errors  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("fmt") / "m.npz"
+    assert run("train", SAMPLE / "train.conll", "-o", path, "--epochs", 3, "--scheme", "IOB2",
+               "--no-progress").exit_code == 0
+    return path
+
+
+def test_prediction_formats_entities_and_the_two_json_forms(model_file):
+    text = "Anna  Keller flew from\nOslo to Lyon.   Then Peter Berg\tcame .\n"
+    inline = run("predict", "-m", model_file, "--format", "inline", input=text).stdout.splitlines()
+    assert "Anna  Keller" in inline[0]  # its two spaces kept
+    assert all("\n" not in line for line in inline) and len(inline) == 2
+    assert "\t" in inline[1]
+    entities = [json.loads(x) for x in run("predict", "-m", model_file, "--format", "entities", input=text).stdout.splitlines()]
+    assert all(text[e["char_start"]:e["char_end"]] == e["text"] and "confidence" in e for e in entities)
+    spans = [json.loads(x) for x in run("predict", "-m", model_file, "--format", "spans-json", input=text).stdout.splitlines()]
+    tokens = [json.loads(x) for x in run("predict", "-m", model_file, "--format", "tokens-json", input=text).stdout.splitlines()]
+    assert [len(s["entities"]) for s in spans] == [sum(t.startswith("B-") for t in r["ner_tags"]) for r in tokens]
+    for record in spans:
+        for start, end, label in record["entities"]:
+            assert record["text"][start:end].strip() == record["text"][start:end]
+
+
+def test_predict_reads_a_conll_file_as_one_and_says_so(model_file):
+    conll = run("predict", "-m", model_file, SAMPLE / "dev.conll")
+    assert conll.exit_code == 0
+    assert "looks like a CoNLL column file" in conll.stderr
+    explicit = run("predict", "-m", model_file, "--input", "conll", SAMPLE / "dev.conll")
+    assert conll.stdout == explicit.stdout
+    text = run("predict", "-m", model_file, SAMPLE / "example.txt")
+    assert "CoNLL" not in text.stderr
+
+
+def test_predict_takes_one_sentence_or_paragraph_per_line(model_file):
+    text = "Barack Obama visited Paris\nAngela Merkel stayed in Berlin\n"
+    default = run("predict", "-m", model_file, "--format", "json", input=text).stdout.splitlines()
+    per_line = run("predict", "-m", model_file, "--format", "json", "--sentence-per-line", input=text).stdout.splitlines()
+    assert len(default) == 1 and len(per_line) == 2
+    assert [json.loads(x)["tokens"][-1] for x in per_line] == ["Paris", "Berlin"]
+    paragraphs = run("predict", "-m", model_file, "--format", "json", "--paragraph-per-line", input=text)
+    assert len(paragraphs.stdout.splitlines()) == 2
+
+
+# --- options that would do nothing, and what train says ---------------------------------------------
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--patience", "2"], "--patience stops on dev F1"),
+    (["--keep-pretrained-vocab"], "--keep-pretrained-vocab keeps the words of --embeddings"),
+    (["--freeze-embeddings", "--lr-embeddings", "0.01"], "--lr-embeddings does nothing"),
+    (["--epochs", "0"], "--epochs 0 trains nothing"),
+])
+def test_options_that_would_be_ignored_are_errors(tmp_path, args, fragment):
+    result = run("train", SAMPLE / "train.conll", "-o", tmp_path / "m.npz", "--no-progress", *args)
+    assert result.exit_code == 2 and fragment in result.stderr, result.output
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_train_says_what_it_reads_where_the_time_goes_and_why_it_stopped(tmp_path):
+    result = run("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "-o", tmp_path / "runs" / "m.npz",
+                 "--epochs", 30, "--patience", 1, "--lr", 2.0, "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "training data: " in result.stdout and "326 sentences, 4,113 tokens" in result.stdout
+    assert "entities (LOC, MISC, ORG, PER)" in result.stdout and "dev data: " in result.stdout
+    assert result.stderr == ""
+    epoch_lines = [line for line in result.stdout.splitlines() if line.startswith("epoch")]
+    assert all("(train " in line and ", dev " in line for line in epoch_lines)
+    # saved when dev F1 improves (the * of a new best), and only then
+    assert all((", save " in line) == (" * " in line) for line in epoch_lines)
+    assert len(epoch_lines) < 30 and "stopped early after epoch" in result.stdout
+
+
+def test_the_model_records_what_it_was_made_from(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    config = tmp_path / "c.toml"
+    config.write_text("hidden = 12\nepochs = 1\n", encoding="utf-8")
+    model = tmp_path / "m.npz"
+    result = run("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "-o", model, "--config", config,
+                 "--preset", "default", "--no-progress")
+    assert result.exit_code == 0, result.output
+    made = WindowTagger.load(model).provenance
+    assert made["train"] == {"name": str(SAMPLE / "train.conll"),
+                             "sha256": hashlib.sha256((SAMPLE / "train.conll").read_bytes()).hexdigest()}
+    assert made["dev"]["name"].endswith("dev.conll") and made["settings_file"]["name"] == str(config)
+    assert made["preset"] == "default" and made["created"] == "2023-11-14T22:13:20+00:00"
+    assert {"windowclf", "numpy", "python"} <= set(made)
+    info = run("info", model).stdout
+    assert "made from:" in info and "train.conll (sha256 " in info
+
+
+def test_json_offsets_index_the_text_as_read_with_bom_and_crlf(model_file, tmp_path):
+    path = tmp_path / "news.txt"
+    path.write_bytes("\ufeffAnna Keller flew to Oslo .\r\nThen Peter Berg came .\r\n".encode("utf-8"))
+    out = run("predict", "-m", model_file, "--format", "json", path)
+    text = open(path, encoding="utf-8-sig", newline="").read()
+    entities = [e for line in out.stdout.splitlines() for e in json.loads(line)["entities"]]
+    assert entities
+    for e in entities:
+        assert text[e["char_start"]:e["char_end"]] == e["text"]
+
+
+# --- model files ----------------------------------------------------------------------------------
+
+
+def test_the_pretrained_matrix_is_stored_as_its_changed_rows_and_comes_back_bit_for_bit(tmp_path):
+    from windowclf import WordVectors
+    from windowclf.persistence import load_model_file
+
+    rng = np.random.default_rng(0)
+    sents = [["Anna", "lives", "in", "Oslo", "."]] * 20
+    tags = [["PER", "O", "O", "LOC", "O"]] * 20
+    words = [f"w{i}" for i in range(3000)] + ["anna", "lives", "in", "oslo", "."]
+    vectors = WordVectors(words, rng.normal(size=(len(words), 8)).astype(np.float32))
+    tagger = WindowTagger(dim=8, hidden=6, epochs=2, seed=0, keep_pretrained_vocab=True)
+    tagger.fit(sents, tags, embeddings=vectors)
+    tagger.save(tmp_path / "m.npz")
+    arrays, meta = load_model_file(tmp_path / "m.npz")
+    assert "initial/L" not in arrays and 0 < meta["initial_rows"] < 20  # the few rows training moved
+    back = WindowTagger.load(tmp_path / "m.npz")
+    assert back.initial_vectors.tobytes() == tagger.initial_vectors.tobytes()
+    full = (tmp_path / "m.npz").stat().st_size
+    result = run("export-model", "-m", tmp_path / "m.npz", "-o", tmp_path / "slim.npz")
+    assert result.exit_code == 0, result.output
+    slim_arrays, slim_meta = load_model_file(tmp_path / "slim.npz")
+    assert not any(k.startswith(("state/", "initial/")) for k in slim_arrays) and "state" not in slim_meta
+    assert (tmp_path / "slim.npz").stat().st_size < full
+    assert WindowTagger.load(tmp_path / "slim.npz").predict(sents[:1]) == tagger.predict(sents[:1])
+
+
+def test_train_slim_writes_a_prediction_only_model(tmp_path):
+    from windowclf.persistence import load_model_file
+
+    result = run("train", SAMPLE / "train.conll", "-o", tmp_path / "m.npz", "--epochs", 2, "--slim", "--no-progress")
+    assert result.exit_code == 0, result.output
+    arrays, meta = load_model_file(tmp_path / "m.npz")
+    assert "state" not in meta and not any(k.startswith("state/") for k in arrays)
+    again = run("train", SAMPLE / "train.conll", "--resume", tmp_path / "m.npz", "--epochs", 3, "--no-progress")
+    assert again.exit_code == 2 and "no training state" in again.stderr
+
+
+def test_info_reads_the_metadata_and_headers_but_no_array(model_file, monkeypatch):
+    from windowclf import persistence
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("info read an array")
+
+    monkeypatch.setattr(persistence.ModelFile, "read", refuse)
+    monkeypatch.setattr(persistence.ModelFile, "read_all", refuse)
+    result = run("info", model_file)
+    assert result.exit_code == 0, result.output
+    assert "parameters:" in result.stdout and "W1 " in result.stdout
+    assert run("info", "--toml", model_file).exit_code == 0
+
+
+def test_plot_takes_a_model_file_for_its_history(model_file, tmp_path):
+    pytest.importorskip("matplotlib")
+    result = run("plot", model_file, "-o", tmp_path / "curves.png")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

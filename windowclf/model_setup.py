@@ -1,0 +1,51 @@
+"""A new model from its training data: vocabularies, the tag set, the network and the optimizer."""
+
+from __future__ import annotations
+
+import logging
+
+from .features import build_feature_vocab
+from .schemes import get_entities, tag_set
+from .vectors import match_vocabulary
+from .vocab import Vocabulary
+
+__all__ = ["setup"]
+
+log = logging.getLogger("windowclf.tagger")
+
+
+def setup(tagger, sentences, tags, embeddings):
+    """Start ``tagger`` from its training data: vocabularies, tag set, network (L from the
+    pretrained ``embeddings`` where they have a word), optimizer, and an empty history."""
+    s = tagger.settings
+    extra = embeddings.index_to_key if (embeddings is not None and s.keep_pretrained_vocab) else ()
+    tagger.vocab = Vocabulary.build(sentences, min_count=s.min_count, max_size=s.max_vocab,
+                                    lowercase=s.lowercase, digits=s.digits, extra=extra)
+    tagger.feature_vocabs = {f: build_feature_vocab(f, sentences, s.affix_min_count) for f in s.features}
+    if s.output == "sigmoid":
+        labels = {t for ts in tags for t in ts}
+        negative = "0" if labels <= {"0", "1"} else "O"
+        tagger.tags = [negative, s.positive_tag]
+        n_outputs = 1
+    else:
+        types = sorted({etype for ts in tags for etype, _, _ in get_entities(ts)})
+        tagger.tags = tag_set(types, s.scheme)
+        n_outputs = len(tagger.tags)
+    if embeddings is not None and embeddings.vectors.shape[1] != s.dim:
+        log.info("word vector size %d taken from the pretrained vectors", embeddings.vectors.shape[1])
+        s.dim = int(embeddings.vectors.shape[1])
+    tagger.network = tagger._make_network(n_outputs)
+    tagger.initial_vectors = None
+    if embeddings is not None:
+        L = tagger.network.params["L"]
+        # A lowercased vocabulary matches exactly (no "DG" -> "dg" accidents); a cased one falls
+        # back to the lowercased word, as GloVe's words are.
+        found, rows = match_vocabulary(embeddings, tagger.vocab.index_to_key,
+                                         normalize=() if tagger.vocab.lowercase else None)
+        L[found] = s.pretrained_scale * rows
+        log.info("pretrained vectors for %d of %d vocabulary words", len(found), len(tagger.vocab))
+        tagger.initial_vectors = L.copy()
+    tagger.optimizer = tagger._make_optimizer()
+    tagger.history = []
+    tagger.best = {"epoch": None, "f1": None}
+    tagger._state = None

@@ -1,0 +1,166 @@
+"""Tagging with a trained model: tags, probabilities and entities for tokenized sentences or raw text.
+
+:class:`Tagging` holds the methods of :class:`~windowclf.tagger.WindowTagger` that only read a
+trained model; the tagger module keeps training, saving and loading.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from . import evaluation
+from .decoding import Decoder
+from .functions import OUTPUTS
+from .inputs import tagged_pairs, token_lists
+from .schemes import convert
+from .scoring import chunked_scores
+from .settings import SCHEME_NAMES, canonical_choice
+from .threads import one_blas_thread
+from .tokenize import split_sentences
+
+__all__ = ["Tagging"]
+
+_PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
+_SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a forward pass
+
+
+class Tagging:
+    """Prediction methods of a trained :class:`~windowclf.tagger.WindowTagger` (a mix-in)."""
+
+    def _scores(self, sentences) -> np.ndarray:
+        """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
+
+        ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
+        _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
+        """
+        ids = self.encode(sentences)
+        with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
+            return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
+
+    # ------------------------------------------------------------------------ predict
+    def decoder(self, constrain: bool = True) -> Decoder:
+        """The :class:`~windowclf.decoding.Decoder` of this model (scheme constraints on or off)."""
+        self._require_fitted()
+        s, p = self.settings, self.network.params
+        return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain,
+                       transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None)
+
+    def _decoded(self, sentences, constrain, *, entities=False):
+        """(sentences, tag indices and entities (or None) per sentence); empty ones skip the network."""
+        self._require_fitted()
+        sentences = token_lists(sentences)
+        full = [s for s in sentences if s]
+        classes, found = [], []
+        if full:
+            decoder, lengths = self.decoder(constrain), [len(s) for s in full]
+            z2 = self._scores(full)
+            flat = decoder.decode(z2, lengths)
+            classes = np.split(flat, np.cumsum(lengths)[:-1])
+            found = decoder.entities(z2, lengths, flat) if entities else [None] * len(full)
+        it = iter(zip(classes, found))
+        out = [next(it) if s else (np.zeros(0, np.int64), [] if entities else None) for s in sentences]
+        return sentences, [c for c, _ in out], [e for _, e in out]
+
+    def predict_proba(self, sentences, *, constrain: bool = True) -> list:
+        """Class probabilities per token, arrays of shape (n_words_i, len(tags)): each word's softmax,
+        or (SLL, constrained decoding) the marginals of the chain the decoder searches."""
+        self._require_fitted()
+        sentences = token_lists(sentences)
+        lengths = [len(s) for s in sentences]
+        full = [n for n in lengths if n]
+        if not full:
+            return [np.zeros((0, len(self.tags)), self.network.dtype) for _ in sentences]
+        decoder = self.decoder(constrain)
+        z2 = self._scores([s for s in sentences if s])
+        if decoder.sll or decoder.constrained:
+            probs = decoder.marginals(z2, full).astype(self.network.dtype)
+        else:
+            probs = OUTPUTS[self.settings.output][1](z2)
+        return np.split(probs, np.cumsum(lengths)[:-1])
+
+    def predict(self, sentences, scheme: str | None = None, *, constrain: bool = True,
+                min_confidence: float | None = None, confidences: bool = False) -> list:
+        """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
+
+        ``constrain`` keeps every sentence well formed in the model's scheme (Viterbi under its
+        constraints, :mod:`windowclf.decoding`); ``min_confidence`` drops (tags ``O``) the
+        entities whose probability is below it.
+
+        Returns
+        -------
+        list of list of str
+            One tag per token; with ``confidences``, a list of (tags, {(first, last): probability})
+            pairs, one entry per entity of the model's own reading (``last`` inclusive).
+        """
+        scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
+        want = confidences or min_confidence is not None
+        sentences, classes, found = self._decoded(sentences, constrain, entities=want)
+        convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
+                                and scheme != self.settings.scheme) else None
+        out = []
+        for c, ents in zip(classes, found):
+            tags = list(map(self.tags.__getitem__, c.tolist()))
+            kept = {}
+            for _, start, end, confidence in ents or ():
+                if min_confidence is not None and confidence < min_confidence:
+                    tags[start:end + 1] = [self.tags[0]] * (end + 1 - start)
+                else:
+                    kept[start, end] = confidence
+            tags = tags if convert_to is None else convert(tags, convert_to)
+            out.append((tags, kept) if confidences else tags)
+        return out
+
+    def predict_entities(self, sentences, *, constrain: bool = True) -> list:
+        """The entities of each sentence with their probabilities under the model.
+
+        One list per sentence of ``{"type", "start", "end", "confidence"}``, ``tokens[start:end]``.
+        """
+        _, _, found = self._decoded(sentences, constrain, entities=True)
+        return [[{"type": t, "start": s, "end": e + 1, "confidence": c} for t, s, e, c in ents]
+                for ents in found]
+
+    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True) -> dict:
+        """Score predictions against gold ``tags`` with conlleval's entity-level rules.
+
+        Predictions are compared in the gold tags' scheme (``scheme``, or the one
+        :func:`~windowclf.schemes.detect_scheme` finds), so token accuracy counts the same
+        entities the same way; a one-vs-rest model's gold and predictions are both read as
+        positive-vs-rest (:func:`~windowclf.schemes.one_vs_rest`).
+
+        Returns
+        -------
+        dict
+            ``overall``: precision, recall, f1 and token accuracy in percent; ``per_type``:
+            ``{type: {gold, predicted, correct, precision, recall, f1}}``; ``counts``: the
+            :class:`~windowclf.metrics.ConllevalCounts` (``conlleval_report(counts)`` prints it);
+            ``calibration``: expected calibration error of the predicted entities' confidences
+            (10 bins); ``gold`` and ``predicted``: the tags as scored.
+        """
+        sentences, tags = tagged_pairs(sentences, tags)
+        scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
+        return evaluation.score(self, sentences, tags, scheme=scheme, constrain=constrain)
+
+    def tag_text(self, text: str, *, constrain: bool = True, min_confidence: float | None = None) -> list:
+        """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
+        does (:func:`~windowclf.tokenize.split_sentences`), tagged, and returned as
+        ``{"text", "label", "start", "end", "confidence"}`` with character offsets into ``text``
+        (``text[start:end]`` is the entity) and its probability under the model.
+
+        ``tagger(text)`` is the same call.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"tag_text takes a str, got a {type(text).__name__}; for token lists use predict")
+        sentences = split_sentences(text)
+        out = []
+        for tokens, entities in zip(sentences, self.predict_entities(sentences, constrain=constrain)):
+            for e in entities:
+                if min_confidence is not None and e["confidence"] < min_confidence:
+                    continue
+                start, end = tokens[e["start"]].start, tokens[e["end"] - 1].end
+                out.append({"text": text[start:end], "label": e["type"], "start": start, "end": end,
+                            "confidence": e["confidence"]})
+        return out
+
+    __call__ = tag_text

@@ -1,0 +1,101 @@
+"""The rules of a resumed fit, one set for the library and the command line.
+
+A resumed fit continues the epochs of a saved model: the same network, optimizer state and random
+state, and the same data. What may change is the training schedule (``RESUMABLE``); a setting given
+again with the value it has is not a change. The model records a fingerprint of the sentences it was
+trained and selected on (:func:`fingerprint`), so other data is refused unless asked for
+(``allow_new_data``); a model whose best epoch was chosen on dev data keeps being chosen on dev
+data, so its best epoch and F1 survive the resume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from .errors import ConfigError
+from .settings import Settings
+
+__all__ = ["RESUMABLE", "fingerprint", "resumed_settings", "check_resume"]
+
+# What a resume may change: the rest is the shape of the network or its optimizer's state.
+RESUMABLE = frozenset({"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "dropout_input",
+                       "dropout_hidden", "batch_size", "epochs", "patience", "freeze_embeddings",
+                       "freeze_epochs"})
+
+
+class ResumeError(ConfigError):
+    """A resume the rules refuse; ``setting`` names the setting when one is at fault."""
+
+    def __init__(self, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
+
+
+def fingerprint(sentences, tags) -> str:
+    """sha256 of the sentences' tokens and tags (the text, not the file: BOM and CRLF do not count).
+
+    >>> fingerprint([["Anna", "lives"]], [["PER", "O"]]) == fingerprint([("Anna", "lives")], [("PER", "O")])
+    True
+    >>> fingerprint([["Anna"]], [["PER"]]) == fingerprint([["Anna"]], [["LOC"]])
+    False
+    """
+    h = hashlib.sha256()
+    for tokens, sentence_tags in zip(sentences, tags):
+        h.update("\x1f".join(tokens).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1d")
+        h.update("\x1f".join(sentence_tags).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def resumed_settings(saved: Settings, changes: dict) -> Settings:
+    """``saved`` with ``changes`` applied, refusing a change to anything outside RESUMABLE.
+
+    Values are compared after validation, so ``features="caps,suffix3"`` equals the saved
+    ``["caps", "suffix3"]``.
+    """
+    merged = Settings.from_dict({**saved.to_dict(), **changes})
+    _refuse_changes(saved, merged)
+    return merged
+
+
+def _refuse_changes(saved: Settings, settings: Settings) -> None:
+    before, after = saved.to_dict(), settings.to_dict()
+    for name, value in after.items():
+        if name not in RESUMABLE and value != before[name]:
+            shown = ",".join(before[name]) if isinstance(before[name], list) else before[name]
+            raise ResumeError(f"{name} cannot change when resuming (the model has {shown})", name)
+
+
+def check_resume(tagger, train_print: str, dev_print: str | None, allow_new_data: bool) -> None:
+    """Raise :class:`ResumeError` unless ``tagger`` (loaded from a file) may resume on this data.
+
+    ``train_print`` and ``dev_print`` are the fingerprints of the data passed to fit now.
+    """
+    if tagger._state is None:
+        raise ResumeError("nothing to resume: this model holds no training state")
+    if tagger._trained_settings is not None:
+        _refuse_changes(tagger._trained_settings, tagger.settings)
+    s = tagger.settings
+    done = tagger._state["epoch"]
+    if done >= s.epochs:
+        raise ResumeError(f"the model has trained {done} epochs already; ask for more epochs to continue",
+                          "epochs")
+    # Epochs since the best are the trainer's count of epochs without improvement: a run that
+    # patience stopped stays stopped, as it would have in one go.
+    best = tagger.best.get("epoch")
+    if s.patience is not None and best is not None and done - best >= s.patience:
+        raise ResumeError(f"the model stopped early: no better dev F1 for {done - best} epochs "
+                          f"(patience {s.patience}); raise patience to continue", "patience")
+    recorded = tagger.data_fingerprints
+    if tagger.best.get("f1") is not None and dev_print is None:
+        raise ResumeError("the model's best epoch was chosen by dev F1; resume it with the same dev data "
+                          "(dev=, or --dev), or its best epoch would be replaced by the last one")
+    if allow_new_data:
+        return
+    if recorded.get("train") is not None and recorded["train"] != train_print:
+        raise ResumeError("the training data differ from the data the model was trained on; pass "
+                          "allow_new_data=True (--allow-new-data) to continue on other data")
+    if recorded.get("dev") is not None and dev_print is not None and recorded["dev"] != dev_print:
+        raise ResumeError("the dev data differ from the data the best epoch was chosen on; pass "
+                          "allow_new_data=True (--allow-new-data) to rescore the best epoch on them and go on")
