@@ -12,7 +12,7 @@ TEST_DATA = Path(__file__).resolve().parent / "data"
 
 
 # Generated cases per test of tests/hostile/ (each test draws one family of hostile inputs).
-HOSTILE_EXAMPLES = 30
+HOSTILE_EXAMPLES = 50
 
 
 def pytest_addoption(parser):

@@ -217,6 +217,8 @@ def test_gradcheck_checks_sll_with_its_transitions_and_exits_1_on_failure():
     assert all(line.endswith("ok") for line in result.stdout.splitlines())
     failed = run("gradcheck", "--eps", "0.5")
     assert failed.exit_code == 1 and "FAIL" in failed.stdout
+    for bad in ("nan", "inf", "0", "2"):  # not a step at all: a usage error, before any work
+        assert run("gradcheck", "--eps", bad).exit_code == 2
 
 
 # --- 9-10. constrained decoding and confidences ----------------------------------------------------

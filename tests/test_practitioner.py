@@ -346,3 +346,25 @@ def test_plot_takes_a_model_file_for_its_history(model_file, tmp_path):
     result = run("plot", model_file, "-o", tmp_path / "curves.png")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tagging_loads_only_the_weights(tmp_path):
+    from windowclf import persistence
+
+    sents = [["Anna", "lives", "in", "Oslo", "."]] * 20
+    tags = [["PER", "O", "O", "LOC", "O"]] * 20
+    tagger = WindowTagger(epochs=2, seed=0, optimizer="adagrad").fit(sents, tags)
+    tagger.save(tmp_path / "m.npz")
+    read = []
+    original = persistence.ModelFile.read
+
+    def spy(self, name):
+        read.append(name)
+        return original(self, name)
+
+    import unittest.mock
+    with unittest.mock.patch.object(persistence.ModelFile, "read", spy):
+        light = WindowTagger.load(tmp_path / "m.npz", training_state=False)
+    assert read and all(name.startswith("param/") for name in read)
+    assert light._state is None and light.predict(sents[:2]) == tagger.predict(sents[:2])
+    assert WindowTagger.load(tmp_path / "m.npz")._state is not None

@@ -135,8 +135,9 @@ def main():
                   "dropout_input", "dropout_hidden", "seed", defaults=GRADCHECK_DEFAULTS)
 @click.option("--batch", type=click.IntRange(min=1), default=6, show_default=True,
               help="Windows in the test batch. Example: --batch 10")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True), default=1e-5, show_default=True,
-              help="Step of the central differences (float64). Example: --eps 1e-6")
+@click.option("--eps", type=click.FloatRange(min=0, max=1, min_open=True), default=1e-5, show_default=True,
+              callback=lambda ctx, param, value: _finite(value, param),
+              help="Step of the central differences (float64), in (0, 1]. Example: --eps 1e-6")
 def gradcheck(batch, eps, **opts):
     """Check backpropagation against central finite differences on a small random network.
 
@@ -290,6 +291,13 @@ def plot(log_path, out_path, confusion, **opts):
     with atomic_writer(target, "wb") as image:
         plot_training(records, image, heat, format=image_format)
     click.echo(printable(f"wrote {out_path}"), err=True)
+
+
+def _finite(value, param):
+    """click's FloatRange lets NaN through (no comparison with it is false): refuse it here."""
+    if value != value:
+        raise click.BadParameter(f"{value} is not a number in the range", param=param)
+    return value
 
 
 def _is_zip(path) -> bool:

@@ -84,7 +84,7 @@ def predict(model_path, inputs, input_format, sentence_mode, output_format, sche
     if output_dir is not None or workers or scheduler:
         return predict_to_dir(model_path, inputs, output_dir, options, workers=workers, scheduler=scheduler,
                               block_size=block_size)
-    tagger = WindowTagger.load(model_path)
+    tagger = WindowTagger.load(model_path, training_state=False)  # tagging reads only the weights
     for path in inputs or ("-",):
         tag_input(tagger, path, sys.stdout, options)  # each input on its own, as --output-dir writes it
     sys.stdout.flush()
@@ -136,7 +136,7 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
         sentences, gold = read_tagged(gold_path, opts, scheme)
-        result = WindowTagger.load(model_path).evaluate(sentences, gold, scheme=scheme, constrain=constrain)
+        result = WindowTagger.load(model_path, training_state=False).evaluate(sentences, gold, scheme=scheme, constrain=constrain)
         counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
     report = metrics.to_json(counts) if as_json else metrics.conlleval_report(counts)
     scores = metrics.token_f1(gold, pred) if token_f1 else None

@@ -23,7 +23,7 @@ import numpy as np
 from . import sll
 from .chunks import ends_chunk, get_entities, split_tag, starts_chunk
 from .functions import log_softmax, softplus
-from .schemes import transition_constraints
+from .schemes import one_vs_rest, transition_constraints
 
 __all__ = ["Decoder", "expected_calibration_error"]
 
@@ -46,8 +46,9 @@ class Decoder:
 
     def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True):
         self.output, self.constrain = output, constrain
-        # the tags entities are read from: a one-vs-rest model's negative class is O
-        self.chunk_tags = ["O", tags[1]] if output == "sigmoid" else list(tags)
+        # the tags entities are read from: a one-vs-rest model's classes are O and its bare type,
+        # as schemes.one_vs_rest reads gold tags
+        self.chunk_tags = one_vs_rest(["O", tags[1]], tags[1]) if output == "sigmoid" else list(tags)
         K = len(self.chunk_tags)
         self.scheme = "IO" if output == "sigmoid" else scheme
         start, pairs, end = transition_constraints(self.chunk_tags, self.scheme)

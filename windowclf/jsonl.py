@@ -41,9 +41,8 @@ class ReadReport:
 
 
 def looks_like_jsonl(path) -> bool:
-    """Whether ``path``'s name says JSON lines (``.jsonl``, ``.json``, ``.ndjson``, optionally ``.gz``)."""
-    name = str(path).lower().removesuffix(".gz")
-    return name.endswith((".jsonl", ".json", ".ndjson"))
+    """Whether ``path``'s name says JSON lines (``.jsonl``, ``.json``, ``.ndjson``)."""
+    return str(path).lower().endswith((".jsonl", ".json", ".ndjson"))
 
 
 def read_jsonl(path, *, labels=None, encoding: str = "utf-8"):

@@ -52,14 +52,14 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True, inclu
     save_model_file(path, arrays, meta)
 
 
-def load_tagger(cls, path):
+def load_tagger(cls, path, *, training_state: bool = True):
     """A ``cls`` (WindowTagger) read from ``path`` (or a model file's bytes), every array's shape
     checked against the metadata."""
     data = bytes(path) if isinstance(path, (bytes, bytearray, memoryview)) else None
     if data is not None:
         path = "<model bytes>"
     with ModelFile(path, data) as model_file:  # metadata and array headers read and checked, no data
-        return _load(cls, model_file, path)
+        return _load(cls, model_file, path, training_state)
 
 
 def describe(cls, path):
@@ -99,10 +99,10 @@ def _entries(expected: dict, n_initial: int) -> dict:
             "initial/L_values": (n_initial, expected["L"][1])}
 
 
-def _load(cls, model_file, path):
+def _load(cls, model_file, path, training_state=True):
     meta = model_file.metadata
     tagger = _from_metadata(cls, meta, path)
-    _load_arrays(tagger, model_file, meta, path)
+    _load_arrays(tagger, model_file, meta, path, training_state)
     return tagger
 
 
@@ -125,8 +125,9 @@ def _from_metadata(cls, meta, path):
     return tagger
 
 
-def _load_arrays(tagger, model_file, meta, path):
-    """The network allocated (its size checked first) and filled from the file's arrays."""
+def _load_arrays(tagger, model_file, meta, path, training_state=True):
+    """The network allocated (its size checked first) and filled from the file's arrays; without
+    ``training_state`` only the weights are read (tagging needs nothing else)."""
     try:
         # its size checked against memory first; no random weights drawn, the file's replace them
         tagger.network = tagger._make_network(_n_outputs(tagger), initialize=False)
@@ -135,7 +136,8 @@ def _load_arrays(tagger, model_file, meta, path):
     expected = tagger.network.shapes()
     n_initial = _initial_rows(meta, expected, path)
     model_file.check_entries(_entries(expected, n_initial))  # before any array is read
-    arrays = model_file.read_all()
+    names = [n for n in model_file.headers if training_state or n.startswith("param/")]
+    arrays = {name: model_file.read(name) for name in names}
     dtype = tagger.network.dtype
     for name, shape in expected.items():
         arr = arrays.get(f"param/{name}")
@@ -152,21 +154,21 @@ def _load_arrays(tagger, model_file, meta, path):
     elif "initial/L_rows" in arrays or "initial/L_values" in arrays:
         tagger.initial_vectors = _initial_vectors(arrays, tagger.network.params["L"], n_initial, path)
     tagger.optimizer = tagger._make_optimizer()
-    if "state" in meta:
+    if "state" in meta and training_state:
         st = meta["state"]
         params, opt = {}, {}
         for name, shape in expected.items():
             arr = arrays.get(f"state/param/{name}")
             if arr is None or arr.shape != shape:
                 raise ModelFileError(f"training state array state/param/{name} missing or misshapen", path)
-            params[name] = arr.astype(dtype)
+            params[name] = arr.astype(dtype, copy=False)
             known.add(f"state/param/{name}")
         for key, arr in arrays.items():
             if key.startswith("state/optimizer/"):
                 name = key[len("state/optimizer/"):]
                 if name not in expected or arr.shape != expected[name]:
                     raise ModelFileError(f"optimizer state {key} does not match the model", path)
-                opt[name] = arr.astype(dtype)
+                opt[name] = arr.astype(dtype, copy=False)
                 known.add(key)
         try:
             tagger._state = {"epoch": int(st["epoch"]), "params": params, "optimizer": opt,

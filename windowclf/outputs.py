@@ -76,9 +76,8 @@ def check_output(path, inputs=None) -> Path:
         raise InputError("a parent of this path is a file, not a directory", name) from None
     except OSError as err:
         raise InputError(f"cannot check the output ({err.strerror})", name) from None
-    if st is None:
-        _check_parents(name)
-    else:
+    _check_directory(name)
+    if st is not None:
         if not stat.S_ISREG(st.st_mode):
             raise InputError(f"is {file_kind(st.st_mode)}; expected a regular file or a new file name to write", name)
         for label, source in (inputs or {}).items():
@@ -95,8 +94,9 @@ def _same_file(st: os.stat_result, source) -> bool:
     return (st.st_dev, st.st_ino) == (other.st_dev, other.st_ino)
 
 
-def _check_parents(name: str) -> None:
-    """A new file's directory must exist or be creatable: its nearest existing ancestor a directory."""
+def _check_directory(name: str) -> None:
+    """The output's directory must exist or be creatable, and be writable (the atomic writer puts
+    a temporary file beside the output): its nearest existing ancestor a writable directory."""
     parent = os.path.dirname(os.path.realpath(name))
     while True:
         try:
@@ -111,6 +111,8 @@ def _check_parents(name: str) -> None:
             raise InputError(f"cannot check the output's directory ({err.strerror})", name) from None
         if not stat.S_ISDIR(st.st_mode):
             raise InputError(f"cannot create the file: {parent} is {file_kind(st.st_mode)}, not a directory", name)
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise InputError(f"cannot write in {parent} (permission denied or a read-only file system)", name)
         return
 
 

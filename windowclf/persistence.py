@@ -2,8 +2,10 @@
 
 Saving is atomic (a temporary file in the same directory, then ``os.replace``) and
 deterministic (fixed zip timestamps, sorted entries), so the same model gives the same bytes.
-Loading never unpickles: arrays are read with ``allow_pickle=False`` and object arrays are
-refused.
+Loading never unpickles (object arrays are refused from their header) and is bounded: a
+:class:`ModelFile` reads the zip directory, the metadata and every ``.npy`` header, and checks
+them all (regular file, zip methods and flags, sizes, JSON limits, shapes against the memory
+available and, by the caller, against the metadata) before a single array is read.
 """
 
 from __future__ import annotations

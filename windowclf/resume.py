@@ -15,7 +15,7 @@ import hashlib
 from .errors import ConfigError
 from .settings import Settings
 
-__all__ = ["RESUMABLE", "fingerprint", "resumed_settings", "check_resume"]
+__all__ = ["RESUMABLE", "ResumeError", "fingerprint", "resumed_settings", "check_resume"]
 
 # What a resume may change: the rest is the shape of the network or its optimizer's state.
 RESUMABLE = frozenset({"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "dropout_input",

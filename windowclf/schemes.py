@@ -291,7 +291,8 @@ def one_vs_rest(tags: Sequence[str], positive: str) -> list[str]:
     """One sentence's tags as a one-vs-rest model sees them: ``positive`` or ``O``, token by token.
 
     A token is positive when its tag is ``positive`` or its entity type is (``B-LOC``, ``LOC``,
-    ``I-LOC`` for ``LOC``; ``1`` for ``1``). Training labels, predictions and gold tags are all
+    ``I-LOC`` for ``LOC``; ``1`` for ``1``); positives are written as the bare type (``LOC``), so a
+    run of them reads as one entity. Training labels, predictions and gold tags are all
     read through this one definition before entities are counted, so a one-vs-rest model is
     scored on the entities of its own class: runs of positive tokens.
 
@@ -302,7 +303,8 @@ def one_vs_rest(tags: Sequence[str], positive: str) -> list[str]:
     >>> one_vs_rest(['0', '1', '1', '0'], '1')
     ['O', '1', '1', 'O']
     """
-    return [positive if (t == positive or split_tag(t)[1] == positive) else OUTSIDE for t in tags]
+    name = split_tag(positive)[1] or positive  # the class as a bare type: B-LOC and LOC both read LOC
+    return [name if (t == positive or split_tag(t)[1] in (positive, name)) else OUTSIDE for t in tags]
 
 
 def transition_constraints(tags: Sequence[str], scheme: str):

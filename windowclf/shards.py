@@ -30,6 +30,7 @@ from typing import NamedTuple
 from . import model_io, segments as seg
 from .atomic import atomic_writer
 from .conll import file_layout, parse_incr
+from .conll_lines import text_codec
 from .errors import ConfigError, ModelFileError
 from .tagger import WindowTagger
 from .tokenize import SENTENCE_MODES
@@ -71,10 +72,7 @@ class TagOptions:
             raise ConfigError(f"output_format must be one of {', '.join(WRITERS)}, got {self.output_format!r}")
         if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ConfigError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
-        try:
-            codecs.lookup(self.encoding)
-        except LookupError:
-            raise ConfigError(f"unknown encoding {self.encoding!r}") from None
+        text_codec(self.encoding, ascii_compatible=True)  # the CLI option's rule: ConfigError otherwise
 
     def to_dict(self) -> dict:
         """JSON-ready (the manifest records it)."""
@@ -123,11 +121,11 @@ def model_ref(model, *, send: str = "bytes") -> ModelRef:
         data, path, tagger = bytes(model), None, None
     else:
         path = os.path.abspath(os.fspath(model))
-        tagger = WindowTagger.load(path)  # names the file when it is missing or damaged
+        tagger = WindowTagger.load(path, training_state=False)  # names the file when it is missing or damaged
         with open(path, "rb") as file:
             data = file.read()
     if tagger is None:
-        tagger = WindowTagger.load(data)
+        tagger = WindowTagger.load(data, training_state=False)
     ref = ModelRef(hashlib.sha256(data).hexdigest(), data if send == "bytes" or path is None else None,
                    path if send == "path" else None)
     _remember(ref.sha256, tagger)
@@ -154,9 +152,9 @@ def load_model(model) -> WindowTagger:
     if model.data is None:  # a shared path: checked, then read by the loader (no copy of its bytes kept)
         if _file_sha256(model.path) != model.sha256:
             raise ModelFileError("changed since the job started (its sha256 differs)", model.path)
-        tagger = WindowTagger.load(model.path)
+        tagger = WindowTagger.load(model.path, training_state=False)
     else:
-        tagger = WindowTagger.load(model.data)
+        tagger = WindowTagger.load(model.data, training_state=False)
     _remember(model.sha256, tagger)
     return tagger
 

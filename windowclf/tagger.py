@@ -104,7 +104,7 @@ class WindowTagger(Tagging):
         s = self.settings
         if s.output == "sigmoid":
             pos = s.positive_tag
-            return np.array([t == pos for tags in tags_list for t in one_vs_rest(tags, pos)], dtype=np.int64)
+            return np.array([t != "O" for tags in tags_list for t in one_vs_rest(tags, pos)], dtype=np.int64)
         index = {t: i for i, t in enumerate(self.tags)}
         y = []
         for tags in tags_list:
@@ -287,9 +287,11 @@ class WindowTagger(Tagging):
         model_io.save_tagger(self, params, path, include_state=include_state and not slim, include_initial=not slim)
 
     @classmethod
-    def load(cls, path) -> "WindowTagger":
-        """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every array's shape."""
-        return model_io.load_tagger(cls, path)
+    def load(cls, path, *, training_state: bool = True) -> "WindowTagger":
+        """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every
+        array's shape; ``training_state=False`` reads only what tagging needs (not what resume,
+        ``l2_embeddings`` or the changed-rows export need), in less time and memory."""
+        return model_io.load_tagger(cls, path, training_state=training_state)
 
     def __reduce__(self):  # pickled as its model file's bytes, read back by load: never as arbitrary objects
         return model_io.reduce_tagger(self)

@@ -154,7 +154,7 @@ def _detect_format(stream: IO[bytes], path: str, encoding: str) -> tuple[str, IO
         raise InputError("empty file; expected word vectors", path=path, line=1)
     header = _parse_header(first.removeprefix(_BOM))
     second = b"" if header is None else _read(stream.readline, _MAX_WORD_BYTES, path, 2)
-    replay = io.BufferedReader(_Replay(first + second, stream), buffer_size=1 << 20)
+    replay = io.BufferedReader(_Replay(first + second, stream), buffer_size=1 << 16)  # little to hold
     if not second:
         return ("glove" if header is None else "word2vec"), replay
     try:

@@ -105,6 +105,12 @@ def outputs_of(args) -> tuple:
     return ()
 
 
+def _json_out(args) -> bool:
+    """The command prints JSON lines: ``--format json``, or ``--json`` and no other format."""
+    pairs = set(zip(args, args[1:]))
+    return ("--format", "json") in pairs or ("--json" in args and "--toml" not in args and "--format" not in args)
+
+
 def _allowed(key: str, outputs) -> bool:
     """``key`` is an output, the log beside a model output, or a directory holding one."""
     for output in outputs:
@@ -142,7 +148,7 @@ def check(cli, world: Path, case: Case) -> None:
         assert errors and lines[-1] == errors[0], "exit 2 without one Error line at the end" + detail
     assert not any("out of memory" in line for line in errors), "an allocation was not checked" + detail
     assert result.rss_growth <= MEMORY, "memory beyond the limit" + detail
-    if result.code == 0 and ("--json" in case.args or "json" in case.args) and result.stdout:
+    if result.code == 0 and _json_out(case.args) and result.stdout:
         for line in result.stdout.decode("utf-8").strip("\n").split("\n"):  # JSON lines: U+2028 is not an end
             json.dumps(json.loads(line), ensure_ascii=False).encode("utf-8")  # valid Unicode only
     # Files: the world's files unchanged unless they are outputs of a command that wrote them.

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from hostile_cli import TINY
 from hostile_contract import Case, check
+from hostile_fixtures import cli, hostile_examples, world  # noqa: F401  (fixtures)
 from hostile_mutations import (bytes_damage, gzip_damage, model_damage, text_damage, vector_header_damage)
 from windowclf.cli import main
 

@@ -1,5 +1,7 @@
 """Fixtures of the hostile-input suite: the world of valid files, and a warm command line.
 
+(A module the tests import, not a conftest.py: tests/conftest.py stays the only ``conftest``.)
+
 ``world`` is a directory of small valid inputs (CoNLL, raw text, word vectors in every format,
 a trained model with its log and training state) that every case starts from a copy of.
 ``cli`` runs one case: ``windowclf ARGS`` forked from a warm process (tests/hostile/forkserver.py)
