@@ -291,14 +291,12 @@ def _data_line(what, path, sentences, tags) -> str:
 
 def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
     """How many vectors were loaded, and which share of the training (and dev) words they cover."""
-    from .vocab import Vocabulary
-
-    probe = Vocabulary([], lowercase=settings.lowercase, digits=settings.digits)
+    normalize = _normalizer(settings)
     kept = "" if settings.keep_pretrained_vocab else " (those of the training words)"
     line = f"{len(embeddings):,} vectors{kept} of dimension {embeddings.vectors.shape[1]} in {seconds:.1f} s"
     for what, data in (("training", sentences), ("dev", dev and dev[0])):
         if data:
-            words = Counter(probe.normalize(w) for s in data for w in s)
+            words = Counter(normalize(w) for s in data for w in s)
             c = embeddings.coverage(words)
             line += (f"; {what} words covered: {100 * c.type_ratio:.1f}% of types, "
                      f"{100 * c.token_ratio:.1f}% of tokens")
@@ -342,9 +340,15 @@ def _resumable(path, settings, sentences, tags, dev, allow_new_data):
     return tagger
 
 
+def _normalizer(settings):
+    """How the model's vocabulary will spell a word (lowercasing, digits), as a function."""
+    from .vocab import Vocabulary
+
+    return Vocabulary([], lowercase=settings.lowercase, digits=settings.digits).normalize
+
+
 def _load_embeddings(path, fmt, vocab_path, settings, sentences):
     from .vectors import load_cs224d, load_vectors
-    from .vocab import Vocabulary
 
     if fmt == "cs224d":
         if not vocab_path:
@@ -352,6 +356,6 @@ def _load_embeddings(path, fmt, vocab_path, settings, sentences):
         return load_cs224d(vocab_path, path, dtype=settings.dtype)
     wanted = None
     if not settings.keep_pretrained_vocab:
-        probe = Vocabulary([], lowercase=settings.lowercase, digits=settings.digits)
-        wanted = {probe.normalize(word) for tokens in sentences for word in tokens}
+        normalize = _normalizer(settings)
+        wanted = {normalize(word) for tokens in sentences for word in tokens}
     return load_vectors(path, format=fmt, vocabulary=wanted, dtype=settings.dtype)

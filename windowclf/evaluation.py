@@ -17,8 +17,7 @@ def score(tagger, sentences, tags, *, scheme=None, constrain=True) -> dict:
     accuracy compares like with like; a one-vs-rest model's gold and predictions both go through
     :func:`one_vs_rest`, the definition its training labels come from.
     """
-    sentences, classes, found = tagger._decoded(sentences, constrain, entities=True)
-    predicted = [list(map(tagger.tags.__getitem__, c.tolist())) for c in classes]
+    sentences, predicted, found = tagger._decoded(sentences, constrain, entities=True)
     if tagger.settings.output == "sigmoid":
         positive = tagger.settings.positive_tag
         gold, predicted = ([one_vs_rest(t, positive) for t in seqs] for seqs in (tags, predicted))

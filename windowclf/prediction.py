@@ -48,20 +48,23 @@ class Tagging:
                        transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None)
 
     def _decoded(self, sentences, constrain, *, entities=False):
-        """(sentences, tag indices and entities (or None) per sentence); empty ones skip the network."""
+        """(sentences, decoded tags and entities (or None) per sentence); empty ones skip the network."""
         self._require_fitted()
         sentences = token_lists(sentences)
         full = [s for s in sentences if s]
-        classes, found = [], []
+        tags, found = [], []
         if full:
             decoder, lengths = self.decoder(constrain), [len(s) for s in full]
             z2 = self._scores(full)
             flat = decoder.decode(z2, lengths)
-            classes = np.split(flat, np.cumsum(lengths)[:-1])
+            all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
+            for n in lengths:  # list slices: cheaper than an array view and a tolist per sentence
+                tags.append(all_tags[start:start + n])
+                start += n
             found = decoder.entities(z2, lengths, flat) if entities else [None] * len(full)
-        it = iter(zip(classes, found))
-        out = [next(it) if s else (np.zeros(0, np.int64), [] if entities else None) for s in sentences]
-        return sentences, [c for c, _ in out], [e for _, e in out]
+        it = iter(zip(tags, found))
+        out = [next(it) if s else ([], [] if entities else None) for s in sentences]
+        return sentences, [t for t, _ in out], [e for _, e in out]
 
     def predict_proba(self, sentences, *, constrain: bool = True) -> list:
         """Class probabilities per token, arrays of shape (n_words_i, len(tags)): each word's softmax,
@@ -96,12 +99,11 @@ class Tagging:
         """
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
         want = confidences or min_confidence is not None
-        sentences, classes, found = self._decoded(sentences, constrain, entities=want)
+        sentences, decoded, found = self._decoded(sentences, constrain, entities=want)
         convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
                                 and scheme != self.settings.scheme) else None
         out = []
-        for c, ents in zip(classes, found):
-            tags = list(map(self.tags.__getitem__, c.tolist()))
+        for tags, ents in zip(decoded, found):
             kept = {}
             for _, start, end, confidence in ents or ():
                 if min_confidence is not None and confidence < min_confidence:

@@ -225,16 +225,18 @@ def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=
     return np.where(mask, path, 0)
 
 
-def _by_length(lengths, batch: int):
-    """Batches of sentence indices of similar length (so padding stays small), with each batch's
-    rows in the back-to-back layout."""
+def _by_length(lengths, batch: int, which=None):
+    """Batches of sentences of similar length (so padding stays small): each batch's sentence
+    indices, their lengths and their rows in the back-to-back layout. ``which`` limits the
+    batches to those sentences (default: all)."""
     lengths = np.asarray(lengths, dtype=np.int64)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    order = np.argsort(lengths, kind="stable")
+    which = np.arange(len(lengths)) if which is None else np.asarray(which, dtype=np.int64)
+    order = which[np.argsort(lengths[which], kind="stable")]
     for b in range(0, len(order), batch):
         idx = order[b:b + batch]
         rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in idx])
-        yield lengths[idx], rows
+        yield idx, lengths[idx], rows
 
 
 def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 512) -> np.ndarray:
@@ -246,7 +248,7 @@ def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=No
     """
     out = np.empty(scores.shape[0], dtype=np.int64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
-    for batch_lengths, rows in _by_length(lengths, batch):
+    for _, batch_lengths, rows in _by_length(lengths, batch):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
         out[rows] = viterbi(E, mask, A, A0, end)[mask]
     return out
@@ -257,7 +259,7 @@ def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, en
     """Posterior tag probabilities p_t(j) of every word, rows back to back, shape (sum(lengths), K)."""
     out = np.empty(scores.shape, dtype=np.float64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
-    for batch_lengths, rows in _by_length(lengths, batch):
+    for _, batch_lengths, rows in _by_length(lengths, batch):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
         alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
         out[rows] = np.exp(alpha + beta - log_Z[:, None, None])[mask]
@@ -285,16 +287,12 @@ def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.nd
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
     last = np.zeros(A.shape[0]) if end is None else np.asarray(end, dtype=np.float64)
     lengths = np.asarray(lengths, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     out = [np.zeros(0) for _ in lengths]
     # the sentences that have spans, by length, 512 at a time: one forward-backward per batch
-    wanted = np.array([i for i in range(len(lengths)) if spans[i]], dtype=np.int64)
-    order = wanted[np.argsort(lengths[wanted], kind="stable")]
+    wanted = [i for i in range(len(lengths)) if spans[i]]
     with np.errstate(divide="ignore", invalid="ignore"):
-        for k in range(0, len(order), 512):
-            batch = order[k:k + 512]
-            rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in batch])
-            E, mask = pad(scores[rows].astype(np.float64), lengths[batch])
+        for batch, batch_lengths, rows in _by_length(lengths, 512, wanted):
+            E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
             alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
             for j, i in enumerate(batch):
                 n = lengths[i]

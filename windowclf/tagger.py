@@ -93,6 +93,10 @@ class WindowTagger(Tagging):
         out += [(f, table_name(f), self.feature_vocabs[f], s.feature_dim) for f in s.features]
         return out
 
+    def _table_sizes(self) -> list:
+        """(table name, rows, dim) of every lookup table, as the network takes them."""
+        return [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
+
     def encode(self, sentences) -> tuple:
         """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table."""
         lookups = [(None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab)
@@ -246,9 +250,8 @@ class WindowTagger(Tagging):
 
     def _make_network(self, n_outputs, initialize: bool = True):
         s = self.settings
-        tables = [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
-        network = WindowNetwork(tables, s.window, s.hidden, n_outputs, activation=s.activation, output=s.output,
-                                dtype=np.dtype(s.dtype), seed=s.seed, initialize=initialize)
+        network = WindowNetwork(self._table_sizes(), s.window, s.hidden, n_outputs, activation=s.activation,
+                                output=s.output, dtype=np.dtype(s.dtype), seed=s.seed, initialize=initialize)
         if s.decoder == "sll":
             # tag transition scores live beside W1, W2: trained, saved and shape-checked like them
             sll.init_transitions(network.params, n_outputs, network.dtype)
@@ -257,8 +260,7 @@ class WindowTagger(Tagging):
     def _parameter_shapes(self, n_outputs) -> dict:
         """The shapes :meth:`_make_network` would allocate, without allocating (memory checked)."""
         s = self.settings
-        tables = [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
-        shapes = parameter_shapes(tables, s.window, s.hidden, n_outputs, np.dtype(s.dtype))
+        shapes = parameter_shapes(self._table_sizes(), s.window, s.hidden, n_outputs, np.dtype(s.dtype))
         return {**shapes, **(sll.transition_shapes(n_outputs) if s.decoder == "sll" else {})}
 
     def _make_optimizer(self):
