@@ -110,3 +110,18 @@ def test_unknown_optimizer_is_refused():
 def _epoch(net, optimizer, ids, y, batch_size, seed):
     objective = WindowObjective(net, ids, y)
     return run_epoch(objective, optimizer, objective.draw_order(np.random.default_rng(seed), batch_size))
+
+
+@pytest.mark.parametrize("schedule, expected", [("inverse", [0.1, 0.1 / 1.5, 0.1 / 2.0, 0.1 / 2.5]),
+                                                ("linear", [0.1, 0.075 / 1.5, 0.05 / 2.0, 0.025 / 2.5])])
+def test_each_epoch_trains_at_the_rate_its_schedule_gives(schedule, expected):
+    from windowclf.tagger import WindowTagger
+    sentences, tags = [["Anna", "lives", "in", "Oslo"]] * 8, [["PER", "O", "O", "LOC"]] * 8
+    tagger = WindowTagger(epochs=4, lr=0.1, lr_decay=0.5, lr_schedule=schedule, seed=0).fit(sentences, tags)
+    assert [h["lr"] for h in tagger.history] == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_unknown_schedule_is_refused():
+    from windowclf.settings import Settings
+    with pytest.raises(ConfigError, match="lr_schedule"):
+        Settings(lr_schedule="cosine")

@@ -187,3 +187,12 @@ def test_posteriors_equal_marginals_in_input_order():
     E, mask = sll.pad(scores, lengths)
     np.testing.assert_allclose(sll.posteriors(scores, lengths, A, A0, batch=3),
                                sll.marginals(E, mask, A, A0)[mask], rtol=1e-12)
+
+
+def test_sentence_batches_hold_sentences_of_similar_lengths():
+    rng = np.random.default_rng(0)
+    lengths = np.minimum(rng.geometric(1 / 14, size=3000), 120)  # long-tailed, as in news text
+    groups = sll.sentence_batches(lengths, 60, rng)
+    padded = sum(len(g) * lengths[g].max() for g in groups)
+    assert padded <= 1.1 * lengths.sum()  # random batches of the same size pad about twice that
+    assert sorted(np.concatenate(groups).tolist()) == list(range(3000))

@@ -197,7 +197,7 @@ def export_embeddings(model_path, out_path, changed_only, binary):
 
     target = check_output(out_path, {"-m": model_path})
     tagger = WindowTagger.load(model_path)
-    if changed_only and tagger.initial_vectors is None:
+    if changed_only and not tagger.pretrained:
         raise click.UsageError("--changed-only needs a model trained from --embeddings")
     count = export_vectors(tagger, target, changed_only=changed_only, binary=binary)
     click.echo(printable(f"wrote {count} vectors of dimension {tagger.vectors.shape[1]} to {out_path}"), err=True)

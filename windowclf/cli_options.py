@@ -15,7 +15,7 @@ from .errors import ConfigError, InputError
 from .functions import ACTIVATIONS, OUTPUTS
 from .optim import OPTIMIZERS
 from .schemes import validate_tags
-from .settings import CHOICE_ALIASES, DECODERS, SCHEME_NAMES, Settings, canonical_choice
+from .settings import CHOICE_ALIASES, DECODERS, LR_SCHEDULES, SCHEME_NAMES, Settings, canonical_choice
 
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
 
@@ -69,6 +69,8 @@ SETTING_OPTIONS = {
     "momentum": (float, "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
                  "--optimizer momentum --momentum 0.1"),
     "lr_decay": (float, "Learning rate decay: lr / (1 + decay * epoch)", "--lr-decay 0.1"),
+    "lr_schedule": (Choice(LR_SCHEDULES, "lr_schedule"), "inverse: the decay alone; linear: also times "
+                    "1 - epoch / epochs, so the rate falls to lr / epochs in the last epoch", "--lr-schedule linear"),
     "lr_embeddings": (float, "Learning rate of the word vectors L (unset: --lr)", "--lr-embeddings 0.01"),
     "l2": (float, "L2 weight lambda on W1 and W2: J + lambda/2 (||W1||^2 + ||W2||^2)", "--l2 1e-4"),
     "l2_embeddings": (float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)",

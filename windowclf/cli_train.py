@@ -224,11 +224,13 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
     done = tagger.history[-1]["epoch"] if resume_path and tagger.history else 0
     log = _Log(log_target, f"{resume_path}.log.jsonl" if resume_path else None, done)
     reporter = _Reporter(tagger, model_target, log, progress, slim)
+    handed = [embeddings]  # fit takes the only reference: the vectors go once copied into L
+    del embeddings
     try:
         # Divergence is caught by the trainer's finite checks; numpy's overflow warnings would
         # only add lines of noise to the one error line.
         with np.errstate(all="ignore"):
-            tagger.fit(sentences, tags, dev=dev, embeddings=embeddings, callbacks=[reporter],
+            tagger.fit(sentences, tags, dev=dev, embeddings=handed.pop(), callbacks=[reporter],
                        resume=bool(resume_path), allow_new_data=allow_new_data)
         tagger.save(model_target, slim=slim)  # the best weights, with the last epoch's state for --resume
         log.start()  # even after no epoch (--epochs 0): the log describes the model beside it

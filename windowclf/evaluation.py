@@ -6,34 +6,62 @@ from .decoding import expected_calibration_error
 from .metrics import count_chunks, to_json
 from .schemes import convert, detect_scheme, get_entities, one_vs_rest
 
-__all__ = ["score"]
+__all__ = ["Scorer", "score"]
+
+
+class Scorer:
+    """One tagger scored on fixed gold data, as often as asked (the dev data after every epoch).
+
+    ``sentences`` and ``tags`` are checked lists. What does not change between calls is prepared
+    once: the gold tags as scored, their scheme and the sentences' windows (the tagger's
+    vocabularies must stay as they are while the scorer is used, as they do while it trains).
+    Predictions are written in the gold tags' scheme (``scheme``, else the one
+    :func:`detect_scheme` finds; as predicted when none fits), so token accuracy compares like
+    with like; a one-vs-rest model's gold and predictions both go through :func:`one_vs_rest`,
+    the definition its training labels come from.
+    """
+
+    def __init__(self, tagger, sentences, tags, *, scheme=None, constrain=True):
+        self.tagger, self.sentences, self.constrain = tagger, sentences, constrain
+        self.positive = tagger.settings.positive_tag if tagger.settings.output == "sigmoid" else None
+        if self.positive is not None:
+            self.gold, self.gold_scheme = [one_vs_rest(t, self.positive) for t in tags], None
+        else:
+            self.gold, self.gold_scheme = tags, scheme or detect_scheme(tags)
+        self._windows = None
+
+    def score(self, *, calibration: bool = True) -> dict:
+        """What :meth:`WindowTagger.evaluate <windowclf.tagger.WindowTagger.evaluate>` returns
+        (without ``calibration``: no entity confidences, and ``"calibration"`` None)."""
+        tagger = self.tagger
+        if self._windows is None:
+            self._windows = tagger.encode([s for s in self.sentences if s])
+        _, predicted, found = tagger._decoded(self.sentences, self.constrain, entities=calibration,
+                                              windows=self._windows)
+        if self.positive is not None:
+            predicted = [one_vs_rest(t, self.positive) for t in predicted]
+        elif self.gold_scheme is not None and self.gold_scheme != tagger.settings.scheme:
+            predicted = [convert(p, self.gold_scheme) for p in predicted]
+        counts = count_chunks(self.gold, predicted)
+        scores = to_json(counts)
+        overall = {k: scores[k] for k in ("precision", "recall", "f1", "accuracy")}
+        return {"overall": overall, "per_type": scores["per_type"], "counts": counts,
+                "calibration": _calibration(found, self.gold) if calibration else None,
+                "gold": self.gold, "predicted": predicted}
 
 
 def score(tagger, sentences, tags, *, scheme=None, constrain=True) -> dict:
-    """What :meth:`WindowTagger.evaluate <windowclf.tagger.WindowTagger.evaluate>` returns.
+    """What :meth:`WindowTagger.evaluate <windowclf.tagger.WindowTagger.evaluate>` returns: one
+    :class:`Scorer` call."""
+    return Scorer(tagger, sentences, tags, scheme=scheme, constrain=constrain).score()
 
-    ``sentences`` and ``tags`` are checked lists. Predictions are written in the gold tags' scheme
-    (``scheme``, else the one :func:`detect_scheme` finds; as predicted when none fits), so token
-    accuracy compares like with like; a one-vs-rest model's gold and predictions both go through
-    :func:`one_vs_rest`, the definition its training labels come from.
-    """
-    sentences, predicted, found = tagger._decoded(sentences, constrain, entities=True)
-    if tagger.settings.output == "sigmoid":
-        positive = tagger.settings.positive_tag
-        gold, predicted = ([one_vs_rest(t, positive) for t in seqs] for seqs in (tags, predicted))
-    else:
-        gold, gold_scheme = tags, scheme or detect_scheme(tags)
-        if gold_scheme is not None and gold_scheme != tagger.settings.scheme:
-            predicted = [convert(p, gold_scheme) for p in predicted]
-    counts = count_chunks(gold, predicted)
-    scores = to_json(counts)
-    overall = {k: scores[k] for k in ("precision", "recall", "f1", "accuracy")}
+
+def _calibration(found, gold) -> dict:
+    """Expected calibration error of the predicted entities' confidences against the gold ones."""
     confidences, correct = [], []
     for ents, gold_tags in zip(found, gold):
         truth = set(get_entities(gold_tags))
         for entity_type, start, end, confidence in ents:
             confidences.append(confidence)
             correct.append((entity_type, start, end) in truth)
-    return {"overall": overall, "per_type": scores["per_type"], "counts": counts,
-            "calibration": expected_calibration_error(confidences, correct),
-            "gold": gold, "predicted": predicted}
+    return expected_calibration_error(confidences, correct)

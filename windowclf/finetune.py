@@ -27,7 +27,7 @@ def tuned_vectors(tagger) -> WordVectors:
 
 
 def _initial(tagger) -> np.ndarray:
-    if tagger.initial_vectors is None:
+    if not tagger.pretrained:
         raise ConfigError("this model was not started from pretrained vectors, so there is nothing to "
                           "compare the tuned vectors with; train it with embeddings=...")
     return tagger.initial_vectors

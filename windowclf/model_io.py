@@ -7,6 +7,7 @@ from .errors import ConfigError, ModelFileError
 from .model_metadata import check_metadata
 from .persistence import ModelFile, model_file_bytes, save_model_file
 from .settings import Settings
+from .snapshots import Patch, Snapshot, changed_rows
 from .vocab import Vocabulary
 
 __all__ = ["save_tagger", "load_tagger", "reduce_tagger"]
@@ -21,13 +22,14 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True, inclu
 
     The pretrained L (``initial_vectors``) is stored as the rows that differ from ``params["L"]``
     (bit for bit; training moves only the rows of training words, a few percent of a
-    pretrained vocabulary), from which the loader rebuilds it exactly.
+    pretrained vocabulary), from which the loader rebuilds it exactly; so is the last epoch's L of
+    the training state (``state/rows/L``, ``state/values/L``): the file holds L once.
     """
     arrays = {f"param/{k}": v for k, v in params.items()}
     initial_rows = None
-    if include_initial and tagger.initial_vectors is not None:
-        arrays["initial/L_rows"] = initial_rows = changed_rows(tagger.initial_vectors, params["L"])
-        arrays["initial/L_values"] = tagger.initial_vectors[initial_rows]
+    if include_initial and tagger._initial is not None:
+        initial = _against(tagger._initial, params["L"])
+        arrays["initial/L_rows"], arrays["initial/L_values"] = initial_rows, _ = initial.rows, initial.values
     meta = {
         "windowclf_version": __version__,
         "settings": tagger.settings.to_dict(),
@@ -44,9 +46,15 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True, inclu
         meta["initial_rows"] = int(len(initial_rows))
     if include_state and tagger._state is not None:
         st = tagger._state
-        arrays.update({f"state/param/{k}": v for k, v in st["params"].items()})
+        snapshot = st["params"]
+        arrays.update({f"state/param/{k}": v for k, v in snapshot.arrays.items()})
+        rows = {}
+        for name, patch in snapshot.patches.items():
+            diff = _against(patch, params[name])
+            arrays[f"state/rows/{name}"], arrays[f"state/values/{name}"] = diff.rows, diff.values
+            rows[name] = int(len(diff.rows))
         arrays.update({f"state/optimizer/{k}": v for k, v in st["optimizer"].items()})
-        meta["state"] = {"epoch": st["epoch"], "rng": st["rng"], "bad_epochs": st["bad_epochs"]}
+        meta["state"] = {"epoch": st["epoch"], "rng": st["rng"], "bad_epochs": st["bad_epochs"], "rows": rows}
     if path is None:
         return model_file_bytes(arrays, meta)
     save_model_file(path, arrays, meta)
@@ -72,7 +80,8 @@ def describe(cls, path):
             expected = tagger._parameter_shapes(_n_outputs(tagger))  # the network loading would allocate
         except ConfigError as err:
             raise ModelFileError(str(err), path) from None
-        model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path)))
+        model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path),
+                                          _state_rows(meta, expected, path)))
         missing = sorted(f"param/{name}" for name in expected if f"param/{name}" not in model_file.headers)
         if missing:
             raise ModelFileError(f"missing array {missing[0]}", path)
@@ -91,12 +100,23 @@ def _initial_rows(meta, expected, path) -> int:
     return n
 
 
-def _entries(expected: dict, n_initial: int) -> dict:
+def _state_rows(meta, expected, path) -> dict:
+    """name -> rows of the training state's patch of that table (metadata ``state.rows``), checked."""
+    rows = (meta.get("state") or {}).get("rows") or {}
+    for name, n in rows.items():
+        if name not in expected or len(expected[name]) != 2 or not 0 <= n <= expected[name][0]:
+            raise ModelFileError(f"metadata field state.rows.{name} must be a row count of a table, got {n!r}", path)
+    return rows
+
+
+def _entries(expected: dict, n_initial: int, state_rows: dict) -> dict:
     """Every array a model file may hold, with its shape."""
     return {**{f"{kind}/{name}": shape for name, shape in expected.items()
                for kind in ("param", "state/param", "state/optimizer")},
             "initial/L": expected["L"], "initial/L_rows": (n_initial,),
-            "initial/L_values": (n_initial, expected["L"][1])}
+            "initial/L_values": (n_initial, expected["L"][1]),
+            **{f"state/rows/{name}": (n,) for name, n in state_rows.items()},
+            **{f"state/values/{name}": (n, expected[name][1]) for name, n in state_rows.items()}}
 
 
 def _load(cls, model_file, path, training_state=True):
@@ -135,7 +155,8 @@ def _load_arrays(tagger, model_file, meta, path, training_state=True):
         raise ModelFileError(str(err), path) from None
     expected = tagger.network.shapes()
     n_initial = _initial_rows(meta, expected, path)
-    model_file.check_entries(_entries(expected, n_initial))  # before any array is read
+    state_rows = _state_rows(meta, expected, path)
+    model_file.check_entries(_entries(expected, n_initial, state_rows))  # before any array is read
     names = [n for n in model_file.headers if training_state or n.startswith("param/")]
     arrays = {name: model_file.read(name) for name in names}
     dtype = tagger.network.dtype
@@ -147,17 +168,24 @@ def _load_arrays(tagger, model_file, meta, path, training_state=True):
             raise ModelFileError(f"array param/{name} has shape {arr.shape}, expected {shape}", path)
         tagger.network.params[name] = arr.astype(dtype, copy=False)
     known = {f"param/{n}" for n in expected} | {"initial/L", "initial/L_rows", "initial/L_values"}
+    L = tagger.network.params["L"]
     if "initial/L" in arrays:  # files before 0.2 hold the whole matrix
         if arrays["initial/L"].shape != expected["L"]:
             raise ModelFileError(f"array initial/L has shape {arrays['initial/L'].shape}, expected {expected['L']}", path)
-        tagger.initial_vectors = arrays["initial/L"].astype(dtype, copy=False)
+        tagger._initial = Patch.difference(arrays["initial/L"].astype(dtype, copy=False), L)
     elif "initial/L_rows" in arrays or "initial/L_values" in arrays:
-        tagger.initial_vectors = _initial_vectors(arrays, tagger.network.params["L"], n_initial, path)
+        tagger._initial = _patch(arrays, "initial/L_rows", "initial/L_values", L, n_initial, path)
     tagger.optimizer = tagger._make_optimizer()
     if "state" in meta and training_state:
         st = meta["state"]
-        params, opt = {}, {}
+        params, patches, opt = {}, {}, {}
         for name, shape in expected.items():
+            if name in state_rows:  # the rows where the last epoch differs from the best
+                table = tagger.network.params[name]
+                patches[name] = _patch(arrays, f"state/rows/{name}", f"state/values/{name}", table,
+                                       state_rows[name], path)
+                known.update({f"state/rows/{name}", f"state/values/{name}"})
+                continue
             arr = arrays.get(f"state/param/{name}")
             if arr is None or arr.shape != shape:
                 raise ModelFileError(f"training state array state/param/{name} missing or misshapen", path)
@@ -171,7 +199,7 @@ def _load_arrays(tagger, model_file, meta, path, training_state=True):
                 opt[name] = arr.astype(dtype, copy=False)
                 known.add(key)
         try:
-            tagger._state = {"epoch": int(st["epoch"]), "params": params, "optimizer": opt,
+            tagger._state = {"epoch": int(st["epoch"]), "params": Snapshot.of(params, patches), "optimizer": opt,
                            "rng": st["rng"], "bad_epochs": int(st["bad_epochs"])}
         except (KeyError, TypeError, ValueError) as err:
             raise ModelFileError(f"training state is malformed ({err})", path) from None
@@ -191,28 +219,23 @@ def reduce_tagger(tagger):
     if tagger.network is None:
         raise TypeError("an untrained WindowTagger has no model file to pickle; send its settings "
                         "(settings.to_dict()), or a trained model's path or bytes")
-    params = tagger.network.params if tagger._best_params is None else tagger._best_params
-    return type(tagger).load, (save_tagger(tagger, params, None),)
+    return type(tagger).load, (save_tagger(tagger, tagger._weights(), None),)
 
 
-def changed_rows(initial, L):
-    """Indices of the rows of ``L`` that differ from ``initial`` in any bit, ascending (int64)."""
+def _against(patch: Patch, table):
+    """The rows of ``patch`` whose values differ from ``table``'s (the rest ``table`` holds)."""
+    differ = changed_rows(patch.values, table[patch.rows])
+    return Patch(patch.rows[differ], patch.values[differ])
+
+
+def _patch(arrays, rows_name, values_name, table, n_rows: int, path) -> Patch:
+    """A Patch of ``table`` read from the arrays ``rows_name`` and ``values_name`` (checked)."""
     import numpy as np
 
-    bits = np.dtype(f"u{L.dtype.itemsize}")
-    return np.flatnonzero(np.any(initial.view(bits) != L.view(bits), axis=1)).astype(np.int64)
-
-
-def _initial_vectors(arrays, L, n_rows: int, path):
-    """The pretrained L rebuilt from the trained L and the rows that training changed."""
-    import numpy as np
-
-    rows, values = arrays.get("initial/L_rows"), arrays.get("initial/L_values")
-    if rows is None or values is None or rows.shape != (n_rows,) or values.shape != (n_rows, L.shape[1]):
-        raise ModelFileError("arrays initial/L_rows and initial/L_values are missing or misshapen", path)
-    if rows.dtype.kind not in "iu" or (n_rows and (rows.min() < 0 or rows.max() >= L.shape[0]
+    rows, values = arrays.get(rows_name), arrays.get(values_name)
+    if rows is None or values is None or rows.shape != (n_rows,) or values.shape != (n_rows, table.shape[1]):
+        raise ModelFileError(f"arrays {rows_name} and {values_name} are missing or misshapen", path)
+    if rows.dtype.kind not in "iu" or (n_rows and (rows.min() < 0 or rows.max() >= table.shape[0]
                                                   or np.any(np.diff(rows) <= 0))):
-        raise ModelFileError("array initial/L_rows must hold ascending row numbers of L", path)
-    initial = L.copy()
-    initial[rows] = values
-    return initial
+        raise ModelFileError(f"array {rows_name} must hold ascending row numbers of its table", path)
+    return Patch(rows.astype(np.int64), values.astype(table.dtype, copy=False))

@@ -77,6 +77,9 @@ def check_metadata(meta: dict, path) -> None:
         check.integer(state.get("epoch"), "state.epoch", minimum=0)
         check.integer(state.get("bad_epochs"), "state.bad_epochs", minimum=0)
         check.random_state(state.get("rng"), "state.rng")
+        if state.get("rows") is not None:  # tables saved as their rows that differ from the best epoch's
+            for name, n in check.kind(state["rows"], "state.rows", dict).items():
+                check.integer(n, f"state.rows.{name}", minimum=0)
 
 
 class _Checker:

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from .features import build_feature_vocab
 from .schemes import get_entities, tag_set
-from .vectors import match_vocabulary
+from .snapshots import Patch
+from .vectors import match_rows
 from .vocab import Vocabulary
 
 __all__ = ["setup"]
 
 log = logging.getLogger("windowclf.tagger")
+
+_COPY_ROWS = 1 << 16  # pretrained rows copied into L at a time
 
 
 def setup(tagger, sentences, tags, embeddings):
@@ -35,16 +40,18 @@ def setup(tagger, sentences, tags, embeddings):
         log.info("word vector size %d taken from the pretrained vectors", embeddings.vectors.shape[1])
         s.dim = int(embeddings.vectors.shape[1])
     tagger.network = tagger._make_network(n_outputs)
-    tagger.initial_vectors = None
+    tagger._initial = None
     if embeddings is not None:
         L = tagger.network.params["L"]
         # A lowercased vocabulary matches exactly (no "DG" -> "dg" accidents); a cased one falls
         # back to the lowercased word, as GloVe's words are.
-        found, rows = match_vocabulary(embeddings, tagger.vocab.index_to_key,
-                                         normalize=() if tagger.vocab.lowercase else None)
-        L[found] = s.pretrained_scale * rows
+        found, ids = match_rows(embeddings, tagger.vocab.index_to_key,
+                                normalize=() if tagger.vocab.lowercase else None)
+        for start in range(0, len(found), _COPY_ROWS):  # a block at a time: no copy of the whole matrix
+            block = slice(start, start + _COPY_ROWS)
+            L[found[block]] = s.pretrained_scale * embeddings.vectors[ids[block]]
         log.info("pretrained vectors for %d of %d vocabulary words", len(found), len(tagger.vocab))
-        tagger.initial_vectors = L.copy()
+        tagger._initial = Patch(np.zeros(0, dtype=np.int64), L[:0])  # L is its pretrained self everywhere
     tagger.optimizer = tagger._make_optimizer()
     tagger.history = []
     tagger.best = {"epoch": None, "f1": None}

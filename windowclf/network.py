@@ -43,6 +43,7 @@ __all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows", 
 # Training holds the weights about four times (the live ones, the best epoch's, the last epoch's
 # for --resume, the optimizer's state): a network must fit that often to be made.
 _COPIES = 4
+_INIT_ROWS = 1 << 16  # rows of a lookup table drawn at a time
 
 
 class Dropout:
@@ -155,7 +156,12 @@ class WindowNetwork:
         rng = np.random.default_rng(seed)
         self.params = {}
         for name, n_rows, dim in tables:
-            self.params[name] = rng.normal(0.0, 1.0 / np.sqrt(dim), size=shapes[name]).astype(self.dtype)
+            table = self.params[name] = np.empty(shapes[name], dtype=self.dtype)
+            # drawn a block of rows at a time: the same numbers as one draw (the generator's stream
+            # is sequential), without a float64 copy of a table of a million words
+            for start in range(0, table.shape[0], _INIT_ROWS):
+                block = table[start:start + _INIT_ROWS]
+                block[...] = rng.normal(0.0, 1.0 / np.sqrt(dim), size=block.shape)
         # Glorot-uniform, as CS224d's random_weight_matrix: eps = sqrt(6) / sqrt(fan_in + fan_out)
         self.params["W1"] = _glorot(rng, *shapes["W1"], self.dtype)
         self.params["b1"] = np.zeros(shapes["b1"], dtype=self.dtype)

@@ -20,6 +20,7 @@ class _Optimizer:
     """Learning rate per parameter: ``lr``, or ``lr_overrides[name]`` where given."""
 
     name = ""
+    batch_rows_only = True  # a step changes only the rows of a lookup table that its batch holds
 
     def __init__(self, lr: float, lr_overrides: dict | None = None):
         if not np.isfinite(lr) or lr <= 0:
@@ -73,6 +74,7 @@ class Momentum(_Optimizer):
     """
 
     name = "momentum"
+    batch_rows_only = False
 
     def __init__(self, lr: float, alpha: float = 0.1, lr_overrides: dict | None = None):
         super().__init__(lr, lr_overrides)

@@ -66,6 +66,9 @@ def _check(arrays: dict) -> None:
 
 
 def _write(f, arrays: dict, metadata: dict) -> None:
+    """The zip: metadata (deflated), then every array as ``NAME.npy``, streamed into its entry (no
+    copy of the array in memory); floating-point arrays are stored, since deflate shrinks trained
+    weights by a few percent at the cost of seconds per hundred megabytes, the rest deflated."""
     meta = dict(metadata, format_version=FORMAT_VERSION)
     meta_bytes = json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
@@ -73,11 +76,16 @@ def _write(f, arrays: dict, metadata: dict) -> None:
         info.compress_type = zipfile.ZIP_DEFLATED
         z.writestr(info, meta_bytes)
         for name in sorted(arrays):
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            arr = np.ascontiguousarray(arrays[name])
             info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, buf.getvalue())
+            info.compress_type = zipfile.ZIP_STORED if arr.dtype.kind == "f" else zipfile.ZIP_DEFLATED
+            info.file_size = arr.nbytes + _NPY_HEADER_BOUND  # an upper bound: picks zip64 where needed
+            with z.open(info, "w") as entry:
+                np.lib.format.write_array(entry, arr, allow_pickle=False)
+
+
+# np.lib.format pads a .npy header to a multiple of 64 bytes; its dict is far shorter than this.
+_NPY_HEADER_BOUND = 4096
 
 
 def load_model_file(path, data: bytes | None = None):

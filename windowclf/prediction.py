@@ -29,13 +29,14 @@ _SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a 
 class Tagging:
     """Prediction methods of a trained :class:`~windowclf.tagger.WindowTagger` (a mix-in)."""
 
-    def _scores(self, sentences) -> np.ndarray:
+    def _scores(self, sentences, windows=None) -> np.ndarray:
         """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
 
         ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
         _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
+        ``windows`` may hold ``encode(sentences)`` already.
         """
-        ids = self.encode(sentences)
+        ids = self.encode(sentences) if windows is None else windows
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
 
@@ -47,15 +48,16 @@ class Tagging:
         return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain,
                        transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None)
 
-    def _decoded(self, sentences, constrain, *, entities=False):
-        """(sentences, decoded tags and entities (or None) per sentence); empty ones skip the network."""
+    def _decoded(self, sentences, constrain, *, entities=False, windows=None):
+        """(sentences, decoded tags and entities (or None) per sentence); empty ones skip the network
+        (``windows``: their non-empty sentences' ``encode``, when the caller has it)."""
         self._require_fitted()
         sentences = token_lists(sentences)
         full = [s for s in sentences if s]
         tags, found = [], []
         if full:
             decoder, lengths = self.decoder(constrain), [len(s) for s in full]
-            z2 = self._scores(full)
+            z2 = self._scores(full, windows)
             flat = decoder.decode(z2, lengths)
             all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
             for n in lengths:  # list slices: cheaper than an array view and a tolist per sentence

@@ -89,7 +89,7 @@ def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
     s = tagger.settings
     if shapes is None:
         shapes = {name: arr.shape for name, arr in tagger.network.params.items()}
-        pretrained = tagger.initial_vectors is not None
+        pretrained = tagger.pretrained
     history = tagger.history
     best = dict(tagger.best)
     return {

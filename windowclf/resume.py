@@ -18,7 +18,7 @@ from .settings import Settings
 __all__ = ["RESUMABLE", "ResumeError", "fingerprint", "resumed_settings", "check_resume"]
 
 # What a resume may change: the rest is the shape of the network or its optimizer's state.
-RESUMABLE = frozenset({"lr", "lr_decay", "lr_embeddings", "l2", "l2_embeddings", "dropout_input",
+RESUMABLE = frozenset({"lr", "lr_decay", "lr_schedule", "lr_embeddings", "l2", "l2_embeddings", "dropout_input",
                        "dropout_hidden", "batch_size", "epochs", "patience", "freeze_embeddings",
                        "freeze_epochs"})
 

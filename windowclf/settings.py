@@ -13,9 +13,10 @@ from .functions import ACTIVATIONS, OUTPUTS
 from .optim import OPTIMIZERS
 from .windows import check_window
 
-__all__ = ["Settings", "SCHEME_NAMES", "DECODERS", "CHOICE_ALIASES", "canonical_choice"]
+__all__ = ["Settings", "SCHEME_NAMES", "LR_SCHEDULES", "DECODERS", "CHOICE_ALIASES", "canonical_choice"]
 
 SCHEME_NAMES = ("IO", "IOB1", "IOB2", "IOBES")
+LR_SCHEDULES = ("inverse", "linear")
 DECODERS = ("softmax", "sll")
 
 
@@ -33,7 +34,8 @@ class Settings:
     (pretrained vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization, ``dtype``.
 
     Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's alpha),
-    ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_embeddings`` (separate rate for L; None: lr),
+    ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_schedule`` ("inverse": that alone; "linear":
+    also times 1 - epoch / epochs, down to lr / epochs in the last epoch), ``lr_embeddings`` (separate rate for L; None: lr),
     ``l2`` (lambda on W1, W2), ``dropout_input`` / ``dropout_hidden`` (probability of zeroing an
     entry of x / of the hidden layer while training; 0: none), ``l2_embeddings`` (on the batch's
     rows of L, towards the pretrained vectors when there are some), ``batch_size`` (1: per-example
@@ -64,6 +66,7 @@ class Settings:
     lr: float = 0.1
     momentum: float = 0.1
     lr_decay: float = 0.0
+    lr_schedule: str = "inverse"
     lr_embeddings: float | None = None
     l2: float = 1e-5
     l2_embeddings: float = 0.0
@@ -105,6 +108,7 @@ class Settings:
         _positive_float("pretrained_scale", self.pretrained_scale)
         self.scheme = canonical_choice("scheme", self.scheme, SCHEME_NAMES)
         self.optimizer = canonical_choice("optimizer", self.optimizer, OPTIMIZERS)
+        self.lr_schedule = canonical_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         self.dtype = canonical_choice("dtype", self.dtype, ("float32", "float64"))
         _positive_float("lr", self.lr)
         if self.lr_embeddings is not None:

@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functions import logsumexp
+from . import chain
+from .chain import forward_backward, path_scores, viterbi  # noqa: F401 (this module's API before chain)
 from .limits import require_memory
 from .network import row_penalty, weight_penalty
 
@@ -64,28 +65,51 @@ def init_transitions(params: dict, n_tags: int, dtype) -> None:
         params[name] = np.zeros(shape, dtype=dtype)
 
 
-def sentence_batches(lengths, batch_words: int, rng: np.random.Generator) -> list:
-    """Whole sentences in a random order, cut into batches of at least ``batch_words`` words.
+# Sentences are sorted by length within pools of about this many batches' words: batches then
+# hold sentences of similar lengths (so the recursions, one step per word of the longest, pad
+# little) while which sentences meet in a batch stays random.
+POOL_BATCHES = 50
 
-    Each batch takes sentences until it holds ``batch_words`` words or more (the last batch may
-    hold fewer), so ``batch_size`` means about the same number of words per update for the
-    sentence-level objective as for the window objective.
+
+def sentence_batches(lengths, batch_words: int, rng: np.random.Generator) -> list:
+    """Whole sentences in batches of at least ``batch_words`` words, similar lengths together.
+
+    The sentences are shuffled and taken a pool at a time (:data:`POOL_BATCHES` batches' worth of
+    words); each pool is sorted by length (ties in shuffled order) and cut into batches, each
+    taking sentences until it holds ``batch_words`` words or more. The sentences a pool leaves over
+    join the next pool, so only the last batch may hold fewer. ``batch_size`` so means about the
+    same number of words per update for the sentence-level objective as for the window objective.
+    (The caller visits the batches in a random order.)
 
     Returns
     -------
     list of ndarray
         Sentence indices of each batch.
     """
-    lengths = np.asarray(lengths)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    out, pending, words = [], np.empty(0, dtype=np.int64), 0
+
+    def cut(pool):
+        """The pool's full batches into ``out``; returns the sentences left over."""
+        pool = pool[np.argsort(lengths[pool], kind="stable")]
+        ends = np.cumsum(lengths[pool])
+        start, taken = 0, 0
+        for i, total in enumerate(ends.tolist()):
+            if total - taken >= batch_words:
+                out.append(pool[start:i + 1])
+                start, taken = i + 1, total
+        return pool[start:]
+
     order = rng.permutation(len(lengths))
-    out, start, total = [], 0, 0
-    for i, n in enumerate(lengths[order]):
-        total += n
-        if total >= batch_words:
-            out.append(order[start:i + 1])
-            start, total = i + 1, 0
-    if start < len(order):
-        out.append(order[start:])
+    bounds = np.cumsum(lengths[order])
+    pool_words, start = POOL_BATCHES * batch_words, 0
+    while start < len(order):
+        # the next pool: sentences until the leftovers and they hold pool_words words
+        stop = int(np.searchsorted(bounds, bounds[start] - lengths[order[start]] + pool_words - words)) + 1
+        pending = cut(np.concatenate((pending, order[start:stop])))
+        words, start = int(lengths[pending].sum()), stop
+    if len(pending):
+        out.append(pending)
     return out
 
 
@@ -106,55 +130,8 @@ def unpad(padded: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return padded[mask]
 
 
-def forward_backward(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=None):
-    """Forward and backward recursions in log space.
-
-    Parameters
-    ----------
-    E : ndarray of shape (B, T, K)
-        Emission scores, padded.
-    mask : ndarray of shape (B, T), bool
-        True at real words; every sentence has at least one word.
-    A : ndarray of shape (K, K)
-    A0 : ndarray of shape (K,)
-    end : ndarray of shape (K,), optional
-        Scores of the last tag (decoding's constraints: 0 or -inf); none when training.
-
-    Returns
-    -------
-    alpha, beta : ndarray of shape (B, T, K)
-    log_Z : ndarray of shape (B,)
-    """
-    B, T, K = E.shape
-    alpha = np.empty_like(E)
-    beta = np.zeros_like(E)
-    last = 0.0 if end is None else end  # beta at a sentence's last word
-    if end is not None:
-        beta[:, T - 1] = end
-    alpha[:, 0] = A0 + E[:, 0]  # alpha_0 = A0 + E[0]
-    for t in range(1, T):
-        # alpha_t[j] = logsumexp_i(alpha_{t-1}[i] + A[i, j]) + E[t, j]
-        step = logsumexp(alpha[:, t - 1, :, None] + A[None], axis=1) + E[:, t]
-        alpha[:, t] = np.where(mask[:, t, None], step, alpha[:, t - 1])
-    log_Z = logsumexp(alpha[:, T - 1] + last, axis=-1)  # alpha is carried through the padding
-    for t in range(T - 2, -1, -1):
-        # beta_t[i] = logsumexp_j(A[i, j] + E[t+1, j] + beta_{t+1}[j]); 0 at a sentence's last word
-        step = logsumexp(A[None] + (E[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
-        beta[:, t] = np.where(mask[:, t + 1, None], step, last)
-    return alpha, beta, log_Z
-
-
-def path_scores(E: np.ndarray, mask: np.ndarray, y: np.ndarray, A: np.ndarray, A0: np.ndarray) -> np.ndarray:
-    """s(y) for each sentence of the batch; ``y`` of shape (B, T) (any value at padding)."""
-    B, T, _ = E.shape
-    rows = np.arange(B)[:, None]
-    emit = np.where(mask, E[rows, np.arange(T)[None, :], y], 0.0).sum(axis=1)
-    trans = np.where(mask[:, 1:], A[y[:, :-1], y[:, 1:]], 0.0).sum(axis=1)
-    return A0[y[:, 0]] + emit + trans
-
-
 def sll_loss_and_grads(E: np.ndarray, mask: np.ndarray, y: np.ndarray, A: np.ndarray, A0: np.ndarray):
-    """Summed negative log-likelihood of the gold paths and its exact gradients.
+    """Summed negative log-likelihood of the gold paths and its exact gradients (padded batch).
 
     Parameters
     ----------
@@ -173,56 +150,72 @@ def sll_loss_and_grads(E: np.ndarray, mask: np.ndarray, y: np.ndarray, A: np.nda
     grad_A : ndarray of shape (K, K)
     grad_A0 : ndarray of shape (K,)
     """
-    B, T, K = E.shape
-    alpha, beta, log_Z = forward_backward(E, mask, A, A0)
-    J = float(np.sum(log_Z - path_scores(E, mask, y, A, A0)))
-    onehot = np.zeros_like(E)
-    np.put_along_axis(onehot, np.where(mask, y, 0)[:, :, None], 1.0, axis=2)
-    onehot *= mask[:, :, None]
-    p = np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]  # p_t(j)
-    grad_E = p - onehot  # dJ/dE[t, j] = p_t(j) - 1[y_t = j]
-    grad_A0 = p[:, 0].sum(axis=0) - onehot[:, 0].sum(axis=0)  # dJ/dA0 = p_0 - 1[y_0]
-    grad_A = np.zeros_like(A)
-    if T > 1:
-        # p_t(i, j) = exp(alpha_{t-1}[i] + A[i, j] + E[t, j] + beta_t[j] - log Z), for t >= 1
-        pair = np.exp(alpha[:, :-1, :, None] + A[None, None] + (E[:, 1:] + beta[:, 1:])[:, :, None, :]
-                      - log_Z[:, None, None, None])
-        pair *= mask[:, 1:, None, None]
-        observed = np.einsum("bti,btj->ij", onehot[:, :-1], onehot[:, 1:])  # zero past the end
-        grad_A = pair.sum(axis=(0, 1)) - observed  # dJ/dA = sum_t p_t(i, j) - counts
+    J, grad_rows, grad_A, grad_A0 = nll_and_grads(E[mask], mask.sum(axis=1), y[mask], A, A0)
+    return J, pad(grad_rows, mask.sum(axis=1))[0], grad_A, grad_A0
+
+
+def nll_and_grads(scores: np.ndarray, lengths, y: np.ndarray, A: np.ndarray, A0: np.ndarray):
+    """sum over sentences of log Z - s(y), and its gradients, for sentences given back to back.
+
+    Computed in float64 by the rescaled recursion (:func:`chain.scaled_expectations`), or in log
+    space where that underflows.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (N, K)
+        Emission scores E of every word, sentence after sentence.
+    lengths : ndarray of shape (B,)
+    y : ndarray of shape (N,), int
+        Gold tag indices.
+    A, A0 : transition scores (K, K) and start scores (K,)
+
+    Returns
+    -------
+    (J, grad_E (N, K), grad_A (K, K), grad_A0 (K,)), all float64.
+    """
+    N, K = scores.shape
+    lengths = np.asarray(lengths, dtype=np.int64)
+    B, T = len(lengths), int(lengths.max())
+    starts = np.cumsum(lengths) - lengths
+    t_of, b_of = np.arange(N) - np.repeat(starts, lengths), np.repeat(np.arange(B), lengths)
+    A, A0 = np.asarray(A, dtype=np.float64), np.asarray(A0, dtype=np.float64)
+    E = np.zeros((T, B, K))  # time-major: each step of the recursions reads one contiguous (B, K)
+    E[t_of, b_of] = scores
+    found = chain.scaled_expectations(E, lengths, A, A0)
+    if found is None:
+        found = _log_space_expectations(E, lengths, A, A0)
+    log_Z, p, pair = found
+    inner = np.ones(N, dtype=bool)
+    inner[starts] = False  # words with a previous word in their sentence
+    prev, nxt = y[np.flatnonzero(inner) - 1], y[inner]
+    gold = float(E[t_of, b_of, y].sum() + A0[y[starts]].sum() + A[prev, nxt].sum())  # sum of s(y)
+    J = float(log_Z.sum()) - gold
+    grad_E = p[t_of, b_of]
+    grad_E[np.arange(N), y] -= 1.0  # dJ/dE[t, j] = p_t(j) - 1[y_t = j]
+    grad_A0 = p[0].sum(axis=0) - np.bincount(y[starts], minlength=K)  # dJ/dA0 = p_0 - 1[y_0]
+    # dJ/dA = sum_t p_t(i, j) - the gold path's counts of (i, j)
+    grad_A = pair - np.bincount(prev * K + nxt, minlength=K * K).reshape(K, K)
     return J, grad_E, grad_A, grad_A0
+
+
+def _log_space_expectations(E: np.ndarray, lengths, A, A0):
+    """What :func:`chain.scaled_expectations` returns, by the log-space recursion: exact for any
+    scores, at a (B, T, K, K) array's cost. ``E`` is time-major (T, B, K)."""
+    Eb = E.transpose(1, 0, 2)
+    mask = np.arange(E.shape[0])[None, :] < np.asarray(lengths)[:, None]
+    alpha, beta, log_Z = chain.forward_backward(Eb, mask, A, A0)
+    p = np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]  # p_t(j)
+    # p_t(i, j) = exp(alpha_{t-1}[i] + A[i, j] + E[t, j] + beta_t[j] - log Z), for t >= 1
+    pair = np.exp(alpha[:, :-1, :, None] + A[None, None] + (Eb[:, 1:] + beta[:, 1:])[:, :, None, :]
+                  - log_Z[:, None, None, None])
+    pair *= mask[:, 1:, None, None]
+    return log_Z, p.transpose(1, 0, 2), pair.sum(axis=(0, 1))
 
 
 def marginals(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) -> np.ndarray:
     """Posterior tag probabilities p_t(j) of shape (B, T, K) (zero at padding)."""
-    alpha, beta, log_Z = forward_backward(E, mask, A, A0)
+    alpha, beta, log_Z = chain.forward_backward(E, mask, A, A0)
     return np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]
-
-
-def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=None) -> np.ndarray:
-    """The highest-scoring tag path of each sentence, shape (B, T) (0 at padding).
-
-    delta_0 = A0 + E[0];  delta_t[j] = max_i(delta_{t-1}[i] + A[i, j]) + E[t, j]; then follow
-    the argmax back-pointers from the best last tag (by delta + ``end`` when given).
-    """
-    B, T, K = E.shape
-    delta = A0 + E[:, 0]
-    back = np.zeros((B, T, K), dtype=np.int64)
-    back[:, 0] = np.arange(K)
-    for t in range(1, T):
-        cand = delta[:, :, None] + A[None]  # (B, i, j)
-        best_prev = np.argmax(cand, axis=1)
-        step = np.take_along_axis(cand, best_prev[:, None, :], axis=1)[:, 0] + E[:, t]
-        live = mask[:, t]
-        delta = np.where(live[:, None], step, delta)
-        # at padding each tag points to itself, so the path walks back to the last real word
-        back[:, t] = np.where(live[:, None], best_prev, np.arange(K)[None, :])
-    path = np.zeros((B, T), dtype=np.int64)
-    path[:, T - 1] = np.argmax(delta if end is None else delta + end, axis=1)
-    rows = np.arange(B)
-    for t in range(T - 1, 0, -1):
-        path[:, t - 1] = back[rows, t, path[:, t]]
-    return np.where(mask, path, 0)
 
 
 def _by_length(lengths, batch: int, which=None):
@@ -261,31 +254,19 @@ def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, en
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
     for _, batch_lengths, rows in _by_length(lengths, batch):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
-        alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
+        alpha, beta, log_Z = chain.forward_backward(E, mask, A, A0, end)
         out[rows] = np.exp(alpha + beta - log_Z[:, None, None])[mask]
     return out
 
 
 def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, end, spans) -> list:
-    """log P(the words s..e form one entity) under the chain, for each span of each sentence.
-
-    ``spans[b]`` lists sentence b's spans as ``(s, e, rules)``, s <= e inclusive, with ``rules``
-    the boolean arrays ``(first, first_at_start, inner, after, at_end)`` of the entity's type:
-    ``first[i, j]`` (tag j may open the entity after tag i), ``first_at_start[j]`` (at a
-    sentence's start), ``inner[i, j]`` (j continues an entity whose previous word has tag i),
-    ``after[j, k]`` (tag k after j closes it) and ``at_end[j]`` (a sentence's end closes it).
-    The sum over every tag path with that entity is a forward recursion restricted to the span,
-    started from alpha_{s-1} and closed with beta_{e+1} (``end`` as in :func:`forward_backward`):
-
-        f_s[j] = LSE_{i: first[i, j]}(alpha_{s-1}[i] + A[i, j]) + E[s, j]   (A0[j] + E[0, j] at s = 0)
-        f_t[j] = LSE_{i: inner[i, j]}(f_{t-1}[i] + A[i, j]) + E[t, j]
-        log P  = LSE_{j, k: after[j, k]}(f_e[j] + A[j, k] + E[e+1, k] + beta_{e+1}[k]) - log Z
-                 (LSE_{j: at_end[j]}(f_e[j] + end[j]) - log Z at the sentence's end)
+    """log P(the words s..e form one entity) for each span of each sentence, sentences back to back
+    in ``scores``: :func:`chain.span_log_probabilities` (which says what ``spans`` holds) over
+    batches of sentences of similar length.
 
     Returns a list (one per sentence) of float arrays, one log-probability per span.
     """
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
-    last = np.zeros(A.shape[0]) if end is None else np.asarray(end, dtype=np.float64)
     lengths = np.asarray(lengths, dtype=np.int64)
     out = [np.zeros(0) for _ in lengths]
     # the sentences that have spans, by length, 512 at a time: one forward-backward per batch
@@ -293,33 +274,10 @@ def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.nd
     with np.errstate(divide="ignore", invalid="ignore"):
         for batch, batch_lengths, rows in _by_length(lengths, 512, wanted):
             E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
-            alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
-            for j, i in enumerate(batch):
-                n = lengths[i]
-                out[i] = np.array([_span(span, E[j, :n], alpha[j, :n], beta[j, :n], A, A0, last) - log_Z[j]
-                                   for span in spans[i]])
+            found = chain.span_log_probabilities(E, mask, A, A0, end, [spans[i] for i in batch])
+            for i, logs in zip(batch.tolist(), found):
+                out[i] = logs
     return out
-
-
-def _span(span, E, alpha, beta, A, A0, last) -> float:
-    """log of the total score of the paths in which words s..e form the entity (before - log Z)."""
-    s, e, (first, first_at_start, inner, after, at_end) = span
-    if s == 0:
-        f = np.where(first_at_start, A0 + E[0], -np.inf)
-    else:
-        f = _lse(np.where(first, alpha[s - 1][:, None] + A, -np.inf), axis=0) + E[s]
-    for t in range(s + 1, e + 1):
-        f = _lse(np.where(inner, f[:, None] + A, -np.inf), axis=0) + E[t]
-    if e == len(E) - 1:
-        return float(_lse(np.where(at_end, f + last, -np.inf), axis=0))
-    return float(_lse(np.where(after, f[:, None] + A + (E[e + 1] + beta[e + 1])[None, :], -np.inf), axis=None))
-
-
-def _lse(z: np.ndarray, axis):
-    """logsumexp that gives -inf, not NaN, where every term is -inf (disallowed paths)."""
-    m = np.max(z, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    return np.squeeze(np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True)) + m, axis=axis)
 
 
 def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=None, l2_tables=None,
@@ -348,11 +306,9 @@ def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=No
     p = network.params
     N = len(y)
     fw = network.forward(ids, dropout)
-    E, mask = pad(fw.z2, lengths)
-    Y, _ = pad(y, lengths)
-    J, grad_E, grad_A, grad_A0 = sll_loss_and_grads(E, mask, Y, p["A"], p["A0"])
+    J, grad_E, grad_A, grad_A0 = nll_and_grads(fw.z2, lengths, y, p["A"], p["A0"])
     J /= N  # the batch objective is a mean over words
-    delta2 = (unpad(grad_E, mask) / N).astype(fw.z2.dtype)  # dJ/dz2, the window network's delta2
+    delta2 = (grad_E / N).astype(fw.z2.dtype)  # dJ/dz2, the window network's delta2
     if l2:
         J += weight_penalty(p, l2)
     grads = network.backward(fw, delta2, l2=l2, train_tables=train_tables)

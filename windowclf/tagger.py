@@ -16,9 +16,11 @@ from .network import Dropout, WindowNetwork, parameter_shapes
 from .objectives import Options, SentenceObjective, WindowObjective
 from .optim import make_optimizer
 from .resume import check_resume, fingerprint
+from .evaluation import Scorer
 from .prediction import Tagging
 from .schemes import convert, one_vs_rest
 from .settings import Settings
+from .snapshots import Snapshot
 from .threads import one_blas_thread
 from .train import CallbackList, EpochResult, check_finite, run_epoch
 from .vocab import Vocabulary
@@ -72,7 +74,7 @@ class WindowTagger(Tagging):
         self.stopped_early = None  # why patience ended the last fit, if it did
         self.provenance: dict = {}  # how the model was made (versions, time; the command line adds its files)
         self.best = {"epoch": None, "f1": None}
-        self.initial_vectors = None  # L before fine-tuning, when it came from pretrained vectors
+        self._initial = None  # L before fine-tuning, as a Patch of L, when it came from pretrained vectors
         self._state = None  # training state of the last completed epoch (for resume)
         self._best_params = None  # while fit runs: the best epoch's weights so far
         self._last_good = None  # while fit runs: the last completed epoch's weights
@@ -165,6 +167,7 @@ class WindowTagger(Tagging):
                 self.best["f1"] = self.evaluate(*dev_data)["overall"]["f1"]  # the best epoch on these data
         else:
             model_setup.setup(self, sentences, tags, embeddings)
+        embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
         self.data_fingerprints = prints
         self.provenance.update(_versions_and_time("updated" if resume else "created"))
         inputs = self.encode(sentences)
@@ -173,6 +176,10 @@ class WindowTagger(Tagging):
         rng = np.random.default_rng(s.seed)
         start_epoch, bad_epochs = 0, 0
         self._best_params = None
+        self._snapshot_rows = self._trainable_rows(inputs)
+        if self._initial is not None:  # the pretrained values of every row this fit may change
+            L = self.network.params["L"]
+            self._initial = self._initial.extended(L, self._snapshot_rows.get("L", np.arange(len(L))))
         if resume:
             st = self._state
             self._best_params = self._copy_params()  # a loaded model holds its best epoch's weights
@@ -180,10 +187,11 @@ class WindowTagger(Tagging):
             self.optimizer.load_state(st["optimizer"])
             rng.bit_generator.state = st["rng"]
             start_epoch, bad_epochs = st["epoch"], st["bad_epochs"]
+            self._state = dict(st, params=self._copy_params())  # a snapshot of the rows this fit may change
         # what to fall back to if the very first epoch diverges or is interrupted
         self._last_good = self._state["params"] if self._state else self._copy_params()
         options = Options(l2=s.l2, l2_tables={"L": s.l2_embeddings} if s.l2_embeddings else None,
-                          anchors={"L": self.initial_vectors} if self.initial_vectors is not None else None,
+                          anchors={"L": self._initial} if self._initial is not None else None,
                           # masks come from the shuffling generator, whose state resume restores
                           dropout=(Dropout(s.dropout_input, s.dropout_hidden, rng)
                                    if (s.dropout_input or s.dropout_hidden) else None))
@@ -207,8 +215,9 @@ class WindowTagger(Tagging):
         s = self.settings
         callbacks = CallbackList(callbacks)
         self.stopped_early = None
+        dev = None if dev_data is None else Scorer(self, *dev_data)  # prepared once, scored every epoch
         for epoch in range(start_epoch, s.epochs):
-            lr_scale = 1.0 / (1.0 + s.lr_decay * epoch)
+            lr_scale = learning_rate_scale(s, epoch)
             self.optimizer.lr = s.lr * lr_scale
             if s.lr_embeddings is not None:
                 self.optimizer.lr_overrides["L"] = s.lr_embeddings * lr_scale
@@ -226,7 +235,7 @@ class WindowTagger(Tagging):
             improved = True
             if dev_data is not None:
                 t0 = time.perf_counter()
-                result.dev = self.evaluate(*dev_data)["overall"]
+                result.dev = dev.score(calibration=False)["overall"]
                 result.extra["dev_seconds"] = time.perf_counter() - t0
                 improved = self.best["f1"] is None or result.dev["f1"] > self.best["f1"]
             bad_epochs = 0 if improved else bad_epochs + 1
@@ -268,13 +277,38 @@ class WindowTagger(Tagging):
         return make_optimizer(s.optimizer, s.lr, momentum=s.momentum,
                               lr_overrides=None if s.lr_embeddings is None else {"L": s.lr_embeddings})
 
-    def _copy_params(self) -> dict:
-        return {k: v.copy() for k, v in self.network.params.items()}
+    def _trainable_rows(self, inputs) -> dict:
+        """The rows of each lookup table that training on ``inputs`` may change (the ids its windows
+        hold), when the optimizer changes nothing else (not momentum, whose velocity moves every row)."""
+        if not self.optimizer.batch_rows_only:
+            return {}
+        return {name: np.unique(ids) for name, ids in zip(self.network.table_names, inputs)}
 
-    def _restore(self, params):
-        if params is not None:
-            for name, arr in params.items():
-                self.network.params[name][...] = arr
+    def _copy_params(self) -> Snapshot:
+        """A snapshot of the weights: of the lookup tables, the rows this fit may change."""
+        return Snapshot(self.network.params, getattr(self, "_snapshot_rows", None))
+
+    def _restore(self, snapshot):
+        if snapshot is not None:
+            snapshot.restore(self.network.params)
+
+    def _weights(self) -> dict:
+        """The weights the model file holds: the best epoch's (while fit runs), else the live ones."""
+        if self._best_params is None:
+            return self.network.params
+        return self._best_params.full(self.network.params)
+
+    @property
+    def pretrained(self) -> bool:
+        """Whether L started from pretrained vectors."""
+        return self._initial is not None
+
+    @property
+    def initial_vectors(self):
+        """L before fine-tuning (a new array), when it came from pretrained vectors; else None."""
+        if self._initial is None:
+            return None
+        return self._initial.applied(self._fitted().network.params["L"])
 
     # ---------------------------------------------------------------------- save/load
     def save(self, path, *, include_state: bool = True, slim: bool = False) -> None:
@@ -285,8 +319,7 @@ class WindowTagger(Tagging):
         weights so far, with the training state of the epoch just finished.
         """
         self._require_fitted()
-        params = self.network.params if self._best_params is None else self._best_params
-        model_io.save_tagger(self, params, path, include_state=include_state and not slim, include_initial=not slim)
+        model_io.save_tagger(self, self._weights(), path, include_state=include_state and not slim, include_initial=not slim)
 
     @classmethod
     def load(cls, path, *, training_state: bool = True) -> "WindowTagger":
@@ -318,6 +351,19 @@ class WindowTagger(Tagging):
 
 # help(WindowTagger) and editors show every setting as a keyword of the constructor
 WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))
+
+
+def learning_rate_scale(settings: Settings, epoch: int) -> float:
+    """The learning rate of epoch ``epoch`` (from 0) over ``settings.lr``: 1 / (1 + lr_decay * epoch),
+    times 1 - epoch / epochs for the linear schedule.
+
+    >>> learning_rate_scale(Settings(lr_schedule="linear", epochs=4), 3)
+    0.25
+    """
+    scale = 1.0 / (1.0 + settings.lr_decay * epoch)
+    if settings.lr_schedule == "linear":
+        scale *= 1.0 - epoch / settings.epochs
+    return scale
 
 
 def _versions_and_time(key: str) -> dict:

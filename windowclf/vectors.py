@@ -40,6 +40,7 @@ __all__ = [
     "load_cs224d",
     "save_word2vec_format",
     "match_vocabulary",
+    "match_rows",
     "FORMATS",
 ]
 
@@ -203,6 +204,13 @@ def match_vocabulary(wv: WordVectors, words: Iterable[str], *, normalize=None) -
     rows : ndarray of shape (n_found, dim)
         Their vectors, so that ``L[found] = rows`` initialises those rows of L.
     """
+    found, ids = match_rows(wv, words, normalize=normalize)
+    return found, wv.vectors[ids]
+
+
+def match_rows(wv: WordVectors, words: Iterable[str], *, normalize=None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`match_vocabulary` as indices: ``found`` and the row of ``wv.vectors`` of each (no copy
+    of the vectors, for a caller that copies them a block at a time)."""
     normalizers = _normalizers(normalize)
     found, ids = [], []
     for position, word in enumerate(words):
@@ -210,7 +218,7 @@ def match_vocabulary(wv: WordVectors, words: Iterable[str], *, normalize=None) -
         if i is not None:
             found.append(position)
             ids.append(i)
-    return np.asarray(found, dtype=np.intp), wv.vectors[np.asarray(ids, dtype=np.intp)]
+    return np.asarray(found, dtype=np.intp), np.asarray(ids, dtype=np.intp)
 
 
 def load_vectors(
