@@ -484,13 +484,16 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, help="BLAS and PyTorch threads (default: 1, as the windowclf command runs)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--only-dask", action="store_true", help="only the Dask rows (scripts/_bench_dask.py)")
+    parser.add_argument("--only-strong", action="store_true",
+                        help="only the strong configurations' rows (scripts/_bench_strong.py)")
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
-    if args.only_dask:
+    if args.only_dask or args.only_strong:
         from _bench_dask import dask_rows
+        from _bench_strong import strong_rows
         table = Table()
-        for row in dask_rows(args.quick):
+        for row in (dask_rows if args.only_dask else strong_rows)(args.quick):
             table.add(*row)
         table.print()
         return 0
@@ -563,7 +566,10 @@ def main(argv=None):
     for row in memory:
         table.add(*row)
     from _bench_dask import dask_rows
+    from _bench_strong import strong_rows
     for row in dask_rows(args.quick):
+        table.add(*row)
+    for row in strong_rows(args.quick):
         table.add(*row)
     table.print()
     print()

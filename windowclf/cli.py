@@ -131,8 +131,9 @@ def main():
 
 
 @main.command()
-@settings_options("window", "dim", "hidden", "activation", "output", "decoder", "features", "feature_dim", "l2",
-                  "dropout_input", "dropout_hidden", "seed", defaults=GRADCHECK_DEFAULTS)
+@settings_options("window", "dim", "hidden", "activation", "output", "decoder", "features", "feature_dim",
+                  "char_filters", "char_dim", "char_window", "l2", "dropout_input", "dropout_hidden", "seed",
+                  defaults=GRADCHECK_DEFAULTS)
 @click.option("--batch", type=click.IntRange(min=1), default=6, show_default=True,
               help="Windows in the test batch. Example: --batch 10")
 @click.option("--eps", type=click.FloatRange(min=0, max=1, min_open=True), default=1e-5, show_default=True,
@@ -149,6 +150,7 @@ def gradcheck(batch, eps, **opts):
     Example:
       windowclf gradcheck --activation relu --output sigmoid --features caps,suffix3
       windowclf gradcheck --decoder sll --dropout-hidden 0.5
+      windowclf gradcheck --char-filters 4 --char-dim 3 --decoder sll
     """
     from .gradcheck import check_gradients, random_problem, sentence_objective, sentence_problem
 
@@ -159,7 +161,8 @@ def gradcheck(batch, eps, **opts):
     require_memory(8 * batch * (2 * s.window * (s.dim + len(s.features) * s.feature_dim) + 4 * s.hidden + 16), f"a batch of {batch:,} windows")
     tables = [(table_name(f), 6, s.feature_dim) for f in s.features]
     problem = dict(dim=s.dim, window=s.window, hidden=s.hidden, batch=batch, activation=s.activation,
-                   extra_tables=tables, seed=s.seed)
+                   extra_tables=tables, seed=s.seed, char_filters=s.char_filters, char_dim=s.char_dim,
+                   char_window=s.char_window)
     loss_and_grads = None
     if s.decoder == "sll":
         net, ids, y, lengths = sentence_problem(**problem)
@@ -284,8 +287,8 @@ def plot(log_path, out_path, confusion, **opts):
                                f".{', .'.join(sorted(formats))}")
     heat = None
     if confusion:
-        sentences, gold = read_tagged(gold_path, opts)
-        heat = cli_tag.confusion_table(gold, WindowTagger.load(model_path).predict(sentences))
+        sentences, gold, documents = read_tagged(gold_path, opts)
+        heat = cli_tag.confusion_table(gold, WindowTagger.load(model_path).predict(sentences, documents=documents))
     from .plots import plot_training
 
     with atomic_writer(target, "wb") as image:

@@ -55,6 +55,10 @@ SETTING_OPTIONS = {
                "--scheme IOB2"),
     "features": (str, "Extra per-token feature tables, comma-separated ('' for none)", "--features caps,suffix3"),
     "feature_dim": (int, "Vector size of each feature table", "--feature-dim 5"),
+    "char_filters": (int, "Character features: convolution filters over each word's characters, max-pooled "
+                     "(0: none)", "--char-filters 50"),
+    "char_dim": (int, "Vector size of each character (with --char-filters)", "--char-dim 16"),
+    "char_window": (int, "Characters each filter reads, odd (with --char-filters)", "--char-window 3"),
     "affix_min_count": (int, "Prefixes and suffixes seen fewer times are unknown", "--affix-min-count 2"),
     "min_count": (int, "Words seen fewer times in training are unknown (UUUNKKK)", "--min-count 2"),
     "max_vocab": (int, "Keep only this many most frequent words", "--max-vocab 20000"),
@@ -163,8 +167,10 @@ def read_kwargs(opts) -> dict:
 
 
 def read_tagged(path, opts, scheme=None):
-    """Tokens and tags of every sentence of a tagged column file, or of a JSON lines file
-    (``.jsonl``/``.json``: tokens with ner_tags, or text with entity spans; see jsonl.py), tags checked."""
+    """(tokens, tags, documents) of every sentence of a tagged column file, or of a JSON lines file
+    (``.jsonl``/``.json``: tokens with ner_tags, or text with entity spans; see jsonl.py), tags
+    checked. A column file's documents are separated by ``-DOCSTART-`` lines; a JSON lines file is
+    one document."""
     if looks_like_jsonl(path):
         labels = None if not opts.get("labels") else [t.strip() for t in opts["labels"].split(",")]
         tokens, tags, report = read_jsonl(path, labels=labels, encoding=opts["encoding"])
@@ -174,12 +180,13 @@ def read_tagged(path, opts, scheme=None):
             shown = "; ".join(f"line {n}: [{a}, {b}, {label!r}]" for n, a, b, label in report.unaligned_examples)
             click.echo(f"Warning: {path}: {report.unaligned} of {report.unaligned + report.entities} entities do "
                        f"not fall on token boundaries and were left out ({shown})", err=True)
-        return tokens, tags
-    tokens, tags = [], []
+        return tokens, tags, None
+    tokens, tags, documents = [], [], []
     for s in read_conll(path, require_sentences=True, **read_kwargs(opts)):
         if s.tags is None:
             raise InputError("only one column; expected words and tags", path, s.lines[0])
         validate_tags(s.tags, scheme, path, s.lines)
         tokens.append(s.tokens)
         tags.append(s.tags)
-    return tokens, tags
+        documents.append(s.document)
+    return tokens, tags, documents

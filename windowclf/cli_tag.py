@@ -135,8 +135,9 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
     else:
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
-        sentences, gold = read_tagged(gold_path, opts, scheme)
-        result = WindowTagger.load(model_path, training_state=False).evaluate(sentences, gold, scheme=scheme, constrain=constrain)
+        sentences, gold, documents = read_tagged(gold_path, opts, scheme)
+        result = WindowTagger.load(model_path, training_state=False).evaluate(sentences, gold, scheme=scheme, constrain=constrain,
+                                                                              documents=documents)
         counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
     report = metrics.to_json(counts) if as_json else metrics.conlleval_report(counts)
     scores = metrics.token_f1(gold, pred) if token_f1 else None

@@ -189,13 +189,13 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
     log_target = check_output(log_path, {**inputs, "--resume": resume_path, "-o": model_path})
     if embeddings_vocab and embeddings_format != "cs224d":
         raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
-    sentences, tags = read_tagged(train_path, opts)
-    dev = read_tagged(dev_path, opts) if dev_path else None
+    sentences, tags, documents = read_tagged(train_path, opts)
+    dev = read_tagged(dev_path, opts) if dev_path else None  # (sentences, tags, documents)
     # What train reads goes to stdout, beside the epoch lines, once every input has been read
     # and checked (bad input prints one error line and nothing else).
     notes = [_data_line("training data", train_path, sentences, tags)]
     if dev is not None:
-        notes.append(_data_line("dev data", dev_path, *dev))
+        notes.append(_data_line("dev data", dev_path, *dev[:2]))
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
@@ -230,7 +230,7 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
         # Divergence is caught by the trainer's finite checks; numpy's overflow warnings would
         # only add lines of noise to the one error line.
         with np.errstate(all="ignore"):
-            tagger.fit(sentences, tags, dev=dev, embeddings=handed.pop(), callbacks=[reporter],
+            tagger.fit(sentences, tags, dev=dev, documents=documents, embeddings=handed.pop(), callbacks=[reporter],
                        resume=bool(resume_path), allow_new_data=allow_new_data)
         tagger.save(model_target, slim=slim)  # the best weights, with the last epoch's state for --resume
         log.start()  # even after no epoch (--epochs 0): the log describes the model beside it
@@ -332,7 +332,7 @@ def _resumable(path, settings, sentences, tags, dev, allow_new_data):
     tagger = WindowTagger.load(path)
     try:
         tagger.settings = resumed_settings(tagger.settings, settings)
-        check_resume(tagger, fingerprint(sentences, tags), dev and fingerprint(*dev), allow_new_data)
+        check_resume(tagger, fingerprint(sentences, tags), dev and fingerprint(*dev[:2]), allow_new_data)
     except ResumeError as err:
         message = str(err)
         if err.setting is not None:

@@ -46,6 +46,9 @@ class Sentence:
         1-based line number of each token in its file, for error messages.
     path : str or None
         The file the sentence came from.
+    document : int
+        The number of ``-DOCSTART-`` lines before it in what was read: the sentences of one
+        document have the same number.
     """
 
     tokens: list[str]
@@ -53,6 +56,7 @@ class Sentence:
     columns: list[list[str]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     path: str | None = None
+    document: int = 0  # how many -DOCSTART- lines came before it (documents: sentences alike in this)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -210,6 +214,7 @@ class _SentenceReader:
         self.first_line = None
         self.rows: list[list[str]] = []
         self.numbers: list[int] = []
+        self.document = 0
 
     def feed(self, number: int, text: str) -> Sentence | None:
         """Take one line (line end already stripped); return a sentence it completes."""
@@ -219,7 +224,9 @@ class _SentenceReader:
             self.separator = "\t" if "\t" in text else " "
         fields = self._split(number, text)
         if self.docstart and fields[0] == DOCSTART:
-            return self.finish()
+            sentence = self.finish()
+            self.document += 1
+            return sentence
         if self.n_columns is None:
             self._set_layout(number, fields)
         elif len(fields) != self.n_columns:
@@ -245,6 +252,7 @@ class _SentenceReader:
             columns=rows,
             lines=numbers,
             path=self.path,
+            document=self.document,
         )
 
     def _split(self, number: int, text: str) -> list[str]:

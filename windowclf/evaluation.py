@@ -21,8 +21,9 @@ class Scorer:
     the definition its training labels come from.
     """
 
-    def __init__(self, tagger, sentences, tags, *, scheme=None, constrain=True):
+    def __init__(self, tagger, sentences, tags, *, scheme=None, constrain=True, documents=None):
         self.tagger, self.sentences, self.constrain = tagger, sentences, constrain
+        self.documents = documents
         self.positive = tagger.settings.positive_tag if tagger.settings.output == "sigmoid" else None
         if self.positive is not None:
             self.gold, self.gold_scheme = [one_vs_rest(t, self.positive) for t in tags], None
@@ -35,7 +36,9 @@ class Scorer:
         (without ``calibration``: no entity confidences, and ``"calibration"`` None)."""
         tagger = self.tagger
         if self._windows is None:
-            self._windows = tagger.encode([s for s in self.sentences if s])
+            full = [i for i, s in enumerate(self.sentences) if s]
+            self._windows = tagger.encode([self.sentences[i] for i in full],
+                                          None if self.documents is None else [self.documents[i] for i in full])
         _, predicted, found = tagger._decoded(self.sentences, self.constrain, entities=calibration,
                                               windows=self._windows)
         if self.positive is not None:
@@ -50,10 +53,10 @@ class Scorer:
                 "gold": self.gold, "predicted": predicted}
 
 
-def score(tagger, sentences, tags, *, scheme=None, constrain=True) -> dict:
+def score(tagger, sentences, tags, *, scheme=None, constrain=True, documents=None) -> dict:
     """What :meth:`WindowTagger.evaluate <windowclf.tagger.WindowTagger.evaluate>` returns: one
     :class:`Scorer` call."""
-    return Scorer(tagger, sentences, tags, scheme=scheme, constrain=constrain).score()
+    return Scorer(tagger, sentences, tags, scheme=scheme, constrain=constrain, documents=documents).score()
 
 
 def _calibration(found, gold) -> dict:

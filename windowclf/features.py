@@ -12,8 +12,8 @@ from __future__ import annotations
 from .errors import ConfigError
 from .vocab import Vocabulary
 
-__all__ = ["FEATURE_EXTRACTORS", "CAPS_KEYS", "caps_key", "shape_key", "table_name", "parse_feature_list",
-           "build_feature_vocab"]
+__all__ = ["FEATURE_EXTRACTORS", "DOCUMENT_FEATURES", "CAPS_KEYS", "caps_key", "shape_key", "document_case_keys",
+           "table_name", "parse_feature_list", "build_feature_vocab"]
 
 CAPS_KEYS = ("lower", "Title", "UPPER", "mIxed", "nocase")
 
@@ -71,6 +71,45 @@ FEATURE_EXTRACTORS = {
 }
 
 
+def document_case_keys(sentences, documents) -> list:
+    """How each token's word is written elsewhere in its document, after a sentence's first word.
+
+    Krishnan & Manning (2006), Ratinov & Roth (2009): a document tells what a headline in capitals
+    or a sentence's first word hides. For every token: the :func:`caps_key` class most of the
+    other occurrences of its word (compared lowercased) have where they are not a sentence's
+    first word, in the same document (ties in the order of CAPS_KEYS); ``"none"`` when there is
+    no such occurrence. ``documents[i]`` names sentence i's document.
+
+    >>> document_case_keys([["JAPAN", "WIN"], ["Japan", "beat", "Syria"], ["Syria", "lost", "to", "Japan"]], [0, 0, 0])
+    [['Title', 'none'], ['Title', 'none', 'none'], ['Title', 'none', 'none', 'none']]
+    """
+    seen = {}  # (document, word) -> caps class -> occurrences after a sentence's first word
+    for tokens, doc in zip(sentences, documents):
+        for token in tokens[1:]:
+            counts = seen.setdefault((doc, token.lower()), {})
+            key = caps_key(token)
+            counts[key] = counts.get(key, 0) + 1
+    out = []
+    for tokens, doc in zip(sentences, documents):
+        keys = []
+        for i, token in enumerate(tokens):
+            counts = seen.get((doc, token.lower()), {})
+            own = caps_key(token) if i else None  # this occurrence is not "elsewhere"
+            best, most = "none", 0
+            for key in CAPS_KEYS:
+                n = counts.get(key, 0) - (key == own)
+                if n > most:
+                    best, most = key, n
+            keys.append(best)
+        out.append(keys)
+    return out
+
+
+# name -> (sentences, documents) -> keys of every token: features that read the whole document
+DOCUMENT_FEATURES = {"doccase": document_case_keys}
+DOCUMENT_KEYS = ("none",) + CAPS_KEYS
+
+
 def table_name(feature: str) -> str:
     """The parameter name of a feature's table: ``L`` for words, ``E_<feature>`` otherwise."""
     return "L" if feature == "word" else f"E_{feature}"
@@ -82,8 +121,8 @@ def parse_feature_list(features) -> list:
         features = [f.strip() for f in features.split(",") if f.strip()]
     out = []
     for f in features:
-        if f not in FEATURE_EXTRACTORS:
-            raise ConfigError(f"unknown feature {f!r}; expected any of {', '.join(FEATURE_EXTRACTORS)}")
+        if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES:
+            raise ConfigError(f"unknown feature {f!r}; expected any of {', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES])}")
         if f not in out:
             out.append(f)
     return out
@@ -91,6 +130,8 @@ def parse_feature_list(features) -> list:
 
 def build_feature_vocab(feature: str, sentences, min_count: int = 2) -> Vocabulary:
     """The key vocabulary of a feature, from training sentences (lists of original tokens)."""
+    if feature in DOCUMENT_FEATURES:
+        return Vocabulary(list(DOCUMENT_KEYS), lowercase=False, digits=False)
     extract = FEATURE_EXTRACTORS[feature]
     if feature == "caps":
         return Vocabulary(list(CAPS_KEYS), lowercase=False, digits=False)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import sll
+from .chars import EDGE, SpellingIds, Spellings
 from .network import Dropout, WindowNetwork
 from .rowgrad import RowGrad
+from .vocab import Vocabulary
 
 __all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem", "sentence_problem",
            "sentence_objective"]
@@ -97,23 +99,37 @@ def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, a
 
 
 def random_problem(*, vocab_size=7, dim=3, window=3, hidden=4, n_classes=5, batch=6, activation="tanh",
-                   output="softmax", extra_tables=(), seed=0):
+                   output="softmax", extra_tables=(), seed=0, char_filters=0, char_dim=3, char_window=3):
     """A small float64 network and batch in which one word fills several slots of one window and
-    appears in several windows (the case the sparse accumulation must sum).
+    appears in several windows (the case the sparse accumulation must sum). With ``char_filters``
+    the words are also spelled (mostly 1 to 6 letters of five, so letters repeat within and across
+    words; two longer) and the character features join x.
 
     Returns (network, ids, y).
     """
     rng = np.random.default_rng(seed)
     tables = [("L", vocab_size, dim)] + [(name, rows, d) for name, rows, d in extra_tables]
     n_outputs = 1 if output == "sigmoid" else n_classes
+    chars = None
+    if char_filters:
+        sizes = rng.integers(1, 7, size=vocab_size)
+        sizes[-2:] = (12, 40)  # and one word of each longer kind (a long one is cut to MAX_CHARS)
+        words = ["".join(rng.choice(list("abcdE"), size=size)) for size in sizes]
+        char_vocab = Vocabulary(sorted(set("".join(words))) + [EDGE], lowercase=False, digits=False)
+        spellings = Spellings(words, char_vocab, char_window // 2)
+        chars = (len(char_vocab), char_dim, char_window, char_filters)
     net = WindowNetwork(tables, window, hidden, n_outputs, activation=activation, output=output,
-                        dtype=np.float64, seed=seed)
+                        dtype=np.float64, seed=seed, chars=chars)
     # Spread the weights so that hidden units are neither saturated nor all at a kink.
     for name in net.params:
         net.params[name] = rng.normal(0, 0.5, size=net.params[name].shape)
     ids = [rng.integers(0, rows, size=(batch, window)) for _, rows, _ in tables]
     ids[0][0, :] = 1  # word 1 fills every slot of window 0 ...
     ids[0][1:, window // 2] = 1  # ... and the middle slot of every other window
+    if char_filters:  # each slot's word, spelled; the last column the sentence's end
+        spelled = ids[0].copy()
+        spelled[-1, -1] = spellings.end_id
+        ids.append(SpellingIds(spelled, spellings))
     y = rng.integers(0, 2 if output == "sigmoid" else n_classes, size=batch)
     return net, tuple(ids), y
 

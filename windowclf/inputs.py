@@ -11,7 +11,7 @@ from __future__ import annotations
 from .errors import InputError
 from .tokenize import Token
 
-__all__ = ["token_lists", "tagged_pairs"]
+__all__ = ["token_lists", "tagged_pairs", "document_ids"]
 
 _HINT = ("pass a list of sentences, each a list of tokens, e.g. [['Anna', 'lives', 'in', 'Oslo']]; "
          "for raw text use windowclf.split_sentences(text)")
@@ -71,3 +71,26 @@ def tagged_pairs(sentences, tags, what: str = "sentences"):
         if len(s) != len(t):
             raise InputError(f"sentence {i} has {len(s)} tokens but {len(t)} tags")
     return sentences, tags
+
+
+def document_ids(documents, n_sentences: int, what: str = "documents") -> list:
+    """The document of each of ``n_sentences`` sentences, as a list (None: all one document).
+
+    Any hashable values name documents; sentences with equal values are one document.
+
+    >>> document_ids(None, 3), document_ids(("a", "a", "b"), 3)
+    ([0, 0, 0], ['a', 'a', 'b'])
+    """
+    if documents is None:
+        return [0] * n_sentences
+    if isinstance(documents, (str, bytes)):
+        raise TypeError(f"{what}: got a {type(documents).__name__}; pass one document name or number per sentence")
+    out = list(documents)
+    if len(out) != n_sentences:
+        raise InputError(f"{len(out)} {what} for {n_sentences} sentences; give one per sentence")
+    for i, doc in enumerate(out):
+        try:
+            hash(doc)
+        except TypeError:
+            raise TypeError(f"{what}[{i}] is a {type(doc).__name__}; documents are named by numbers or strings") from None
+    return out

@@ -35,6 +35,7 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True, inclu
         "settings": tagger.settings.to_dict(),
         "vocabulary": tagger.vocab.to_dict(),
         "feature_vocabularies": {f: v.to_dict() for f, v in tagger.feature_vocabs.items()},
+        **({"char_vocabulary": tagger.char_vocab.to_dict()} if tagger.char_vocab is not None else {}),
         "tags": tagger.tags,
         "scheme": tagger.settings.scheme,
         "history": [{k: v for k, v in h.items() if k not in _TIMING_KEYS} for h in tagger.history],
@@ -133,6 +134,8 @@ def _from_metadata(cls, meta, path):
         tagger = cls(Settings.from_dict(meta["settings"]))
         tagger.vocab = Vocabulary.from_dict(meta["vocabulary"])
         tagger.feature_vocabs = {f: Vocabulary.from_dict(v) for f, v in meta["feature_vocabularies"].items()}
+        if tagger.settings.char_filters:
+            tagger.char_vocab = Vocabulary.from_dict(meta["char_vocabulary"])
         tagger.tags = list(meta["tags"])
         tagger.history = list(meta.get("history", []))
         tagger.best = dict(meta.get("best", {"epoch": None, "f1": None}))

@@ -49,6 +49,8 @@ def check_metadata(meta: dict, path) -> None:
             check.field(tag, f"tags[{i}]")
         if len(set(tags)) != len(tags):
             raise check.error("tags", "must not repeat a tag", tags)
+    if "char_vocabulary" in meta:
+        check.vocabulary(meta["char_vocabulary"], "char_vocabulary")
     check.kind(meta.get("scheme"), "scheme", str, optional=True)
     if "history" in meta:
         for i, record in enumerate(check.kind(meta["history"], "history", list)):

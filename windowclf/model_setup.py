@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from .chars import build_char_vocab
 from .features import build_feature_vocab
 from .schemes import get_entities, tag_set
 from .snapshots import Patch
@@ -27,6 +28,7 @@ def setup(tagger, sentences, tags, embeddings):
     tagger.vocab = Vocabulary.build(sentences, min_count=s.min_count, max_size=s.max_vocab,
                                     lowercase=s.lowercase, digits=s.digits, extra=extra)
     tagger.feature_vocabs = {f: build_feature_vocab(f, sentences, s.affix_min_count) for f in s.features}
+    tagger.char_vocab = build_char_vocab(sentences) if s.char_filters else None
     if s.output == "sigmoid":
         labels = {t for ts in tags for t in ts}
         negative = "0" if labels <= {"0", "1"} else "O"

@@ -33,6 +33,7 @@ import numpy as np
 
 from .errors import ConfigError
 from .functions import ACTIVATIONS, DERIVATIVES, OUTPUTS
+from .chars import char_backward, char_forward, char_parameter_shapes, init_char_params
 from .limits import require_memory
 from .rowgrad import RowGrad, accumulate_rows
 
@@ -90,18 +91,22 @@ class Forward:
     h: np.ndarray | None = None  # (B, H) m_h * a1, what W2 saw (None: a1 itself)
     x_mask: np.ndarray | None = None  # (B, D) scaled input dropout mask, or None
     h_mask: np.ndarray | None = None  # (B, H) scaled hidden dropout mask, or None
+    chars: tuple | None = None  # character features: (slot -> distinct word (B, C), chars.char_forward's cache)
 
 
-def parameter_shapes(tables, window: int, hidden: int, n_outputs: int, dtype=np.float32) -> dict:
+def parameter_shapes(tables, window: int, hidden: int, n_outputs: int, dtype=np.float32, chars=None) -> dict:
     """The shape of every parameter of a window network, by name, after checking that the
-    network fits in memory (the sizes may come from a model file's metadata).
+    network fits in memory (the sizes may come from a model file's metadata). ``chars``:
+    (n_chars, char_dim, char_window, filters) of the character features, or None.
 
     >>> parameter_shapes([("L", 10, 3)], 3, 4, 5)
     {'L': (10, 3), 'W1': (4, 9), 'b1': (4,), 'W2': (5, 4), 'b2': (5,)}
     """
-    D = int(window) * sum(dim for _, _, dim in tables)
+    D = int(window) * (sum(dim for _, _, dim in tables) + (0 if chars is None else int(chars[3])))
     shapes = {name: (int(n), int(dim)) for name, n, dim in tables}
     shapes.update(W1=(int(hidden), D), b1=(int(hidden),), W2=(int(n_outputs), int(hidden)), b2=(int(n_outputs),))
+    if chars is not None:
+        shapes.update(char_parameter_shapes(*chars))
     n_params = sum(math.prod(shape) for shape in shapes.values())
     require_memory(_COPIES * n_params * np.dtype(dtype).itemsize,
                    f"a network of {n_params:,} parameters (hidden {hidden}, window {window}, "
@@ -130,10 +135,13 @@ class WindowNetwork:
         Source of the initial weights.
     initialize : bool, default True
         False leaves the parameters unwritten (``np.empty``), for a loader that fills them.
+    chars : (n_chars, char_dim, char_window, filters), optional
+        Character features (:mod:`windowclf.chars`): their r joins x after the tables' rows, and
+        the last input of every call is then a :class:`~windowclf.chars.SpellingIds`.
     """
 
     def __init__(self, tables, window, hidden, n_outputs, activation="tanh", output="softmax",
-                 dtype=np.float32, seed=0, initialize=True):
+                 dtype=np.float32, seed=0, initialize=True, chars=None):
         if activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
         if output not in OUTPUTS:
@@ -148,8 +156,10 @@ class WindowNetwork:
         self.activation = activation
         self.output = output
         self.dtype = np.dtype(dtype)
+        self.chars = None if chars is None else tuple(int(v) for v in chars)
+        self.char_filters = 0 if chars is None else self.chars[3]
         # Sizes come from settings or a model file's metadata: checked before anything is allocated.
-        shapes = parameter_shapes(tables, self.window, self.hidden, self.n_outputs, self.dtype)
+        shapes = parameter_shapes(tables, self.window, self.hidden, self.n_outputs, self.dtype, self.chars)
         if not initialize:  # a model file's arrays replace these (np.empty touches no page of memory)
             self.params = {name: np.empty(shape, dtype=self.dtype) for name, shape in shapes.items()}
             return
@@ -167,26 +177,34 @@ class WindowNetwork:
         self.params["b1"] = np.zeros(shapes["b1"], dtype=self.dtype)
         self.params["W2"] = _glorot(rng, *shapes["W2"], self.dtype)
         self.params["b2"] = np.zeros(shapes["b2"], dtype=self.dtype)
+        if self.chars is not None:  # drawn last: a network without them draws what it always drew
+            init_char_params(self.params, shapes, rng, self.dtype)
 
     # ---------------------------------------------------------------- sizes
     @property
     def input_dim(self) -> int:
-        """D = C * (sum of the tables' dimensions)."""
-        return self.window * sum(self.table_dims)
+        """D = C * (sum of the tables' dimensions, plus the character features' filters)."""
+        return self.window * (sum(self.table_dims) + self.char_filters)
+
+    @property
+    def slot_dims(self) -> list:
+        """The width of each slice of x, in order: the tables', then the character features'."""
+        return self.table_dims + ([self.char_filters] if self.chars is not None else [])
 
     def shapes(self) -> dict:
         """The shape every parameter must have, by name."""
         return {name: arr.shape for name, arr in self.params.items()}
 
     # -------------------------------------------------------------- forward
-    def lookup(self, ids, out=None, parts=None, mode: str = "raise") -> np.ndarray:
+    def lookup(self, ids, out=None, parts=None, mode: str = "raise", char_table=None) -> np.ndarray:
         """x for each window: the concatenated table rows, shape (B, D).
 
         With ``out`` (B, D) the rows are gathered into it (and, for several tables, first into
         ``parts``, one (>= B*C, dim) buffer per table); ``mode="clip"`` gathers without
-        numpy's buffering, for ids already known to be in range.
+        numpy's buffering, for ids already known to be in range. With character features the last
+        ids index ``char_table``, the r of some words (:meth:`char_table`).
         """
-        tables = [self.params[name] for name in self.table_names]
+        tables = [self.params[name] for name in self.table_names] + ([char_table] if self.chars else [])
         B = len(ids[0])
         if out is None:
             rows = [table.take(word_ids.ravel(), axis=0).reshape(B, -1) for table, word_ids in zip(tables, ids)]
@@ -200,12 +218,25 @@ class WindowNetwork:
             table.take(word_ids.ravel(), 0, part[:n_slots], mode)
         return np.concatenate([part[:n_slots].reshape(B, -1) for part in parts], axis=1, out=out)
 
+    def char_table(self, spelled, keep: bool = False):
+        """r of the distinct words of ``spelled`` (a SpellingIds): (table, slot ids into it, cache)."""
+        words, slots = np.unique(spelled.ids, return_inverse=True)
+        table, cache = char_forward(self.params, spelled.spellings.ids[words], spelled.spellings.lengths[words], keep)
+        return table, slots.reshape(spelled.ids.shape), cache
+
     def forward(self, ids, dropout: Dropout | None = None) -> Forward:
         """Run the network on windows ``ids`` (a tuple with one (B, C) int array per table).
 
         ``dropout`` (training only) draws fresh masks for x and a1; without it nothing is masked.
         """
-        x, x_mask, h_mask = self.lookup(ids), None, None
+        chars = None
+        if self.chars is not None:  # r once per distinct word of the batch, then gathered like a table
+            table, slots, cache = self.char_table(ids[-1], keep=True)
+            ids, chars = tuple(ids[:-1]) + (slots,), (slots, cache)
+            x = self.lookup(ids, char_table=table)
+        else:
+            x = self.lookup(ids)
+        x_mask, h_mask = None, None
         B = x.shape[0]
         if dropout is not None:
             x, x_mask = dropout.apply(x, dropout.p_input)  # m_x * x
@@ -214,7 +245,7 @@ class WindowNetwork:
         a1 = np.empty_like(z1)
         z2 = np.empty((B, self.n_outputs), dtype=self.dtype)
         h = layers(self.params, self.activation, x, z1, a1, z2, h_mask, None if h_mask is None else np.empty_like(a1))
-        return Forward(tuple(ids), x, z1, a1, z2, h, x_mask, h_mask)
+        return Forward(tuple(ids), x, z1, a1, z2, h, x_mask, h_mask, chars)
 
     def scores(self, ids) -> np.ndarray:
         """Output scores z2 of shape (B, K) (forward only, nothing kept)."""
@@ -246,18 +277,21 @@ class WindowNetwork:
             grads["W1"] += l2 * p["W1"]  # + lambda W1
             grads["W2"] += l2 * p["W2"]  # + lambda W2
         names = self.table_names if train_tables is None else [n for n in self.table_names if n in train_tables]
-        if names:
+        if names or fw.chars is not None:
             grad_x = delta1 @ p["W1"]  # grad_x = W1^T delta1, shape (B, D)
             if fw.x_mask is not None:
                 grad_x *= fw.x_mask  # through x -> m_x * x
             B = grad_x.shape[0]
             offset = 0
-            for name, dim, word_ids in zip(self.table_names, self.table_dims, fw.ids):
+            for name, dim, word_ids in zip(self.table_names + ["r"], self.slot_dims, fw.ids):
                 width = self.window * dim
+                # slice j of the C slices belongs to word_ids[:, j]
+                slices = grad_x[:, offset:offset + width].reshape(B * self.window, dim)
                 if name in names:
-                    # slice j of the C slices belongs to word_ids[:, j]
-                    slices = grad_x[:, offset:offset + width].reshape(B * self.window, dim)
                     grads[name] = accumulate_rows(word_ids.ravel(), slices)
+                elif name == "r":  # dJ/dr of each distinct word (all are in the batch), then into Q, Wc, bc
+                    grad_r = accumulate_rows(word_ids.ravel(), slices).values
+                    grads.update(char_backward(p, fw.chars[1], grad_r))
                 offset += width
         return grads
 

@@ -157,7 +157,7 @@ class WindowObjective(_Objective):
         net, options = self.network, self.options
         if type(net) is not WindowNetwork or type(optimizer) is not SGD:
             return False
-        if net.activation not in ACTIVATIONS or net.output not in ONE_WINDOW_LOSSES:
+        if net.activation not in ACTIVATIONS or net.output not in ONE_WINDOW_LOSSES or net.chars is not None:
             return False
         for f in fields(Options):
             if f.name not in FAST_STEP_OPTIONS and getattr(options, f.name) != f.default:

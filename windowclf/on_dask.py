@@ -20,6 +20,7 @@ import dask
 import dask.bag  # noqa: F401 -- tag_bag's argument
 from distributed import as_completed, default_client
 
+from .features import DOCUMENT_FEATURES
 from .jobs import Job, run_tasks
 from .model_io import save_tagger
 from .shards import TagOptions, load_model, model_ref, tag_shard
@@ -145,6 +146,9 @@ def tag_files(inputs, out_dir, model, client=None, *, options: TagOptions | None
 def _tag_partition(sentences, model, scheme, predict, chunk):
     _worker_setup()
     tagger = load_model(model)
+    if any(f in DOCUMENT_FEATURES for f in tagger.settings.features):
+        sentences = list(sentences)
+        chunk = max(1, len(sentences))  # a partition is a document: its features read all of it
     out, batch = [], []
     for sentence in sentences:
         batch.append(sentence)
@@ -160,6 +164,7 @@ def tag_bag(bag, model, *, scheme: str | None = None, send: str = "bytes", chunk
             **predict_options):
     """A bag of tag lists: the tags of each token list of ``bag``, in the same order and partitions.
 
+    A partition is one document for a model whose features read the document (``doccase``).
     The model (path, bytes or WindowTagger) goes to the workers once (scattered when a distributed
     client is current, else one node of the graph) and is loaded once per process;
     ``predict_options`` go to :meth:`WindowTagger.predict` (``constrain=False``, ...).

@@ -13,7 +13,7 @@ import numpy as np
 from .errors import ConfigError
 from .rowgrad import RowGrad
 
-__all__ = ["SGD", "Momentum", "AdaGrad", "OPTIMIZERS", "make_optimizer"]
+__all__ = ["SGD", "Momentum", "AdaGrad", "OPTIMIZERS", "make_optimizer", "learning_rate_scale"]
 
 
 class _Optimizer:
@@ -135,3 +135,16 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.1, lr_overrides: di
     if name == "momentum":
         return Momentum(lr, alpha=momentum, lr_overrides=lr_overrides)
     return OPTIMIZERS[name](lr, lr_overrides=lr_overrides)
+
+
+def learning_rate_scale(epoch: int, lr_decay: float, schedule: str, epochs: int) -> float:
+    """The learning rate of epoch ``epoch`` (from 0) over the base rate: 1 / (1 + lr_decay * epoch),
+    times 1 - epoch / epochs for the ``"linear"`` schedule (``"inverse"``: the decay alone).
+
+    >>> learning_rate_scale(3, 0.0, "linear", 4), learning_rate_scale(2, 0.5, "inverse", 4)
+    (0.25, 0.5)
+    """
+    scale = 1.0 / (1.0 + lr_decay * epoch)
+    if schedule == "linear":
+        scale *= 1.0 - epoch / epochs
+    return scale

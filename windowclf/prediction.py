@@ -13,7 +13,7 @@ import numpy as np
 from . import evaluation
 from .decoding import Decoder
 from .functions import OUTPUTS
-from .inputs import tagged_pairs, token_lists
+from .inputs import document_ids, tagged_pairs, token_lists
 from .schemes import convert
 from .scoring import chunked_scores
 from .settings import SCHEME_NAMES, canonical_choice
@@ -29,14 +29,14 @@ _SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a 
 class Tagging:
     """Prediction methods of a trained :class:`~windowclf.tagger.WindowTagger` (a mix-in)."""
 
-    def _scores(self, sentences, windows=None) -> np.ndarray:
+    def _scores(self, sentences, windows=None, documents=None) -> np.ndarray:
         """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
 
         ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
         _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
-        ``windows`` may hold ``encode(sentences)`` already.
+        ``windows`` may hold ``encode(sentences, documents)`` already.
         """
-        ids = self.encode(sentences) if windows is None else windows
+        ids = self.encode(sentences, documents) if windows is None else windows
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
 
@@ -48,16 +48,18 @@ class Tagging:
         return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain,
                        transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None)
 
-    def _decoded(self, sentences, constrain, *, entities=False, windows=None):
+    def _decoded(self, sentences, constrain, *, entities=False, windows=None, documents=None):
         """(sentences, decoded tags and entities (or None) per sentence); empty ones skip the network
-        (``windows``: their non-empty sentences' ``encode``, when the caller has it)."""
+        (``windows``: their non-empty sentences' ``encode``, when the caller has it; ``documents``:
+        each sentence's document)."""
         self._require_fitted()
         sentences = token_lists(sentences)
+        documents = document_ids(documents, len(sentences))
         full = [s for s in sentences if s]
         tags, found = [], []
         if full:
             decoder, lengths = self.decoder(constrain), [len(s) for s in full]
-            z2 = self._scores(full, windows)
+            z2 = self._scores(full, windows, [d for s, d in zip(sentences, documents) if s])
             flat = decoder.decode(z2, lengths)
             all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
             for n in lengths:  # list slices: cheaper than an array view and a tolist per sentence
@@ -68,7 +70,7 @@ class Tagging:
         out = [next(it) if s else ([], [] if entities else None) for s in sentences]
         return sentences, [t for t, _ in out], [e for _, e in out]
 
-    def predict_proba(self, sentences, *, constrain: bool = True) -> list:
+    def predict_proba(self, sentences, *, constrain: bool = True, documents=None) -> list:
         """Class probabilities per token, arrays of shape (n_words_i, len(tags)): each word's softmax,
         or (SLL, constrained decoding) the marginals of the chain the decoder searches."""
         self._require_fitted()
@@ -78,7 +80,8 @@ class Tagging:
         if not full:
             return [np.zeros((0, len(self.tags)), self.network.dtype) for _ in sentences]
         decoder = self.decoder(constrain)
-        z2 = self._scores([s for s in sentences if s])
+        documents = document_ids(documents, len(sentences))
+        z2 = self._scores([s for s in sentences if s], documents=[d for s, d in zip(sentences, documents) if s])
         if decoder.sll or decoder.constrained:
             probs = decoder.marginals(z2, full).astype(self.network.dtype)
         else:
@@ -86,12 +89,14 @@ class Tagging:
         return np.split(probs, np.cumsum(lengths)[:-1])
 
     def predict(self, sentences, scheme: str | None = None, *, constrain: bool = True,
-                min_confidence: float | None = None, confidences: bool = False) -> list:
+                min_confidence: float | None = None, confidences: bool = False, documents=None) -> list:
         """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
 
         ``constrain`` keeps every sentence well formed in the model's scheme (Viterbi under its
         constraints, :mod:`windowclf.decoding`); ``min_confidence`` drops (tags ``O``) the
-        entities whose probability is below it.
+        entities whose probability is below it. ``documents`` names each sentence's document, for
+        features that read the whole document (None, here and in the other methods: the sentences
+        given are one document).
 
         Returns
         -------
@@ -101,7 +106,7 @@ class Tagging:
         """
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
         want = confidences or min_confidence is not None
-        sentences, decoded, found = self._decoded(sentences, constrain, entities=want)
+        sentences, decoded, found = self._decoded(sentences, constrain, entities=want, documents=documents)
         convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
                                 and scheme != self.settings.scheme) else None
         out = []
@@ -116,16 +121,17 @@ class Tagging:
             out.append((tags, kept) if confidences else tags)
         return out
 
-    def predict_entities(self, sentences, *, constrain: bool = True) -> list:
+    def predict_entities(self, sentences, *, constrain: bool = True, documents=None) -> list:
         """The entities of each sentence with their probabilities under the model.
 
         One list per sentence of ``{"type", "start", "end", "confidence"}``, ``tokens[start:end]``.
         """
-        _, _, found = self._decoded(sentences, constrain, entities=True)
+        _, _, found = self._decoded(sentences, constrain, entities=True, documents=documents)
         return [[{"type": t, "start": s, "end": e + 1, "confidence": c} for t, s, e, c in ents]
                 for ents in found]
 
-    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True) -> dict:
+    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True,
+                 documents=None) -> dict:
         """Score predictions against gold ``tags`` with conlleval's entity-level rules.
 
         Predictions are compared in the gold tags' scheme (``scheme``, or the one
@@ -144,7 +150,8 @@ class Tagging:
         """
         sentences, tags = tagged_pairs(sentences, tags)
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
-        return evaluation.score(self, sentences, tags, scheme=scheme, constrain=constrain)
+        return evaluation.score(self, sentences, tags, scheme=scheme, constrain=constrain,
+                                documents=document_ids(documents, len(sentences)))
 
     def tag_text(self, text: str, *, constrain: bool = True, min_confidence: float | None = None) -> list:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``

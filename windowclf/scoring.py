@@ -41,20 +41,24 @@ def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1)
         for start in starts:
             out[start:start + chunk] = network.scores(tuple(ids[start:start + chunk] for ids in inputs))
         return out
+    char_table = None
+    if network.chars is not None:  # r of every distinct word once, then gathered like a table's rows
+        char_table, slots, _ = network.char_table(inputs[-1])
+        inputs = tuple(inputs[:-1]) + (slots,)
     inputs = tuple(np.ascontiguousarray(ids) for ids in inputs)
-    tables = [network.params[name] for name in network.table_names]
+    tables = [network.params[name] for name in network.table_names] + ([char_table] if network.chars else [])
     # take(mode="clip") gathers without buffering; it agrees with the default mode for ids in range
     in_range = all(ids.size == 0 or (ids.min() >= 0 and ids.max() < len(table)) for ids, table in zip(inputs, tables))
     mode = "clip" if in_range else "raise"
     threads = max(1, min(int(threads), len(starts)))
     if threads == 1:
-        _score_chunks(network, inputs, mode, starts, chunk, out)
+        _score_chunks(network, inputs, mode, starts, chunk, out, char_table)
         return out
     errors = []
 
     def work(my_starts):
         try:
-            _score_chunks(network, inputs, mode, my_starts, chunk, out)
+            _score_chunks(network, inputs, mode, my_starts, chunk, out, char_table)
         except BaseException as err:  # noqa: BLE001 -- re-raised in the calling thread
             errors.append(err)
 
@@ -62,7 +66,7 @@ def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1)
     for helper in helpers:
         helper.start()
     try:
-        _score_chunks(network, inputs, mode, starts[0::threads], chunk, out)
+        _score_chunks(network, inputs, mode, starts[0::threads], chunk, out, char_table)
     finally:
         for helper in helpers:
             helper.join()
@@ -71,16 +75,17 @@ def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1)
     return out
 
 
-def _score_chunks(network, inputs, mode, starts, chunk, out):
+def _score_chunks(network, inputs, mode, starts, chunk, out, char_table):
     """WindowNetwork.forward(...).z2 of the chunks beginning at ``starts``, into out's rows."""
     dtype, n = network.dtype, len(out)
     m = min(chunk, n)
     x = np.empty((m, network.input_dim), dtype)
-    parts = [np.empty((m * network.window, dim), dtype) for dim in network.table_dims]
+    parts = [np.empty((m * network.window, dim), dtype) for dim in network.slot_dims]
     z1 = np.empty((m, network.hidden), dtype)
     for start in starts:
         stop = min(start + chunk, n)
         rows = stop - start
-        xc = network.lookup(tuple(ids[start:stop] for ids in inputs), out=x[:rows], parts=parts, mode=mode)
+        xc = network.lookup(tuple(ids[start:stop] for ids in inputs), out=x[:rows], parts=parts, mode=mode,
+                            char_table=char_table)
         zc = z1[:rows]
         layers(network.params, network.activation, xc, zc, zc, out[start:stop])  # a1 = f(z1) in place

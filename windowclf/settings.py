@@ -29,7 +29,9 @@ class Settings:
     ``decoder`` ("softmax": each word's argmax; "sll": Collobert et al.'s sentence-level
     log-likelihood, learned tag-transition scores, Viterbi decoding; its batches hold whole
     sentences, about ``batch_size`` words each), ``scheme`` (the tags the network predicts), ``features`` (extra per-token tables, e.g.
-    "caps", "suffix3") of size ``feature_dim``, ``min_count`` / ``max_vocab`` for the word
+    "caps", "suffix3") of size ``feature_dim``, ``char_filters`` (character features: that many
+    convolution filters over each word's characters, max-pooled; 0: none) with ``char_dim``-sized
+    character vectors and windows of ``char_window`` characters, ``min_count`` / ``max_vocab`` for the word
     vocabulary, ``keep_pretrained_vocab`` (a row for every pretrained word), ``pretrained_scale``
     (pretrained vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization, ``dtype``.
 
@@ -54,6 +56,9 @@ class Settings:
     scheme: str = "IO"
     features: list = field(default_factory=lambda: ["caps"])
     feature_dim: int = 5
+    char_filters: int = 0
+    char_dim: int = 16
+    char_window: int = 3
     affix_min_count: int = 2
     min_count: int = 2
     max_vocab: int | None = None
@@ -89,6 +94,13 @@ class Settings:
         _positive_int("dim", self.dim)
         _positive_int("hidden", self.hidden)
         _positive_int("feature_dim", self.feature_dim)
+        if isinstance(self.char_filters, bool) or not isinstance(self.char_filters, (int, np.integer)) \
+                or self.char_filters < 0:
+            raise ConfigError(f"char_filters must be an integer >= 0 (0: no character features), got {self.char_filters!r}")
+        _positive_int("char_dim", self.char_dim)
+        _positive_int("char_window", self.char_window)
+        if self.char_window % 2 == 0:
+            raise ConfigError(f"char_window must be odd (the characters around each one), got {self.char_window}")
         _positive_int("batch_size", self.batch_size)
         _positive_int("min_count", self.min_count)
         _positive_int("affix_min_count", self.affix_min_count)

@@ -32,6 +32,7 @@ from .atomic import atomic_writer
 from .conll import file_layout, parse_incr
 from .conll_lines import text_codec
 from .errors import ConfigError, ModelFileError
+from .features import DOCUMENT_FEATURES
 from .tagger import WindowTagger
 from .tokenize import SENTENCE_MODES
 from .writers import CONFIDENCE_FORMATS, WRITERS, Tagged, text_sentences
@@ -177,17 +178,25 @@ def _remember(sha256: str, tagger) -> None:
 # ------------------------------------------------------------------------------ tagging
 def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     """Tag ``sentences`` (Tagged, tokens filled in) ``options.chunk_size`` at a time and write them
-    to the text stream ``out``; returns (tokens, sentences) written."""
+    to the text stream ``out``; returns (tokens, sentences) written.
+
+    A model whose features read the whole document (``doccase``) takes ``sentences`` (a segment:
+    see tag_input) at once, its documents those of CoNLL input's ``-DOCSTART-`` lines, or the
+    segment itself for raw text: a file, up to the blank line after each megabyte of it."""
     sigmoid = tagger.settings.output == "sigmoid"
     negative = tagger.tags[0] if sigmoid else "O"
     write = WRITERS[options.output_format]
     json_out = options.output_format in CONFIDENCE_FORMATS
     extra = dict(options.predict)
     n_tokens = n_sentences = 0
-    while chunk := list(islice(sentences, options.chunk_size)):
+    whole = any(f in DOCUMENT_FEATURES for f in tagger.settings.features)
+    while chunk := list(sentences if whole else islice(sentences, options.chunk_size)):
         token_lists = [s.tokens for s in chunk]
-        predicted = tagger.predict(token_lists, scheme=options.scheme, confidences=json_out, **extra)
-        probabilities = tagger.predict_proba(token_lists) if sigmoid and options.output_format == "json" else None
+        documents = [s.document for s in chunk]
+        predicted = tagger.predict(token_lists, scheme=options.scheme, confidences=json_out, documents=documents,
+                                   **extra)
+        probabilities = (tagger.predict_proba(token_lists, documents=documents)
+                         if sigmoid and options.output_format == "json" else None)
         for i, (s, tags) in enumerate(zip(chunk, predicted)):
             if json_out:
                 tags, s.confidences = tags
@@ -206,7 +215,7 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
         for s in parse_incr(stream, path=name, word_column=options.word_column, tag_column=options.tag_column,
                             encoding=options.encoding, separator=options.separator, first_line=segment.line,
                             layout=layout):
-            yield Tagged(s.tokens, None, columns=s.columns, file=s.path)
+            yield Tagged(s.tokens, None, columns=s.columns, file=s.path, document=s.document)
         return
     encoding = options.encoding
     if codecs.lookup(encoding).name == "utf-8":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
@@ -10,11 +11,11 @@ import numpy as np
 
 from . import model_io, model_setup, sll
 from .errors import ConfigError, DivergenceError, InputError
-from .features import FEATURE_EXTRACTORS, table_name
-from .inputs import tagged_pairs
+from .features import DOCUMENT_FEATURES, FEATURE_EXTRACTORS, table_name
+from .inputs import document_ids, tagged_pairs
 from .network import Dropout, WindowNetwork, parameter_shapes
 from .objectives import Options, SentenceObjective, WindowObjective
-from .optim import make_optimizer
+from .optim import learning_rate_scale, make_optimizer
 from .resume import check_resume, fingerprint
 from .evaluation import Scorer
 from .prediction import Tagging
@@ -67,6 +68,7 @@ class WindowTagger(Tagging):
         self.settings = Settings.from_dict(base)
         self.vocab: Vocabulary | None = None
         self.feature_vocabs: dict = {}
+        self.char_vocab: Vocabulary | None = None  # with character features: their characters
         self.tags: list = []
         self.network: WindowNetwork | None = None
         self.optimizer = None
@@ -99,10 +101,19 @@ class WindowTagger(Tagging):
         """(table name, rows, dim) of every lookup table, as the network takes them."""
         return [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
 
-    def encode(self, sentences) -> tuple:
-        """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table."""
-        lookups = [(None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab)
-                   for feature, _, vocab, _ in self._tables()]
+    def encode(self, sentences, documents=None) -> tuple:
+        """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table.
+        ``documents``: each sentence's document, for the features that read the whole document
+        (None: the sentences are one document)."""
+        lookups = []
+        for feature, _, vocab, _ in self._tables():
+            if feature in DOCUMENT_FEATURES:
+                keys = DOCUMENT_FEATURES[feature](sentences, document_ids(documents, len(sentences)))
+                lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
+            else:
+                lookups.append((None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab))
+        if self.settings.char_filters:  # and the word itself, for its characters
+            lookups.append((None, self.char_vocab, self.settings.char_window // 2))
         return encode_windows(sentences, lookups, self.settings.window)
 
     def _labels(self, tags_list, *, path=None) -> np.ndarray:
@@ -121,7 +132,7 @@ class WindowTagger(Tagging):
         return np.array(y, dtype=np.int64)
 
     # ---------------------------------------------------------------------------- fit
-    def fit(self, sentences, tags, dev=None, *, embeddings=None, callbacks=(), resume=False,
+    def fit(self, sentences, tags, dev=None, *, documents=None, embeddings=None, callbacks=(), resume=False,
             allow_new_data=False):
         """Train on ``sentences`` (lists of tokens) and their ``tags`` (lists of tags, any scheme).
 
@@ -131,9 +142,12 @@ class WindowTagger(Tagging):
         tags : list of list of str
             Same lengths as ``sentences``. Read with conlleval's chunk rules, so IOB1, IOB2, IOBES
             and bare IO tags (``PER``) all work; converted to ``settings.scheme`` for training.
-        dev : (sentences, tags), optional
+        dev : (sentences, tags) or (sentences, tags, documents), optional
             Scored (conlleval entity F1) after every epoch; the best epoch's weights are kept and
             ``patience`` epochs without improvement stop training.
+        documents : sequence, optional
+            The document of each sentence (numbers or names), for document features such as
+            ``doccase``; None: the sentences are one document.
         embeddings : WordVectors, optional
             Pretrained vectors (``index_to_key``, ``key_to_index``, ``vectors``) to start L from.
         callbacks : sequence of Callback
@@ -159,18 +173,22 @@ class WindowTagger(Tagging):
             Re-raised after restoring the best (or last completed) epoch's weights.
         """
         sentences, tags = tagged_pairs(sentences, tags)
-        dev_data = None if dev is None else tagged_pairs(*dev, what="dev sentences")
+        documents = document_ids(documents, len(sentences))
+        dev_data = dev_docs = None
+        if dev is not None:
+            dev_data = tagged_pairs(*dev[:2], what="dev sentences")
+            dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
         prints, s = {"train": fingerprint(sentences, tags), "dev": dev_data and fingerprint(*dev_data)}, self.settings
         if resume:
             check_resume(self, prints["train"], prints["dev"], allow_new_data)
             if dev_data is not None and prints["dev"] != self.data_fingerprints.get("dev"):
-                self.best["f1"] = self.evaluate(*dev_data)["overall"]["f1"]  # the best epoch on these data
+                self.best["f1"] = self.evaluate(*dev_data, documents=dev_docs)["overall"]["f1"]  # on these data
         else:
             model_setup.setup(self, sentences, tags, embeddings)
         embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
         self.data_fingerprints = prints
         self.provenance.update(_versions_and_time("updated" if resume else "created"))
-        inputs = self.encode(sentences)
+        inputs = self.encode(sentences, documents)
         y = self._labels(tags)
         lengths = np.array([len(t) for t in sentences], dtype=np.int64)
         rng = np.random.default_rng(s.seed)
@@ -200,7 +218,8 @@ class WindowTagger(Tagging):
         try:
             try:
                 with one_blas_thread():
-                    self._epochs(objective, options, rng, dev_data, start_epoch, bad_epochs, list(callbacks))
+                    dev_scorer = None if dev_data is None else Scorer(self, *dev_data, documents=dev_docs)
+                    self._epochs(objective, options, rng, dev_scorer, start_epoch, bad_epochs, list(callbacks))
             except (KeyboardInterrupt, DivergenceError):
                 self._restore(self._best_params if self._best_params is not None else self._last_good)
                 raise
@@ -210,14 +229,13 @@ class WindowTagger(Tagging):
             self._trained_settings = Settings.from_dict(s.to_dict())  # what the state belongs to
         return self
 
-    def _epochs(self, objective, options, rng, dev_data, start_epoch, bad_epochs, callbacks):
+    def _epochs(self, objective, options, rng, dev, start_epoch, bad_epochs, callbacks):
         """The epochs of :meth:`fit`: learning-rate schedule, dev scoring, the best epoch, patience."""
         s = self.settings
         callbacks = CallbackList(callbacks)
         self.stopped_early = None
-        dev = None if dev_data is None else Scorer(self, *dev_data)  # prepared once, scored every epoch
         for epoch in range(start_epoch, s.epochs):
-            lr_scale = learning_rate_scale(s, epoch)
+            lr_scale = learning_rate_scale(epoch, s.lr_decay, s.lr_schedule, s.epochs)
             self.optimizer.lr = s.lr * lr_scale
             if s.lr_embeddings is not None:
                 self.optimizer.lr_overrides["L"] = s.lr_embeddings * lr_scale
@@ -233,7 +251,7 @@ class WindowTagger(Tagging):
             n_words = len(objective.y)
             result = EpochResult(epoch + 1, loss, seconds, n_words / max(seconds, 1e-9), lr=self.optimizer.lr)
             improved = True
-            if dev_data is not None:
+            if dev is not None:  # prepared once (evaluation.Scorer), scored every epoch
                 t0 = time.perf_counter()
                 result.dev = dev.score(calibration=False)["overall"]
                 result.extra["dev_seconds"] = time.perf_counter() - t0
@@ -260,7 +278,8 @@ class WindowTagger(Tagging):
     def _make_network(self, n_outputs, initialize: bool = True):
         s = self.settings
         network = WindowNetwork(self._table_sizes(), s.window, s.hidden, n_outputs, activation=s.activation,
-                                output=s.output, dtype=np.dtype(s.dtype), seed=s.seed, initialize=initialize)
+                                output=s.output, dtype=np.dtype(s.dtype), seed=s.seed, initialize=initialize,
+                                chars=self._chars())
         if s.decoder == "sll":
             # tag transition scores live beside W1, W2: trained, saved and shape-checked like them
             sll.init_transitions(network.params, n_outputs, network.dtype)
@@ -269,8 +288,13 @@ class WindowTagger(Tagging):
     def _parameter_shapes(self, n_outputs) -> dict:
         """The shapes :meth:`_make_network` would allocate, without allocating (memory checked)."""
         s = self.settings
-        shapes = parameter_shapes(self._table_sizes(), s.window, s.hidden, n_outputs, np.dtype(s.dtype))
+        shapes = parameter_shapes(self._table_sizes(), s.window, s.hidden, n_outputs, np.dtype(s.dtype), self._chars())
         return {**shapes, **(sll.transition_shapes(n_outputs) if s.decoder == "sll" else {})}
+
+    def _chars(self):
+        """(characters, char_dim, char_window, char_filters) of the character features, or None."""
+        s = self.settings
+        return (len(self.char_vocab), s.char_dim, s.char_window, s.char_filters) if s.char_filters else None
 
     def _make_optimizer(self):
         s = self.settings
@@ -351,19 +375,6 @@ class WindowTagger(Tagging):
 
 # help(WindowTagger) and editors show every setting as a keyword of the constructor
 WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))
-
-
-def learning_rate_scale(settings: Settings, epoch: int) -> float:
-    """The learning rate of epoch ``epoch`` (from 0) over ``settings.lr``: 1 / (1 + lr_decay * epoch),
-    times 1 - epoch / epochs for the linear schedule.
-
-    >>> learning_rate_scale(Settings(lr_schedule="linear", epochs=4), 3)
-    0.25
-    """
-    scale = 1.0 / (1.0 + settings.lr_decay * epoch)
-    if settings.lr_schedule == "linear":
-        scale *= 1.0 - epoch / settings.epochs
-    return scale
 
 
 def _versions_and_time(key: str) -> dict:

@@ -11,7 +11,6 @@ import gzip
 import io
 import logging
 import re
-import warnings
 import zlib
 from typing import IO
 
@@ -189,10 +188,6 @@ class _Rows:
         self.keys.append(word)
         return True
 
-    def grows(self) -> bool:
-        """Whether the next :meth:`next_row` moves the array (rows given before become invalid)."""
-        return len(self.keys) > len(self.vectors)
-
     def next_row(self) -> np.ndarray:
         """The row to fill for the word just added; valid only until the next call."""
         n = len(self.keys)
@@ -232,54 +227,9 @@ def _parse_values(fields: list[bytes], out: np.ndarray, path: str, line: int) ->
         )
 
 
-class _Pending:
-    """The values of kept rows, parsed a block of rows at a time: one C-level parse of many numbers
-    instead of an array made per row. A block that does not parse whole (a word that is not a
-    number, a value that is not finite) is parsed again row by row, for the error naming its line."""
-
-    BLOCK = 4096  # rows
-
-    def __init__(self, path: str):
-        self.path, self.fields, self.rows = path, [], []
-
-    def add(self, fields: list, row: np.ndarray, number: int) -> None:
-        if len(fields) != len(row):
-            self.flush()  # an earlier line's error comes first
-            raise InputError(f"expected {len(row)} values after the word, found {len(fields)}", path=self.path,
-                             line=number)
-        self.fields.append(b" ".join(fields))
-        self.rows.append((row, fields, number))
-        if len(self.rows) >= self.BLOCK:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        dim = len(self.rows[0][0])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # numpy warns, or raises, where the text stops parsing
-                values = np.fromstring(b" ".join(self.fields).decode("latin-1"), dtype=np.float64, sep=" ")
-        except (ValueError, DeprecationWarning):
-            values = None
-        if values is not None and len(values) == len(self.rows) * dim:
-            values = values.reshape(len(self.rows), dim)
-            with np.errstate(over="ignore"):  # overflow when narrowing shows as inf, checked here
-                narrowed = values.astype(self.rows[0][0].dtype)
-            if np.isfinite(narrowed).all():
-                for (row, _, _), value in zip(self.rows, narrowed):
-                    row[:] = value
-                self.fields, self.rows = [], []
-                return
-        for row, fields, number in self.rows:
-            _parse_values(fields, row, self.path, number)
-        self.fields, self.rows = [], []
-
-
 def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype, encoding: str) -> _Parsed:
     count = dim = rows = None
     n_lines = number = 0
-    pending = _Pending(path)
     for number, line in _lines(stream, path):
         if number == 1:
             line = line.removeprefix(_BOM)
@@ -306,10 +256,7 @@ def _read_text(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype
                 _parse_values(fields, np.empty(dim, dtype=dtype), path, number)
             continue
         if rows.add_key(word, path, number):
-            if rows.grows():
-                pending.flush()  # the rows it holds are about to move
-            pending.add(fields, rows.next_row(), number)
-    pending.flush()
+            _parse_values(fields, rows.next_row(), path, number)
     if rows is None:
         raise InputError("empty file; expected word vectors", path=path, line=number or 1)
     if count is not None and n_lines < count:

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 
+from .chars import SpellingIds, Spellings
 from .errors import ConfigError
 from .limits import require_memory
 
@@ -92,8 +93,11 @@ def encode_windows(sentences, lookups, window: int) -> tuple:
     """Window id matrices of ``sentences`` (lists of tokens): one (n_windows, C) per lookup.
 
     ``lookups`` holds a (key, vocabulary) pair per lookup table: ``key(token)`` is the string the
-    vocabulary looks up (None: the token itself). Each distinct token is looked up once per table,
-    since text repeats its words a lot.
+    vocabulary looks up (None: the token itself), or a list of every token's key in order (a
+    feature of the token's place, not of its text). Each distinct token is looked up once per table,
+    since text repeats its words a lot. A (None, character vocabulary, h') triple gives the
+    character features' input instead: a :class:`~windowclf.chars.SpellingIds` over the distinct
+    tokens, spelled with h' edge symbols around each.
     """
     # codes number the distinct tokens in order of appearance (dict.fromkeys keeps it)
     flat = list(itertools.chain.from_iterable(sentences))
@@ -102,7 +106,15 @@ def encode_windows(sentences, lookups, window: int) -> tuple:
     distinct = list(codes)
     lengths = [len(tokens) for tokens in sentences]
     out = []
-    for key, vocab in lookups:
-        ids = vocab.ids(distinct if key is None else [key(token) for token in distinct])[token_codes]
+    for key, vocab, *half in lookups:
+        if half:
+            spellings = Spellings(distinct, vocab, half[0])
+            out.append(SpellingIds(window_ids_flat(token_codes, lengths, window, spellings.start_id,
+                                                   spellings.end_id), spellings))
+            continue
+        if isinstance(key, list):  # every token's key given (a document feature): looked up as it is
+            ids = vocab.ids(key)
+        else:
+            ids = vocab.ids(distinct if key is None else [key(token) for token in distinct])[token_codes]
         out.append(window_ids_flat(ids, lengths, window, vocab.start_id, vocab.end_id))
     return tuple(out)

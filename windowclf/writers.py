@@ -47,6 +47,8 @@ class Tagged:
         The tag that means "no entity" (``O``, or ``0`` for a 0/1 detector).
     file : str, optional
         Where the sentence came from.
+    document : int
+        Which document of its part of the input it belongs to (features that read the document).
     confidences : dict, optional
         (first token, last token) -> the probability of that entity (written in JSON).
     """
@@ -59,6 +61,7 @@ class Tagged:
     probabilities: list | None = None
     negative: str = OUTSIDE
     file: str | None = None
+    document: int = 0  # CoNLL input: the -DOCSTART- documents before it in its segment
     confidences: dict | None = None
 
 
