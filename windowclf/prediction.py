@@ -40,6 +40,11 @@ class Tagging:
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
 
+    @property
+    def _probability_dtype(self) -> np.dtype:
+        """The dtype of :meth:`predict_proba`'s arrays: the network's (an ensemble has its own)."""
+        return self.network.dtype
+
     # ------------------------------------------------------------------------ predict
     def decoder(self, constrain: bool = True) -> Decoder:
         """The :class:`~windowclf.decoding.Decoder` of this model (scheme constraints on or off)."""
@@ -76,13 +81,13 @@ class Tagging:
         lengths = [len(s) for s in sentences]
         full = [n for n in lengths if n]
         if not full:
-            return [np.zeros((0, len(self.tags)), self.network.dtype) for _ in sentences]
+            return [np.zeros((0, len(self.tags)), self._probability_dtype) for _ in sentences]
         decoder = self.decoder(constrain)
         z2 = self._scores([s for s in sentences if s])
         if decoder.sll or decoder.constrained:
-            probs = decoder.marginals(z2, full).astype(self.network.dtype)
+            probs = decoder.marginals(z2, full).astype(self._probability_dtype)
         else:
-            probs = OUTPUTS[self.settings.output][1](z2)
+            probs = OUTPUTS[self.settings.output][1](z2).astype(self._probability_dtype, copy=False)
         return np.split(probs, np.cumsum(lengths)[:-1])
 
     def predict(self, sentences, scheme: str | None = None, *, constrain: bool = True,
