@@ -29,10 +29,10 @@ from itertools import islice
 from typing import NamedTuple
 
 from . import model_io, segments as seg
-from .ensemble import Ensemble, load_any
 from .atomic import atomic_writer
 from .conll import file_layout, parse_incr
 from .conll_lines import text_codec
+from .ensemble import Ensemble, load_any
 from .errors import ConfigError, ModelFileError
 from .tagger import WindowTagger
 from .tokenize import SENTENCE_MODES
