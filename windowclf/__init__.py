@@ -12,6 +12,8 @@ __version__ = "0.1.0"
 # public name -> the module that defines it
 _EXPORTS = {
     "WindowTagger": "tagger",
+    "Ensemble": "ensemble",
+    "load_any": "ensemble",
     "Settings": "settings",
     "WindowNetwork": "network",
     "Vocabulary": "vocab",

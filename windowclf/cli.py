@@ -22,6 +22,7 @@ import click  # noqa: E402
 from .atomic import atomic_writer  # noqa: E402
 from .cli_options import DEFAULTS, conll_options, given, model_option, read_tagged, settings_options  # noqa: E402
 from . import cli_tag  # noqa: E402
+from .cli_ensemble import ensemble, show_ensemble  # noqa: E402
 from .cli_train import train  # noqa: E402
 from .errors import ConfigError, InputError, WindowclfError, interruption  # noqa: E402
 from .features import table_name  # noqa: E402
@@ -230,16 +231,20 @@ def export_model(model_path, out_path):
 @click.option("--toml", "as_toml", is_flag=True,
               help="Print only the settings, as a TOML file `train --config` reads. Example: --toml")
 def info(model_path, as_json, as_toml):
-    """Describe a model: sizes, tags, scheme, settings, best dev score, epochs trained.
+    """Describe a model: sizes, tags, scheme, settings, best dev score, epochs trained (of an
+    ensemble: what its models share, then each model).
 
     \b
     Example:
       windowclf info runs/ner.npz
       windowclf info --toml runs/ner.npz > ner.toml    # then: windowclf train ... --config ner.toml
     """
-    from .model_io import describe
+    from .ensemble import describe_file
 
-    tagger, shapes, pretrained = describe(WindowTagger, model_path)  # metadata and headers: no array read
+    is_ensemble, described = describe_file(model_path)  # metadata and headers: no array read
+    if is_ensemble:
+        return show_ensemble(model_path, described, as_json, as_toml)
+    tagger, shapes, pretrained = described[0]
     if as_toml:
         from .presets import to_toml
 
@@ -315,6 +320,7 @@ def _is_zip(path) -> bool:
 main.add_command(train)
 main.add_command(cli_tag.predict)
 main.add_command(cli_tag.evaluate)
+main.add_command(ensemble)
 
 if __name__ == "__main__":
     main()

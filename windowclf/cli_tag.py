@@ -12,11 +12,11 @@ import click
 from .cli_options import Choice, conll_options, constrain_option, model_option, read_kwargs, read_tagged
 from .cli_shards import predict_to_dir
 from .conll import read_conll
+from .ensemble import load_any
 from .errors import InputError
 from .printable import printable
 from .schemes import split_tag, validate_tags
 from .settings import SCHEME_NAMES
-from .tagger import WindowTagger
 from .shards import TagOptions, tag_input
 from .writers import WRITERS
 
@@ -68,7 +68,8 @@ def predict(model_path, inputs, input_format, sentence_mode, output_format, sche
     Python's open(path, encoding="utf-8-sig", newline="").read()[char_start:char_end] is the entity; for CoNLL input they index the sentence's
     "text" (its tokens joined by spaces). Each entity has its "confidence": its probability
     under the model. Decoding keeps every sentence well formed in the model's tag scheme
-    (--no-constrain: each word's best tag, or SLL's unconstrained Viterbi).
+    (--no-constrain: each word's best tag, or SLL's unconstrained Viterbi). The model may be an
+    ensemble file (windowclf ensemble): its models' outputs averaged.
 
     \b
     Example:
@@ -84,7 +85,7 @@ def predict(model_path, inputs, input_format, sentence_mode, output_format, sche
     if output_dir is not None or workers or scheduler:
         return predict_to_dir(model_path, inputs, output_dir, options, workers=workers, scheduler=scheduler,
                               block_size=block_size)
-    tagger = WindowTagger.load(model_path, training_state=False)  # tagging reads only the weights
+    tagger = load_any(model_path)  # a model or an ensemble; tagging reads only the weights
     for path in inputs or ("-",):
         tag_input(tagger, path, sys.stdout, options)  # each input on its own, as --output-dir writes it
     sys.stdout.flush()
@@ -92,7 +93,7 @@ def predict(model_path, inputs, input_format, sentence_mode, output_format, sche
 
 @click.command()
 @click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False),
-              help="Model to tag GOLD with. Example: -m runs/ner.npz")
+              help="Model (or ensemble) to tag GOLD with. Example: -m runs/ner.npz")
 @click.argument("gold_path", metavar="[GOLD]", required=False, type=click.Path(dir_okay=False))
 @click.option("--pred", "pred_path", type=click.Path(dir_okay=False),
               help="Score a file whose last two columns are gold and predicted tags, as conlleval "
@@ -136,8 +137,7 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
         sentences, gold, documents = read_tagged(gold_path, opts, scheme)
-        result = WindowTagger.load(model_path, training_state=False).evaluate(sentences, gold, scheme=scheme, constrain=constrain,
-                                                                              documents=documents)
+        result = load_any(model_path).evaluate(sentences, gold, scheme=scheme, constrain=constrain, documents=documents)
         counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
     report = metrics.to_json(counts) if as_json else metrics.conlleval_report(counts)
     scores = metrics.token_f1(gold, pred) if token_f1 else None

@@ -10,7 +10,7 @@ from .settings import Settings
 from .snapshots import Patch, Snapshot, changed_rows
 from .vocab import Vocabulary
 
-__all__ = ["save_tagger", "load_tagger", "reduce_tagger"]
+__all__ = ["save_tagger", "load_tagger", "reduce_tagger", "file_contents", "read_tagger", "describe_open"]
 
 # Timings differ run to run; leaving them out keeps the file byte-identical for a seed.
 _TIMING_KEYS = ("seconds", "words_per_second", "dev_seconds")
@@ -25,6 +25,15 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True, inclu
     pretrained vocabulary), from which the loader rebuilds it exactly; so is the last epoch's L of
     the training state (``state/rows/L``, ``state/values/L``): the file holds L once.
     """
+    arrays, meta = file_contents(tagger, params, include_state=include_state, include_initial=include_initial)
+    if path is None:
+        return model_file_bytes(arrays, meta)
+    save_model_file(path, arrays, meta)
+
+
+def file_contents(tagger, params: dict, *, include_state: bool = True, include_initial: bool = True) -> tuple:
+    """(arrays, metadata) of ``tagger``'s model file, as :func:`save_tagger` writes them (an
+    ensemble file holds each member's, ``include_state`` and ``include_initial`` False)."""
     arrays = {f"param/{k}": v for k, v in params.items()}
     initial_rows = None
     if include_initial and tagger._initial is not None:
@@ -56,9 +65,7 @@ def save_tagger(tagger, params: dict, path, *, include_state: bool = True, inclu
             rows[name] = int(len(diff.rows))
         arrays.update({f"state/optimizer/{k}": v for k, v in st["optimizer"].items()})
         meta["state"] = {"epoch": st["epoch"], "rng": st["rng"], "bad_epochs": st["bad_epochs"], "rows": rows}
-    if path is None:
-        return model_file_bytes(arrays, meta)
-    save_model_file(path, arrays, meta)
+    return arrays, meta
 
 
 def load_tagger(cls, path, *, training_state: bool = True):
@@ -68,25 +75,31 @@ def load_tagger(cls, path, *, training_state: bool = True):
     if data is not None:
         path = "<model bytes>"
     with ModelFile(path, data) as model_file:  # metadata and array headers read and checked, no data
-        return _load(cls, model_file, path, training_state)
+        return read_tagger(cls, model_file, path, training_state)
 
 
 def describe(cls, path):
     """(tagger without a network, {array name: shape}, holds pretrained vectors) from a model
     file's metadata and array headers: what ``windowclf info`` shows, without reading an array."""
     with ModelFile(path) as model_file:
-        meta = model_file.metadata
-        tagger = _from_metadata(cls, meta, path)
-        try:
-            expected = tagger._parameter_shapes(_n_outputs(tagger))  # the network loading would allocate
-        except ConfigError as err:
-            raise ModelFileError(str(err), path) from None
-        model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path),
-                                          _state_rows(meta, expected, path)))
-        missing = sorted(f"param/{name}" for name in expected if f"param/{name}" not in model_file.headers)
-        if missing:
-            raise ModelFileError(f"missing array {missing[0]}", path)
-        pretrained = any(name.startswith("initial/") for name in model_file.headers)
+        return describe_open(cls, model_file, path)
+
+
+def describe_open(cls, model_file, path):
+    """:func:`describe` of an open :class:`~windowclf.persistence.ModelFile` (or an object with
+    its ``metadata``, ``headers`` and ``check_entries``: one member of an ensemble file)."""
+    meta = model_file.metadata
+    tagger = _from_metadata(cls, meta, path)
+    try:
+        expected = tagger._parameter_shapes(_n_outputs(tagger))  # the network loading would allocate
+    except ConfigError as err:
+        raise ModelFileError(str(err), path) from None
+    model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path),
+                                      _state_rows(meta, expected, path)))
+    missing = sorted(f"param/{name}" for name in expected if f"param/{name}" not in model_file.headers)
+    if missing:
+        raise ModelFileError(f"missing array {missing[0]}", path)
+    pretrained = any(name.startswith("initial/") for name in model_file.headers)
     return tagger, expected, pretrained
 
 
@@ -120,7 +133,10 @@ def _entries(expected: dict, n_initial: int, state_rows: dict) -> dict:
             **{f"state/values/{name}": (n, expected[name][1]) for name, n in state_rows.items()}}
 
 
-def _load(cls, model_file, path, training_state=True):
+def read_tagger(cls, model_file, path, training_state=True):
+    """A ``cls`` read from an open :class:`~windowclf.persistence.ModelFile` (or an object with
+    its ``metadata``, ``headers``, ``check_entries`` and ``read``: one member of an ensemble file),
+    every array's shape checked before it is read."""
     meta = model_file.metadata
     tagger = _from_metadata(cls, meta, path)
     _load_arrays(tagger, model_file, meta, path, training_state)
@@ -129,6 +145,11 @@ def _load(cls, model_file, path, training_state=True):
 
 def _from_metadata(cls, meta, path):
     """A ``cls`` with the settings, vocabularies, tags, history and provenance of ``meta``."""
+    if "ensemble" in meta:  # written by windowclf.ensemble, whose loader reads it
+        members = meta["ensemble"].get("members") if isinstance(meta["ensemble"], dict) else None
+        count = f"{len(members)} model{'s' * (len(members) != 1)}" if isinstance(members, list) else "models"
+        raise ModelFileError(f"an ensemble of {count} (windowclf ensemble), not a single model: predict, evaluate "
+                             "and info read it; in Python, windowclf.load_any or Ensemble.load", path)
     check_metadata(meta, path)
     try:
         tagger = cls(Settings.from_dict(meta["settings"]))

@@ -20,7 +20,6 @@ import dask
 import dask.bag  # noqa: F401 -- tag_bag's argument
 from distributed import as_completed, default_client
 
-from .features import DOCUMENT_FEATURES
 from .jobs import Job, run_tasks
 from .model_io import save_tagger
 from .shards import TagOptions, load_model, model_ref, tag_shard
@@ -146,7 +145,7 @@ def tag_files(inputs, out_dir, model, client=None, *, options: TagOptions | None
 def _tag_partition(sentences, model, scheme, predict, chunk):
     _worker_setup()
     tagger = load_model(model)
-    if any(f in DOCUMENT_FEATURES for f in tagger.settings.features):
+    if tagger.reads_documents:
         sentences = list(sentences)
         chunk = max(1, len(sentences))  # a partition is a document: its features read all of it
     out, batch = [], []

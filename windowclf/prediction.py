@@ -12,6 +12,7 @@ import numpy as np
 
 from . import evaluation
 from .decoding import Decoder
+from .features import DOCUMENT_FEATURES
 from .functions import OUTPUTS
 from .inputs import document_ids, tagged_pairs, token_lists
 from .schemes import convert
@@ -39,6 +40,17 @@ class Tagging:
         ids = self.encode(sentences, documents) if windows is None else windows
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
+
+    @property
+    def _probability_dtype(self) -> np.dtype:
+        """The dtype of :meth:`predict_proba`'s arrays: the network's (an ensemble has its own)."""
+        return self.network.dtype
+
+    @property
+    def reads_documents(self) -> bool:
+        """Whether the model has features that read the whole document (``doccase``): then a call
+        should hold whole documents (the ``documents`` argument names them)."""
+        return any(f in DOCUMENT_FEATURES for f in self.settings.features)
 
     # ------------------------------------------------------------------------ predict
     def decoder(self, constrain: bool = True) -> Decoder:
@@ -78,14 +90,14 @@ class Tagging:
         lengths = [len(s) for s in sentences]
         full = [n for n in lengths if n]
         if not full:
-            return [np.zeros((0, len(self.tags)), self.network.dtype) for _ in sentences]
+            return [np.zeros((0, len(self.tags)), self._probability_dtype) for _ in sentences]
         decoder = self.decoder(constrain)
         documents = document_ids(documents, len(sentences))
         z2 = self._scores([s for s in sentences if s], documents=[d for s, d in zip(sentences, documents) if s])
         if decoder.sll or decoder.constrained:
-            probs = decoder.marginals(z2, full).astype(self.network.dtype)
+            probs = decoder.marginals(z2, full).astype(self._probability_dtype)
         else:
-            probs = OUTPUTS[self.settings.output][1](z2)
+            probs = OUTPUTS[self.settings.output][1](z2).astype(self._probability_dtype, copy=False)
         return np.split(probs, np.cumsum(lengths)[:-1])
 
     def predict(self, sentences, scheme: str | None = None, *, constrain: bool = True,

@@ -9,8 +9,9 @@ command writes each input through :func:`tag_input` and both tag segment by segm
 its blocks' outputs, concatenated in order, are the file's output, whatever the blocks.
 
 Models travel as a :class:`ModelRef` (the ``.npz`` bytes or a shared path, with their sha256) and
-are loaded once per process through the model file's own checked loader; a WindowTagger itself
-pickles as its model file's bytes (``model_io.reduce_tagger``).
+are loaded once per process through the model file's own checked loader (a single model's file or an
+ensemble's: :func:`windowclf.ensemble.load_any`); a WindowTagger or an Ensemble itself pickles as its
+model file's bytes (``model_io.reduce_tagger``, ``Ensemble.__reduce__``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from . import model_io, segments as seg
 from .atomic import atomic_writer
 from .conll import file_layout, parse_incr
 from .conll_lines import text_codec
+from .ensemble import Ensemble, load_any
 from .errors import ConfigError, ModelFileError
-from .features import DOCUMENT_FEATURES
 from .tagger import WindowTagger
 from .tokenize import SENTENCE_MODES
 from .writers import CONFIDENCE_FORMATS, WRITERS, Tagged, text_sentences
@@ -106,7 +107,7 @@ _MODELS: OrderedDict = OrderedDict()
 
 
 def model_ref(model, *, send: str = "bytes") -> ModelRef:
-    """Check ``model`` (a path, a model file's bytes, or a trained WindowTagger) and say how it travels.
+    """Check ``model`` (a path, a model file's bytes, a trained WindowTagger or an Ensemble) and say how it travels.
 
     Loads it here first, so a missing or corrupt model fails (ModelFileError naming the file)
     before any work is sent anywhere; ``send="path"`` ships the absolute path instead of the bytes
@@ -118,24 +119,26 @@ def model_ref(model, *, send: str = "bytes") -> ModelRef:
         return model
     if isinstance(model, WindowTagger):
         data, path, tagger = model_io.reduce_tagger(model)[1][0], None, model
+    elif isinstance(model, Ensemble):
+        data, path, tagger = model.to_bytes(), None, model
     elif isinstance(model, (bytes, bytearray, memoryview)):
         data, path, tagger = bytes(model), None, None
     else:
         path = os.path.abspath(os.fspath(model))
-        tagger = WindowTagger.load(path, training_state=False)  # names the file when it is missing or damaged
+        tagger = load_any(path)  # names the file when it is missing or damaged
         with open(path, "rb") as file:
             data = file.read()
     if tagger is None:
-        tagger = WindowTagger.load(data, training_state=False)
+        tagger = load_any(data)
     ref = ModelRef(hashlib.sha256(data).hexdigest(), data if send == "bytes" or path is None else None,
                    path if send == "path" else None)
     _remember(ref.sha256, tagger)
     return ref
 
 
-def load_model(model) -> WindowTagger:
-    """The tagger of ``model`` (as :func:`model_ref` takes it), loaded once per process."""
-    if isinstance(model, WindowTagger):
+def load_model(model):
+    """The WindowTagger or Ensemble of ``model`` (as :func:`model_ref` takes it), loaded once per process."""
+    if isinstance(model, (WindowTagger, Ensemble)):
         return model
     if isinstance(model, (bytes, bytearray, memoryview)):
         model = ModelRef(hashlib.sha256(model).hexdigest(), bytes(model))
@@ -144,7 +147,7 @@ def load_model(model) -> WindowTagger:
         try:
             model = ModelRef(_file_sha256(path), None, path)
         except OSError:
-            WindowTagger.load(path)  # names the file as the loader does
+            load_any(path)  # names the file as the loader does
             raise
     tagger = _MODELS.get(model.sha256)
     if tagger is not None:
@@ -153,9 +156,9 @@ def load_model(model) -> WindowTagger:
     if model.data is None:  # a shared path: checked, then read by the loader (no copy of its bytes kept)
         if _file_sha256(model.path) != model.sha256:
             raise ModelFileError("changed since the job started (its sha256 differs)", model.path)
-        tagger = WindowTagger.load(model.path, training_state=False)
+        tagger = load_any(model.path)
     else:
-        tagger = WindowTagger.load(model.data, training_state=False)
+        tagger = load_any(model.data)
     _remember(model.sha256, tagger)
     return tagger
 
@@ -189,7 +192,7 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     json_out = options.output_format in CONFIDENCE_FORMATS
     extra = dict(options.predict)
     n_tokens = n_sentences = 0
-    whole = any(f in DOCUMENT_FEATURES for f in tagger.settings.features)
+    whole = tagger.reads_documents
     while chunk := list(sentences if whole else islice(sentences, options.chunk_size)):
         token_lists = [s.tokens for s in chunk]
         documents = [s.document for s in chunk]
@@ -272,7 +275,7 @@ class _HashingWriter:
 def tag_shard(model, source, output, options: TagOptions | None = None, **option_values) -> dict:
     """Tag ``source`` (a file's path, or a :class:`Block` of one) into ``output``, atomically.
 
-    ``model``: a ModelRef, path, model bytes or WindowTagger (loaded once per process). Options
+    ``model``: a ModelRef, path, model bytes, WindowTagger or Ensemble (loaded once per process). Options
     are a TagOptions or its fields as keywords. The output holds exactly what ``windowclf predict``
     writes for the file alone (for a block: its part of that). Returns a report: input, block,
     output, tokens, sentences, seconds, bytes and sha256 of the output.
