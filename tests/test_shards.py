@@ -311,3 +311,20 @@ def test_nothing_of_dask_is_imported_unless_asked_for():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_a_model_with_character_and_document_features_tags_blocks_as_the_whole_file(tmp_path):
+    train = list(read_conll(SAMPLE / "train.conll"))
+    model = tmp_path / "rich.npz"
+    WindowTagger(dim=20, hidden=30, epochs=2, seed=0, features=["caps", "doccase"], char_filters=6,
+                 decoder="sll", scheme="IOBES").fit([s.tokens for s in train], [s.tags for s in train]).save(model)
+    path = tmp_path / "news.txt"
+    path.write_bytes(make_text(int(1.2 * SEGMENT_BYTES), seed=4))
+    expected = predict_cli(model, path)
+    options = TagOptions()
+    blocks = plan_blocks(str(path), options, 1)
+    assert len(blocks) > 1
+    for block in blocks:
+        tag_shard(model, block, tmp_path / f"part{block.index}", options)
+    assert b"".join((tmp_path / f"part{b.index}").read_bytes() for b in blocks) == expected

@@ -99,6 +99,7 @@ def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
         "output": s.output,
         "vocabulary": len(tagger.vocab),
         "features": {f: len(v) for f, v in tagger.feature_vocabs.items()},
+        "characters": None if getattr(tagger, "char_vocab", None) is None else len(tagger.char_vocab),
         "parameters": {name: list(shape) for name, shape in shapes.items()},
         "n_parameters": int(sum(math.prod(shape) for shape in shapes.values())),
         "pretrained": bool(pretrained),
@@ -116,6 +117,9 @@ def format_summary(info: dict) -> str:
              f"vocabulary:  {info['vocabulary']:,} words" + (" (from pretrained vectors)" if info["pretrained"] else "")]
     if info["features"]:
         lines.append("features:    " + ", ".join(f"{f} ({n} keys)" for f, n in info["features"].items()))
+    if info.get("characters"):
+        lines.append(f"characters:  {info['characters']:,} (a convolution of {info['settings']['char_filters']} "
+                     f"filters over {info['settings']['char_window']} characters of {info['settings']['char_dim']})")
     shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["parameters"].items())
     lines.append(f"parameters:  {info['n_parameters']:,} ({shapes})")
     lines.append(f"epochs:      {info['epochs_trained']} trained")

@@ -17,13 +17,14 @@ model file's bytes (``model_io.reduce_tagger``, ``Ensemble.__reduce__``).
 from __future__ import annotations
 
 import codecs
+import gc
 import hashlib
 import io
 import os
 import sys
 import time
 from collections import OrderedDict
-from contextlib import closing, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import NamedTuple
@@ -234,12 +235,27 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
 def _tag_segments(tagger, path, name, parts, out, options, layout) -> tuple:
     """Tag (Segment, binary stream) pairs in order, each on its own batches; returns the counts."""
     tokens = count = 0
-    for segment, stream in parts:
-        sentences = _segment_sentences(stream, name, segment, options, layout)
-        with stream, closing(sentences):  # the reader lets go of the stream before it closes
-            t, s = write_tagged(tagger, sentences, out, options)
-        tokens, count = tokens + t, count + s
+    with _older_objects_frozen():
+        for segment, stream in parts:
+            sentences = _segment_sentences(stream, name, segment, options, layout)
+            with stream, closing(sentences):  # the reader lets go of the stream before it closes
+                t, s = write_tagged(tagger, sentences, out, options)
+            tokens, count = tokens + t, count + s
     return tokens, count
+
+
+@contextmanager
+def _older_objects_frozen():
+    """Python's cycle collector leaves alone what exists when tagging starts (the model, the
+    libraries, a Dask worker's state), and takes it back after (``gc.freeze``): tagging makes many
+    short-lived lists, and each collection of the oldest generation walked all of those objects,
+    an eighth of a tagging task's time here. Nothing is lost: what tagging drops is collected as
+    before, what was frozen is collected once it is unfrozen."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def tag_input(tagger, path, out, options: TagOptions) -> tuple:
