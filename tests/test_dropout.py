@@ -43,7 +43,8 @@ def test_masks_drop_a_fraction_p_and_scale_the_rest_by_one_over_one_minus_p():
     masks = Dropout(0.3, 0.0, np.random.default_rng(0))
     m = masks.mask(0.3, (400, 500), np.dtype(np.float32))
     assert m.dtype == np.float32
-    assert set(np.unique(m).tolist()) == {0.0, np.float32(1 / 0.7)}
+    k = round(0.3 * 65536)  # p to the nearest 2^-16, the scale exactly one over the chance of keeping
+    assert set(np.unique(m).tolist()) == {0.0, np.float32(65536 / (65536 - k))}
     assert abs(np.mean(m == 0) - 0.3) < 0.005
     assert masks.mask(0.0, (3, 4), np.dtype(np.float64)) is None
 

@@ -37,8 +37,7 @@ from .chars import char_backward, char_forward, char_parameter_shapes, init_char
 from .limits import require_memory
 from .rowgrad import RowGrad, accumulate_rows
 
-__all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows", "layers", "weight_penalty",
-           "row_penalty"]
+__all__ = ["RowGrad", "Forward", "Dropout", "WindowNetwork", "accumulate_rows", "layers", "weight_penalty", "row_penalty"]
 
 
 # Training holds the weights about four times (the live ones, the best epoch's, the last epoch's
@@ -53,7 +52,8 @@ class Dropout:
     Parameters
     ----------
     p_input, p_hidden : float in [0, 1)
-        Probability that an entry is zeroed; kept entries are scaled by 1/(1-p).
+        Probability that an entry is zeroed (to the nearest multiple of 2^-16: see :meth:`mask`);
+        kept entries are scaled by one over the probability of keeping them.
     rng : numpy.random.Generator
         Draws the masks (the training loop's generator, so a resumed run draws the same masks).
     """
@@ -67,11 +67,13 @@ class Dropout:
         self.rng = rng
 
     def mask(self, p: float, shape, dtype) -> np.ndarray | None:
-        """A scaled mask: 0 with probability p, else 1/(1-p); None when p is 0."""
+        """A scaled mask: 0 with probability k/65536 (k = p * 65536 rounded), else 65536/(65536 - k);
+        None when p is 0. Each entry takes 16 random bits (a quarter of a float64's)."""
         if not p:
             return None
-        keep = self.rng.random(shape, dtype=np.float64) >= p
-        return keep.astype(dtype) * dtype.type(1.0 / (1.0 - p))
+        k = min(round(p * 65536), 65535)
+        bits = np.frombuffer(self.rng.bytes(2 * math.prod(shape)), dtype="<u2").reshape(shape)
+        return np.multiply(bits >= k, dtype.type(65536 / (65536 - k)), dtype=dtype)
 
     def apply(self, values: np.ndarray, p: float):
         """(m * values, m) for a fresh mask m of ``values``' shape, or (values, None) when p is 0."""

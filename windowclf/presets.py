@@ -26,7 +26,7 @@ _COLLOBERT = {
     "window": 5, "hidden": 500, "activation": "hardtanh", "decoder": "sll", "scheme": "IOBES",
     "features": ["caps", "shape", "suffix3", "prefix3", "doccase"], "char_filters": 50, "min_count": 2,
     "dropout_input": 0.2, "dropout_hidden": 0.5, "batch_size": 60, "lr": 0.3, "lr_schedule": "linear",
-    "epochs": 40,
+    "epochs": 36,
 }
 
 PRESETS: dict[str, dict] = {

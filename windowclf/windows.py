@@ -34,7 +34,7 @@ def window_ids(sentences, window: int, start_id: int, end_id: int) -> np.ndarray
 
     Returns
     -------
-    ndarray of shape (n_windows, C), dtype int64
+    ndarray of shape (n_windows, C), dtype int32 (int64 for ids past 2**31 - 1)
         Row t holds ``w[t-h] ... w[t+h]`` with padding only beyond the sentence's edges.
 
     >>> window_ids([np.array([7, 8]), np.array([9])], 3, 0, 1).tolist()
@@ -63,12 +63,15 @@ def window_ids_flat(word_ids: np.ndarray, lengths, window: int, start_id: int, e
     h = C // 2
     lengths = np.asarray(lengths, dtype=np.int64)
     n_windows = int(lengths.sum())
+    largest = max(start_id, end_id, int(np.max(word_ids)) if len(word_ids) else 0)
+    dtype = np.int32 if largest < 2 ** 31 else np.int64  # half the memory of int64 for every real vocabulary
     if n_windows == 0:
-        return np.zeros((0, C), dtype=np.int64)
-    require_memory(2 * 8 * n_windows * C, f"the windows of {n_windows:,} words (window {C})")  # index and result
+        return np.zeros((0, C), dtype=dtype)
+    require_memory((8 + np.dtype(dtype).itemsize) * n_windows * C,
+                   f"the windows of {n_windows:,} words (window {C})")  # index and result
     # One flat array: [<s>]*h + sentence + [</s>]*h for each sentence, back to back.
     padded_lengths = lengths + 2 * h
-    flat = np.empty(int(padded_lengths.sum()), dtype=np.int64)
+    flat = np.empty(int(padded_lengths.sum()), dtype=dtype)
     starts = np.concatenate(([0], np.cumsum(padded_lengths)[:-1]))
     is_left = np.zeros(flat.shape[0], dtype=bool)
     is_token = np.zeros(flat.shape[0], dtype=bool)
