@@ -114,3 +114,26 @@ def test_raw_text_is_one_document_for_predict_as_for_tag_text(tmp_path):
     predicted = [line.split()[-1] for line in result.output.splitlines() if line.strip()]
     sentences = [[t.text for t in s] for s in split_sentences(text)]
     assert predicted == [t for sentence in tagger.predict(sentences) for t in sentence]
+
+
+def test_document_per_line_makes_each_line_of_raw_text_a_document_for_predict(tmp_path):
+    from windowclf.tokenize import split_sentences
+    tagger = _trained()
+    tagger.save(tmp_path / "m.npz")
+    dev = list(read_conll(SAMPLE / "dev.conll"))
+    # three sentences a line, some lines blank: a document is a line, not a paragraph
+    lines = [" ".join(t for s in dev[i:i + 3] for t in s.tokens) for i in range(0, len(dev), 3)]
+    text = "".join(line + ("\n\n" if i % 4 == 3 else "\r\n") for i, line in enumerate(lines))
+    (tmp_path / "news.txt").write_bytes(text.encode("utf-8"))
+    sentences, documents = [], []
+    for number, line in enumerate(text.splitlines()):
+        for s in split_sentences(line):
+            sentences.append([t.text for t in s])
+            documents.append(number)
+    assert sentences == [[t.text for t in s] for s in split_sentences(text, "document-per-line")]
+    per_line = tagger.predict(sentences, documents=documents)
+    assert per_line != tagger.predict(sentences), "the sample must show what a line's document changes"
+    result = run("predict", "-m", tmp_path / "m.npz", "--document-per-line", tmp_path / "news.txt")
+    assert result.exit_code == 0, result.output
+    predicted = [line.split()[-1] for line in result.output.splitlines() if line.strip()]
+    assert predicted == [t for sentence in per_line for t in sentence]

@@ -23,11 +23,12 @@ _PARAGRAPH_BREAK_RE = re.compile(r"\n[^\S\n]*\n")
 _LINE_BREAK_RE = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # how a stream is cut into paragraphs: blank lines (running text), or every line break
 PARAGRAPH_BREAKS = {"text": _PARAGRAPH_BREAK_RE, "paragraph-per-line": _LINE_BREAK_RE,
-                    "sentence-per-line": _LINE_BREAK_RE}
+                    "sentence-per-line": _LINE_BREAK_RE, "document-per-line": _LINE_BREAK_RE}
 
 
 SENTENCE_MODES = tuple(PARAGRAPH_BREAKS)
-"""How raw text is cut into sentences: ``text``, ``paragraph-per-line``, ``sentence-per-line``."""
+"""How raw text is cut into sentences: ``text``, ``paragraph-per-line``, ``sentence-per-line``,
+``document-per-line`` (sentences as ``paragraph-per-line``; to a tagger, each line is also a document)."""
 
 
 def mode_splitting(mode: str, split):

@@ -185,8 +185,9 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     to the text stream ``out``; returns (tokens, sentences) written.
 
     A model whose features read the whole document (``doccase``) takes ``sentences`` (a segment:
-    see tag_input) at once, its documents those of CoNLL input's ``-DOCSTART-`` lines, or the
-    segment itself for raw text: a file, up to the blank line after each megabyte of it."""
+    see tag_input) at once, its documents those of CoNLL input's ``-DOCSTART-`` lines, or for raw
+    text the segment itself (a file, up to the blank line after each megabyte of it) or, with
+    ``sentence_mode="document-per-line"``, each of its lines."""
     sigmoid = tagger.settings.output == "sigmoid"
     negative = tagger.tags[0] if sigmoid else "O"
     write = WRITERS[options.output_format]

@@ -190,9 +190,11 @@ def split_sentences(text: str, mode: str = "text") -> list[list[Token]]:
     ----------
     text : str
         Raw text; a blank line always ends a sentence.
-    mode : {"text", "paragraph-per-line", "sentence-per-line"}
+    mode : {"text", "paragraph-per-line", "sentence-per-line", "document-per-line"}
         Running text (line breaks do not end sentences), one paragraph per line (every line
         break ends a sentence too), or one sentence per line (lines are not split further).
+        ``document-per-line`` splits as ``paragraph-per-line``; ``windowclf predict`` also makes
+        each line a document.
 
     Returns
     -------
@@ -224,7 +226,7 @@ def iter_sentences(
         ``newline=""`` if offsets must count ``\\r\\n`` as two characters, as the file has them.
     offset_base : int, default 0
         Added to every offset, for a stream that starts part-way into a larger text.
-    mode : {"text", "paragraph-per-line", "sentence-per-line"}
+    mode : {"text", "paragraph-per-line", "sentence-per-line", "document-per-line"}
         As for :func:`split_sentences`.
     max_chars : int, default MAX_PARAGRAPH_CHARS
         Bound on the text held at once inside one paragraph. When a paragraph grows past

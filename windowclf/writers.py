@@ -19,10 +19,14 @@ from .conll import format_sentence
 from .errors import InputError
 from .printable import file_name
 from .schemes import OUTSIDE, get_entities
+from .sentence_stream import PARAGRAPH_BREAKS
 from .tokenize import iter_sentence_spans
 
 __all__ = ["Tagged", "Offsets", "text_sentences", "entities", "write_conll", "write_inline", "write_json",
            "sentence_json", "WRITERS", "CONFIDENCE_FORMATS"]
+
+
+_LINE_BREAK = PARAGRAPH_BREAKS["document-per-line"]  # where one of its lines (documents) ends
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Tagged:
     probabilities: list | None = None
     negative: str = OUTSIDE
     file: str | None = None
-    document: int = 0  # CoNLL input: the -DOCSTART- documents before it in its segment
+    document: int = 0  # CoNLL: the -DOCSTART- lines before it in its segment; raw text: its line, per line
     confidences: dict | None = None
 
 
@@ -74,15 +78,25 @@ def text_sentences(stream: IO[str], name: str | None = None, *, offset_base: int
     characters before it, and the number of its first line (``line_base``) for errors, which name
     ``encoding`` (default: the stream's). Only the text that later sentences may still need is
     held, and what they no longer need until it is most of what is held. ``mode`` is one of
-    :data:`~windowclf.tokenize.SENTENCE_MODES` (one sentence, or paragraph, per line).
+    :data:`~windowclf.tokenize.SENTENCE_MODES` (one sentence, or paragraph, per line). Sentences
+    are of document 0, or with ``document-per-line`` numbered by line from 0 (lines with no token
+    take no number), so that the documents of a stream's sentences are those of its lines.
 
     >>> import io
     >>> [(s.tokens, s.offsets[-1], s.text) for s in text_sentences(io.StringIO("Oslo is cold.  Rome too."))]
     [(['Oslo', 'is', 'cold', '.'], (12, 13), 'Oslo is cold.'), (['Rome', 'too', '.'], (23, 24), 'Rome too.')]
+    >>> [s.document for s in text_sentences(io.StringIO("A b. C.\\n\\nD.\\nE."), mode="document-per-line")]
+    [0, 0, 1, 2]
     """
     text = _TextWindow(stream, name, offset_base, line_base, encoding)
+    per_line = mode == "document-per-line"
+    document, end = 0, None
     for tokens, starts, ends in iter_sentence_spans(text.pieces(), offset_base=offset_base, mode=mode):
-        yield Tagged(tokens, None, offsets=Offsets(starts, ends), text=text.take(starts[0], ends[-1]), file=name)
+        if per_line and end is not None and text.breaks_line(end, starts[0]):
+            document += 1
+        end = ends[-1]
+        yield Tagged(tokens, None, offsets=Offsets(starts, ends), text=text.take(starts[0], end), file=name,
+                     document=document)
 
 
 class Offsets(Sequence):
@@ -164,6 +178,10 @@ class _TextWindow:
             return None
         number = _undecodable_line(self.stream.buffer, self.raw_start, self.stream.encoding)
         return None if number is None else number + self.line_base - 1
+
+    def breaks_line(self, start: int, end: int) -> bool:
+        """Whether text[start:end] holds a line break (``start``: at or after the last take's end)."""
+        return _LINE_BREAK.search(self.buf, start - self.base, end - self.base) is not None
 
     def take(self, start: int, end: int) -> str:
         """text[start:end], forgetting everything before ``end`` (sentences come in order)."""
