@@ -15,7 +15,7 @@ compute it and the posteriors of tags and tag pairs:
 * :func:`scaled_expectations`, in probability space with every step rescaled to sum 1 (Rabiner
   1989): one (B, K) @ (K, K) product per word instead of a (B, K, K) logsumexp, in float64. It
   gives up (returns None) when a step's sum underflows, and the caller takes the log-space path;
-  ``tests/test_sll.py`` holds it to the log-space recursion within 1e-12 (relative) in float64.
+  ``tests/test_chain.py`` holds it to the log-space recursion within 1e-12 (relative).
 """
 
 from __future__ import annotations
