@@ -137,3 +137,32 @@ def test_document_per_line_makes_each_line_of_raw_text_a_document_for_predict(tm
     assert result.exit_code == 0, result.output
     predicted = [line.split()[-1] for line in result.output.splitlines() if line.strip()]
     assert predicted == [t for sentence in per_line for t in sentence]
+
+
+def test_resume_refuses_the_same_sentences_cut_into_other_documents_when_the_model_reads_them(tmp_path):
+    from windowclf.errors import ConfigError
+    train = list(read_conll(SAMPLE / "train.conll"))
+    tokens, tags = [s.tokens for s in train], [s.tags for s in train]
+    documents = [i // 20 for i in range(len(train))]
+    for features, refused in ((["caps", "doccase"], True), (["caps"], False)):
+        WindowTagger(features=features, epochs=1, seed=0).fit(tokens, tags, documents=documents).save(tmp_path / "m.npz")
+        tagger = WindowTagger.load(tmp_path / "m.npz")
+        tagger.settings.epochs = 2
+        if refused:
+            with pytest.raises(ConfigError, match="training data differ"):
+                tagger.fit(tokens, tags, documents=[i // 10 for i in range(len(train))], resume=True)
+        else:  # the documents are not part of what the model learns from
+            tagger.fit(tokens, tags, documents=[i // 10 for i in range(len(train))], resume=True)
+        again = WindowTagger.load(tmp_path / "m.npz")
+        again.settings.epochs = 2
+        again.fit(tokens, tags, documents=documents, resume=True)
+        assert len(again.history) == 2
+    # the command line reads a file's -DOCSTART- lines into the same fingerprint
+    path = _with_documents(SAMPLE / "train.conll", tmp_path / "train.conll", every=20)
+    result = run("train", path, "-o", tmp_path / "c.npz", "--features", "caps,doccase", "--epochs", 1, "--no-progress")
+    assert result.exit_code == 0, result.output
+    resumed = run("train", path, "--resume", tmp_path / "c.npz", "--epochs", 2, "--no-progress")
+    assert resumed.exit_code == 0, resumed.output
+    other = _with_documents(SAMPLE / "train.conll", tmp_path / "other.conll", every=10)
+    refused = run("train", other, "--resume", tmp_path / "c.npz", "--epochs", 3, "--no-progress")
+    assert refused.exit_code == 2 and "training data differ" in refused.output

@@ -199,7 +199,7 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
-        tagger = _resumable(resume_path, settings, sentences, tags, dev, allow_new_data)
+        tagger = _resumable(resume_path, settings, sentences, tags, documents, dev, allow_new_data)
     elif allow_new_data:
         raise click.UsageError("--allow-new-data goes with --resume")
     else:
@@ -326,13 +326,15 @@ def _chosen_settings(preset_name, config_path, flags) -> dict:
     return chosen
 
 
-def _resumable(path, settings, sentences, tags, dev, allow_new_data):
+def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
     """The model at ``path`` with the given settings, checked by the library's resume rules
     (resume.py) before anything is loaded or trained, each error naming its flag."""
     tagger = WindowTagger.load(path)
     try:
         tagger.settings = resumed_settings(tagger.settings, settings)
-        check_resume(tagger, fingerprint(sentences, tags), dev and fingerprint(*dev[:2]), allow_new_data)
+        read = tagger.reads_documents  # then the documents are part of the data
+        check_resume(tagger, fingerprint(sentences, tags, documents if read else None),
+                     dev and fingerprint(*dev[:2], dev[2] if read else None), allow_new_data)
     except ResumeError as err:
         message = str(err)
         if err.setting is not None:

@@ -31,16 +31,25 @@ class ResumeError(ConfigError):
         self.setting = setting
 
 
-def fingerprint(sentences, tags) -> str:
-    """sha256 of the sentences' tokens and tags (the text, not the file: BOM and CRLF do not count).
+def fingerprint(sentences, tags, documents=None) -> str:
+    """sha256 of the sentences' tokens and tags (the text, not the file: BOM and CRLF do not count),
+    and of where their documents change when ``documents`` (one name per sentence) is given: for
+    a model whose features read documents, they are part of its data. Documents that never change
+    leave the fingerprint as without them.
 
     >>> fingerprint([["Anna", "lives"]], [["PER", "O"]]) == fingerprint([("Anna", "lives")], [("PER", "O")])
     True
     >>> fingerprint([["Anna"]], [["PER"]]) == fingerprint([["Anna"]], [["LOC"]])
     False
+    >>> fingerprint([["a"], ["b"]], [["O"], ["O"]], [0, 0]) == fingerprint([["a"], ["b"]], [["O"], ["O"]])
+    True
+    >>> fingerprint([["a"], ["b"]], [["O"], ["O"]], [0, 1]) == fingerprint([["a"], ["b"]], [["O"], ["O"]])
+    False
     """
     h = hashlib.sha256()
-    for tokens, sentence_tags in zip(sentences, tags):
+    for i, (tokens, sentence_tags) in enumerate(zip(sentences, tags)):
+        if documents is not None and i and documents[i] != documents[i - 1]:
+            h.update(b"\x1c")  # a new document starts here
         h.update("\x1f".join(tokens).encode("utf-8", "surrogatepass"))
         h.update(b"\x1d")
         h.update("\x1f".join(sentence_tags).encode("utf-8", "surrogatepass"))

@@ -178,7 +178,9 @@ class WindowTagger(Tagging):
         if dev is not None:
             dev_data = tagged_pairs(*dev[:2], what="dev sentences")
             dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
-        prints, s = {"train": fingerprint(sentences, tags), "dev": dev_data and fingerprint(*dev_data)}, self.settings
+        s, read = self.settings, self.reads_documents  # then the documents are part of the data
+        prints = {"train": fingerprint(sentences, tags, documents if read else None),
+                  "dev": dev_data and fingerprint(*dev_data, dev_docs if read else None)}
         if resume:
             check_resume(self, prints["train"], prints["dev"], allow_new_data)
             if dev_data is not None and prints["dev"] != self.data_fingerprints.get("dev"):
