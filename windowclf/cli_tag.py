@@ -35,9 +35,9 @@ __all__ = ["predict", "evaluate", "confusion_table", "calibration_report"]
               help="Raw text: each line is a paragraph (line breaks end sentences; lines are split at "
                    "sentence ends). Example: --paragraph-per-line")
 @click.option("--document-per-line", "sentence_mode", flag_value="document-per-line",
-              help="Raw text: each line is a document, split into sentences as --paragraph-per-line (models "
-                   "with document features read each line apart; otherwise: a file, in pieces of about a "
-                   "megabyte, is one document). Example: --document-per-line")
+              help="Raw text: each line is a document (for models with document features), split into "
+                   "sentences as --paragraph-per-line; without it a file, in pieces of about a megabyte, is "
+                   "one document. Example: --document-per-line")
 @click.option("--format", "output_format", type=Choice(list(WRITERS)), default="conll", show_default=True,
               help="conll: token TAB tag (CoNLL input: its columns TAB tag); inline: [PER John Smith] "
                    "visited; json: one object per sentence with entity offsets. Example: --format json")

@@ -65,7 +65,7 @@ class Tagged:
     probabilities: list | None = None
     negative: str = OUTSIDE
     file: str | None = None
-    document: int = 0  # CoNLL: the -DOCSTART- lines before it in its segment; raw text: its line, per line
+    document: int = 0  # CoNLL: the -DOCSTART- lines before it in its segment; raw text: 0, or its line
     confidences: dict | None = None
 
 
