@@ -150,6 +150,7 @@ def test_evaluate_tag_text_and_call_run_on_the_averaged_model(models):
     (dict(scheme="IOBES"), "its scheme (IOBES, not IOB2)"),
     (dict(scheme="IOB2", decoder="sll"), "its decoder (sll, not softmax)"),
     (dict(output="sigmoid", positive_tag="LOC"), "its output (sigmoid, not softmax)"),
+    (dict(scheme="IOB2", doc_vote=2.0), "its doc_vote (2.0, not 0.0)"),
     ("tags", "its tags (not B-MISC I-MISC)"),
 ])
 def test_models_that_predict_differently_are_refused_naming_the_difference(change, fragment, models):

@@ -89,6 +89,8 @@ SETTING_OPTIONS = {
     "freeze_embeddings": (bool, "Never update the word vectors L", "--freeze-embeddings"),
     "freeze_epochs": (int, "Update L only after this many epochs", "--freeze-epochs 2"),
     "seed": (int, "Seed of the initialization and the shuffling", "--seed 1"),
+    "doc_vote": (float, "Decoding: move each word's scores towards those of the same word elsewhere in its "
+                 "document, by this weight (0: off)", "--doc-vote 2"),
 }
 DEFAULTS = Settings().to_dict()
 

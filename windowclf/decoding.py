@@ -85,6 +85,38 @@ class Decoder:
         return sll.posteriors(self.log_scores(z2), lengths, self.A, self.A0,
                               end=self.end if self.constrained else None)
 
+    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float) -> np.ndarray:
+        """z2 moved towards what each word's other occurrences in its document say (the document vote).
+
+        Each word's probabilities of the entity types and of O, q_t = sum over the tags of a type of
+        its marginals under this chain, are averaged over every occurrence of the same word form
+        (the token as written) in the same document, m_t; the word's log-score of each tag j of type
+        c then gains ``weight`` (m_t(c) - q_t(c)). A form seen once in its document keeps its scores.
+        This is Krishnan and Manning's (2006) non-local "majority label of the word in the document",
+        read softly from the first pass's own probabilities and weighed in before decoding, so every
+        output (tags, marginals, entity confidences) reads the same voted chain.
+
+        ``words``: the tokens of the sentences of ``lengths``, back to back; ``documents``: each
+        sentence's document. Returns float64 scores in z2's terms (a one-vs-rest model's logit).
+        """
+        types = sorted({t for _, t in self._pieces if t})
+        to_type = np.zeros((len(self.chunk_tags), len(types) + 1))  # tag -> its type (last column: O)
+        for j, (_, t) in enumerate(self._pieces):
+            to_type[j, types.index(t) if t else len(types)] = 1.0
+        q = self.marginals(z2, lengths) @ to_type
+        per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
+        index: dict = {}
+        group = np.fromiter((index.setdefault(key, len(index)) for key in zip(per_word, words)),
+                            dtype=np.int64, count=len(q))
+        sums = np.zeros((len(index), q.shape[1]))
+        np.add.at(sums, group, q)
+        mean = sums[group] / np.bincount(group)[group][:, None]
+        bonus = weight * (mean - q) @ to_type.T  # (n_words, K) in the chain's log-score terms
+        z = np.asarray(z2, dtype=np.float64)
+        if self.output == "sigmoid":  # E = (log(1 - h), log h): the logit moves by the difference
+            return z + (bonus[:, 1] - bonus[:, 0])[:, None]
+        return z + bonus  # SLL: E is z2; softmax: log_softmax(z2 + b) is E + b up to each word's constant
+
     def entities(self, z2: np.ndarray, lengths, classes: np.ndarray) -> list:
         """The entities of the decoded ``classes`` with their probabilities.
 

@@ -1,9 +1,9 @@
 """Ensembles: k trained models tagging as one, their outputs averaged, kept in one model file.
 
-The members must predict the same thing (tags, scheme, output, decoder and, for one-vs-rest
-models, the positive tag); their vocabularies, windows, features and sizes may differ, since each
-encodes the sentences with its own vocabularies. What is averaged is what each kind of model
-decodes, so that every :class:`~windowclf.prediction.Tagging` method (predict, predict_proba,
+The members must predict the same thing (tags, scheme, output, decoder, document vote and, for
+one-vs-rest models, the positive tag); their vocabularies, windows, features and sizes may differ,
+since each encodes the sentences with its own vocabularies. What is averaged is what each kind of
+model decodes, so that every :class:`~windowclf.prediction.Tagging` method (predict, predict_proba,
 predict_entities, evaluate, tag_text) runs unchanged on the averaged chain:
 
 - SLL models: the mean of the emission scores z2 and of the transitions A, A0 (the chain whose
@@ -11,6 +11,8 @@ predict_entities, evaluate, tag_text) runs unchanged on the averaged chain:
 - softmax models: the mean of the probabilities p = softmax(z2), whose log is the ensemble's z2
   (so log_softmax of it is log mean p again);
 - one-vs-rest (sigmoid) models: the mean of h = sigmoid(z2), whose logit is the ensemble's z2.
+
+The document vote (``doc_vote``) reads the averaged chain, once, as it reads a single model's.
 
 Averages are taken in float64, member by member in member order, from each member's own scores
 (themselves independent of the thread count: scoring.chunked_scores), so the result is the same
@@ -48,12 +50,14 @@ _MEMBER = re.compile(r"member(0|[1-9][0-9]*)/")  # the prefix of member i's arra
 
 @dataclass(frozen=True)
 class SharedSettings:
-    """The settings every member of an ensemble shares (what decoding and scoring read)."""
+    """The settings every member of an ensemble shares (what decoding and scoring read); models
+    saved before the document vote existed have none (0)."""
 
     scheme: str
     output: str
     decoder: str
     positive_tag: str | None
+    doc_vote: float = 0.0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,7 +76,7 @@ def disagreement(first, other) -> str | None:
     >>> disagreement(Model(tags=["O", "B-PER"], settings=sll), Model(tags=["O", "B-LOC"], settings=sll))
     'its tags (also B-LOC; not B-PER)'
     """
-    for name in ("output", "decoder", "scheme"):
+    for name in ("output", "decoder", "scheme", "doc_vote"):
         mine, theirs = getattr(first.settings, name), getattr(other.settings, name)
         if mine != theirs:
             return f"its {name} ({theirs}, not {mine})"
@@ -104,7 +108,8 @@ class Ensemble(Tagging):
     ----------
     members : sequence of WindowTagger or Ensemble
         At least one trained model; an ensemble given here contributes its members (each then
-        weighs as one model). They must agree on tags, scheme, output, decoder and positive tag.
+        weighs as one model). They must agree on tags, scheme, output, decoder, document vote and
+        positive tag.
 
     Attributes
     ----------
@@ -147,7 +152,7 @@ class Ensemble(Tagging):
         self.members = tuple(flat)
         self.tags = list(first.tags)
         s = first.settings
-        self.settings = SharedSettings(s.scheme, s.output, s.decoder, s.positive_tag)
+        self.settings = SharedSettings(s.scheme, s.output, s.decoder, s.positive_tag, s.doc_vote)
 
     def __repr__(self) -> str:
         s = self.settings
@@ -170,8 +175,8 @@ class Ensemble(Tagging):
 
     @property
     def reads_documents(self) -> bool:
-        """Whether a member has features that read the whole document."""
-        return any(m.reads_documents for m in self.members)
+        """Whether the ensemble reads whole documents (its document vote, or a member's features)."""
+        return self.settings.doc_vote > 0 or any(m.reads_documents for m in self.members)
 
     def _scores(self, sentences, windows=None, documents=None) -> np.ndarray:
         """The ensemble's z2 of every word of ``sentences``, back to back, float64 of shape

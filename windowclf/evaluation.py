@@ -40,7 +40,7 @@ class Scorer:
             self._windows = tagger.encode([self.sentences[i] for i in full],
                                           None if self.documents is None else [self.documents[i] for i in full])
         _, predicted, found = tagger._decoded(self.sentences, self.constrain, entities=calibration,
-                                              windows=self._windows)
+                                              windows=self._windows, documents=self.documents)
         if self.positive is not None:
             predicted = [one_vs_rest(t, self.positive) for t in predicted]
         elif self.gold_scheme is not None and self.gold_scheme != tagger.settings.scheme:

@@ -48,9 +48,18 @@ class Tagging:
 
     @property
     def reads_documents(self) -> bool:
-        """Whether the model has features that read the whole document (``doccase``): then a call
-        should hold whole documents (the ``documents`` argument names them)."""
-        return any(f in DOCUMENT_FEATURES for f in self.settings.features)
+        """Whether the model reads whole documents (the ``doccase`` feature, the document vote):
+        then a call should hold whole documents (the ``documents`` argument names them)."""
+        return self.settings.doc_vote > 0 or any(f in DOCUMENT_FEATURES for f in self.settings.features)
+
+    def _chain_scores(self, sentences, documents, decoder: Decoder, windows=None) -> np.ndarray:
+        """z2 of the (non-empty) ``sentences`` as decoding reads it: with the model's document vote
+        (``doc_vote``, :meth:`Decoder.voted <windowclf.decoding.Decoder.voted>`) when it has one."""
+        z2 = self._scores(sentences, windows, documents)
+        weight = self.settings.doc_vote
+        if not weight:
+            return z2
+        return decoder.voted(z2, [len(s) for s in sentences], [w for s in sentences for w in s], documents, weight)
 
     # ------------------------------------------------------------------------ predict
     def decoder(self, constrain: bool = True) -> Decoder:
@@ -71,7 +80,7 @@ class Tagging:
         tags, found = [], []
         if full:
             decoder, lengths = self.decoder(constrain), [len(s) for s in full]
-            z2 = self._scores(full, windows, [d for s, d in zip(sentences, documents) if s])
+            z2 = self._chain_scores(full, [d for s, d in zip(sentences, documents) if s], decoder, windows)
             flat = decoder.decode(z2, lengths)
             all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
             for n in lengths:  # list slices: cheaper than an array view and a tolist per sentence
@@ -93,7 +102,7 @@ class Tagging:
             return [np.zeros((0, len(self.tags)), self._probability_dtype) for _ in sentences]
         decoder = self.decoder(constrain)
         documents = document_ids(documents, len(sentences))
-        z2 = self._scores([s for s in sentences if s], documents=[d for s, d in zip(sentences, documents) if s])
+        z2 = self._chain_scores([s for s in sentences if s], [d for s, d in zip(sentences, documents) if s], decoder)
         if decoder.sll or decoder.constrained:
             probs = decoder.marginals(z2, full).astype(self._probability_dtype)
         else:

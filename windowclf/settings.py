@@ -44,6 +44,10 @@ class Settings:
     SGD), ``epochs``, ``patience``
     (early stopping on dev F1), ``freeze_embeddings`` (never train L), ``freeze_epochs`` (train L
     only after this many epochs), ``seed``.
+
+    Decoding: ``doc_vote`` (0: none), the weight of the document vote, which moves each word's
+    scores towards those of the same word elsewhere in its document (:meth:`Decoder.voted
+    <windowclf.decoding.Decoder.voted>`); dev F1 during training is read through it too.
     """
 
     window: int = 3
@@ -83,6 +87,7 @@ class Settings:
     freeze_embeddings: bool = False
     freeze_epochs: int = 0
     seed: int = 0
+    doc_vote: float = 0.0
 
     def __post_init__(self):
         self.validate()
@@ -125,7 +130,7 @@ class Settings:
         _positive_float("lr", self.lr)
         if self.lr_embeddings is not None:
             _nonnegative_float("lr_embeddings", self.lr_embeddings)
-        for name in ("l2", "l2_embeddings", "lr_decay"):
+        for name in ("l2", "l2_embeddings", "lr_decay", "doc_vote"):
             _nonnegative_float(name, getattr(self, name))
         for name in ("dropout_input", "dropout_hidden"):
             value = getattr(self, name)
