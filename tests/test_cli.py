@@ -449,6 +449,12 @@ def test_plot_writes_curves_and_confusion(model, sample, tmp_path):
     result = run("plot", f"{model}.log.jsonl", "-o", out, "--confusion", model, sample / "dev.conll")
     assert result.exit_code == 0, result.output
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the confusion model may be an ensemble file, as for predict and evaluate
+    assert run("ensemble", "-o", tmp_path / "ens.npz", model, model).exit_code == 0
+    result = run("plot", f"{model}.log.jsonl", "-o", tmp_path / "ens.png", "--confusion", tmp_path / "ens.npz",
+                 sample / "dev.conll")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "ens.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_plot_bad_log_names_the_line(tmp_path):

@@ -24,6 +24,7 @@ from .cli_options import DEFAULTS, conll_options, given, model_option, read_tagg
 from . import cli_tag  # noqa: E402
 from .cli_ensemble import ensemble, show_ensemble  # noqa: E402
 from .cli_train import train  # noqa: E402
+from .ensemble import load_any  # noqa: E402
 from .errors import ConfigError, InputError, WindowclfError, interruption  # noqa: E402
 from .features import table_name  # noqa: E402
 from .limits import require_memory  # noqa: E402
@@ -259,7 +260,8 @@ def info(model_path, as_json, as_toml):
 @click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
               help="Image to write (.png, .pdf, .svg). Example: -o runs/curves.png")
 @click.option("--confusion", nargs=2, type=click.Path(dir_okay=False), metavar="MODEL GOLD",
-              help="Add a confusion heat map of MODEL on GOLD. Example: --confusion runs/ner.npz dev.conll")
+              help="Add a confusion heat map of MODEL (a model or an ensemble) on GOLD. "
+                   "Example: --confusion runs/ner.npz dev.conll")
 @conll_options
 def plot(log_path, out_path, confusion, **opts):
     """Plot learning curves (loss, dev F1 per epoch) from a training log, or from a model file's
@@ -293,7 +295,7 @@ def plot(log_path, out_path, confusion, **opts):
     heat = None
     if confusion:
         sentences, gold, documents = read_tagged(gold_path, opts)
-        heat = cli_tag.confusion_table(gold, WindowTagger.load(model_path).predict(sentences, documents=documents))
+        heat = cli_tag.confusion_table(gold, load_any(model_path).predict(sentences, documents=documents))  # or an ensemble
     from .plots import plot_training
 
     with atomic_writer(target, "wb") as image:
