@@ -50,8 +50,8 @@ _MEMBER = re.compile(r"member(0|[1-9][0-9]*)/")  # the prefix of member i's arra
 
 @dataclass(frozen=True)
 class SharedSettings:
-    """The settings every member of an ensemble shares (what decoding and scoring read); models
-    saved before the document vote existed have none (0)."""
+    """The settings every member of an ensemble shares (what decoding and scoring read), the
+    document vote's weight among them (0: none)."""
 
     scheme: str
     output: str
