@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from windowclf import Ensemble, WindowTagger, read_conll
 from windowclf.cli import main
-from windowclf.decoding import Decoder
+from windowclf.decoding import Decoder, vote_key
 from windowclf.errors import ConfigError
 from windowclf.functions import softmax
 from windowclf.settings import Settings
@@ -44,6 +44,18 @@ def test_softmax_scores_move_by_the_documents_mean_of_each_types_probability():
     assert np.array_equal(voted[3:], z2[3:])
     named = decoder.voted(z2, [1] * 5, words, [("a", 1)] * 3 + [("b", 1)] * 2, 2.0)  # any hashable names
     assert np.array_equal(named, voted)
+
+
+def test_a_headline_word_in_capitals_votes_with_its_capitalized_form_never_with_lowercase():
+    decoder = Decoder(["O", "I-LOC", "I-PER"], "IO", constrain=False)
+    words, documents = ["JAPAN", "Japan", "japan", "US", "us"], [0] * 5
+    z2 = np.array([[0.0, 0.0, 0.2], [0.0, 4.0, 0.0], [3.0, 0.0, 0.0], [0.0, 2.0, 0.0], [3.0, 0.0, 0.0]])
+    voted = decoder.voted(z2, [1] * 5, words, documents, 2.0)
+    keys = [vote_key(w) for w in words]
+    assert keys == ["Japan", "Japan", "japan", "Us", "us"]
+    assert np.allclose(voted - z2, _bonus_by_hand(softmax(z2), keys, documents, 2.0), rtol=0, atol=1e-12)
+    assert np.argmax(voted[0]) == 1  # the headline's JAPAN reads as the place its Japan is
+    assert np.array_equal(voted[2:], z2[2:])  # japan, US and us: each alone under its own key
 
 
 def test_a_word_seen_once_in_its_document_and_a_zero_weight_change_nothing():

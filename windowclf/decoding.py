@@ -25,7 +25,7 @@ from .chunks import ends_chunk, get_entities, split_tag, starts_chunk
 from .functions import log_softmax, softplus
 from .schemes import one_vs_rest, transition_constraints
 
-__all__ = ["Decoder", "expected_calibration_error"]
+__all__ = ["Decoder", "expected_calibration_error", "vote_key"]
 
 
 class Decoder:
@@ -90,8 +90,9 @@ class Decoder:
 
         Each word's probabilities of the entity types and of O, q_t = sum over the tags of a type of
         its marginals under this chain, are averaged over every occurrence of the same word form
-        (the token as written) in the same document, m_t; the word's log-score of each tag j of type
-        c then gains ``weight`` (m_t(c) - q_t(c)). A form seen once in its document keeps its scores.
+        (:func:`vote_key`: as written, a word in capitals as its capitalized form) in the same
+        document, m_t; the word's log-score of each tag j of type c then gains ``weight``
+        (m_t(c) - q_t(c)). A form seen once in its document keeps its scores.
         This is Krishnan and Manning's (2006) non-local "majority label of the word in the document",
         read softly from the first pass's own probabilities and weighed in before decoding, so every
         output (tags, marginals, entity confidences) reads the same voted chain.
@@ -106,7 +107,7 @@ class Decoder:
         q = self.marginals(z2, lengths) @ to_type
         per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
         index: dict = {}
-        group = np.fromiter((index.setdefault(key, len(index)) for key in zip(per_word, words)),
+        group = np.fromiter((index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
                             dtype=np.int64, count=len(q))
         sums = np.zeros((len(index), q.shape[1]))
         np.add.at(sums, group, q)
@@ -151,6 +152,16 @@ class Decoder:
             at_end = np.array([ends_chunk(a, _EDGE) for a in pieces]) & of_type
             self._rule_cache[entity_type] = (first, first_at_start, inner, after, at_end)
         return self._rule_cache[entity_type]
+
+
+def vote_key(word: str) -> str:
+    """The form a word votes under in the document vote: as written, except that a word in capitals
+    (a headline's) joins its capitalized form; a lowercase word never joins a capitalized one.
+
+    >>> vote_key("JAPAN"), vote_key("Japan"), vote_key("US"), vote_key("us"), vote_key("A")
+    ('Japan', 'Japan', 'Us', 'us', 'A')
+    """
+    return word.capitalize() if len(word) > 1 and word.isupper() else word
 
 
 _EDGE = ("O", "")  # what the chunk rules see before a sentence's first word and after its last
