@@ -59,6 +59,10 @@ class Decoder:
             np.asarray(transitions[0], dtype=np.float64), np.asarray(transitions[1], dtype=np.float64))
         self.A, self.A0, self.end = A + penalty(pairs), A0 + penalty(start), penalty(end)
         self._pieces = [split_tag(t) for t in self.chunk_tags]
+        types = sorted({t for _, t in self._pieces if t})
+        self._to_type = np.zeros((K, len(types) + 1))  # tag -> its entity type (last column: O)
+        for j, (_, t) in enumerate(self._pieces):
+            self._to_type[j, types.index(t) if t else len(types)] = 1.0
         self._rule_cache = {}
 
     def log_scores(self, z2: np.ndarray) -> np.ndarray:
@@ -97,13 +101,25 @@ class Decoder:
         read softly from the first pass's own probabilities and weighed in before decoding, so every
         output (tags, marginals, entity confidences) reads the same voted chain.
 
-        ``words``: the tokens of the sentences of ``lengths``, back to back; ``documents``: each
-        sentence's document. Returns float64 scores in z2's terms (a one-vs-rest model's logit).
+        Parameters
+        ----------
+        z2 : ndarray, shape (n_words, K) (K = 1 for one-vs-rest)
+            The network's scores of the sentences' words, back to back.
+        lengths : sequence of int
+            The sentences' lengths (sum n_words).
+        words : sequence of str, length n_words
+            The sentences' tokens, back to back.
+        documents : sequence of hashable, length len(lengths)
+            Each sentence's document.
+        weight : float
+            How far the scores move (0: not at all).
+
+        Returns
+        -------
+        ndarray, float64, shape (n_words, K)
+            The scores in z2's terms (a one-vs-rest model's logit).
         """
-        types = sorted({t for _, t in self._pieces if t})
-        to_type = np.zeros((len(self.chunk_tags), len(types) + 1))  # tag -> its type (last column: O)
-        for j, (_, t) in enumerate(self._pieces):
-            to_type[j, types.index(t) if t else len(types)] = 1.0
+        to_type = self._to_type
         q = self.marginals(z2, lengths) @ to_type
         per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
         index: dict = {}
@@ -157,6 +173,16 @@ class Decoder:
 def vote_key(word: str) -> str:
     """The form a word votes under in the document vote: as written, except that a word in capitals
     (a headline's) joins its capitalized form; a lowercase word never joins a capitalized one.
+
+    Parameters
+    ----------
+    word : str
+        A token as written.
+
+    Returns
+    -------
+    str
+        The key its document's occurrences are grouped by.
 
     >>> vote_key("JAPAN"), vote_key("Japan"), vote_key("US"), vote_key("us"), vote_key("A")
     ('Japan', 'Japan', 'Us', 'us', 'A')
