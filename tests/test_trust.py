@@ -70,17 +70,19 @@ def test_same_data_settings_and_seed_give_a_byte_identical_model_file(tmp_path, 
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adagrad"])
-def test_interrupted_then_resumed_run_ends_where_an_uninterrupted_run_would(tmp_path, optimizer):
+@pytest.mark.parametrize("optimizer, features", [("sgd", ["caps"]), ("momentum", ["caps"]), ("adagrad", ["caps"]),
+                                                  ("sgd", ["caps", "gazetteer"])])
+def test_interrupted_then_resumed_run_ends_where_an_uninterrupted_run_would(tmp_path, optimizer, features):
     sentences, tags = synthetic_task(80)
+    documents = [i // 10 for i in range(len(sentences))]  # the gazetteer leaves each one's own entities out
     dev = synthetic_task(20, seed=1)
-    common = dict(hidden=6, dim=4, seed=5, optimizer=optimizer, lr=0.05, lr_decay=0.1)
-    straight = WindowTagger(epochs=4, **common).fit(sentences, tags, dev=dev)
-    first = WindowTagger(epochs=2, **common).fit(sentences, tags, dev=dev)
+    common = dict(hidden=6, dim=4, seed=5, optimizer=optimizer, lr=0.05, lr_decay=0.1, features=features)
+    straight = WindowTagger(epochs=4, **common).fit(sentences, tags, dev=dev, documents=documents)
+    first = WindowTagger(epochs=2, **common).fit(sentences, tags, dev=dev, documents=documents)
     first.save(tmp_path / "half.npz")
     resumed = WindowTagger.load(tmp_path / "half.npz")
     resumed.settings.epochs = 4
-    resumed.fit(sentences, tags, dev=dev, resume=True)
+    resumed.fit(sentences, tags, dev=dev, documents=documents, resume=True)
     for name in straight.network.params:
         assert np.array_equal(resumed.network.params[name], straight.network.params[name]), name
     assert [h["train_loss"] for h in resumed.history] == [h["train_loss"] for h in straight.history]

@@ -4,7 +4,9 @@ A feature maps a token (original casing) to a string key; a :class:`~windowclf.v
 turns keys into rows of the feature's table, and windows of feature ids are built exactly like
 windows of word ids. The word itself is the feature ``"word"`` (table ``L``). The others are
 Collobert et al.'s capitalization feature, affix features (``suffix1`` ... ``suffix5``,
-``prefix1`` ... ``prefix5``: the last / first k letters, lowercased) and the word's shape.
+``prefix1`` ... ``prefix5``: the last / first k letters, lowercased) and the word's shape;
+``doccase`` reads the whole document (below), and ``gazetteer`` the training data's entity strings
+(:mod:`windowclf.gazetteer`).
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 from .errors import ConfigError
 from .vocab import Vocabulary
 
-__all__ = ["FEATURE_EXTRACTORS", "DOCUMENT_FEATURES", "CAPS_KEYS", "caps_key", "shape_key", "document_case_keys",
-           "table_name", "parse_feature_list", "build_feature_vocab"]
+__all__ = ["FEATURE_EXTRACTORS", "DOCUMENT_FEATURES", "GAZETTEER", "CAPS_KEYS", "caps_key", "shape_key",
+           "document_case_keys", "table_name", "parse_feature_list", "build_feature_vocab"]
 
 CAPS_KEYS = ("lower", "Title", "UPPER", "mIxed", "nocase")
 
@@ -105,6 +107,9 @@ def document_case_keys(sentences, documents) -> list:
     return out
 
 
+# the training data's own entity strings (windowclf.gazetteer): keys from the model's gazetteer
+GAZETTEER = "gazetteer"
+
 # name -> (sentences, documents) -> keys of every token: features that read the whole document
 DOCUMENT_FEATURES = {"doccase": document_case_keys}
 DOCUMENT_KEYS = ("none",) + CAPS_KEYS
@@ -121,8 +126,9 @@ def parse_feature_list(features) -> list:
         features = [f.strip() for f in features.split(",") if f.strip()]
     out = []
     for f in features:
-        if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES:
-            raise ConfigError(f"unknown feature {f!r}; expected any of {', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES])}")
+        if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES and f != GAZETTEER:
+            raise ConfigError(f"unknown feature {f!r}; expected any of "
+                              f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER])}")
         if f not in out:
             out.append(f)
     return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from . import __version__
 from .errors import ConfigError, ModelFileError
+from .features import GAZETTEER
+from .gazetteer import Gazetteer
 from .model_metadata import check_metadata
 from .persistence import ModelFile, model_file_bytes, save_model_file
 from .settings import Settings
@@ -45,6 +47,7 @@ def file_contents(tagger, params: dict, *, include_state: bool = True, include_i
         "vocabulary": tagger.vocab.to_dict(),
         "feature_vocabularies": {f: v.to_dict() for f, v in tagger.feature_vocabs.items()},
         **({"char_vocabulary": tagger.char_vocab.to_dict()} if tagger.char_vocab is not None else {}),
+        **({"gazetteer": tagger.gazetteer.to_dict()} if tagger.gazetteer is not None else {}),
         "tags": tagger.tags,
         "scheme": tagger.settings.scheme,
         "history": [{k: v for k, v in h.items() if k not in _TIMING_KEYS} for h in tagger.history],
@@ -157,6 +160,8 @@ def _from_metadata(cls, meta, path):
         tagger.feature_vocabs = {f: Vocabulary.from_dict(v) for f, v in meta["feature_vocabularies"].items()}
         if tagger.settings.char_filters:
             tagger.char_vocab = Vocabulary.from_dict(meta["char_vocabulary"])
+        if GAZETTEER in tagger.settings.features:
+            tagger.gazetteer = Gazetteer.from_dict(meta["gazetteer"], path)
         tagger.tags = list(meta["tags"])
         tagger.history = list(meta.get("history", []))
         tagger.best = dict(meta.get("best", {"epoch": None, "f1": None}))

@@ -7,7 +7,8 @@ import logging
 import numpy as np
 
 from .chars import build_char_vocab
-from .features import build_feature_vocab
+from .features import GAZETTEER, build_feature_vocab
+from .gazetteer import Gazetteer
 from .schemes import get_entities, tag_set
 from .snapshots import Patch
 from .vectors import match_rows
@@ -27,7 +28,9 @@ def setup(tagger, sentences, tags, embeddings):
     extra = embeddings.index_to_key if (embeddings is not None and s.keep_pretrained_vocab) else ()
     tagger.vocab = Vocabulary.build(sentences, min_count=s.min_count, max_size=s.max_vocab,
                                     lowercase=s.lowercase, digits=s.digits, extra=extra)
-    tagger.feature_vocabs = {f: build_feature_vocab(f, sentences, s.affix_min_count) for f in s.features}
+    tagger.gazetteer = Gazetteer.build(sentences, tags) if GAZETTEER in s.features else None
+    tagger.feature_vocabs = {f: tagger.gazetteer.key_vocabulary() if f == GAZETTEER
+                             else build_feature_vocab(f, sentences, s.affix_min_count) for f in s.features}
     tagger.char_vocab = build_char_vocab(sentences) if s.char_filters else None
     if s.output == "sigmoid":
         labels = {t for ts in tags for t in ts}

@@ -100,6 +100,7 @@ def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
         "vocabulary": len(tagger.vocab),
         "features": {f: len(v) for f, v in tagger.feature_vocabs.items()},
         "characters": None if getattr(tagger, "char_vocab", None) is None else len(tagger.char_vocab),
+        "gazetteer": None if getattr(tagger, "gazetteer", None) is None else len(tagger.gazetteer.counts),
         "parameters": {name: list(shape) for name, shape in shapes.items()},
         "n_parameters": int(sum(math.prod(shape) for shape in shapes.values())),
         "pretrained": bool(pretrained),
@@ -120,6 +121,8 @@ def format_summary(info: dict) -> str:
     if info.get("characters"):
         lines.append(f"characters:  {info['characters']:,} (a convolution of {info['settings']['char_filters']} "
                      f"filters over {info['settings']['char_window']} characters of {info['settings']['char_dim']})")
+    if info.get("gazetteer") is not None:
+        lines.append(f"gazetteer:   {info['gazetteer']:,} entity strings of the training data")
     shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["parameters"].items())
     lines.append(f"parameters:  {info['n_parameters']:,} ({shapes})")
     lines.append(f"epochs:      {info['epochs_trained']} trained")

@@ -11,7 +11,8 @@ import numpy as np
 
 from . import model_io, model_setup, sll
 from .errors import ConfigError, DivergenceError, InputError
-from .features import DOCUMENT_FEATURES, FEATURE_EXTRACTORS, table_name
+from .features import DOCUMENT_FEATURES, FEATURE_EXTRACTORS, GAZETTEER, table_name
+from .gazetteer import Gazetteer
 from .inputs import document_ids, tagged_pairs
 from .network import Dropout, WindowNetwork, parameter_shapes
 from .objectives import Options, SentenceObjective, WindowObjective
@@ -69,6 +70,7 @@ class WindowTagger(Tagging):
         self.vocab: Vocabulary | None = None
         self.feature_vocabs: dict = {}
         self.char_vocab: Vocabulary | None = None  # with character features: their characters
+        self.gazetteer: Gazetteer | None = None  # with the gazetteer feature: the training entity strings
         self.tags: list = []
         self.network: WindowNetwork | None = None
         self.optimizer = None
@@ -101,14 +103,18 @@ class WindowTagger(Tagging):
         """(table name, rows, dim) of every lookup table, as the network takes them."""
         return [(name, len(vocab), dim) for _, name, vocab, dim in self._tables()]
 
-    def encode(self, sentences, documents=None) -> tuple:
+    def encode(self, sentences, documents=None, *, own_tags=None) -> tuple:
         """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table.
         ``documents``: each sentence's document, for the features that read the whole document
-        (None: the sentences are one document)."""
+        (None: the sentences are one document). ``own_tags``: the sentences' tags when they are
+        the training data, whose own entities the gazetteer feature leaves out
+        (:meth:`Gazetteer.keys <windowclf.gazetteer.Gazetteer.keys>`)."""
         lookups = []
         for feature, _, vocab, _ in self._tables():
-            if feature in DOCUMENT_FEATURES:
-                keys = DOCUMENT_FEATURES[feature](sentences, document_ids(documents, len(sentences)))
+            if feature in DOCUMENT_FEATURES or feature == GAZETTEER:
+                docs = document_ids(documents, len(sentences))
+                keys = (self.gazetteer.keys(sentences, docs, own_tags) if feature == GAZETTEER
+                        else DOCUMENT_FEATURES[feature](sentences, docs))
                 lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
             else:
                 lookups.append((None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab))
@@ -179,7 +185,8 @@ class WindowTagger(Tagging):
             dev_data = tagged_pairs(*dev[:2], what="dev sentences")
             dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
         s, read = self.settings, self.reads_documents  # then the documents are part of the data
-        prints = {"train": fingerprint(sentences, tags, documents if read else None),
+        # the gazetteer leaves each training document's own entities out: its documents are data too
+        prints = {"train": fingerprint(sentences, tags, documents if read or GAZETTEER in s.features else None),
                   "dev": dev_data and fingerprint(*dev_data, dev_docs if read else None)}
         if resume:
             check_resume(self, prints["train"], prints["dev"], allow_new_data)
@@ -190,7 +197,7 @@ class WindowTagger(Tagging):
         embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
         self.data_fingerprints = prints
         self.provenance.update(_versions_and_time("updated" if resume else "created"))
-        inputs = self.encode(sentences, documents)
+        inputs = self.encode(sentences, documents, own_tags=tags)
         y = self._labels(tags)
         lengths = np.array([len(t) for t in sentences], dtype=np.int64)
         rng = np.random.default_rng(s.seed)

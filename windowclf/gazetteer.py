@@ -1,0 +1,146 @@
+"""The training data's own gazetteer: its entity strings, a feature of the words they cover.
+
+Collobert et al. (SENNA) and Ratinov & Roth add gazetteers, lists of names, as features. This one
+comes from the training data alone: every entity string of the training tags (up to
+:data:`MAX_WORDS` words, as written) with how often each type tagged it. A sentence is matched
+against it left to right, the longest string first; the words of a match get ``B-T`` and ``I-T``,
+T the type that tagged the string most often (ties in the order of the types), and every other
+word ``none``.
+
+Training on its own entities would teach the network that a match is always right, since every
+training entity matches itself. So while training, each document's own entities are left out of
+the counts: a word matches only what other documents tagged, as the words of new text match only
+what the training data tagged (Krishnan & Manning's cross-validated first pass, without a second
+model). Training data in one document leaves out each sentence's own entities instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .chunks import get_entities
+from .errors import ModelFileError
+from .vocab import Vocabulary
+
+__all__ = ["MAX_WORDS", "NONE", "Gazetteer"]
+
+MAX_WORDS = 6  # longer entity strings are left out (1 in 300 of CoNLL-2003's)
+NONE = "none"  # the key of a word no entity string covers
+
+
+def _entity_strings(tokens, tags):
+    """(words, type) of every entity of one sentence of at most MAX_WORDS words."""
+    for etype, start, end in get_entities(tags):
+        if end - start < MAX_WORDS:
+            yield tuple(tokens[start:end + 1]), etype
+
+
+class Gazetteer:
+    """Entity strings with how often each type tagged them.
+
+    Parameters
+    ----------
+    counts : dict
+        ``(word, ...) -> {type: count}``, counts > 0.
+    types : list of str
+        The entity types, in the order that breaks ties.
+    """
+
+    def __init__(self, counts: dict, types):
+        self.counts = counts
+        self.types = list(types)
+        self.longest = max(map(len, counts), default=0)
+        self._first = {key[0] for key in counts}  # most words start no string: skipped at once
+
+    @classmethod
+    def build(cls, sentences, tags) -> "Gazetteer":
+        """The gazetteer of training ``sentences`` (lists of tokens) and their ``tags`` (any scheme).
+
+        >>> g = Gazetteer.build([["New", "York", "beat", "Boston"]], [["B-ORG", "I-ORG", "O", "B-ORG"]])
+        >>> g.keys([["In", "New", "York", "."]])
+        [['none', 'B-ORG', 'I-ORG', 'none']]
+        """
+        counts: dict = {}
+        for tokens, ts in zip(sentences, tags):
+            for key, etype in _entity_strings(tokens, ts):
+                of_key = counts.setdefault(key, {})
+                of_key[etype] = of_key.get(etype, 0) + 1
+        types = sorted({etype for of_key in counts.values() for etype in of_key})
+        return cls(counts, types)
+
+    def key_vocabulary(self) -> Vocabulary:
+        """The feature's keys: ``none``, then ``B-T`` and ``I-T`` of every type."""
+        keys = [NONE] + [f"{part}-{etype}" for etype in self.types for part in "BI"]
+        return Vocabulary(keys, lowercase=False, digits=False)
+
+    def keys(self, sentences, documents=None, own_tags=None) -> list:
+        """The key of every word of ``sentences``, one list per sentence.
+
+        With ``own_tags`` (the sentences' own tags: they are the training data), the entities of
+        each sentence's document (``documents``, one name per sentence; with a single document,
+        of each sentence) are left out of the counts first.
+        """
+        units = itertools.repeat(None)
+        own: dict = {}
+        if own_tags is not None:
+            documents = [0] * len(sentences) if documents is None else list(documents)
+            units = documents if len(set(documents)) > 1 else range(len(sentences))
+            for unit, tokens, ts in zip(units, sentences, own_tags):
+                for key, etype in _entity_strings(tokens, ts):
+                    of_key = own.setdefault((unit, key), {})
+                    of_key[etype] = of_key.get(etype, 0) + 1
+        return [self._sentence_keys(tokens, unit, own) for unit, tokens in zip(units, sentences)]
+
+    def _sentence_keys(self, tokens, unit, own) -> list:
+        keys, i, n = [NONE] * len(tokens), 0, len(tokens)
+        while i < n:
+            if tokens[i] not in self._first:
+                i += 1
+                continue
+            for length in range(min(self.longest, n - i), 0, -1):
+                key = tuple(tokens[i:i + length])
+                etype = self._type(key, own.get((unit, key))) if key in self.counts else None
+                if etype is not None:
+                    keys[i:i + length] = [f"B-{etype}"] + [f"I-{etype}"] * (length - 1)
+                    i += length
+                    break
+            else:
+                i += 1
+        return keys
+
+    def _type(self, key, left_out) -> str | None:
+        """The type that tagged ``key`` most often, once ``left_out`` counts are taken away."""
+        of_key, best, most = self.counts[key], None, 0
+        for etype in self.types:
+            n = of_key.get(etype, 0) - (left_out.get(etype, 0) if left_out else 0)
+            if n > most:
+                best, most = etype, n
+        return best
+
+    # ------------------------------------------------------------------ model file
+    def to_dict(self) -> dict:
+        """JSON-ready: the types and ``[[word, ...], {type: count}]`` per string."""
+        return {"types": self.types, "entries": [[list(key), of_key] for key, of_key in self.counts.items()]}
+
+    @classmethod
+    def from_dict(cls, data, path=None) -> "Gazetteer":
+        """The gazetteer :meth:`to_dict` wrote; ModelFileError naming ``path`` if it is malformed."""
+        def bad(what):
+            return ModelFileError(f"metadata field gazetteer {what}", path)
+
+        if not isinstance(data, dict) or not isinstance(data.get("types"), list) \
+                or not isinstance(data.get("entries"), list):
+            raise bad("must hold types and entries lists")
+        types = data["types"]
+        if not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
+            raise bad("types must be distinct non-empty strings")
+        counts = {}
+        for i, entry in enumerate(data["entries"]):
+            ok = isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list) \
+                and 0 < len(entry[0]) <= MAX_WORDS and all(isinstance(w, str) for w in entry[0]) \
+                and isinstance(entry[1], dict) and entry[1] and all(
+                    t in types and type(n) is int and n > 0 for t, n in entry[1].items())
+            if not ok:
+                raise bad(f"entries[{i}] must be [[word, ...], {{type: count > 0}}] of at most {MAX_WORDS} words")
+            counts[tuple(entry[0])] = dict(entry[1])
+        return cls(counts, types)
