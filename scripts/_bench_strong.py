@@ -25,7 +25,7 @@ GLOVE = os.path.join("embeddings", "glove.6B.50d", "glove.6B.50d.txt.gz")
 TRAIN_ONLY_TARGET, GLOVE_TARGET = 88.9, 92.8
 STRONG = dict(window=5, hidden=500, activation="hardtanh", scheme="IOBES", features=["caps", "shape", "suffix3", "prefix3"],
               dropout_input=0.2, dropout_hidden=0.5, batch_size=60, lr=0.2, seed=0)
-_F1 = re.compile(r"^epoch (\d+)/(\d+) .* F1\s+([\d.]+)")
+_F1 = re.compile(r"^epoch\s+(\d+)/(\d+) .* F1\s+([\d.]+)")  # "epoch  3/20": padded to the width of the total
 
 
 def data_dir() -> str:
