@@ -46,8 +46,9 @@ def test_the_command_line_takes_any_case_and_aliases(tmp_path):
 def test_presets_are_the_readmes_best_configurations():
     assert set(PRESETS) >= {"default", "best-train-only", "best-glove"}
     best = Settings(**preset("best-train-only"))
-    assert (best.window, best.hidden, best.decoder, best.scheme, best.epochs) == (5, 500, "sll", "IOBES", 32)
-    assert best.char_filters == 50 and "doccase" in best.features and best.lr_schedule == "linear"
+    assert (best.window, best.hidden, best.decoder, best.scheme, best.epochs) == (5, 500, "sll", "IOBES", 20)
+    assert best.char_filters == 50 and best.lr_schedule == "linear"
+    assert {"doccase", "gazetteer"} <= set(best.features) and best.doc_vote == 2.0
     assert Settings(**preset("best-glove")).keep_pretrained_vocab
     with pytest.raises(ConfigError, match="unknown preset"):
         preset("fastest")
