@@ -24,7 +24,7 @@ from .vocab import Vocabulary
 
 __all__ = ["MAX_WORDS", "NONE", "Gazetteer"]
 
-MAX_WORDS = 6  # longer entity strings are left out (1 in 300 of CoNLL-2003's)
+MAX_WORDS = 6  # longer entity strings are left out (23 of the 23,499 in CoNLL-2003's eng.train)
 NONE = "none"  # the key of a word no entity string covers
 
 
