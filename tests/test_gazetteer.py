@@ -103,6 +103,32 @@ def test_fit_reads_the_left_out_keys_and_new_text_the_whole_gazetteer(tmp_path, 
     assert left_out.tolist() == [vocab.key_to_index[k] for ks in expected for k in ks]
 
 
+@pytest.mark.parametrize("tags, positive, strings", [
+    # a 0/1 file: 0 is no entity, each run of 1 one entity (conlleval alone would read runs of 0 as "0")
+    ([["0", "1", "1", "0", "0"], ["1", "0", "0", "1"]], "1",
+     {("Bank", "of"): {"1": 1}, ("Paris",): {"1": 1}, ("Rome",): {"1": 1}}),
+    # a one-vs-rest LOC model: the entities of its own class only
+    ([["O", "B-LOC", "I-LOC", "O", "B-PER"], ["B-LOC", "O", "B-ORG", "I-ORG"]], "LOC",
+     {("Bank", "of"): {"LOC": 1}, ("Paris",): {"LOC": 1}}),
+])
+def test_a_one_vs_rest_models_gazetteer_holds_the_entities_of_its_class(monkeypatch, tags, positive, strings):
+    sentences = [["the", "Bank", "of", "Spain", "said"], ["Paris", "and", "Rome", "Rome"]]
+    seen = []
+    encode = WindowTagger.encode
+
+    def spy(self, sentences, documents=None, *, own_tags=None):
+        seen.append(own_tags)
+        return encode(self, sentences, documents, own_tags=own_tags)
+
+    monkeypatch.setattr(WindowTagger, "encode", spy)
+    tagger = WindowTagger(output="sigmoid", positive_tag=positive, features=["gazetteer"], epochs=1, dim=4,
+                          hidden=3, min_count=1).fit(sentences, tags)
+    assert tagger.gazetteer.counts == strings
+    assert tagger.gazetteer.types == [positive]
+    assert seen[0] == tagger.settings.entity_tags(tags)  # left out in training from the same view
+    assert all(t in ("O", positive) for ts in seen[0] for t in ts)
+
+
 def test_the_gazetteer_is_saved_loaded_and_predicts_the_same(tmp_path):
     tagger, _, dev = _trained(tmp_path, decoder="sll", scheme="IOBES")
     tagger.save(tmp_path / "m.npz")

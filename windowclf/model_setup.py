@@ -28,7 +28,7 @@ def setup(tagger, sentences, tags, embeddings):
     extra = embeddings.index_to_key if (embeddings is not None and s.keep_pretrained_vocab) else ()
     tagger.vocab = Vocabulary.build(sentences, min_count=s.min_count, max_size=s.max_vocab,
                                     lowercase=s.lowercase, digits=s.digits, extra=extra)
-    tagger.gazetteer = Gazetteer.build(sentences, tags) if GAZETTEER in s.features else None
+    tagger.gazetteer = Gazetteer.build(sentences, s.entity_tags(tags)) if GAZETTEER in s.features else None
     tagger.feature_vocabs = {f: tagger.gazetteer.key_vocabulary() if f == GAZETTEER
                              else build_feature_vocab(f, sentences, s.affix_min_count) for f in s.features}
     tagger.char_vocab = build_char_vocab(sentences) if s.char_filters else None

@@ -11,6 +11,7 @@ from .errors import ConfigError
 from .features import parse_feature_list
 from .functions import ACTIVATIONS, OUTPUTS
 from .optim import OPTIMIZERS
+from .schemes import one_vs_rest
 from .windows import check_window
 
 __all__ = ["Settings", "SCHEME_NAMES", "LR_SCHEDULES", "DECODERS", "CHOICE_ALIASES", "canonical_choice"]
@@ -150,6 +151,19 @@ class Settings:
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         return self
+
+    def entity_tags(self, tags_list) -> list:
+        """Tags (one list per sentence) as a model with these settings reads entities in them:
+        a one-vs-rest model through :func:`~windowclf.schemes.one_vs_rest`, so in a 0/1 file
+        ``0`` is no entity and each run of ``1`` is one; other models as given. Its training
+        labels and the entities its gazetteer holds and leaves out come from this view.
+
+        >>> Settings(output="sigmoid", positive_tag="1").entity_tags([["0", "1", "1", "0"]])
+        [['O', '1', '1', 'O']]
+        """
+        if self.output != "sigmoid":
+            return tags_list
+        return [one_vs_rest(tags, self.positive_tag) for tags in tags_list]
 
     def to_dict(self) -> dict:
         """JSON-ready settings."""

@@ -20,7 +20,7 @@ from .optim import learning_rate_scale, make_optimizer
 from .resume import check_resume, fingerprint
 from .evaluation import Scorer
 from .prediction import Tagging
-from .schemes import convert, one_vs_rest
+from .schemes import convert
 from .settings import Settings
 from .snapshots import Snapshot
 from .threads import one_blas_thread
@@ -126,8 +126,7 @@ class WindowTagger(Tagging):
         """Class index of every token (training targets), shape (n_tokens,)."""
         s = self.settings
         if s.output == "sigmoid":
-            pos = s.positive_tag
-            return np.array([t != "O" for tags in tags_list for t in one_vs_rest(tags, pos)], dtype=np.int64)
+            return np.array([t != "O" for tags in s.entity_tags(tags_list) for t in tags], dtype=np.int64)
         index = {t: i for i, t in enumerate(self.tags)}
         y = []
         for tags in tags_list:
@@ -197,7 +196,7 @@ class WindowTagger(Tagging):
         embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
         self.data_fingerprints = prints
         self.provenance.update(_versions_and_time("updated" if resume else "created"))
-        inputs = self.encode(sentences, documents, own_tags=tags)
+        inputs = self.encode(sentences, documents, own_tags=s.entity_tags(tags))
         y = self._labels(tags)
         lengths = np.array([len(t) for t in sentences], dtype=np.int64)
         rng = np.random.default_rng(s.seed)
