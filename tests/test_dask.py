@@ -143,6 +143,23 @@ def test_tag_bag_tags_each_token_list_in_order(client, tiny_model):
     assert tagged == WindowTagger.load(tiny_model).predict(sentences)
 
 
+def test_tag_bag_of_documents_tags_each_document_whole_and_alone(client, tmp_path):
+    train = list(read_conll(REPO / "data" / "sample" / "train.conll"))
+    tagger = WindowTagger(features=["caps", "doccase"], doc_vote=2.0, epochs=2, seed=3)
+    tagger.fit([s.tokens for s in train], [s.tags for s in train])
+    sentences = [s.tokens for s in read_conll(REPO / "data" / "sample" / "dev.conll")]
+    documents = [sentences[i:i + 9] for i in range(0, len(sentences), 9)]
+    ids = [d for d, doc in enumerate(documents) for _ in doc]
+    want = tagger.predict(sentences, documents=ids)
+    assert want != tagger.predict(sentences)  # the documents change the tags: the test can tell
+    model = tmp_path / "doc.npz"
+    tagger.save(model)
+    bag = dask.bag.from_sequence(documents, npartitions=3)  # partitions of several documents each
+    tagged = client.compute(tag_bag(bag, str(model), documents=True)).result(timeout=TIMEOUT)
+    assert len(tagged) == len(documents) and [len(t) for t in tagged] == [len(d) for d in documents]
+    assert [tags for document in tagged for tags in document] == want
+
+
 def test_a_tagger_travels_as_its_model_file(client, tiny_model):
     tagger = WindowTagger.load(tiny_model)
     sentence = [["Anna", "Keller", "flew", "to", "Oslo", "."]]

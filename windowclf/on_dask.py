@@ -142,9 +142,11 @@ def tag_files(inputs, out_dir, model, client=None, *, options: TagOptions | None
             client.cancel(list(futures))
 
 
-def _tag_partition(sentences, model, scheme, predict, chunk):
+def _tag_partition(sentences, model, scheme, predict, chunk, documents):
     _worker_setup()
     tagger = load_model(model)
+    if documents:  # each element a document: its sentences tagged together, as one document
+        return [tagger.predict(list(document), scheme=scheme, **dict(predict)) for document in sentences]
     if tagger.reads_documents:
         sentences = list(sentences)
         chunk = max(1, len(sentences))  # a partition is a document: its features read all of it
@@ -159,11 +161,14 @@ def _tag_partition(sentences, model, scheme, predict, chunk):
     return out
 
 
-def tag_bag(bag, model, *, scheme: str | None = None, send: str = "bytes", chunk_size: int = 1000,
-            **predict_options):
+def tag_bag(bag, model, *, documents: bool = False, scheme: str | None = None, send: str = "bytes",
+            chunk_size: int = 1000, **predict_options):
     """A bag of tag lists: the tags of each token list of ``bag``, in the same order and partitions.
 
-    A partition is one document for a model whose features read the document (``doccase``).
+    With ``documents=True`` each element of ``bag`` is a document, a list of token lists, and
+    each element of the result that document's list of tag lists: a model that reads documents
+    (``doccase``, the document vote) sees each whole and alone, wherever the partitions fall.
+    Without it, a partition is one document for such a model.
     The model (path, bytes or WindowTagger) goes to the workers once (scattered when a distributed
     client is current, else one node of the graph) and is loaded once per process;
     ``predict_options`` go to :meth:`WindowTagger.predict` (``constrain=False``, ...).
@@ -174,7 +179,8 @@ def tag_bag(bag, model, *, scheme: str | None = None, send: str = "bytes", chunk
         node = dask.delayed(shared)
     except ValueError:  # no distributed client: the local schedulers share this process's memory
         node = dask.delayed(ref, traverse=False)
-    return bag.map_partitions(_tag_partition, node, scheme, tuple(sorted(predict_options.items())), chunk_size)
+    return bag.map_partitions(_tag_partition, node, scheme, tuple(sorted(predict_options.items())), chunk_size,
+                              bool(documents))
 
 
 def _train_one(settings: dict, data):
