@@ -49,7 +49,10 @@ def test_presets_are_the_readmes_best_configurations():
     assert (best.window, best.hidden, best.decoder, best.scheme, best.epochs) == (5, 500, "sll", "IOBES", 20)
     assert best.char_filters == 50 and best.lr_schedule == "linear"
     assert {"doccase", "gazetteer"} <= set(best.features) and best.doc_vote == 2.0
-    assert Settings(**preset("best-glove")).keep_pretrained_vocab
+    glove = Settings(**preset("best-glove"))
+    assert glove.keep_pretrained_vocab and glove.epochs == 18 and glove.doc_vote == 1.5
+    assert {k: v for k, v in preset("best-glove").items() if k not in ("keep_pretrained_vocab", "doc_vote", "epochs")} \
+        == {k: v for k, v in preset("best-train-only").items() if k not in ("doc_vote", "epochs")}
     with pytest.raises(ConfigError, match="unknown preset"):
         preset("fastest")
 
