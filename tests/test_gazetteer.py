@@ -62,6 +62,21 @@ def test_training_data_in_one_document_leaves_out_each_sentences_own():
     assert one[1][0] == "none"  # Paris is tagged in sentence 1 only
 
 
+def test_a_word_in_capitals_matches_as_its_capitalized_form_as_the_vote_reads_it():
+    g = Gazetteer.build([["JAPAN", "beat", "New", "York", "Times", "US", "U.S."]],
+                        [["B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "B-LOC", "B-LOC"]])
+    assert g.match == "capitals" and ("Japan",) in g.counts and ("New", "York", "Times") in g.counts
+    # a headline's capitals match the capitalized string, and back; lowercase words never join
+    assert g.keys([["Japan", "and", "NEW", "YORK", "TIMES", "japan", "Us", "U.S.", "u.s."]]) == [
+        ["B-LOC", "none", "B-ORG", "I-ORG", "I-ORG", "none", "B-LOC", "B-LOC", "none"]]
+    # leaving a document's own entities out compares words the same way
+    assert g.keys([["Japan"], ["JAPAN"]], ["a", "b"], [["B-LOC"], ["O"]]) == [["none"], ["B-LOC"]]
+    # model files from before the match field compared words as written, and still do
+    old = Gazetteer.from_dict({"types": ["LOC"], "entries": [[["JAPAN"], {"LOC": 1}]]})
+    assert old.match == "written" and old.keys([["JAPAN", "Japan"]]) == [["B-LOC", "none"]]
+    assert Gazetteer.from_dict(g.to_dict()).keys([["JAPAN"]]) == [["B-LOC"]]
+
+
 def test_strings_longer_than_max_words_are_left_out():
     long = [f"W{i}" for i in range(MAX_WORDS + 1)]
     tags = [["B-ORG"] + ["I-ORG"] * MAX_WORDS, ["B-MISC"] + ["I-MISC"] * (MAX_WORDS - 1)]
@@ -140,7 +155,9 @@ def test_the_gazetteer_is_saved_loaded_and_predicts_the_same(tmp_path):
     data = (tmp_path / "m.npz").read_bytes()
     for damage in ({"types": "LOC", "entries": []}, {"types": ["LOC"], "entries": [[["New"], {"ORG": 1}]]},
                    {"types": ["LOC"], "entries": [[["W"] * (MAX_WORDS + 1), {"LOC": 1}]]},
-                   {"types": ["LOC"], "entries": [[["New"], {"LOC": 0}]]}, None):
+                   {"types": ["LOC"], "entries": [[["New"], {"LOC": 0}]]}, None,
+                   {"types": ["LOC"], "match": "lowercase", "entries": []},
+                   {"types": ["LOC"], "match": ["written"], "entries": []}):
         out = io.BytesIO()
         with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
             for name in src.namelist():

@@ -2,7 +2,9 @@
 
 Collobert et al. (SENNA) and Ratinov & Roth add gazetteers, lists of names, as features. This one
 comes from the training data alone: every entity string of the training tags (up to
-:data:`MAX_WORDS` words, as written) with how often each type tagged it. A sentence is matched
+:data:`MAX_WORDS` words) with how often each type tagged it. Words are compared as the document
+vote compares them (:func:`~windowclf.decoding.vote_key`): as written, except that a word in
+capitals, as in a headline, is its capitalized form (JAPAN is Japan). A sentence is matched
 against it left to right, the longest string first; the words of a match get ``B-T`` and ``I-T``,
 T the type that tagged the string most often (ties in the order of the types), and every other
 word ``none``.
@@ -19,20 +21,26 @@ from __future__ import annotations
 import itertools
 
 from .chunks import get_entities
+from .decoding import vote_key
 from .errors import ModelFileError
 from .vocab import Vocabulary
 
-__all__ = ["MAX_WORDS", "NONE", "Gazetteer"]
+__all__ = ["MAX_WORDS", "MATCHES", "NONE", "Gazetteer"]
 
 MAX_WORDS = 6  # longer entity strings are left out (23 of the 23,499 in CoNLL-2003's eng.train)
 NONE = "none"  # the key of a word no entity string covers
+# How words are compared: "capitals" as vote_key has them; "written" exactly, as the model files
+# written before "capitals" (they hold no match field) were trained and are read.
+MATCHES = {"capitals": vote_key, "written": None}
 
 
-def _entity_strings(tokens, tags):
-    """(words, type) of every entity of one sentence of at most MAX_WORDS words."""
+def _entity_strings(tokens, tags, form):
+    """(words, type) of every entity of one sentence of at most MAX_WORDS words, each word
+    through ``form`` (None: as written)."""
     for etype, start, end in get_entities(tags):
         if end - start < MAX_WORDS:
-            yield tuple(tokens[start:end + 1]), etype
+            words = tokens[start:end + 1]
+            yield tuple(words if form is None else map(form, words)), etype
 
 
 class Gazetteer:
@@ -44,29 +52,32 @@ class Gazetteer:
         ``(word, ...) -> {type: count}``, counts > 0.
     types : list of str
         The entity types, in the order that breaks ties.
+    match : {"capitals", "written"}
+        How words are compared (:data:`MATCHES`); ``counts`` holds the words so compared.
     """
 
-    def __init__(self, counts: dict, types):
+    def __init__(self, counts: dict, types, match: str = "capitals"):
         self.counts = counts
         self.types = list(types)
+        self.match, self._form = match, MATCHES[match]
         self.longest = max(map(len, counts), default=0)
         self._first = {key[0] for key in counts}  # most words start no string: skipped at once
 
     @classmethod
-    def build(cls, sentences, tags) -> "Gazetteer":
+    def build(cls, sentences, tags, match: str = "capitals") -> "Gazetteer":
         """The gazetteer of training ``sentences`` (lists of tokens) and their ``tags`` (any scheme).
 
         >>> g = Gazetteer.build([["New", "York", "beat", "Boston"]], [["B-ORG", "I-ORG", "O", "B-ORG"]])
-        >>> g.keys([["In", "New", "York", "."]])
-        [['none', 'B-ORG', 'I-ORG', 'none']]
+        >>> g.keys([["In", "NEW", "YORK", "."], ["new", "york"]])
+        [['none', 'B-ORG', 'I-ORG', 'none'], ['none', 'none']]
         """
         counts: dict = {}
         for tokens, ts in zip(sentences, tags):
-            for key, etype in _entity_strings(tokens, ts):
+            for key, etype in _entity_strings(tokens, ts, MATCHES[match]):
                 of_key = counts.setdefault(key, {})
                 of_key[etype] = of_key.get(etype, 0) + 1
         types = sorted({etype for of_key in counts.values() for etype in of_key})
-        return cls(counts, types)
+        return cls(counts, types, match)
 
     def key_vocabulary(self) -> Vocabulary:
         """The feature's keys: ``none``, then ``B-T`` and ``I-T`` of every type."""
@@ -86,12 +97,14 @@ class Gazetteer:
             documents = [0] * len(sentences) if documents is None else list(documents)
             units = documents if len(set(documents)) > 1 else range(len(sentences))
             for unit, tokens, ts in zip(units, sentences, own_tags):
-                for key, etype in _entity_strings(tokens, ts):
+                for key, etype in _entity_strings(tokens, ts, self._form):
                     of_key = own.setdefault((unit, key), {})
                     of_key[etype] = of_key.get(etype, 0) + 1
         return [self._sentence_keys(tokens, unit, own) for unit, tokens in zip(units, sentences)]
 
     def _sentence_keys(self, tokens, unit, own) -> list:
+        if self._form is not None:
+            tokens = [self._form(w) for w in tokens]
         keys, i, n = [NONE] * len(tokens), 0, len(tokens)
         while i < n:
             if tokens[i] not in self._first:
@@ -119,8 +132,9 @@ class Gazetteer:
 
     # ------------------------------------------------------------------ model file
     def to_dict(self) -> dict:
-        """JSON-ready: the types and ``[[word, ...], {type: count}]`` per string."""
-        return {"types": self.types, "entries": [[list(key), of_key] for key, of_key in self.counts.items()]}
+        """JSON-ready: the types, how words are compared and ``[[word, ...], {type: count}]`` per string."""
+        return {"types": self.types, "match": self.match,
+                "entries": [[list(key), of_key] for key, of_key in self.counts.items()]}
 
     @classmethod
     def from_dict(cls, data, path=None) -> "Gazetteer":
@@ -131,6 +145,9 @@ class Gazetteer:
         if not isinstance(data, dict) or not isinstance(data.get("types"), list) \
                 or not isinstance(data.get("entries"), list):
             raise bad("must hold types and entries lists")
+        match = data.get("match", "written")  # files from before the field compared words as written
+        if not isinstance(match, str) or match not in MATCHES:
+            raise bad(f"match must be one of {', '.join(sorted(MATCHES))}")
         types = data["types"]
         if not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
             raise bad("types must be distinct non-empty strings")
@@ -143,4 +160,4 @@ class Gazetteer:
             if not ok:
                 raise bad(f"entries[{i}] must be [[word, ...], {{type: count > 0}}] of at most {MAX_WORDS} words")
             counts[tuple(entry[0])] = dict(entry[1])
-        return cls(counts, types)
+        return cls(counts, types, match)
