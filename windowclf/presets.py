@@ -44,7 +44,7 @@ PRESETS: dict[str, dict] = {
     # unseen in training keep their pretrained vectors; a lighter vote (weight 1.5: +0.03 to +0.28 on
     # each of six models, three seeds at 32 and 36 epochs; weight 2 lost on two of them); 18 epochs,
     # as loading and matching the 400,000 vectors costs time too: at 20 a run took 500 s alone on
-    # the slower machine, and 20 against 18 gave a 3-seed dev F1 mean of 94.39 against 94.24
+    # the slower machine (the README's Results give the dev F1 at 18 and 20)
     "best-glove": {**_COLLOBERT, "keep_pretrained_vocab": True, "doc_vote": 1.5, "epochs": 18},
 }
 
