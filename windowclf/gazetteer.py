@@ -65,8 +65,25 @@ class Gazetteer:
 
     @classmethod
     def build(cls, sentences, tags, match: str = "capitals") -> "Gazetteer":
-        """The gazetteer of training ``sentences`` (lists of tokens) and their ``tags`` (any scheme).
+        """The gazetteer of training ``sentences`` and their ``tags``.
 
+        Parameters
+        ----------
+        sentences : list of list of str
+            The training sentences, n_i tokens each.
+        tags : list of list of str
+            Their tags in any scheme, n_i per sentence, as the model reads entities in them
+            (:meth:`Settings.entity_tags <windowclf.settings.Settings.entity_tags>`).
+        match : {"capitals", "written"}
+            How words are compared (:data:`MATCHES`).
+
+        Returns
+        -------
+        Gazetteer
+            Every entity string of at most :data:`MAX_WORDS` words, with its count per type.
+
+        Examples
+        --------
         >>> g = Gazetteer.build([["New", "York", "beat", "Boston"]], [["B-ORG", "I-ORG", "O", "B-ORG"]])
         >>> g.keys([["In", "NEW", "YORK", "."], ["new", "york"]])
         [['none', 'B-ORG', 'I-ORG', 'none'], ['none', 'none']]
@@ -87,9 +104,21 @@ class Gazetteer:
     def keys(self, sentences, documents=None, own_tags=None) -> list:
         """The key of every word of ``sentences``, one list per sentence.
 
-        With ``own_tags`` (the sentences' own tags: they are the training data), the entities of
-        each sentence's document (``documents``, one name per sentence; with a single document,
-        of each sentence) are left out of the counts first.
+        Parameters
+        ----------
+        sentences : list of list of str
+            n sentences, n_i tokens each.
+        documents : sequence, optional
+            n document names, one per sentence (None: one document).
+        own_tags : list of list of str, optional
+            The sentences' own tags, n_i per sentence, when they are the training data: then
+            the entities of each sentence's document (with a single document, of each sentence)
+            are left out of the counts first.
+
+        Returns
+        -------
+        list of list of str
+            n lists of n_i keys: ``none``, ``B-T`` or ``I-T``.
         """
         units = itertools.repeat(None)
         own: dict = {}

@@ -153,11 +153,24 @@ class Settings:
         return self
 
     def entity_tags(self, tags_list) -> list:
-        """Tags (one list per sentence) as a model with these settings reads entities in them:
-        a one-vs-rest model through :func:`~windowclf.schemes.one_vs_rest`, so in a 0/1 file
-        ``0`` is no entity and each run of ``1`` is one; other models as given. Its training
+        """Tags as a model with these settings reads entities in them.
+
+        A one-vs-rest model reads them through :func:`~windowclf.schemes.one_vs_rest`, so in a 0/1
+        file ``0`` is no entity and each run of ``1`` is one; other models as given. Its training
         labels and the entities its gazetteer holds and leaves out come from this view.
 
+        Parameters
+        ----------
+        tags_list : list of list of str
+            One list of tags per sentence, n_i tags for sentence i.
+
+        Returns
+        -------
+        list of list of str
+            The same shape: n_i tags per sentence (``tags_list`` itself for a softmax model).
+
+        Examples
+        --------
         >>> Settings(output="sigmoid", positive_tag="1").entity_tags([["0", "1", "1", "0"]])
         [['O', '1', '1', 'O']]
         """
