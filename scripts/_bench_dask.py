@@ -1,4 +1,4 @@
-"""The Dask rows of scripts/bench (not part of the package): windowclf.on_dask against the command.
+"""The Dask rows of scripts/bench (not part of the package): windowclf.batch.on_dask against the command.
 
 - end-to-end tokens/s of ``tag_files`` (files in, files out, on a running LocalCluster of 1 and 2
   worker processes, one thread each) against the single-process ``windowclf predict`` command on
@@ -64,14 +64,14 @@ def _worker_cpu() -> float:
 
 
 def _warm(model=None) -> None:
-    from windowclf import shards
+    from windowclf.batch import shards
     if model is not None:
         shards.load_model(shards.model_ref(model))
 
 
 def _worker_load(data) -> dict:
     """On a worker: load the model from its bytes (timed), keep it, report peak RSS (VmHWM)."""
-    from windowclf import shards
+    from windowclf.batch import shards
     start = time.perf_counter()
     shards.load_model(data)
     seconds = time.perf_counter() - start
@@ -88,9 +88,9 @@ def _peak_rss() -> float:
 def big_model(path: str, words: int = 1_000_000) -> None:
     """A model with a vocabulary of ``words`` rows (the sample's words, then made-up ones), dim 50."""
     import numpy as np
-    from windowclf.conll import read_conll
-    from windowclf.tagger import WindowTagger
-    from windowclf.vocab import Vocabulary
+    from windowclf.formats.conll import read_conll
+    from windowclf.models.tagger import WindowTagger
+    from windowclf.features.vocab import Vocabulary
 
     train = list(read_conll(os.path.join(REPO, "data", "sample", "train.conll")))
     tagger = WindowTagger(epochs=1, seed=0).fit([s.tokens for s in train], [s.tags for s in train])
@@ -98,14 +98,14 @@ def big_model(path: str, words: int = 1_000_000) -> None:
     v = tagger.vocab
     tagger.vocab = Vocabulary(v.index_to_key + [f"w{i}" for i in range(words - len(v))], lowercase=v.lowercase,
                               digits=v.digits, unk=v.unk, start=v.start, end=v.end)
-    tagger.network = tagger._make_network(len(tagger.tags))
+    tagger.network = tagger.make_network()
     for name, arr in old.items():
         if name != "L":
             tagger.network.params[name][...] = arr
     L = tagger.network.params["L"]
     L[:len(old["L"])] = old["L"]
     L[len(old["L"]):] = np.random.default_rng(0).normal(0, 0.1, size=(len(L) - len(old["L"]), L.shape[1]))
-    tagger._state = None
+    tagger.training_state = None
     tagger.save(path, include_state=False)
 
 
@@ -118,11 +118,11 @@ def dask_rows(quick: bool) -> list:
         targets = ("", ">= 1.7x", "", "<= 1.10x", "", "", "<= 2x model + 200 MB")
         return [(label, SKIP, "", None, target, None) for label, target in zip(LABELS, targets)]
     import logging
-    from windowclf.on_dask import tag_files, tagging_config
+    from windowclf.batch.on_dask import tag_files, tagging_config
 
     logging.getLogger("distributed").setLevel(logging.WARNING)  # the table, not the cluster's log
-    from windowclf.tagger import WindowTagger
-    from windowclf.conll import read_conll
+    from windowclf.models.tagger import WindowTagger
+    from windowclf.formats.conll import read_conll
 
     rows = []
     n_files, file_bytes = (4, 500_000) if quick else (12, 3_000_000)
@@ -139,7 +139,7 @@ def dask_rows(quick: bool) -> list:
         results = {w: {"wall": float("inf"), "cpu": float("inf"), "start": float("inf")} for w in (1, 2)}
         for k in range(repeats):  # interleaved, best of the repeats, as the rest of the table
             cpu0, t0 = _cpu_children(), time.perf_counter()
-            subprocess.run([sys.executable, "-m", "windowclf.cli", "predict", "-m", model, *files],
+            subprocess.run([sys.executable, "-m", "windowclf", "predict", "-m", model, *files],
                            stdout=subprocess.DEVNULL, check=True, env=env)
             command_s = min(command_s, time.perf_counter() - t0)
             command_cpu = min(command_cpu, _cpu_children() - cpu0)
@@ -198,7 +198,7 @@ def dask_rows(quick: bool) -> list:
         try:
             client.wait_for_workers(2)
             base = max(client.run(_peak_rss).values())
-            from windowclf.shards import model_ref
+            from windowclf.batch.shards import model_ref
             ref = model_ref(big, send="path")  # as --workers sends it: the workers read the file
             loads = client.gather([client.submit(_worker_load, ref, workers=[w], pure=False)
                                    for w in client.scheduler_info()["workers"]])

@@ -31,12 +31,12 @@ import time
 
 import numpy as np
 
-from windowclf.network import WindowNetwork
-from windowclf.optim import SGD
-from windowclf.objectives import WindowObjective
-from windowclf.train import run_epoch
-from windowclf.vocab import Vocabulary
-from windowclf.windows import window_ids
+from windowclf.nn.network import WindowNetwork
+from windowclf.nn.optim import SGD
+from windowclf.training.objectives import WindowObjective
+from windowclf.training.loop import run_epoch
+from windowclf.features.vocab import Vocabulary
+from windowclf.features.windows import window_ids
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOW, DIM, HIDDEN, CLASSES = 3, 50, 100, 5
@@ -63,7 +63,7 @@ def read_train_sentences():
     if not os.path.exists(path):
         return None
     try:
-        from windowclf.conll import read_conll
+        from windowclf.formats.conll import read_conll
         sentences, tags = [], []
         for sentence in read_conll(path):
             sentences.append(list(sentence.tokens))
@@ -288,8 +288,8 @@ def time_forward(X, V, repeats):
     ``_PREDICT_CHUNK`` windows shared among ``_SCORE_THREADS`` threads. Returns (windows/s with
     those threads, windows/s on one thread, chunk, threads), measured in turns.
     """
-    from windowclf.scoring import chunked_scores
-    from windowclf.prediction import _PREDICT_CHUNK, _SCORE_THREADS
+    from windowclf.inference.scoring import chunked_scores
+    from windowclf.inference.prediction import _PREDICT_CHUNK, _SCORE_THREADS
 
     net = WindowNetwork([("L", V, DIM)], WINDOW, HIDDEN, CLASSES, dtype=np.float32, seed=0)
     best = {_SCORE_THREADS: 0.0, 1: 0.0}
@@ -305,11 +305,12 @@ def time_predict(corpus, n_sentences, repeats):
     """Tokens per second of ``windowclf predict --format conll`` on raw text, in process.
 
     The command's own pipeline: text read in blocks and split into sentences with offsets
-    (``output.text_sentences``), tagged 1,000 sentences at a time, written as CoNLL; or a reason why not.
+    (``text.reader.text_sentences``), tagged 1,000 sentences at a time, written as CoNLL; or a reason why not.
     """
     try:
-        from windowclf.writers import WRITERS, text_sentences
-        from windowclf.tagger import WindowTagger
+        from windowclf.formats.writers import WRITERS, Tagged
+        from windowclf.text.reader import text_sentences
+        from windowclf.models.tagger import WindowTagger
     except ImportError as err:
         return None, f"n/a (module missing: {err.name})"
     if corpus is None:
@@ -327,10 +328,10 @@ def time_predict(corpus, n_sentences, repeats):
             out = io.StringIO()
             n_tokens = 0
             t0 = time.perf_counter()
-            stream = text_sentences(io.StringIO(text))
+            stream = text_sentences(io.StringIO(text), make=lambda tokens, **kw: Tagged(tokens, None, **kw))
             while chunk := list(itertools.islice(stream, 1000)):
                 for s, predicted in zip(chunk, tagger.predict([s.tokens for s in chunk])):
-                    s.tags, s.negative = predicted, "O"
+                    s.tags = predicted
                     write(out, s)
                     n_tokens += len(predicted)
             best = max(best, n_tokens / (time.perf_counter() - t0))
@@ -394,9 +395,9 @@ def child(argv):
                           "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     elif kind == "glove-memory":
         try:
-            from windowclf.vectors import load_vectors
+            from windowclf.formats.vectors import load_vectors
         except ImportError:
-            print(json.dumps({"missing": "windowclf.vectors"}))
+            print(json.dumps({"missing": "windowclf.formats.vectors"}))
             return 0
         with open(argv[2], encoding="utf-8") as f:
             words = f.read().split("\n")

@@ -33,7 +33,7 @@ def data_dir() -> str:
 
 
 def _conll():
-    from windowclf.conll import read_conll
+    from windowclf.formats.conll import read_conll
     path = os.path.join(data_dir(), "conll2003", "eng.train")
     if not os.path.exists(path):
         return None
@@ -44,8 +44,8 @@ def epoch_seconds(corpus, decoder: str, repeats: int, threads: int = 1) -> float
     """The best of ``repeats`` one-epoch fits of the strong network: the epoch's own seconds."""
     from contextlib import nullcontext
 
-    import windowclf.tagger as tagger_module
-    from windowclf.tagger import WindowTagger
+    import windowclf.models.tagger as tagger_module
+    from windowclf.models.tagger import WindowTagger
     from threadpoolctl import threadpool_limits
 
     best = float("inf")
@@ -75,7 +75,7 @@ _TRAIN = ("import atexit, sys\n"
           "    status = open('/proc/self/status').read().split('VmHWM:')\n"
           "    open(path, 'w').write(status[1].split()[0] if len(status) > 1 else '')\n"
           "atexit.register(_hwm)\n"
-          "from windowclf.cli import main\n"
+          "from windowclf.cli.main import main\n"
           "main(prog_name='windowclf')\n")
 
 

@@ -1,9 +1,9 @@
-# Sourced by scripts/*: make sure .venv exists and holds this checkout, installed with the
-# extras named in WINDOWCLF_EXTRAS (default "test,plot,dask": the tests cover plotting and Dask too).
-# Re-installs only when pyproject.toml or the extras change.
+# Sourced by scripts/*: make sure .venv exists and holds this checkout, installed with the extras
+# named in WINDOWCLF_EXTRAS (each script names what it needs: none to train and tag, the test extras
+# for the tests). Installs again only when pyproject.toml changes or an extra is missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-extras="${WINDOWCLF_EXTRAS:-test,plot,dask}"
+extras="${WINDOWCLF_EXTRAS-}"
 python="${PYTHON:-python3}"
 if [ ! -x "$root/.venv/bin/python" ]; then
     "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
@@ -13,10 +13,20 @@ if [ ! -x "$root/.venv/bin/python" ]; then
     "$python" -m venv "$root/.venv"
 fi
 stamp="$root/.venv/.windowclf-installed"
-want="$(cat "$root/pyproject.toml" | cksum) [$extras]"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+project="$(cksum < "$root/pyproject.toml")"
+installed=""
+if [ -f "$stamp" ] && [ "$(head -n 1 "$stamp")" = "$project" ]; then
+    installed="$(tail -n 1 "$stamp")"
+fi
+missing=0
+[ -f "$stamp" ] && [ "$(head -n 1 "$stamp")" = "$project" ] || missing=1
+for extra in ${extras//,/ }; do
+    case ",$installed," in *",$extra,"*) ;; *) missing=1 ;; esac
+done
+if [ "$missing" = 1 ]; then
+    want="$(printf '%s\n' ${installed//,/ } ${extras//,/ } | sort -u | paste -sd, -)"
     "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[$extras]"
-    printf '%s' "$want" > "$stamp"
+    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root${want:+[$want]}"
+    printf '%s\n%s\n' "$project" "$want" > "$stamp"
 fi
 export PATH="$root/.venv/bin:$PATH"

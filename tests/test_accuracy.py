@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from windowclf.conll import read_conll
-from windowclf.tagger import WindowTagger
+from windowclf.formats.conll import read_conll
+from windowclf.models.tagger import WindowTagger
 
 
 def _read(path):

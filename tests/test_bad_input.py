@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from windowclf.cli import main
+from windowclf.cli.main import main
 
 # Words the vector files below use ("the", "oslo") occur in GOOD, so the vector reader parses
 # their lines instead of skipping them as unwanted.
@@ -416,7 +416,7 @@ CASES = [
     Case("option-dropout-one", {}, [*TRAIN, "--dropout-hidden", "1"], None, "--dropout-hidden must be in [0, 1)"),
     Case("option-momentum-zero", {}, [*TRAIN, "--momentum", "0"], None, "momentum"),
     Case("option-unknown-feature", {}, [*TRAIN, "--features", "caps,shoe-size"], None, "shoe-size"),
-    Case("option-sigmoid-without-positive-tag", {}, [*TRAIN, "--output", "sigmoid"], None, "positive_tag"),
+    Case("option-sigmoid-without-positive-tag", {}, [*TRAIN, "--output", "sigmoid"], None, "--positive-tag"),
     Case("option-chunk-size-zero", {}, ["predict", "-m", "model.npz", "--chunk-size", "0"], None, "--chunk-size"),
     Case("option-resume-changes-the-window", {}, ["train", "good.conll", "--resume", "model.npz", "-o", "out.npz",
                                                   "--epochs", "3", "--window", "5", "--no-progress"],
@@ -535,7 +535,7 @@ def test_bom_and_crlf_train_the_same_model_as_plain_files(kind, decoration, name
 def _without_provenance(path) -> tuple:
     """A model file's every array and its metadata but the provenance (which records the
     training file's sha256, and a BOM changes the file's bytes)."""
-    from windowclf.persistence import load_model_file
+    from windowclf.models.container import load_model_file
 
     arrays, meta = load_model_file(path)
     meta.pop("provenance", None)

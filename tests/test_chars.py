@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from windowclf import WindowTagger
-from windowclf.chars import EDGE, MAX_CHARS, Spellings, build_char_vocab, char_forward, spelling
-from windowclf.gradcheck import check_gradients, random_problem, sentence_objective, sentence_problem
-from windowclf.scoring import chunked_scores
+from windowclf.features.spellings import EDGE, MAX_CHARS, Spellings, build_char_vocab, spelling
+from windowclf.nn.chars import char_forward
+from windowclf.nn.gradcheck import check_gradients, random_problem, sentence_objective, sentence_problem
+from windowclf.inference.scoring import chunked_scores
 
 SENTS = [["Anna", "Keller", "lives", "in", "Oslo", "."], ["Lyon", "is", "far", "from", "Oslo", "."]] * 6
 TAGS = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], ["B-LOC", "O", "O", "O", "B-LOC", "O"]] * 6

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import windowclf.tagger
-from windowclf.cli import main
+import windowclf.models.tagger
+from windowclf.cli.main import main
 from windowclf.errors import DivergenceError
-from windowclf.settings import Settings
-from windowclf.tagger import WindowTagger
-from windowclf.vectors import load_vectors
+from windowclf.config.settings import Settings
+from windowclf.models.tagger import WindowTagger
+from windowclf.formats.vectors import load_vectors
 
 from conftest import REPO
 
@@ -124,7 +124,7 @@ def test_train_keeps_the_best_epoch_by_dev_f1(trained):
 
 
 def _fail_on_epoch(monkeypatch, epoch, error):
-    real = windowclf.tagger.run_epoch
+    real = windowclf.models.tagger.run_epoch
     calls = []
 
     def run_epoch(*args, **kwargs):
@@ -133,7 +133,7 @@ def _fail_on_epoch(monkeypatch, epoch, error):
             raise error
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(windowclf.tagger, "run_epoch", run_epoch)
+    monkeypatch.setattr(windowclf.models.tagger, "run_epoch", run_epoch)
 
 
 def test_ctrl_c_saves_the_best_model_so_far_and_exits_130(sample, tmp_path, monkeypatch):
@@ -304,7 +304,7 @@ def test_predict_sigmoid_json_carries_probabilities(sample, tmp_path):
 def test_predict_into_a_closed_pipe_exits_quietly(model, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("John Smith visited Paris. He met Anna in Oslo.\n\n" * 5000)
-    code = "import sys; from windowclf.cli import main; sys.argv[0] = 'windowclf'; main()"
+    code = "import sys; from windowclf.cli.main import main; sys.argv[0] = 'windowclf'; main()"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-c", code, "predict", "-m", str(model), str(big)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
@@ -388,16 +388,16 @@ def test_gradcheck_sigmoid_output_passes():
 
 
 def test_gradcheck_through_dropout_masks_passes(monkeypatch):
-    import windowclf.gradcheck
+    import windowclf.nn.gradcheck
 
     seen = {}
-    real = windowclf.gradcheck.check_gradients
+    real = windowclf.nn.gradcheck.check_gradients
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(windowclf.gradcheck, "check_gradients", spy)
+    monkeypatch.setattr(windowclf.nn.gradcheck, "check_gradients", spy)
     result = run("gradcheck", "--dropout-input", "0.3", "--dropout-hidden", "0.5")
     assert result.exit_code == 0, result.output
     assert seen["dropout"] == (0.3, 0.5)
@@ -405,9 +405,9 @@ def test_gradcheck_through_dropout_masks_passes(monkeypatch):
 
 
 def test_gradcheck_exits_1_above_tolerance(monkeypatch):
-    import windowclf.gradcheck
+    import windowclf.nn.gradcheck
 
-    monkeypatch.setattr(windowclf.gradcheck, "check_gradients", lambda *a, **k: {"W1": 1e-3, "b1": 1e-9})
+    monkeypatch.setattr(windowclf.nn.gradcheck, "check_gradients", lambda *a, **k: {"W1": 1e-3, "b1": 1e-9})
     result = run("gradcheck")
     assert_one_line_error(result, 1, "W1")
     assert "FAIL" in result.stdout

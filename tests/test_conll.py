@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from windowclf.conll import Sentence, parse, parse_incr, read_conll, write_conll
+from windowclf.formats.conll import Sentence, parse, parse_incr, read_conll, write_conll
 from windowclf.errors import ConfigError, InputError
 
 CONLL2003 = (

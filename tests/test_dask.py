@@ -16,12 +16,12 @@ dask = pytest.importorskip("dask")
 import dask.bag  # noqa: E402
 
 from test_shards import make_text, predict_cli, tiny_model  # noqa: E402,F401 -- the fixture too
-from windowclf.cli import main  # noqa: E402
-from windowclf.conll import read_conll  # noqa: E402
+from windowclf.cli.main import main  # noqa: E402
+from windowclf.formats.conll import read_conll  # noqa: E402
 from windowclf.errors import InputError, ModelFileError  # noqa: E402
-from windowclf.on_dask import _quiet_profiler, _stop_profiler, sweep, tag_bag, tag_files, tagging_config  # noqa: E402
-from windowclf.segments import SEGMENT_BYTES  # noqa: E402
-from windowclf.tagger import WindowTagger  # noqa: E402
+from windowclf.batch.on_dask import _quiet_profiler, _stop_profiler, sweep, tag_bag, tag_files, tagging_config  # noqa: E402
+from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402
+from windowclf.models.tagger import WindowTagger  # noqa: E402
 from conftest import REPO  # noqa: E402
 
 TIMEOUT = 120  # seconds any one job may take here
@@ -169,7 +169,8 @@ def test_a_tagger_travels_as_its_model_file(client, tiny_model):
 def test_workers_tag_on_one_blas_and_one_scoring_thread_without_the_profiler(client, tiny_model, tmp_path):
     def threads():
         from threadpoolctl import threadpool_info
-        from windowclf import on_dask, prediction
+        from windowclf.batch import on_dask
+        from windowclf.inference import prediction
         on_dask._worker_setup()
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"], prediction._SCORE_THREADS
 

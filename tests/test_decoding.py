@@ -5,9 +5,10 @@ import itertools
 import numpy as np
 import pytest
 
-from windowclf.decoding import Decoder, expected_calibration_error
+from windowclf.inference.decoding import Decoder, expected_calibration_error
 from windowclf.errors import InputError
-from windowclf.schemes import SCHEMES, get_entities, tag_set, transition_constraints, validate_tags
+from windowclf.tags.entities import entity_spans
+from windowclf.tags.schemes import SCHEMES, tag_set, transition_constraints, validate_tags
 
 
 def _valid(tags, scheme):
@@ -68,7 +69,7 @@ def test_decoding_is_the_best_path_and_confidence_the_probability_of_the_entity(
                 assert _valid([decoder.chunk_tags[i] for i in best], scheme)
             for entity_type, s, e, confidence in decoder.entities(z2, [T], best)[0]:
                 expected = sum(q for path, q in zip(paths, p)
-                               if (entity_type, s, e) in get_entities([decoder.chunk_tags[i] for i in path]))
+                               if (entity_type, s, e) in entity_spans([decoder.chunk_tags[i] for i in path]))
                 assert confidence == pytest.approx(expected, rel=1e-9, abs=1e-12)
             marginals = decoder.marginals(z2, [T])
             for t in range(T):

@@ -7,11 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from windowclf import Ensemble, WindowTagger, read_conll
-from windowclf.cli import main
-from windowclf.decoding import Decoder, vote_key
+from windowclf.cli.main import main
+from windowclf.features.documents import vote_key
+from windowclf.inference.decoding import Decoder
 from windowclf.errors import ConfigError
-from windowclf.functions import softmax
-from windowclf.settings import Settings
+from windowclf.nn.functions import softmax
+from windowclf.config.settings import Settings
 
 from conftest import REPO
 
@@ -125,7 +126,7 @@ def test_a_model_with_a_vote_reads_documents_and_each_output_reads_the_voted_cha
     probs = tagger.predict_proba(sentences, documents=documents)
     decoder = tagger.decoder()
     full = [s for s in sentences if s]
-    z2 = tagger._scores(full)
+    z2 = tagger.scores(full)
     voted = decoder.voted(z2, [len(s) for s in full], [w for s in full for w in s],
                           [d for s, d in zip(sentences, documents) if s], 2.0)
     assert np.allclose(np.concatenate(probs), decoder.marginals(voted, [len(s) for s in full]), atol=1e-6)
@@ -139,8 +140,8 @@ def test_evaluate_and_the_dev_score_during_training_read_the_documents(voted_mod
     sentences, documents = _dev_as_documents()
     gold = [s.tags for s in DEV]
     result = voted_model.evaluate(sentences, gold, documents=documents)
-    from windowclf.metrics import count_chunks, precision_recall_f1
-    from windowclf.schemes import convert
+    from windowclf.tags.conlleval import count_chunks, precision_recall_f1
+    from windowclf.tags.schemes import convert
     predicted = [convert(t, "IOB2") for t in voted_model.predict(sentences, documents=documents)]
     assert result["overall"]["f1"] == pytest.approx(precision_recall_f1(count_chunks(gold, predicted))["overall"].f1)
     # fit's dev score each epoch is evaluate's with the dev documents
@@ -165,7 +166,7 @@ def test_the_vote_is_saved_in_the_model_set_by_train_and_shown_by_info(voted_mod
 
 
 def test_predict_votes_within_each_document_of_its_input(voted_model, tmp_path):
-    from windowclf.tokenize import split_sentences
+    from windowclf.text.tokenize import split_sentences
     voted_model.save(tmp_path / "m.npz")
     lines = [" ".join(s.tokens) for s in DEV[:12]]
     (tmp_path / "news.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from windowclf import WindowTagger, read_conll
-from windowclf.conll import parse
+from windowclf.formats.conll import parse
 from windowclf.errors import InputError
-from windowclf.features import document_case_keys
+from windowclf.features.documents import document_case_keys
 
 from click.testing import CliRunner
 from conftest import REPO
 
-from windowclf.cli import main
+from windowclf.cli.main import main
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -29,8 +29,8 @@ def run(*args):
 
 def _with_documents(path, out, every=15):
     """The sample's dev file cut into documents of ``every`` sentences by -DOCSTART- lines."""
-    from windowclf.conll import write_conll
-    from windowclf.conll import Sentence
+    from windowclf.formats.conll import write_conll
+    from windowclf.formats.conll import Sentence
     dev = list(read_conll(path))
     marked = []
     for i, s in enumerate(dev):
@@ -105,7 +105,7 @@ def test_evaluate_and_predict_read_conll_documents_as_the_library_does(tmp_path)
 
 
 def test_raw_text_is_one_document_for_predict_as_for_tag_text(tmp_path):
-    from windowclf.tokenize import split_sentences
+    from windowclf.text.tokenize import split_sentences
     tagger = _trained()
     tagger.save(tmp_path / "m.npz")
     text = (SAMPLE / "example.txt").read_text(encoding="utf-8")
@@ -117,7 +117,7 @@ def test_raw_text_is_one_document_for_predict_as_for_tag_text(tmp_path):
 
 
 def test_document_per_line_makes_each_line_of_raw_text_a_document_for_predict(tmp_path):
-    from windowclf.tokenize import split_sentences
+    from windowclf.text.tokenize import split_sentences
     tagger = _trained()
     tagger.save(tmp_path / "m.npz")
     dev = list(read_conll(SAMPLE / "dev.conll"))

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from windowclf import sll
+from windowclf.nn import sll
 from windowclf.errors import ConfigError
-from windowclf.functions import ACTIVATIONS, OUTPUTS
-from windowclf.gradcheck import check_gradients, random_problem
-from windowclf.network import Dropout
-from windowclf.tagger import WindowTagger
+from windowclf.nn.functions import ACTIVATIONS, OUTPUTS
+from windowclf.nn.gradcheck import check_gradients, random_problem
+from windowclf.nn.network import Dropout
+from windowclf.models.tagger import WindowTagger
 
 from test_sll import sentence_problem
 from test_tagger import synthetic_task

@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import windowclf.prediction
+import windowclf.inference.prediction
 from windowclf import Ensemble, load_any
-from windowclf.cli import main
-from windowclf.conll import read_conll
-from windowclf.decoding import Decoder
+from windowclf.cli.main import main
+from windowclf.formats.conll import read_conll
+from windowclf.inference.decoding import Decoder
 from windowclf.errors import ConfigError, ModelFileError
-from windowclf.functions import sigmoid, softmax
-from windowclf.persistence import ModelFile, save_model_file
-from windowclf.tagger import WindowTagger
+from windowclf.nn.functions import sigmoid, softmax
+from windowclf.models.container import ModelFile, save_model_file
+from windowclf.models.tagger import WindowTagger
 
 from conftest import REPO
 
@@ -102,7 +102,7 @@ def test_two_models_average_what_their_decoders_read_and_decode_it(kind, models)
     ensemble = Ensemble([a, b])
     full = [s for s in DEV_SENTENCES if s]
     lengths = [len(s) for s in full]
-    z = [m._scores(full).astype(np.float64) for m in (a, b)]  # each member with its own vocabularies
+    z = [m.scores(full).astype(np.float64) for m in (a, b)]  # each member with its own vocabularies
     if kind == "sll":
         E = (z[0] + z[1]) / 2
         A, A0 = ((a.network.params[n].astype(np.float64) + b.network.params[n]) / 2 for n in ("A", "A0"))
@@ -121,8 +121,8 @@ def test_two_models_average_what_their_decoders_read_and_decode_it(kind, models)
     got = ensemble.predict(full, confidences=True)
     assert [tags for tags, _ in got] == [list(t) for t in expected]
     for (_, confidences), found in zip(got, decoder.entities(E, lengths, flat)):
-        assert sorted(confidences) == [(s, e) for _, s, e, _ in found]
-        assert all(abs(confidences[s, e] - c) <= 1e-12 for _, s, e, c in found)
+        assert sorted(confidences) == [(s, e - 1) for _, s, e, _ in found]  # predict keys (first, last)
+        assert all(abs(confidences[s, e - 1] - c) <= 1e-12 for _, s, e, c in found)
     np.testing.assert_allclose(np.concatenate(ensemble.predict_proba(full)), decoder.marginals(E, lengths),
                                rtol=0, atol=1e-12)
     assert Ensemble([Ensemble([a]), b]).members == (a, b)  # an ensemble given as a member adds its models
@@ -130,9 +130,9 @@ def test_two_models_average_what_their_decoders_read_and_decode_it(kind, models)
 
 def test_scores_do_not_depend_on_the_thread_count(models, monkeypatch):
     ensemble = Ensemble(models["softmax"])
-    two = ensemble._scores(DEV_SENTENCES)
-    monkeypatch.setattr(windowclf.prediction, "_SCORE_THREADS", 1)
-    assert np.array_equal(ensemble._scores(DEV_SENTENCES), two)
+    two = ensemble.scores(DEV_SENTENCES)
+    monkeypatch.setattr(windowclf.inference.prediction, "_SCORE_THREADS", 1)
+    assert np.array_equal(ensemble.scores(DEV_SENTENCES), two)
 
 
 def test_evaluate_tag_text_and_call_run_on_the_averaged_model(models):
@@ -244,7 +244,7 @@ def test_an_ensemble_pickles_as_its_model_file_and_nothing_else(models):
     ensemble = Ensemble(models["sigmoid"])
     payload = pickle.dumps(ensemble)
     names = [arg for op, arg, _ in pickletools.genops(payload) if isinstance(arg, str) and len(arg) < 40]
-    assert "windowclf.ensemble" in names and "load" in names and "numpy" not in " ".join(names)
+    assert "windowclf.models.ensemble" in names and "load" in names and "numpy" not in " ".join(names)
     again = pickle.loads(payload)
     assert again.predict(DEV_SENTENCES, confidences=True) == ensemble.predict(DEV_SENTENCES, confidences=True)
     assert pickle.dumps(again) == payload

@@ -10,13 +10,13 @@ import itertools
 import numpy as np
 import pytest
 
-import windowclf.objectives
+import windowclf.training.objectives
 from windowclf.errors import DivergenceError
-from windowclf.network import Dropout, WindowNetwork
-from windowclf.objectives import FAST_STEP_OPTIONS, Options, WindowObjective
-from windowclf.optim import SGD, AdaGrad, Momentum
-from windowclf.train import run_epoch
-from windowclf.window_sgd import one_window_sgd
+from windowclf.nn.network import Dropout, WindowNetwork
+from windowclf.training.objectives import FAST_STEP_OPTIONS, Options, WindowObjective
+from windowclf.nn.optim import SGD, AdaGrad, Momentum
+from windowclf.training.loop import run_epoch
+from windowclf.nn.window_sgd import one_window_sgd
 
 START, END = 0, 1  # ids of <s> and </s> in these vocabularies
 
@@ -145,7 +145,7 @@ def _chosen_steps(monkeypatch):
         made.append(True)
         return one_window_sgd(*args, **kwargs)
 
-    monkeypatch.setattr(windowclf.objectives, "one_window_sgd", spy)
+    monkeypatch.setattr(windowclf.training.objectives, "one_window_sgd", spy)
     real = WindowObjective.general_step
 
     def general(self, *args):
@@ -244,7 +244,7 @@ def test_learning_rates_changed_between_steps_are_used_as_the_general_step_uses_
 
 def test_blas_outer_products_are_the_ones_tested_here():
     # the tests above run the ?gemm outer products; without them the step falls back to numpy's
-    from windowclf.window_sgd import _outer_product_gemm
+    from windowclf.nn.window_sgd import _outer_product_gemm
 
     for dtype in (np.float32, np.float64):
         a, b, out = np.empty((6, 1), dtype), np.empty((1, 4), dtype), np.empty((4, 6), dtype)
@@ -253,7 +253,7 @@ def test_blas_outer_products_are_the_ones_tested_here():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_without_blas_outer_products_the_step_is_still_the_general_step(dtype, monkeypatch):
-    import windowclf.window_sgd as window_sgd
+    import windowclf.nn.window_sgd as window_sgd
 
     monkeypatch.setattr(window_sgd, "_outer_product_gemm", lambda *args: None)
     net, inputs, y = _problem(dtype, "relu", "softmax")
@@ -275,7 +275,7 @@ def test_run_epoch_takes_the_fast_step_at_batch_1(monkeypatch):
 @pytest.mark.parametrize("output", ["softmax", "sigmoid"])
 def test_one_window_losses_equal_the_batch_losses_bit_for_bit(dtype, output):
     # the per-example step's loss and delta2 against functions.OUTPUTS' batch loss on one row
-    from windowclf.functions import ONE_WINDOW_LOSSES, OUTPUTS
+    from windowclf.nn.functions import ONE_WINDOW_LOSSES, OUTPUTS
 
     K = 5 if output == "softmax" else 1
     rng = np.random.default_rng(7)

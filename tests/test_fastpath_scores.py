@@ -4,8 +4,8 @@
 import numpy as np
 import pytest
 
-from windowclf.scoring import chunked_scores
-from windowclf.network import WindowNetwork
+from windowclf.inference.scoring import chunked_scores
+from windowclf.nn.network import WindowNetwork
 
 
 def _network(dtype, activation, output, caps):
@@ -63,16 +63,16 @@ def test_out_of_range_ids_raise_as_in_network_scores():
 
 
 def test_tagger_predictions_do_not_depend_on_the_threads(monkeypatch):
-    import windowclf.prediction as tagger_module
+    import windowclf.inference.prediction as tagger_module
     from windowclf import WindowTagger
 
     sents = [["Anna", "lives", "in", "Oslo", "."], ["Oslo", "is", "cold", "."]] * 800
     tags = [["PER", "O", "O", "LOC", "O"], ["LOC", "O", "O", "O"]] * 800
     tagger = WindowTagger(epochs=1, seed=0).fit(sents[:40], tags[:40])
     monkeypatch.setattr(tagger_module, "_SCORE_THREADS", 2)
-    two = tagger._scores(sents)
+    two = tagger.scores(sents)
     monkeypatch.setattr(tagger_module, "_SCORE_THREADS", 1)
-    one = tagger._scores(sents)
+    one = tagger.scores(sents)
     assert one.tobytes() == two.tobytes()
     inputs = tagger.encode(sents)
     assert one.tobytes() == _reference(tagger.network, inputs, tagger_module._PREDICT_CHUNK).tobytes()

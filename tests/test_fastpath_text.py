@@ -12,9 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from test_tokenize import _PIECES, texts
-from windowclf import tokenize as tokenize_module
-from windowclf.writers import Offsets, Tagged, sentence_json, text_sentences, write_conll
-from windowclf.tokenize import Token, iter_sentence_spans, iter_sentences, split_sentences, tokenize
+from windowclf.text import tokenize as tokenize_module
+from windowclf.formats.writers import Tagged, sentence_json, write_conll
+from windowclf.text.reader import Offsets, text_sentences
+from windowclf.text.tokenize import Token, iter_sentence_spans, iter_sentences, split_sentences, tokenize
 
 long_texts = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), min_size=200,
                       max_size=600).map("".join)
@@ -101,9 +102,9 @@ def test_write_conll_of_tokens_equals_the_columns_form():
 
 def test_encode_and_predict_equal_their_plain_forms():
     from windowclf import WindowTagger
-    from windowclf.features import FEATURE_EXTRACTORS
-    from windowclf.schemes import convert
-    from windowclf.windows import window_ids_flat
+    from windowclf.features.tokens import FEATURE_EXTRACTORS
+    from windowclf.tags.schemes import convert
+    from windowclf.features.windows import window_ids_flat
 
     sents = [["Anna", "Keller", "flew", "to", "Oslo", "."], ["Oslo", "is", "cold", "in", "1996", "."],
              ["the", "the", "Anna"]] * 30
@@ -112,12 +113,12 @@ def test_encode_and_predict_equal_their_plain_forms():
     new = [["Anna", "went", "to", "Rome", "."], ("Keller", "stayed"), ["the", "the", "the"]]
     # encode: every table's window ids, from per-token lookups
     lengths = [len(s) for s in new]
-    for (feature, _, vocab, _), ids in zip(tagger._tables(), tagger.encode(new)):
+    for (feature, _, vocab, _), ids in zip(tagger.lookup_tables(), tagger.encode(new)):
         keys = [t if feature == "word" else FEATURE_EXTRACTORS[feature](t) for s in new for t in s]
         want = window_ids_flat(vocab.ids(keys), lengths, tagger.settings.window, vocab.start_id, vocab.end_id)
         assert np.array_equal(ids, want)
     # predict: the argmax of each word's scores, in the model's scheme or converted
-    classes = np.argmax(tagger._scores([list(s) for s in new]), axis=1).tolist()
+    classes = np.argmax(tagger.scores([list(s) for s in new]), axis=1).tolist()
     flat = [tagger.tags[c] for c in classes]
     bounds = list(itertools.accumulate(lengths))
     want = [flat[a:b] for a, b in zip([0] + bounds[:-1], bounds)]

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from windowclf.errors import ConfigError
-from windowclf.features import FEATURE_EXTRACTORS, caps_key, parse_feature_list, shape_key
-from windowclf.settings import Settings
-from windowclf.tagger import WindowTagger
+from windowclf.features.tables import parse_feature_list
+from windowclf.features.tokens import FEATURE_EXTRACTORS, caps_key, shape_key
+from windowclf.config.settings import Settings
+from windowclf.models.tagger import WindowTagger
 
 
 @pytest.mark.parametrize("token, expected", [

@@ -8,7 +8,7 @@ import pytest
 import windowclf
 from windowclf import WindowTagger, WordVectors, export_vectors, finetune_report, load_vectors, vector_changes
 from windowclf.errors import ConfigError
-from windowclf.vocab import END, START
+from windowclf.features.vocab import END, START
 
 SENTENCES = [["Anna", "lives", "in", "Oslo", "."], ["Oslo", "is", "cold", "."],
              ["Bo", "visited", "Rome", "."]] * 10

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from windowclf import WindowTagger, read_conll
-from windowclf.cli import main
+from windowclf.cli.main import main
 from windowclf.errors import ModelFileError
-from windowclf.gazetteer import MAX_WORDS, Gazetteer
-from windowclf.resume import ResumeError
+from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
+from windowclf.training.resume import ResumeError
 
 from conftest import REPO
 
@@ -105,7 +105,7 @@ def test_fit_reads_the_left_out_keys_and_new_text_the_whole_gazetteer(tmp_path, 
     assert calls == [True, False]  # the training sentences with their own tags, then the dev sentences
     monkeypatch.undo()
     sentences, tags = [s.tokens for s in train], [s.tags for s in train]
-    column = [t[0] for t in tagger._tables()].index("gazetteer")
+    column = [t[0] for t in tagger.lookup_tables()].index("gazetteer")
     centre = tagger.settings.window // 2
     vocab = tagger.feature_vocabs["gazetteer"]
     left_out = tagger.encode(sentences, own_tags=tags)[column][:, centre]

@@ -1,6 +1,6 @@
 """Guarantees of ``windowclf train`` as a real process: Ctrl-C, crashes, divergence, determinism, resume.
 
-Each test runs ``python -m windowclf.cli`` in a subprocess and sends real signals. (The closed
+Each test runs ``python -m windowclf.cli.main`` in a subprocess and sends real signals. (The closed
 output pipe of ``predict ... | head -1`` is covered by
 tests/test_cli.py::test_predict_into_a_closed_pipe_exits_quietly.)
 """
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from conftest import REPO
 
-from windowclf.persistence import load_model_file
-from windowclf.tagger import WindowTagger
+from windowclf.models.container import load_model_file
+from windowclf.models.tagger import WindowTagger
 
 SAMPLE = REPO / "data" / "sample"
 SMALL = ["--hidden", "20", "--dim", "20", "--seed", "3", "--optimizer", "adagrad", "--lr", "0.05",
@@ -29,10 +29,10 @@ SLOW = [*SMALL, "--batch-size", "1"]
 
 
 def windowclf(*args, cwd):
-    """Start ``python -m windowclf.cli ARGS`` with piped stdout and stderr."""
+    """Start ``python -m windowclf.cli.main ARGS`` with piped stdout and stderr."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     # A parent that ignores SIGINT (a background job, some CI runners) would pass that on.
-    return subprocess.Popen([sys.executable, "-m", "windowclf.cli", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "windowclf", *map(str, args)], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
 

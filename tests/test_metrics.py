@@ -12,21 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from windowclf import metrics
+from windowclf.tags import conlleval as metrics
 from windowclf.errors import InputError
-from windowclf.metrics import (
+from windowclf.tags.conlleval import (
     ConllevalCounts,
-    Scores,
-    confusion_matrix,
     conlleval_report,
     count_chunks,
-    format_confusion_matrix,
     precision_recall_f1,
     to_json,
-    token_f1,
-    token_f1_report,
 )
-from windowclf.schemes import get_entities, split_tag
+from windowclf.tags.token_metrics import Scores, confusion_matrix, format_confusion_matrix, token_f1, token_f1_report
+from windowclf.tags.entities import entity_spans, split_tag
 
 
 def test_docstring_examples_hold():
@@ -88,12 +84,12 @@ def test_twin_inputs_score_the_same_as_their_originals(test_data, name):
 
 
 @pytest.mark.parametrize("name", GOLDEN + GOLDEN_FROM_TWIN)
-def test_chunk_counts_equal_entities_read_by_get_entities(test_data, name):
+def test_chunk_counts_equal_entities_read_by_entity_spans(test_data, name):
     gold, pred = read_conlleval((test_data / "conlleval" / f"{name}.txt").read_text(encoding="utf-8"))
     counts = count_chunks(gold, pred)
     for sequences, total, by_type in [(gold, counts.n_gold_chunks, counts.gold_chunks_by_type),
                                       (pred, counts.n_pred_chunks, counts.pred_chunks_by_type)]:
-        entities = [e for tags in sequences for e in get_entities(tags)]
+        entities = [e for tags in sequences for e in entity_spans(tags)]
         assert total == len(entities)
         assert by_type == {t: sum(e[0] == t for e in entities) for t in {e[0] for e in entities}}
 
@@ -101,7 +97,7 @@ def test_chunk_counts_equal_entities_read_by_get_entities(test_data, name):
 @pytest.mark.parametrize("name", [n for n in GOLDEN + GOLDEN_FROM_TWIN if n != "exotic"])
 def test_correct_chunks_are_the_entities_both_columns_share(test_data, name):
     gold, pred = read_conlleval((test_data / "conlleval" / f"{name}.txt").read_text(encoding="utf-8"))
-    shared = sum(len(set(get_entities(g)) & set(get_entities(p))) for g, p in zip(gold, pred))
+    shared = sum(len(set(entity_spans(g)) & set(entity_spans(p))) for g, p in zip(gold, pred))
     assert count_chunks(gold, pred).n_correct_chunks == shared
 
 
@@ -271,18 +267,18 @@ def test_count_chunks_equals_a_line_by_line_transcription_of_the_perl(data):
 
 @settings(max_examples=300, deadline=None)
 @given(perl_sentence)
-def test_get_entities_starts_where_perl_starts_a_chunk_and_stops_where_it_ends_one(tags):
+def test_entity_spans_starts_where_perl_starts_a_chunk_and_stops_where_it_ends_one(tags):
     split = [("O", "")] + [perl_split(t) for t in tags] + [("O", "")]
     starts = [i - 1 for i in range(1, len(tags) + 1)
               if perl_start_of_chunk(split[i - 1][0], split[i][0], split[i - 1][1], split[i][1])]
-    entities = get_entities(tags)
+    entities = entity_spans(tags)
     assert [start for _, start, _ in entities] == starts
     for entity_type, start, end in entities:
         assert entity_type == split[start + 1][1]
         boundaries = [perl_end_of_chunk(a[0], b[0], a[1], b[1]) or perl_start_of_chunk(a[0], b[0], a[1], b[1])
                       for a, b in zip(split[start + 1:], split[start + 2:])]
         boundaries[-1] = True  # the end of the sentence closes whatever is open
-        assert end == start + boundaries.index(True)
+        assert end == start + boundaries.index(True) + 1
 
 
 def test_iobes_singles_are_separate_although_perl_2004_merges_them():
@@ -298,7 +294,7 @@ BIOES_TAGS = ["O", "B-A", "I-A", "E-A", "S-A", "B-B", "I-B", "E-B", "S-B"]
 @given(gold_and_pred(BIOES_TAGS, list))
 def test_correct_chunks_are_shared_entities_for_any_bioes_tags(data):
     gold, pred = data
-    shared = sum(len(set(get_entities(g)) & set(get_entities(p))) for g, p in zip(gold, pred))
+    shared = sum(len(set(entity_spans(g)) & set(entity_spans(p))) for g, p in zip(gold, pred))
     assert count_chunks(gold, pred).n_correct_chunks == shared
 
 
@@ -369,7 +365,7 @@ def test_token_f1_weights_each_non_o_class_by_its_support():
 
 
 def test_token_f1_compares_types_so_every_scheme_scores_alike():
-    from windowclf.schemes import convert
+    from windowclf.tags.schemes import convert
     base = token_f1(GOLD, PRED)
     for scheme in ("IO", "IOB1", "IOBES"):
         converted = token_f1([convert(s, scheme) for s in GOLD], [convert(s, scheme) for s in PRED])

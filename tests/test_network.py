@@ -6,9 +6,10 @@ import warnings
 import numpy as np
 import pytest
 
-from windowclf.functions import ACTIVATIONS, OUTPUTS, log_softmax, logsumexp, sigmoid, softmax, softplus
-from windowclf.gradcheck import check_gradients, random_problem
-from windowclf.network import WindowNetwork, accumulate_rows
+from windowclf.nn.functions import ACTIVATIONS, OUTPUTS, log_softmax, logsumexp, sigmoid, softmax, softplus
+from windowclf.nn.gradcheck import check_gradients, random_problem
+from windowclf.nn.network import WindowNetwork
+from windowclf.nn.rowgrad import accumulate_rows
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
 OUTPUT_NAMES = sorted(OUTPUTS)
@@ -151,7 +152,7 @@ def test_forward_shapes(activation):
 
 
 def test_sparse_accumulation_falls_back_to_scipys_constructor_for_unknown_matrix_layouts(monkeypatch):
-    import windowclf.rowgrad as rowgrad
+    import windowclf.nn.rowgrad as rowgrad
 
     monkeypatch.setattr(rowgrad, "_KNOWN_CSC_FIELDS", set())
     rng = np.random.default_rng(4)

@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 import windowclf
 from windowclf import WindowTagger, read_conll
-from windowclf.cli import main
+from windowclf.cli.main import main
 from windowclf.errors import ConfigError, InputError
-from windowclf.schemes import convert, validate_tags
+from windowclf.tags.schemes import convert, validate_tags
 
 from conftest import REPO
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from windowclf.errors import ConfigError
-from windowclf.gradcheck import random_problem
-from windowclf.rowgrad import RowGrad
-from windowclf.optim import SGD, AdaGrad, Momentum, make_optimizer
-from windowclf.objectives import WindowObjective
-from windowclf.train import run_epoch
+from windowclf.nn.gradcheck import random_problem
+from windowclf.nn.rowgrad import RowGrad
+from windowclf.nn.optim import SGD, AdaGrad, Momentum, make_optimizer
+from windowclf.training.objectives import WindowObjective
+from windowclf.training.loop import run_epoch
 
 
 def _copy(params):
@@ -115,13 +115,13 @@ def _epoch(net, optimizer, ids, y, batch_size, seed):
 @pytest.mark.parametrize("schedule, expected", [("inverse", [0.1, 0.1 / 1.5, 0.1 / 2.0, 0.1 / 2.5]),
                                                 ("linear", [0.1, 0.075 / 1.5, 0.05 / 2.0, 0.025 / 2.5])])
 def test_each_epoch_trains_at_the_rate_its_schedule_gives(schedule, expected):
-    from windowclf.tagger import WindowTagger
+    from windowclf.models.tagger import WindowTagger
     sentences, tags = [["Anna", "lives", "in", "Oslo"]] * 8, [["PER", "O", "O", "LOC"]] * 8
     tagger = WindowTagger(epochs=4, lr=0.1, lr_decay=0.5, lr_schedule=schedule, seed=0).fit(sentences, tags)
     assert [h["lr"] for h in tagger.history] == pytest.approx(expected, rel=1e-12)
 
 
 def test_an_unknown_schedule_is_refused():
-    from windowclf.settings import Settings
+    from windowclf.config.settings import Settings
     with pytest.raises(ConfigError, match="lr_schedule"):
         Settings(lr_schedule="cosine")

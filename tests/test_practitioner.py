@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from windowclf import Settings, WindowTagger
-from windowclf.cli import main
+from windowclf.cli.main import main
 from windowclf.errors import ConfigError
-from windowclf.presets import PRESETS, preset, read_settings_file, to_toml
+from windowclf.config.presets import PRESETS, preset, read_settings_file, to_toml
 
 from conftest import REPO
 
@@ -101,7 +101,8 @@ def test_the_glove_preset_needs_vectors(tmp_path):
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from windowclf.tokenize import SENTENCE_MODES, iter_sentences, split_sentences  # noqa: E402
+from windowclf.text.sentences import SENTENCE_MODES
+from windowclf.text.tokenize import iter_sentences, split_sentences  # noqa: E402
 
 
 def _texts(sentences):
@@ -148,7 +149,7 @@ def test_every_mode_streams_the_sentences_of_the_whole_text(words, cuts, mode):
 
 import json  # noqa: E402
 
-from windowclf.jsonl import read_jsonl  # noqa: E402
+from windowclf.formats.jsonl import read_jsonl  # noqa: E402
 
 
 def test_json_lines_in_both_forms_train_and_evaluate(tmp_path):
@@ -298,7 +299,7 @@ def test_json_offsets_index_the_text_as_read_with_bom_and_crlf(model_file, tmp_p
 
 def test_the_pretrained_matrix_is_stored_as_its_changed_rows_and_comes_back_bit_for_bit(tmp_path):
     from windowclf import WordVectors
-    from windowclf.persistence import load_model_file
+    from windowclf.models.container import load_model_file
 
     rng = np.random.default_rng(0)
     sents = [["Anna", "lives", "in", "Oslo", "."]] * 20
@@ -322,7 +323,7 @@ def test_the_pretrained_matrix_is_stored_as_its_changed_rows_and_comes_back_bit_
 
 
 def test_train_slim_writes_a_prediction_only_model(tmp_path):
-    from windowclf.persistence import load_model_file
+    from windowclf.models.container import load_model_file
 
     result = run("train", SAMPLE / "train.conll", "-o", tmp_path / "m.npz", "--epochs", 2, "--slim", "--no-progress")
     assert result.exit_code == 0, result.output
@@ -333,7 +334,7 @@ def test_train_slim_writes_a_prediction_only_model(tmp_path):
 
 
 def test_info_reads_the_metadata_and_headers_but_no_array(model_file, monkeypatch):
-    from windowclf import persistence
+    from windowclf.models import container as persistence
 
     def refuse(*args, **kwargs):
         raise AssertionError("info read an array")
@@ -354,7 +355,7 @@ def test_plot_takes_a_model_file_for_its_history(model_file, tmp_path):
 
 
 def test_tagging_loads_only_the_weights(tmp_path):
-    from windowclf import persistence
+    from windowclf.models import container as persistence
 
     sents = [["Anna", "lives", "in", "Oslo", "."]] * 20
     tags = [["PER", "O", "O", "LOC", "O"]] * 20
@@ -371,5 +372,5 @@ def test_tagging_loads_only_the_weights(tmp_path):
     with unittest.mock.patch.object(persistence.ModelFile, "read", spy):
         light = WindowTagger.load(tmp_path / "m.npz", training_state=False)
     assert read and all(name.startswith("param/") for name in read)
-    assert light._state is None and light.predict(sents[:2]) == tagger.predict(sents[:2])
-    assert WindowTagger.load(tmp_path / "m.npz")._state is not None
+    assert light.training_state is None and light.predict(sents[:2]) == tagger.predict(sents[:2])
+    assert WindowTagger.load(tmp_path / "m.npz").training_state is not None

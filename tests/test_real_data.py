@@ -12,8 +12,8 @@ import re
 import numpy as np
 import pytest
 
-from windowclf.conll import Sentence, read_conll
-from windowclf.vectors import load_cs224d, load_vectors
+from windowclf.formats.conll import Sentence, read_conll
+from windowclf.formats.vectors import load_cs224d, load_vectors
 
 GLOVE_SUBSET = "embeddings/glove.6B.50d/glove.6B.50d.conll03-train-dev.txt"
 GLOVE_FULL = "embeddings/glove.6B.50d/glove.6B.50d.txt.gz"
@@ -58,9 +58,9 @@ def train_word_counts(corpus):
 
 
 def entity_counts(sentences) -> dict[str, int]:
-    from windowclf.schemes import get_entities
+    from windowclf.tags.entities import entity_spans
 
-    return dict(collections.Counter(kind for s in sentences for kind, _, _ in get_entities(s.tags)))
+    return dict(collections.Counter(kind for s in sentences for kind, _, _ in entity_spans(s.tags)))
 
 
 @pytest.mark.parametrize("name", SPLITS)

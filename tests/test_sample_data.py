@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 
 from conftest import REPO
-from windowclf.tokenize import split_sentences, tokenize
+from windowclf.text.tokenize import split_sentences, tokenize
 
 SAMPLE = REPO / "data" / "sample"
 SCRIPT = REPO / "scripts" / "make_sample"

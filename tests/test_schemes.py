@@ -1,4 +1,4 @@
-"""Tag schemes: reading tags (split_tag, get_entities), writing them, checking them."""
+"""Tag schemes: reading tags (split_tag, entity_spans), writing them, checking them."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from windowclf import schemes
+from windowclf.tags import schemes
 from windowclf.errors import ConfigError, InputError
-from windowclf.schemes import (
+from windowclf.tags.entities import entity_spans, split_tag
+from windowclf.tags.schemes import (
     SCHEMES,
     check_tag,
     convert,
     entities_to_tags,
-    get_entities,
-    split_tag,
     tag_set,
     validate_tags,
 )
@@ -49,41 +48,41 @@ def test_split_tag_reads_prefix_and_type_as_conlleval(tag, expected):
     assert split_tag(tag) == expected
 
 
-# --- get_entities ---------------------------------------------------------------------
+# --- entity_spans ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("tags, expected", [
     ([], []),
     (["O", "O"], []),
-    (["I-PER"], [("PER", 0, 0)]),
-    (["O", "I-PER", "I-PER"], [("PER", 1, 2)]),                        # I- after O starts
-    (["I-PER", "I-LOC"], [("PER", 0, 0), ("LOC", 1, 1)]),              # I- after another type starts
-    (["B-PER", "I-LOC"], [("PER", 0, 0), ("LOC", 1, 1)]),
-    (["I-PER", "B-PER", "I-PER"], [("PER", 0, 0), ("PER", 1, 2)]),     # IOB1 split
-    (["B-PER", "B-PER"], [("PER", 0, 0), ("PER", 1, 1)]),
-    (["I-PER", "E-PER", "I-PER"], [("PER", 0, 1), ("PER", 2, 2)]),     # IOE: E-then-I starts
-    (["E-PER", "E-PER"], [("PER", 0, 0), ("PER", 1, 1)]),
-    (["B-PER", "E-PER", "B-PER", "E-PER"], [("PER", 0, 1), ("PER", 2, 3)]),
-    (["S-PER", "S-PER"], [("PER", 0, 0), ("PER", 1, 1)]),
-    (["B-PER", "S-PER"], [("PER", 0, 0), ("PER", 1, 1)]),
-    (["S-PER", "I-PER"], [("PER", 0, 0), ("PER", 1, 1)]),
-    (["[-NP", "[-NP"], [("NP", 0, 0), ("NP", 1, 1)]),                  # conlleval's length-1 chunks
-    (["]-NP", "I-NP"], [("NP", 0, 0)]),                                # nothing restarts after ]
-    (["B-NP", "[-NP", "I-NP"], [("NP", 0, 0), ("NP", 1, 1)]),
+    (["I-PER"], [("PER", 0, 1)]),
+    (["O", "I-PER", "I-PER"], [("PER", 1, 3)]),                        # I- after O starts
+    (["I-PER", "I-LOC"], [("PER", 0, 1), ("LOC", 1, 2)]),              # I- after another type starts
+    (["B-PER", "I-LOC"], [("PER", 0, 1), ("LOC", 1, 2)]),
+    (["I-PER", "B-PER", "I-PER"], [("PER", 0, 1), ("PER", 1, 3)]),     # IOB1 split
+    (["B-PER", "B-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
+    (["I-PER", "E-PER", "I-PER"], [("PER", 0, 2), ("PER", 2, 3)]),     # IOE: E-then-I starts
+    (["E-PER", "E-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
+    (["B-PER", "E-PER", "B-PER", "E-PER"], [("PER", 0, 2), ("PER", 2, 4)]),
+    (["S-PER", "S-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
+    (["B-PER", "S-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
+    (["S-PER", "I-PER"], [("PER", 0, 1), ("PER", 1, 2)]),
+    (["[-NP", "[-NP"], [("NP", 0, 1), ("NP", 1, 2)]),                  # conlleval's length-1 chunks
+    (["]-NP", "I-NP"], [("NP", 0, 1)]),                                # nothing restarts after ]
+    (["B-NP", "[-NP", "I-NP"], [("NP", 0, 1), ("NP", 1, 2)]),
     ([".-NP", ".-NP"], []),                                             # "." never starts a chunk
-    (["B-A-B", "I-A-B", "I-A"], [("A-B", 0, 1), ("A", 2, 2)]),
+    (["B-A-B", "I-A-B", "I-A"], [("A-B", 0, 2), ("A", 2, 3)]),
 ])
-def test_get_entities_follows_conlleval_chunk_rules(tags, expected):
-    assert get_entities(tags) == expected
+def test_entity_spans_follows_conlleval_chunk_rules(tags, expected):
+    assert entity_spans(tags) == expected
 
 
 def test_bare_tags_read_as_io_so_a_run_is_one_entity():
-    assert get_entities(["PER", "PER", "O", "LOC", "ORG"]) == [("PER", 0, 1), ("LOC", 3, 3), ("ORG", 4, 4)]
+    assert entity_spans(["PER", "PER", "O", "LOC", "ORG"]) == [("PER", 0, 2), ("LOC", 3, 4), ("ORG", 4, 5)]
 
 
 # --- writing --------------------------------------------------------------------------
 
-ENTITIES = [("PER", 0, 1), ("PER", 2, 2), ("LOC", 3, 5), ("LOC", 7, 7)]
+ENTITIES = [("PER", 0, 2), ("PER", 2, 3), ("LOC", 3, 6), ("LOC", 7, 8)]
 
 
 @pytest.mark.parametrize("scheme, expected", [
@@ -97,13 +96,13 @@ def test_entities_to_tags_spells_each_scheme(scheme, expected):
 
 
 def test_iob1_writes_b_only_between_entities_of_one_type():
-    tags = entities_to_tags([("PER", 0, 0), ("LOC", 1, 1), ("LOC", 2, 3), ("LOC", 5, 5)], 6, "IOB1")
+    tags = entities_to_tags([("PER", 0, 1), ("LOC", 1, 2), ("LOC", 2, 4), ("LOC", 5, 6)], 6, "IOB1")
     assert tags == ["I-PER", "I-LOC", "B-LOC", "I-LOC", "O", "I-LOC"]
 
 
 def test_io_merges_adjacent_entities_of_one_type():
-    tags = entities_to_tags([("PER", 0, 0), ("PER", 1, 2)], 3, "IO")
-    assert get_entities(tags) == [("PER", 0, 2)]
+    tags = entities_to_tags([("PER", 0, 1), ("PER", 1, 3)], 3, "IO")
+    assert entity_spans(tags) == [("PER", 0, 3)]
 
 
 def test_entities_to_tags_accepts_entities_in_any_order():
@@ -111,10 +110,11 @@ def test_entities_to_tags_accepts_entities_in_any_order():
 
 
 @pytest.mark.parametrize("entities", [
-    [("PER", 0, 3)],          # past the end
+    [("PER", 0, 4)],          # past the end
+    [("PER", 2, 2)],          # empty
     [("PER", 2, 1)],          # end before start
-    [("PER", -1, 0)],
-    [("PER", 0, 1), ("LOC", 1, 2)],
+    [("PER", -1, 1)],
+    [("PER", 0, 2), ("LOC", 1, 3)],
 ])
 def test_entities_to_tags_refuses_entities_that_do_not_fit(entities):
     with pytest.raises(InputError):
@@ -143,7 +143,7 @@ def sentences_with_entities(draw):
     for gap, size, entity_type in draw(st.lists(
             st.tuples(st.integers(0, 2), st.integers(1, 3), st.sampled_from(TYPES)), max_size=6)):
         start = position + gap
-        entities.append((entity_type, start, start + size - 1))
+        entities.append((entity_type, start, start + size))
         position = start + size
     return position + draw(st.integers(0, 2)), entities
 
@@ -151,7 +151,7 @@ def sentences_with_entities(draw):
 def merge_adjacent_same_type(entities):
     merged = []
     for entity_type, start, end in entities:
-        if merged and merged[-1][0] == entity_type and merged[-1][2] == start - 1:
+        if merged and merged[-1][0] == entity_type and merged[-1][2] == start:
             merged[-1] = (entity_type, merged[-1][1], end)
         else:
             merged.append((entity_type, start, end))
@@ -164,7 +164,7 @@ def test_converting_between_schemes_preserves_entities(sentence, source, target)
     length, entities = sentence
     tags = entities_to_tags(entities, length, source)
     expected = merge_adjacent_same_type(entities) if "IO" in (source, target) else entities
-    assert get_entities(convert(tags, target)) == expected
+    assert entity_spans(convert(tags, target)) == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO
-from windowclf.cli import main
-from windowclf.conll import read_conll
+from windowclf.cli.main import main
+from windowclf.formats.conll import read_conll
 from windowclf.errors import InputError, ModelFileError
-from windowclf.jobs import MANIFEST, Job, run_in_process
-from windowclf.segments import SEGMENT_BYTES, Stream, _Cutter, plan
-from windowclf.shards import TagOptions, model_ref, plan_blocks, tag_input, tag_shard
-from windowclf.tagger import WindowTagger
+from windowclf.batch.jobs import MANIFEST, Job, run_in_process
+from windowclf.batch.segments import SEGMENT_BYTES, Stream, _Cutter, plan
+from windowclf.batch.shards import TagOptions, model_ref, plan_blocks, tag_input, tag_shard
+from windowclf.models.tagger import WindowTagger
 
 SAMPLE = REPO / "data" / "sample"
 _BRACKETS = re.compile(r"\[[A-Z]+ |\]")
@@ -287,7 +287,7 @@ def test_a_tagger_pickles_as_its_model_file_and_nothing_else(tiny_model):
     payload = pickle.dumps(tagger)
     names = [arg for op, arg, _ in pickletools.genops(payload) if op.name in ("GLOBAL", "STACK_GLOBAL", "SHORT_BINUNICODE")
              and isinstance(arg, str) and len(arg) < 40]
-    assert names[:3] == ["builtins", "getattr", "windowclf.tagger"] and "WindowTagger" in names
+    assert names[:3] == ["builtins", "getattr", "windowclf.models.tagger"] and "WindowTagger" in names
     assert "load" in names and "numpy" not in " ".join(names)
     again = pickle.loads(payload)
     sentences = [["Anna", "Keller", "flew", "to", "Oslo", "."]]
@@ -306,7 +306,7 @@ def test_tag_input_counts_what_it_writes(tiny_model):
 def test_nothing_of_dask_is_imported_unless_asked_for():
     import subprocess
     import sys
-    code = ("import sys, windowclf.cli, windowclf.shards, windowclf.jobs, windowclf.cli_shards; "
+    code = ("import sys, windowclf.cli.main, windowclf.batch.shards, windowclf.batch.jobs, windowclf.cli.output_dir; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO)})

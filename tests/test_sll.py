@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from windowclf import sll
-from windowclf import gradcheck
-from windowclf.gradcheck import check_gradients
-from windowclf.tagger import WindowTagger
+from windowclf.nn import chain, chain_batches, sll
+from windowclf.nn import gradcheck
+from windowclf.nn.gradcheck import check_gradients
+from windowclf.models.tagger import WindowTagger
 
 
 def _brute_force(E, A, A0):
@@ -26,7 +26,7 @@ def _brute_force(E, A, A0):
 def _tiny_batch(seed, lengths=(1, 2, 3, 4), K=3):
     rng = np.random.default_rng(seed)
     lengths = np.array(lengths)
-    E, mask = sll.pad(rng.normal(0, 2, size=(int(lengths.sum()), K)), lengths)
+    E, mask = chain_batches.pad(rng.normal(0, 2, size=(int(lengths.sum()), K)), lengths)
     A, A0 = rng.normal(0, 2, size=(K, K)), rng.normal(0, 2, size=K)
     return E, mask, A, A0
 
@@ -34,7 +34,7 @@ def _tiny_batch(seed, lengths=(1, 2, 3, 4), K=3):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_log_Z_equals_brute_force_logsumexp_over_all_paths(seed):
     E, mask, A, A0 = _tiny_batch(seed)
-    _, _, log_Z = sll.forward_backward(E, mask, A, A0)
+    _, _, log_Z = chain.forward_backward(E, mask, A, A0)
     for b in range(E.shape[0]):
         scores = np.array([s for s, _ in _brute_force(E[b, mask[b]], A, A0)])
         expected = np.log(np.sum(np.exp(scores - scores.max()))) + scores.max()
@@ -43,14 +43,14 @@ def test_log_Z_equals_brute_force_logsumexp_over_all_paths(seed):
 
 def test_forward_algorithm_is_stable_for_huge_scores():
     E, mask, A, A0 = _tiny_batch(0)
-    _, _, log_Z = sll.forward_backward(E * 1e4, mask, A, A0)
+    _, _, log_Z = chain.forward_backward(E * 1e4, mask, A, A0)
     assert np.all(np.isfinite(log_Z))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_viterbi_equals_brute_force_argmax(seed):
     E, mask, A, A0 = _tiny_batch(seed, lengths=(1, 2, 3, 5), K=3)
-    paths = sll.viterbi(E, mask, A, A0)
+    paths = chain.viterbi(E, mask, A, A0)
     for b in range(E.shape[0]):
         best = max(_brute_force(E[b, mask[b]], A, A0))[1]
         assert paths[b, mask[b]].tolist() == list(best)
@@ -61,14 +61,14 @@ def test_decode_matches_viterbi_in_input_order():
     lengths = np.array([3, 1, 4, 2, 3])
     scores = rng.normal(size=(int(lengths.sum()), 4))
     A, A0 = rng.normal(size=(4, 4)), rng.normal(size=4)
-    E, mask = sll.pad(scores, lengths)
-    expected = sll.viterbi(E, mask, A, A0)[mask]
-    assert sll.decode(scores, lengths, A, A0, batch=2).tolist() == expected.tolist()
+    E, mask = chain_batches.pad(scores, lengths)
+    expected = chain.viterbi(E, mask, A, A0)[mask]
+    assert chain_batches.decode(scores, lengths, A, A0, batch=2).tolist() == expected.tolist()
 
 
 def test_marginals_sum_to_one_and_match_brute_force():
     E, mask, A, A0 = _tiny_batch(3)
-    p = sll.marginals(E, mask, A, A0)
+    p = chain_batches.marginals(E, mask, A, A0)
     b = 3  # the 4-word sentence
     paths = _brute_force(E[b, mask[b]], A, A0)
     weights = np.exp(np.array([s for s, _ in paths]))
@@ -144,7 +144,7 @@ def test_sll_tagger_learns_a_transition_only_pattern_and_survives_save_load(tmp_
 
 def test_loading_a_model_with_misshapen_transitions_fails(tmp_path):
     from windowclf.errors import ModelFileError
-    from windowclf.persistence import load_model_file, save_model_file
+    from windowclf.models.container import load_model_file, save_model_file
 
     sents, tags = [["Anna", "runs"]] * 5, [["PER", "O"]] * 5
     tagger = WindowTagger(decoder="sll", epochs=1).fit(sents, tags)
@@ -184,9 +184,9 @@ def test_posteriors_equal_marginals_in_input_order():
     lengths = np.array([3, 1, 4, 2])
     scores = rng.normal(size=(int(lengths.sum()), 3))
     A, A0 = rng.normal(size=(3, 3)), rng.normal(size=3)
-    E, mask = sll.pad(scores, lengths)
-    np.testing.assert_allclose(sll.posteriors(scores, lengths, A, A0, batch=3),
-                               sll.marginals(E, mask, A, A0)[mask], rtol=1e-12)
+    E, mask = chain_batches.pad(scores, lengths)
+    np.testing.assert_allclose(chain_batches.posteriors(scores, lengths, A, A0, batch=3),
+                               chain_batches.marginals(E, mask, A, A0)[mask], rtol=1e-12)
 
 
 def test_sentence_batches_hold_sentences_of_similar_lengths():

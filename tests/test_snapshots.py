@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from windowclf import WindowTagger, WordVectors
-from windowclf.persistence import load_model_file, save_model_file
-from windowclf.snapshots import Patch, Snapshot
+from windowclf.models.container import load_model_file, save_model_file
+from windowclf.training.snapshots import Patch, Snapshot
 
 SENTS = [["Anna", "lives", "in", "Oslo", "."], ["Lyon", "is", "far", "."]] * 10
 TAGS = [["PER", "O", "O", "LOC", "O"], ["LOC", "O", "O", "O"]] * 10
@@ -48,14 +48,14 @@ def test_a_patch_reads_its_rows_and_refuses_others():
 def test_training_snapshots_copy_only_the_rows_training_can_change():
     tagger = _tagger().fit(SENTS, TAGS, embeddings=_vectors())
     full = sum(a.nbytes for a in tagger.network.params.values())
-    assert tagger._state["params"].nbytes < 0.05 * full  # 3,000 pretrained rows, 7 trained ones
-    assert tagger._initial.nbytes < 0.05 * tagger.network.params["L"].nbytes
+    assert tagger.training_state.params.nbytes < 0.05 * full  # 3,000 pretrained rows, 7 trained ones
+    assert tagger.initial_patch.nbytes < 0.05 * tagger.network.params["L"].nbytes
 
 
 def test_momentum_moves_every_row_so_its_snapshots_copy_every_row():
     tagger = _tagger(optimizer="momentum").fit(SENTS, TAGS, embeddings=_vectors())
-    assert not tagger._state["params"].patches
-    assert len(tagger._initial.rows) == len(tagger.vocab)
+    assert not tagger.training_state.params.patches
+    assert len(tagger.initial_patch.rows) == len(tagger.vocab)
 
 
 def test_a_model_file_holds_L_once_beside_its_training_state(tmp_path):

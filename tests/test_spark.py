@@ -10,8 +10,8 @@ pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (not a
                                                 "pip install pyspark, with a Java runtime, to run this)")
 
 from test_shards import make_text, predict_cli, tiny_model  # noqa: E402,F401 -- the fixture too
-from windowclf.segments import SEGMENT_BYTES  # noqa: E402
-from windowclf.shards import TagOptions, model_ref, plan_blocks, tag_shard  # noqa: E402
+from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402
+from windowclf.batch.shards import TagOptions, model_ref, plan_blocks, tag_shard  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,13 @@ and every shortcut gives the same bits as the plain formula. Nothing here is tim
 import numpy as np
 import pytest
 
-from windowclf.functions import ACTIVATIONS, OUTPUTS
-from windowclf.gradcheck import random_problem
-from windowclf.network import WindowNetwork, _batch_outer
-from windowclf.rowgrad import RowGrad, accumulate_rows
-from windowclf.optim import SGD, AdaGrad, Momentum
-from windowclf.objectives import WindowObjective
-from windowclf.train import run_epoch
+from windowclf.nn.functions import ACTIVATIONS, OUTPUTS
+from windowclf.nn.gradcheck import random_problem
+from windowclf.nn.network import WindowNetwork, _batch_outer
+from windowclf.nn.rowgrad import RowGrad, accumulate_rows
+from windowclf.nn.optim import SGD, AdaGrad, Momentum
+from windowclf.training.objectives import WindowObjective
+from windowclf.training.loop import run_epoch
 
 
 def _float32_problem(activation, output):
@@ -151,7 +151,7 @@ def test_command_line_runs_blas_single_threaded_unless_told_otherwise():
     from conftest import REPO
 
     code = ("import sys, os, windowclf; assert 'numpy' not in sys.modules; "
-            "import windowclf.cli; print(os.environ['OPENBLAS_NUM_THREADS'])")
+            "import windowclf.cli.main; print(os.environ['OPENBLAS_NUM_THREADS'])")
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

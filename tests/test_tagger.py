@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from windowclf.errors import ConfigError, InputError
-from windowclf.tagger import WindowTagger
+from windowclf.models.tagger import WindowTagger
 
 
 def synthetic_task(n_sentences=300, seed=0):

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from windowclf.errors import ConfigError, InputError
-from windowclf.tokenize import Token, iter_sentences, split_sentences, tokenize
+from windowclf.text.tokenize import Token, iter_sentences, split_sentences, tokenize
 
 
 def words(text):
@@ -395,6 +395,6 @@ def test_conll_train_sentences_stay_one_sentence_each(data_dir):
 
 def test_docstring_examples_hold():
     # The package re-exports tokenize(), which shadows the submodule as an attribute.
-    module = importlib.import_module("windowclf.tokenize")
+    module = importlib.import_module("windowclf.text.tokenize")
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0

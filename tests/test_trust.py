@@ -14,8 +14,8 @@ from hypothesis import given, settings, strategies as st
 from conftest import REPO
 from windowclf import WindowTagger
 from windowclf.errors import DivergenceError, ModelFileError
-from windowclf.persistence import save_model_file
-from windowclf.windows import window_ids
+from windowclf.models.container import save_model_file
+from windowclf.features.windows import window_ids
 
 from test_tagger import synthetic_task
 
@@ -29,7 +29,7 @@ def test_sigkill_during_save_leaves_the_previous_model_intact(tmp_path):
     child = textwrap.dedent(f"""
         import sys, numpy as np
         sys.path.insert(0, {str(REPO)!r})
-        from windowclf.persistence import save_model_file
+        from windowclf.models.container import save_model_file
         print("saving", flush=True)
         big = np.random.default_rng(0).normal(size=(50_000_000,))
         save_model_file({str(model)!r}, {{"param/L": big}}, {{"settings": {{}}}})
@@ -90,7 +90,7 @@ def test_interrupted_then_resumed_run_ends_where_an_uninterrupted_run_would(tmp_
 
 
 def test_keyboard_interrupt_restores_the_best_epoch(tmp_path):
-    from windowclf.train import Callback
+    from windowclf.training.loop import Callback
 
     class Interrupt(Callback):
         def __init__(self):

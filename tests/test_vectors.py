@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from windowclf.errors import ConfigError, InputError
-from windowclf.vectors import (
+from windowclf.formats.vectors import (
     Coverage,
     WordVectors,
     load_cs224d,
@@ -162,7 +162,7 @@ def test_save_then_load_binary_is_bit_for_bit(tmp_path):
 
 def test_binary_save_of_float64_warns_that_values_were_rounded(tmp_path, caplog):
     path = tmp_path / "v.bin"
-    with caplog.at_level(logging.WARNING, logger="windowclf.vectors"):
+    with caplog.at_level(logging.WARNING, logger="windowclf.formats.vectors"):
         save_word2vec_format(path, (["a"], np.array([[1 / 3]])), binary=True)
     assert "rounded" in caplog.text
     assert load_vectors(path).vectors[0, 0] == np.float32(1 / 3)
@@ -273,7 +273,7 @@ def test_cs224d_vector_line_of_wrong_length_names_its_line(tmp_path):
 def test_cs224d_repeated_word_keeps_its_first_row(tmp_path, caplog):
     vocab = write(tmp_path, "a\nb\na\n", "vocab.txt")
     vectors = write(tmp_path, "1\n2\n3\n", "wordVectors.txt")
-    with caplog.at_level(logging.WARNING, logger="windowclf.vectors"):
+    with caplog.at_level(logging.WARNING, logger="windowclf.formats.vectors"):
         wv = load_cs224d(vocab, vectors)
     assert wv.index_to_key == ["a", "b"]
     np.testing.assert_array_equal(wv.vectors, [[1], [2]])
@@ -333,7 +333,7 @@ def test_missing_header_when_word2vec_is_asked(tmp_path):
 
 def test_duplicate_word_warns_and_keeps_the_first(tmp_path, caplog):
     path = write(tmp_path, "a 1\nb 2\na 3\n")
-    with caplog.at_level(logging.WARNING, logger="windowclf.vectors"):
+    with caplog.at_level(logging.WARNING, logger="windowclf.formats.vectors"):
         wv = load_vectors(path)
     assert wv.index_to_key == ["a", "b"]
     np.testing.assert_array_equal(wv.vectors, [[1], [2]])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from windowclf.errors import ConfigError, InputError
-from windowclf.vocab import END, START, UNK, Vocabulary, normalize_word
-from windowclf.windows import window_ids
+from windowclf.features.vocab import END, START, UNK, Vocabulary, normalize_word
+from windowclf.features.windows import window_ids
 
 
 def test_normalization_follows_cs224d():

@@ -26,8 +26,13 @@ import traceback
 
 
 def _warm_imports():
-    import windowclf.cli  # noqa: F401  (numpy, scipy, click and every module the commands use)
-    from windowclf import conll, finetune, gradcheck, persistence, plots, vectors  # noqa: F401
+    import windowclf.cli.main  # noqa: F401  (numpy, scipy, click and every module the commands use)
+    from windowclf.formats import conll  # noqa: F401
+    from windowclf.models import finetune  # noqa: F401
+    from windowclf.nn import gradcheck  # noqa: F401
+    from windowclf.models import container as persistence  # noqa: F401
+    from windowclf.cli import plots  # noqa: F401
+    from windowclf.formats import vectors  # noqa: F401
 
     try:
         import matplotlib
@@ -78,7 +83,7 @@ def _child(request: dict) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         os.chdir(request["cwd"])
         sys.argv = ["windowclf", *request["args"]]
-        from windowclf.cli import main
+        from windowclf.cli.main import main
 
         code = 0
         try:

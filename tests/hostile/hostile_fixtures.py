@@ -34,8 +34,8 @@ def _sentences(path: Path, n: int) -> str:
 def _build_world(where: Path) -> None:
     from click.testing import CliRunner
 
-    from windowclf.cli import main
-    from windowclf.vectors import WordVectors, save_word2vec_format
+    from windowclf.cli.main import main
+    from windowclf.formats.vectors import WordVectors, save_word2vec_format
 
     train = _sentences(SAMPLE / "train.conll", 24)
     dev = _sentences(SAMPLE / "dev.conll", 6)

@@ -20,7 +20,7 @@ from hostile_cli import TINY
 from hostile_contract import Case, check
 from hostile_fixtures import cli, hostile_examples, world  # noqa: F401  (fixtures)
 from hostile_mutations import (bytes_damage, gzip_damage, model_damage, text_damage, vector_header_damage)
-from windowclf.cli import main
+from windowclf.cli.main import main
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
 

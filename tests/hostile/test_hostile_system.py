@@ -1,6 +1,6 @@
 """The hostile situations a generator cannot draw: signals, pipes, terminals, closed streams.
 
-Each test runs ``python -m windowclf.cli`` as a real process (or the click runner where the
+Each test runs ``python -m windowclf.cli.main`` as a real process (or the click runner where the
 process does not matter) and checks one promise of issue 14 outside the fixed table.
 """
 
@@ -22,12 +22,12 @@ import pytest
 from click.testing import CliRunner
 
 from hostile_cli import REPO, TINY
-from windowclf.cli import main
-from windowclf.outputs import check_output
+from windowclf.cli.main import main
+from windowclf._util.outputs import check_output
 from windowclf.errors import InputError
-from windowclf.persistence import load_model_file
-from windowclf.tagger import WindowTagger
-from windowclf.vectors import load_vectors
+from windowclf.models.container import load_model_file
+from windowclf.models.tagger import WindowTagger
+from windowclf.formats.vectors import load_vectors
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
 
@@ -36,7 +36,7 @@ SLOW = ["--hidden", "20", "--dim", "20", "--seed", "3", "--batch-size", "1", "--
 
 
 def windowclf(*args, cwd, close=(), **popen):
-    """Start ``python -m windowclf.cli ARGS``; ``close``: descriptors the child starts without."""
+    """Start ``python -m windowclf.cli.main ARGS``; ``close``: descriptors the child starts without."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
@@ -46,7 +46,7 @@ def windowclf(*args, cwd, close=(), **popen):
         for fd in close:
             os.close(fd)
 
-    return subprocess.Popen([sys.executable, "-m", "windowclf.cli", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "windowclf", *map(str, args)], cwd=cwd, env=env,
                             preexec_fn=start, **popen)  # noqa: PLW1509
 
 
@@ -141,7 +141,7 @@ def test_vectors_from_a_pipe_train_the_model_the_file_trains(tmp_path):
     common = f"train {SAMPLE / 'train.conll'} --epochs 1 --hidden 5 --no-progress --keep-pretrained-vocab"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for out, source in (("file.npz", "vec.txt"), ("pipe.npz", "<(cat vec.txt)"), ("gzpipe.npz", "<(cat vec.txt.gz)")):
-        done = subprocess.run(["bash", "-c", f"{sys.executable} -m windowclf.cli {common} -o {out} --embeddings {source}"],
+        done = subprocess.run(["bash", "-c", f"{sys.executable} -m windowclf.cli.main {common} -o {out} --embeddings {source}"],
                               cwd=tmp_path, env=env, capture_output=True)
         assert done.returncode == 0, done.stderr
     arrays, meta = load_model_file(tmp_path / "file.npz")

@@ -1,0 +1,1 @@
+"""Small private helpers shared by every stage: atomic writes, memory limits, output guards, terminal-safe text, BLAS threads."""

@@ -1,0 +1,1 @@
+"""The ``windowclf`` command: one module per command group, adapting the library."""

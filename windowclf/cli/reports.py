@@ -1,0 +1,146 @@
+"""What the command line prints about training and models: epoch lines, the log, model summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from windowclf.errors import InputError
+
+__all__ = ["scores_dict", "epoch_record", "read_log", "format_epoch", "model_summary", "format_summary"]
+
+
+def scores_dict(scores) -> dict | None:
+    """Precision / recall / F1 as a dict, from a dict or a ``Scores`` named tuple."""
+    if scores is None:
+        return None
+    if hasattr(scores, "_asdict"):
+        return {k: float(v) for k, v in scores._asdict().items()}
+    return dict(scores)
+
+
+def epoch_record(result) -> dict:
+    """One JSON-ready line of the training log from an :class:`~windowclf.training.loop.EpochResult`."""
+    record = result.to_dict()
+    if result.dev is not None:
+        record["dev"] = scores_dict(result.dev)
+    return record
+
+
+_MAX_LOG_LINE = 1 << 20  # a log line is a few hundred bytes
+
+
+def read_log(path) -> list:
+    """The records of a training log (``MODEL.log.jsonl``), checked line by line: UTF-8 JSON
+    objects with a number ``epoch`` and ``train_loss`` and, if there, a ``dev`` object of numbers
+    (anything else, a model file or an image say, is an InputError naming the line)."""
+    records = []
+    expected = "expected one JSON object with epoch and train_loss per line (a MODEL.log.jsonl written by train)"
+    with open(path, "rb") as f:
+        number = 0
+        while raw := f.readline(_MAX_LOG_LINE + 1):
+            number += 1
+            if len(raw) > _MAX_LOG_LINE:
+                raise InputError(f"line longer than {_MAX_LOG_LINE:,} bytes; {expected}", path, number)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(f"not UTF-8 text; {expected}", path, number) from None
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                _numbers(record, ("epoch", "train_loss"))
+                if record.get("dev") is not None:
+                    _numbers(record["dev"], ("precision", "recall", "f1"))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+                raise InputError(expected, path, number) from None
+            records.append(record)
+    if not records:
+        raise InputError("no epochs in the log", path)
+    return records
+
+
+def _numbers(record: dict, keys) -> None:
+    for key in keys:
+        value = record[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{key} is not a finite number")
+
+
+def format_epoch(record: dict, n_epochs: int, best: bool) -> str:
+    """``epoch  3/10  loss 0.4123  dev P 71.20 R 65.00 F1 67.96 *  12,345 words/s  (train 3.1 s, dev 0.4 s,
+    save 0.1 s)`` (* marks a new best)."""
+    width = len(str(n_epochs))
+    line = f"epoch {record['epoch']:>{width}}/{n_epochs}  loss {record['train_loss']:.4f}"
+    dev = record.get("dev")
+    if dev is not None:
+        line += f"  dev P {dev['precision']:6.2f} R {dev['recall']:6.2f} F1 {dev['f1']:6.2f}"
+        line += " *" if best else "  "
+    line += f"  {record['words_per_second']:,.0f} words/s"
+    times = [f"{what} {record[key]:.2f} s" for what, key in (("train", "seconds"), ("dev", "dev_seconds"),
+                                                                ("save", "save_seconds")) if key in record]
+    return line + (f"  ({', '.join(times)})" if times else "")
+
+
+def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
+    """What ``windowclf info`` reports, JSON-ready; ``shapes`` (name -> shape) and ``pretrained``
+    stand in for a network that was not loaded (model_io.describe reads only the file's headers)."""
+    s = tagger.settings
+    if shapes is None:
+        shapes = {name: arr.shape for name, arr in tagger.network.params.items()}
+        pretrained = tagger.pretrained
+    history = tagger.history
+    best = dict(tagger.best)
+    return {
+        "path": str(path),
+        "tags": list(tagger.tags),
+        "scheme": s.scheme,
+        "output": s.output,
+        "vocabulary": len(tagger.vocab),
+        "features": {f: len(v) for f, v in tagger.feature_vocabs.items()},
+        "characters": None if getattr(tagger, "char_vocab", None) is None else len(tagger.char_vocab),
+        "gazetteer": None if getattr(tagger, "gazetteer", None) is None else len(tagger.gazetteer.counts),
+        "parameters": {name: list(shape) for name, shape in shapes.items()},
+        "n_parameters": int(sum(math.prod(shape) for shape in shapes.values())),
+        "pretrained": bool(pretrained),
+        "epochs_trained": history[-1]["epoch"] if history else 0,
+        "best": best,
+        "settings": s.to_dict(),
+        "provenance": dict(getattr(tagger, "provenance", {}) or {}),
+    }
+
+
+def format_summary(info: dict) -> str:
+    """The human-readable form of :func:`model_summary`."""
+    lines = [f"model:       {info['path']}",
+             f"tags:        {len(info['tags'])} ({info['scheme']}, {info['output']} output): {' '.join(info['tags'])}",
+             f"vocabulary:  {info['vocabulary']:,} words" + (" (from pretrained vectors)" if info["pretrained"] else "")]
+    if info["features"]:
+        lines.append("features:    " + ", ".join(f"{f} ({n} keys)" for f, n in info["features"].items()))
+    if info.get("characters"):
+        lines.append(f"characters:  {info['characters']:,} (a convolution of {info['settings']['char_filters']} "
+                     f"filters over {info['settings']['char_window']} characters of {info['settings']['char_dim']})")
+    if info.get("gazetteer") is not None:
+        lines.append(f"gazetteer:   {info['gazetteer']:,} entity strings of the training data")
+    shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["parameters"].items())
+    lines.append(f"parameters:  {info['n_parameters']:,} ({shapes})")
+    lines.append(f"epochs:      {info['epochs_trained']} trained")
+    best = info["best"]
+    if best.get("f1") is not None:
+        lines.append(f"best dev F1: {best['f1']:.2f} (epoch {best['epoch']})")
+    else:
+        lines.append("best dev F1: none (trained without --dev)")
+    lines.append("settings:")
+    width = max(len(k) for k in info["settings"])
+    for key, value in info["settings"].items():
+        if isinstance(value, list):
+            value = ",".join(map(str, value)) or "(none)"
+        lines.append(f"  {key:<{width}}  {value}")
+    if info.get("provenance"):
+        lines.append("made from:")
+        for key, value in info["provenance"].items():
+            if isinstance(value, dict):
+                value = f"{value.get('name')} (sha256 {str(value.get('sha256'))[:16]}...)"
+            lines.append(f"  {key:<{width}}  {value}")
+    return "\n".join(lines) + "\n"

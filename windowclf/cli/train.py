@@ -1,0 +1,360 @@
+"""``windowclf train``: the command, its progress reporter and its resume checks."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+import time
+from collections import Counter
+
+import click
+import numpy as np
+
+from windowclf.cli.options import Choice, conll_options, given, read_tagged, settings_options
+from windowclf.config.parameters import PARAMETERS
+from windowclf.config.settings import check_patience
+from windowclf._util.atomic import atomic_writer
+from windowclf._util.hashing import file_sha256
+from windowclf.errors import DivergenceError, InputError, interruption
+from windowclf._util.outputs import check_output, open_regular
+from windowclf._util.printable import printable
+from windowclf.cli.reports import epoch_record, format_epoch
+from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
+from windowclf.models.tagger import WindowTagger
+from windowclf.training.loop import Callback
+
+__all__ = ["train"]
+
+
+class _Log:
+    """MODEL.log.jsonl, following the model file: nothing is written before an epoch is done.
+
+    The first record replaces the log atomically, after the records of the epochs the resumed
+    model holds (read from the resumed model's log, if it has one); later records are appended.
+    A run that fails before its first epoch (a bad option, divergence, Ctrl-C) leaves the log
+    as it was, as it leaves the model.
+    """
+
+    def __init__(self, target, resumed_log=None, epochs_kept: int = 0):
+        self.target, self.resumed_log, self.epochs_kept = target, resumed_log, epochs_kept
+        self.file = None
+
+    def write(self, record: dict) -> None:
+        if self.file is None:
+            self.start([json.dumps(record) + "\n"])
+        else:
+            self.file.write(json.dumps(record) + "\n")
+            self.file.flush()
+
+    def start(self, first=()) -> None:
+        """Replace the log with the kept records and ``first``, then keep it open for appending."""
+        if self.file is not None:
+            return
+        with atomic_writer(self.target, "w", encoding="utf-8") as f:
+            f.writelines(self._kept() + list(first))
+        self.file = open(self.target, "a", encoding="utf-8")
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+    def _kept(self) -> list:
+        """Lines of the resumed model's log for the epochs the model holds (not any after them)."""
+        if self.resumed_log is None or not self.epochs_kept:
+            return []
+        kept = []
+        try:
+            with open_regular(self.resumed_log, "a training log") as f:
+                while line := f.readline(_MAX_LOG_LINE):
+                    try:
+                        record = json.loads(line)
+                        if 1 <= record["epoch"] <= self.epochs_kept:
+                            kept.append(line.decode("utf-8").rstrip("\n") + "\n")
+                    except (ValueError, KeyError, TypeError, RecursionError):
+                        continue
+        except (OSError, InputError):  # no log, or not one: the records start again
+            return []
+        return kept
+
+
+_MAX_LOG_LINE = 1 << 20
+
+
+class _Reporter(Callback):
+    """Progress bar within an epoch, one line after it, the log, and a save after every better epoch."""
+
+    def __init__(self, tagger, model_path, log, progress, slim=False):
+        self.tagger, self.model_path, self.log, self.progress = tagger, model_path, log, progress
+        self.slim = slim  # prediction-only saves (--slim)
+        self.bar = None
+        self.done = 0
+        self.epochs_done = 0  # in this run
+
+    def on_batch_end(self, done, total):
+        if not self.progress:
+            return
+        if self.bar is None:
+            label = f"epoch {len(self.tagger.history) + 1}"
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            self.bar.__enter__()
+            self.done = 0
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close_bar(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def on_epoch_end(self, result):
+        self.close_bar()
+        record = epoch_record(result)
+        # The model is saved when the epoch is the best so far (every epoch without --dev), with
+        # that epoch's training state: a killed run resumes from there and replays the epochs
+        # after it exactly (same state, same random numbers), and an epoch that did not improve
+        # costs no save. The command saves once more at the end, with the last epoch's state.
+        if self.tagger.best.get("epoch") == result.epoch:
+            t0 = time.perf_counter()
+            self.tagger.save(self.model_path, slim=self.slim)
+            record["save_seconds"] = round(time.perf_counter() - t0, 3)
+        self.log.write(record)
+        self.epochs_done += 1
+        click.echo(format_epoch(record, self.tagger.settings.epochs, self.tagger.best.get("epoch") == result.epoch))
+
+
+@click.command()
+@click.argument("train_path", metavar="TRAIN", type=click.Path(dir_okay=False))
+@click.option("--dev", "dev_path", type=click.Path(dir_okay=False),
+              help="Tagged file scored after each epoch; the best epoch by entity F1 is kept. "
+                   "Example: --dev data/sample/dev.conll")
+@click.option("-o", "--model", "model_path", type=click.Path(dir_okay=False),
+              help="Model file to write (with --resume: default the resumed file); the log goes "
+                   "beside it as MODEL.log.jsonl. Example: -o runs/ner.npz")
+@click.option("--resume", "resume_path", type=click.Path(dir_okay=False),
+              help="Continue training a saved model on the same data (and the same --dev, if it was "
+                   "trained with one), up to --epochs. Example: --resume runs/ner.npz --epochs 20")
+@click.option("--allow-new-data", is_flag=True,
+              help="With --resume: continue on training or dev data other than the model's (its best "
+                   "epoch is rescored on the new --dev). Example: --allow-new-data")
+@click.option("--embeddings", "embeddings_path", type=click.Path(dir_okay=False),
+              help="Pretrained word vectors to start L from. Example: --embeddings glove.6B.50d.txt")
+@click.option("--embeddings-format", type=Choice(["auto", "word2vec", "glove", "word2vec-binary", "cs224d"]),
+              default="auto", show_default=True,
+              help="Format of --embeddings (cs224d: wordVectors.txt, with --embeddings-vocab). "
+                   "Example: --embeddings-format glove")
+@click.option("--embeddings-vocab", type=click.Path(dir_okay=False),
+              help="CS224d's vocab.txt, line i naming row i of --embeddings. "
+                   "Example: --embeddings-format cs224d --embeddings-vocab vocab.txt")
+@click.option("--preset", "preset_name", metavar="NAME",
+              help="Start from named settings: default, best-train-only, best-glove (with --embeddings); "
+                   "--config and flags override them. Example: --preset best-train-only")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="A TOML settings file (setting = value lines, optionally preset = \"NAME\"), as "
+                   "`windowclf info --toml MODEL` prints; flags override it. Example: --config ner.toml")
+@click.option("--slim", is_flag=True,
+              help="Write a prediction-only model (no training state, no pretrained vectors): smaller, "
+                   "but --resume cannot continue it. Example: --slim")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar within each epoch on stderr [default: when stderr is a terminal]. "
+                   "Example: --no-progress")
+@conll_options
+@settings_options()
+@click.pass_context
+def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, embeddings_path, embeddings_format,
+          embeddings_vocab, preset_name, config_path, slim, progress, **opts):
+    """Train a tagger on TRAIN (a CoNLL column file; tags in any scheme).
+
+    Prints what it read and one line per epoch (loss, dev precision / recall / F1, speed, where the
+    time went), saves the model after every epoch that improves dev F1 (its weights, and the state
+    --resume continues from) and once more at the end (with the last epoch's state), and
+    logs every epoch to MODEL.log.jsonl. Ctrl-C stops and keeps the best model so far (exit 130).
+
+    \b
+    Example:
+      windowclf train data/sample/train.conll --dev data/sample/dev.conll -o runs/ner.npz \\
+          --epochs 10 --lr 0.1 --window 5 --patience 3
+    """
+    settings = _chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
+    _refuse_ignored_options(settings, dev_path, embeddings_path, resume_path)
+    if (preset_name or "").strip().lower() == "best-glove" and not (embeddings_path or resume_path):
+        raise click.UsageError("--preset best-glove starts from pretrained vectors: give --embeddings FILE")
+    model_path = model_path or resume_path
+    if model_path is None:
+        raise click.UsageError("give the model file to write: -o MODEL")
+    # Before anything is read: the outputs must not be inputs, directories or devices. (The
+    # resumed model may be the output: it is read whole before the first save.)
+    inputs = {"TRAIN": train_path, "--dev": dev_path, "--embeddings": embeddings_path,
+              "--embeddings-vocab": embeddings_vocab}
+    model_target = check_output(model_path, inputs)
+    log_path = f"{model_path}.log.jsonl"
+    log_target = check_output(log_path, {**inputs, "--resume": resume_path, "-o": model_path})
+    if embeddings_vocab and embeddings_format != "cs224d":
+        raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
+    sentences, tags, documents = read_tagged(train_path, opts)
+    dev = read_tagged(dev_path, opts) if dev_path else None  # (sentences, tags, documents)
+    # What train reads goes to stdout, beside the epoch lines, once every input has been read
+    # and checked (bad input prints one error line and nothing else).
+    notes = [_data_line("training data", train_path, sentences, tags)]
+    if dev is not None:
+        notes.append(_data_line("dev data", dev_path, *dev[:2]))
+    if resume_path:
+        if embeddings_path:
+            raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
+        tagger = _resumable(resume_path, settings, sentences, tags, documents, dev, allow_new_data)
+    elif allow_new_data:
+        raise click.UsageError("--allow-new-data goes with --resume")
+    else:
+        tagger = WindowTagger(**settings)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    embeddings = None
+    if embeddings_path:
+        if progress:  # a terminal hears that the wait is the vectors (a file of 400k words takes a while)
+            click.echo(f"loading vectors from {printable(embeddings_path)} ...", err=True)
+        t0 = time.perf_counter()
+        embeddings = _load_embeddings(embeddings_path, embeddings_format, embeddings_vocab, tagger.settings,
+                                      sentences)
+        notes.append(_coverage_line(embeddings, tagger.settings, sentences, dev, time.perf_counter() - t0))
+        if "dim" in settings and settings["dim"] != embeddings.vectors.shape[1]:
+            click.echo(f"Warning: --dim {settings['dim']} is ignored: the vectors have "
+                       f"{embeddings.vectors.shape[1]} dimensions", err=True)
+    click.echo("\n".join(notes))
+    tagger.provenance.update(_provenance(preset_name, {"settings_file": config_path, "train": train_path,
+                                                       "dev": dev_path, "vectors": embeddings_path,
+                                                       "vectors_vocab": embeddings_vocab}))
+    done = tagger.history[-1]["epoch"] if resume_path and tagger.history else 0
+    log = _Log(log_target, f"{resume_path}.log.jsonl" if resume_path else None, done)
+    reporter = _Reporter(tagger, model_target, log, progress, slim)
+    handed = [embeddings]  # fit takes the only reference: the vectors go once copied into L
+    del embeddings
+    try:
+        # Divergence is caught by the trainer's finite checks; numpy's overflow warnings would
+        # only add lines of noise to the one error line.
+        with np.errstate(all="ignore"):
+            tagger.fit(sentences, tags, dev=dev, documents=documents, embeddings=handed.pop(), callbacks=[reporter],
+                       resume=bool(resume_path), allow_new_data=allow_new_data)
+        tagger.save(model_target, slim=slim)  # the best weights, with the last epoch's state for --resume
+        log.start()  # even after no epoch (--epochs 0): the log describes the model beside it
+    except KeyboardInterrupt as err:
+        reporter.close_bar()
+        word, code = interruption(err)
+        click.echo(printable(f"{word}: {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}"),
+                   err=True)
+        ctx.exit(code)
+    except DivergenceError as err:
+        reporter.close_bar()
+        raise click.ClickException(f"{err}; {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}") from None
+    finally:
+        log.close()
+    if tagger.stopped_early:
+        click.echo(f"stopped early after epoch {tagger.history[-1]['epoch']}: {tagger.stopped_early}")
+    best = tagger.best
+    score = f"best dev F1 {best['f1']:.2f} at epoch {best['epoch']}; " if best.get("f1") is not None else ""
+    click.echo(f"{score}model saved to {model_path} (log: {log_path})")
+
+
+def _provenance(preset_name, files) -> dict:
+    """The preset and the files a model is trained from: each one's name as given and sha256."""
+    out = {"preset": preset_name} if preset_name else {}
+    for key, path in files.items():
+        if path and not stat.S_ISREG(os.stat(path).st_mode):  # a pipe was read once: it has no bytes left
+            out[key] = {"name": printable(str(path)), "sha256": None}
+        elif path:
+            out[key] = {"name": printable(str(path)), "sha256": file_sha256(path)}
+    return out
+
+
+def _refuse_ignored_options(settings, dev_path, embeddings_path, resume_path):
+    """Options that would do nothing are errors, not silence."""
+    check_patience(settings.get("patience"), bool(dev_path))
+    if settings.get("keep_pretrained_vocab") and not (embeddings_path or resume_path):
+        raise click.UsageError("--keep-pretrained-vocab keeps the words of --embeddings: give --embeddings FILE")
+    if settings.get("epochs") == 0 and not resume_path:
+        raise click.UsageError("--epochs 0 trains nothing; give at least 1")
+
+
+def _data_line(what, path, sentences, tags) -> str:
+    """``training data: train.conll: 14,041 sentences, 203,621 tokens, 23,499 entities (LOC, MISC, ORG, PER)``."""
+    from windowclf.tags.entities import entity_spans
+
+    types = Counter(t for seq in tags for t, _, _ in entity_spans(seq))
+    names = ", ".join(printable(t) for t in sorted(types)) or "none"
+    return (f"{what}: {printable(path)}: {len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens, "
+            f"{sum(types.values()):,} entities ({names})")
+
+
+def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
+    """How many vectors were loaded, and which share of the training (and dev) words they cover."""
+    normalize = _normalizer(settings)
+    kept = "" if settings.keep_pretrained_vocab else " (those of the training words)"
+    line = f"{len(embeddings):,} vectors{kept} of dimension {embeddings.vectors.shape[1]} in {seconds:.1f} s"
+    for what, data in (("training", sentences), ("dev", dev and dev[0])):
+        if data:
+            words = Counter(normalize(w) for s in data for w in s)
+            c = embeddings.coverage(words)
+            line += (f"; {what} words covered: {100 * c.type_ratio:.1f}% of types, "
+                     f"{100 * c.token_ratio:.1f}% of tokens")
+    return line
+
+
+def _keep(tagger, target, model_path, epochs_done, slim=False) -> str:
+    """Save what training got to (the tagger has restored its best weights) and say so."""
+    if not epochs_done:  # nothing new: a file there (the resumed model, say) stays as it was
+        return "no epoch finished, so no model was saved"
+    tagger.save(target, slim=slim)
+    best = tagger.best
+    score = f" (dev F1 {best['f1']:.2f})" if best.get("f1") is not None else ""
+    return f"the best model so far, epoch {best['epoch']}{score}, is saved in {model_path}"
+
+
+def _chosen_settings(preset_name, config_path, flags) -> dict:
+    """The settings given: the preset, updated by the settings file, updated by the flags."""
+    from windowclf.config.presets import preset, read_settings_file
+
+    chosen = preset(preset_name) if preset_name else {}
+    if config_path:
+        chosen.update(read_settings_file(config_path))
+    chosen.update(flags)
+    return chosen
+
+
+def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
+    """The model at ``path`` with the given settings, checked by the library's resume rules
+    (resume.py) before anything is loaded or trained, each error naming its flag."""
+    tagger = WindowTagger.load(path)
+    try:
+        tagger.settings = resumed_settings(tagger.settings, settings)
+        read = tagger.reads_documents  # then the documents are part of the data
+        check_resume(tagger.training_state, tagger.settings, tagger.best, tagger.data_fingerprints,
+                     fingerprint(sentences, tags, documents if read else None),
+                     dev and fingerprint(*dev[:2], dev[2] if read else None), allow_new_data)
+    except ResumeError as err:
+        message = str(err)
+        if err.setting is not None:
+            flag = "--" + err.setting.replace("_", "-")
+            message = flag + message[len(err.setting):] if message.startswith(err.setting) else f"{message} ({flag})"
+        raise click.UsageError(f"{path}: {message}") from None
+    return tagger
+
+
+def _normalizer(settings):
+    """How the model's vocabulary will spell a word (lowercasing, digits), as a function."""
+    from windowclf.features.vocab import Vocabulary
+
+    return Vocabulary([], lowercase=settings.lowercase, digits=settings.digits).normalize
+
+
+def _load_embeddings(path, fmt, vocab_path, settings, sentences):
+    from windowclf.formats.vectors import load_cs224d, load_vectors
+
+    if fmt == "cs224d":
+        if not vocab_path:
+            raise click.UsageError("--embeddings-format cs224d needs --embeddings-vocab VOCAB")
+        return load_cs224d(vocab_path, path, dtype=settings.dtype)
+    wanted = None
+    if not settings.keep_pretrained_vocab:
+        normalize = _normalizer(settings)
+        wanted = {normalize(word) for tokens in sentences for word in tokens}
+    return load_vectors(path, format=fmt, vocabulary=wanted, dtype=settings.dtype)

@@ -1,0 +1,1 @@
+"""Settings, validated and declared once; presets and TOML settings files."""

@@ -1,0 +1,1 @@
+"""What a window holds: vocabularies, per-token and document features, the gazetteer, spellings, window ids."""

@@ -1,0 +1,192 @@
+"""The training data's own gazetteer: its entity strings, a feature of the words they cover.
+
+Collobert et al. (SENNA) and Ratinov & Roth add gazetteers, lists of names, as features. This one
+comes from the training data alone: every entity string of the training tags (up to
+:data:`MAX_WORDS` words) with how often each type tagged it. Words are compared as the document
+vote compares them (:func:`~windowclf.features.documents.vote_key`): as written, except that a word in
+capitals, as in a headline, is its capitalized form (JAPAN is Japan). A sentence is matched
+against it left to right, the longest string first; the words of a match get ``B-T`` and ``I-T``,
+T the type that tagged the string most often (ties in the order of the types), and every other
+word ``none``.
+
+Training on its own entities would teach the network that a match is always right, since every
+training entity matches itself. So while training, each document's own entities are left out of
+the counts: a word matches only what other documents tagged, as the words of new text match only
+what the training data tagged (Krishnan & Manning's cross-validated first pass, without a second
+model). Training data in one document leaves out each sentence's own entities instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from windowclf.tags.entities import entity_spans
+from windowclf.features.documents import vote_key
+from windowclf.errors import ModelFileError
+from windowclf.features.vocab import Vocabulary
+
+__all__ = ["MAX_WORDS", "MATCHES", "NONE", "Gazetteer"]
+
+MAX_WORDS = 6  # longer entity strings are left out (23 of the 23,499 in CoNLL-2003's eng.train)
+NONE = "none"  # the key of a word no entity string covers
+# How words are compared: "capitals" as vote_key has them; "written" exactly, as the model files
+# written before "capitals" (they hold no match field) were trained and are read.
+MATCHES = {"capitals": vote_key, "written": None}
+
+
+def _entity_strings(tokens, tags, form):
+    """(words, type) of every entity of one sentence of at most MAX_WORDS words, each word
+    through ``form`` (None: as written)."""
+    for etype, start, end in entity_spans(tags):
+        if end - start <= MAX_WORDS:
+            words = tokens[start:end]
+            yield tuple(words if form is None else map(form, words)), etype
+
+
+class Gazetteer:
+    """Entity strings with how often each type tagged them.
+
+    Parameters
+    ----------
+    counts : dict
+        ``(word, ...) -> {type: count}``, counts > 0.
+    types : list of str
+        The entity types, in the order that breaks ties.
+    match : {"capitals", "written"}
+        How words are compared (:data:`MATCHES`); ``counts`` holds the words so compared.
+    """
+
+    def __init__(self, counts: dict, types, match: str = "capitals"):
+        self.counts = counts
+        self.types = list(types)
+        self.match, self._form = match, MATCHES[match]
+        self.longest = max(map(len, counts), default=0)
+        self._first = {key[0] for key in counts}  # most words start no string: skipped at once
+
+    @classmethod
+    def build(cls, sentences, tags, match: str = "capitals") -> "Gazetteer":
+        """The gazetteer of training ``sentences`` and their ``tags``.
+
+        Parameters
+        ----------
+        sentences : list of list of str
+            The training sentences, n_i tokens each.
+        tags : list of list of str
+            Their tags in any scheme, n_i per sentence, as the model reads entities in them
+            (:meth:`Settings.entity_tags <windowclf.config.settings.Settings.entity_tags>`).
+        match : {"capitals", "written"}
+            How words are compared (:data:`MATCHES`).
+
+        Returns
+        -------
+        Gazetteer
+            Every entity string of at most :data:`MAX_WORDS` words, with its count per type.
+
+        Examples
+        --------
+        >>> g = Gazetteer.build([["New", "York", "beat", "Boston"]], [["B-ORG", "I-ORG", "O", "B-ORG"]])
+        >>> g.keys([["In", "NEW", "YORK", "."], ["new", "york"]])
+        [['none', 'B-ORG', 'I-ORG', 'none'], ['none', 'none']]
+        """
+        counts: dict = {}
+        for tokens, ts in zip(sentences, tags):
+            for key, etype in _entity_strings(tokens, ts, MATCHES[match]):
+                of_key = counts.setdefault(key, {})
+                of_key[etype] = of_key.get(etype, 0) + 1
+        types = sorted({etype for of_key in counts.values() for etype in of_key})
+        return cls(counts, types, match)
+
+    def key_vocabulary(self) -> Vocabulary:
+        """The feature's keys: ``none``, then ``B-T`` and ``I-T`` of every type."""
+        keys = [NONE] + [f"{part}-{etype}" for etype in self.types for part in "BI"]
+        return Vocabulary(keys, lowercase=False, digits=False)
+
+    def keys(self, sentences, documents=None, own_tags=None) -> list:
+        """The key of every word of ``sentences``, one list per sentence.
+
+        Parameters
+        ----------
+        sentences : list of list of str
+            n sentences, n_i tokens each.
+        documents : sequence, optional
+            n document names, one per sentence (None: one document).
+        own_tags : list of list of str, optional
+            The sentences' own tags, n_i per sentence, when they are the training data: then
+            the entities of each sentence's document (with a single document, of each sentence)
+            are left out of the counts first.
+
+        Returns
+        -------
+        list of list of str
+            n lists of n_i keys: ``none``, ``B-T`` or ``I-T``.
+        """
+        units = itertools.repeat(None)
+        own: dict = {}
+        if own_tags is not None:
+            documents = [0] * len(sentences) if documents is None else list(documents)
+            units = documents if len(set(documents)) > 1 else range(len(sentences))
+            for unit, tokens, ts in zip(units, sentences, own_tags):
+                for key, etype in _entity_strings(tokens, ts, self._form):
+                    of_key = own.setdefault((unit, key), {})
+                    of_key[etype] = of_key.get(etype, 0) + 1
+        return [self._sentence_keys(tokens, unit, own) for unit, tokens in zip(units, sentences)]
+
+    def _sentence_keys(self, tokens, unit, own) -> list:
+        if self._form is not None:
+            tokens = [self._form(w) for w in tokens]
+        keys, i, n = [NONE] * len(tokens), 0, len(tokens)
+        while i < n:
+            if tokens[i] not in self._first:
+                i += 1
+                continue
+            for length in range(min(self.longest, n - i), 0, -1):
+                key = tuple(tokens[i:i + length])
+                etype = self._type(key, own.get((unit, key))) if key in self.counts else None
+                if etype is not None:
+                    keys[i:i + length] = [f"B-{etype}"] + [f"I-{etype}"] * (length - 1)
+                    i += length
+                    break
+            else:
+                i += 1
+        return keys
+
+    def _type(self, key, left_out) -> str | None:
+        """The type that tagged ``key`` most often, once ``left_out`` counts are taken away."""
+        of_key, best, most = self.counts[key], None, 0
+        for etype in self.types:
+            n = of_key.get(etype, 0) - (left_out.get(etype, 0) if left_out else 0)
+            if n > most:
+                best, most = etype, n
+        return best
+
+    # ------------------------------------------------------------------ model file
+    def to_dict(self) -> dict:
+        """JSON-ready: the types, how words are compared and ``[[word, ...], {type: count}]`` per string."""
+        return {"types": self.types, "match": self.match,
+                "entries": [[list(key), of_key] for key, of_key in self.counts.items()]}
+
+    @classmethod
+    def from_dict(cls, data, path=None) -> "Gazetteer":
+        """The gazetteer :meth:`to_dict` wrote; ModelFileError naming ``path`` if it is malformed."""
+        def bad(what):
+            return ModelFileError(f"metadata field gazetteer {what}", path)
+
+        if not isinstance(data, dict) or not isinstance(data.get("types"), list) \
+                or not isinstance(data.get("entries"), list):
+            raise bad("must hold types and entries lists")
+        match = data.get("match", "written")  # files from before the field compared words as written
+        if not isinstance(match, str) or match not in MATCHES:
+            raise bad(f"match must be one of {', '.join(sorted(MATCHES))}")
+        types = data["types"]
+        if not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
+            raise bad("types must be distinct non-empty strings")
+        counts = {}
+        for i, entry in enumerate(data["entries"]):
+            ok = isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list) \
+                and 0 < len(entry[0]) <= MAX_WORDS and all(isinstance(w, str) for w in entry[0]) \
+                and isinstance(entry[1], dict) and entry[1] and all(
+                    t in types and type(n) is int and n > 0 for t, n in entry[1].items())
+            if not ok:
+                raise bad(f"entries[{i}] must be [[word, ...], {{type: count > 0}}] of at most {MAX_WORDS} words")
+            counts[tuple(entry[0])] = dict(entry[1])
+        return cls(counts, types, match)

@@ -1,0 +1,398 @@
+"""Read and write CoNLL-style column files incrementally.
+
+One token a line, fields separated by TABs or by runs of spaces, a blank line
+between sentences, optional ``-DOCSTART-`` lines between documents.  The reader is
+a generator in the style of the ``conllu`` package's ``parse_incr``; unlike it,
+every error names the file and the 1-based line.
+
+>>> sentences = parse("EU\\tB-ORG\\nrejects\\tO\\n\\nPeter\\tB-PER\\n")
+>>> [(s.tokens, s.tags) for s in sentences]
+[(['EU', 'rejects'], ['B-ORG', 'O']), (['Peter'], ['B-PER'])]
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from typing import IO, Iterable, Iterator
+
+from windowclf._util.atomic import atomic_writer
+from windowclf.formats.lines import numbered_lines
+from windowclf.errors import ConfigError, InputError
+
+__all__ = ["Sentence", "read_conll", "parse_incr", "parse", "file_layout", "write_conll", "format_sentence"]
+
+DOCSTART = "-DOCSTART-"
+MAX_LINE_LENGTH = 1_000_000
+
+_NO_SENTENCES = "no sentences found; expected word/tag lines separated by blank lines"
+
+
+@dataclass
+class Sentence:
+    """One sentence of a column file.
+
+    Attributes
+    ----------
+    tokens : list of str, length n_tokens
+        The word column.
+    tags : list of str, length n_tokens, or None
+        The tag column; None when the file has a single column.
+    columns : list of list of str, shape (n_tokens, n_columns)
+        Every field of every token line, as read (``columns[i]`` is token i's line).
+    lines : list of int, length n_tokens
+        1-based line number of each token in its file, for error messages.
+    path : str or None
+        The file the sentence came from.
+    document : int
+        The number of ``-DOCSTART-`` lines before it in what was read: the sentences of one
+        document have the same number.
+    """
+
+    tokens: list[str]
+    tags: list[str] | None = None
+    columns: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    path: str | None = None
+    document: int = 0  # how many -DOCSTART- lines came before it (documents: sentences alike in this)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def read_conll(
+    path,
+    *,
+    word_column: int = 0,
+    tag_column: int = -1,
+    encoding: str = "utf-8",
+    separator: str | None = None,
+    docstart: bool = True,
+    require_sentences: bool = False,
+    max_line_length: int = MAX_LINE_LENGTH,
+) -> Iterator[Sentence]:
+    """Yield the sentences of a CoNLL file one at a time, reading line by line.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.  It is read in binary and decoded one line at a time, so a decoding
+        error names its line.
+    word_column, tag_column : int
+        Which fields are the word and the tag (negative counts from the end).
+        A one-column file has no tags (``Sentence.tags`` is None).
+    encoding : str
+        Any ASCII-compatible encoding (``"utf-8"``, ``"latin-1"``, ``"cp1252"``...).
+        A UTF-8 byte-order mark is skipped.
+    separator : {None, "\\t", " "} or str
+        None: TABs if the first non-blank line holds a TAB, else runs of spaces.
+        ``" "`` means runs of spaces; any other string is split on exactly.
+    docstart : bool
+        Skip ``-DOCSTART-`` lines (they also end any open sentence).
+    require_sentences : bool
+        Raise InputError at the end when the file held no sentence at all.
+    max_line_length : int
+        Longest line accepted, in characters; longer lines fail without being read whole.
+
+    Yields
+    ------
+    Sentence
+
+    Raises
+    ------
+    InputError
+        Inconsistent column counts, mixed separators, empty fields, undecodable
+        bytes, binary data, over-long lines; each with path and line.
+    """
+    with open(path, "rb") as file:
+        yield from parse_incr(
+            file,
+            path=os.fspath(path),
+            word_column=word_column,
+            tag_column=tag_column,
+            encoding=encoding,
+            separator=separator,
+            docstart=docstart,
+            require_sentences=require_sentences,
+            max_line_length=max_line_length,
+        )
+
+
+def parse_incr(
+    file_obj: IO,
+    *,
+    path=None,
+    word_column: int = 0,
+    tag_column: int = -1,
+    encoding: str = "utf-8",
+    separator: str | None = None,
+    docstart: bool = True,
+    require_sentences: bool = False,
+    max_line_length: int = MAX_LINE_LENGTH,
+    first_line: int = 1,
+    layout: dict | None = None,
+) -> Iterator[Sentence]:
+    """Yield sentences from an open stream; the work behind :func:`read_conll`.
+
+    ``file_obj`` may be binary (decoded line by line with ``encoding``, the precise
+    way) or text (already decoded: a decoding error can then only be located
+    approximately).  ``path`` names the stream in errors.  Other parameters as in
+    :func:`read_conll`. A stream that is part of a file, from a line start, passes the
+    number of its ``first_line`` and the ``layout`` the file's earlier lines set (a dict
+    from :func:`file_layout`, or one an earlier part filled in: it is updated as lines set it).
+
+    >>> import io
+    >>> [s.tokens for s in parse_incr(io.StringIO("-DOCSTART- O\\n\\na O\\nb O\\n"))]
+    [['a', 'b']]
+    """
+    path = None if path is None else os.fspath(path)
+    lines = numbered_lines(file_obj, path, encoding, max_line_length, first_line)
+    reader = _SentenceReader(path, word_column, tag_column, separator, docstart)
+    if layout:
+        reader.separator = layout.get("separator") or reader.separator
+        reader.n_columns, reader.first_line = layout.get("n_columns"), layout.get("first_line")
+    found = False
+    try:
+        for number, text in lines:
+            sentence = reader.feed(number, text)
+            if sentence is not None:
+                found = True
+                yield sentence
+    finally:
+        if layout is not None:
+            layout.update(separator=reader.separator, n_columns=reader.n_columns, first_line=reader.first_line)
+    sentence = reader.finish()
+    if sentence is not None:
+        found = True
+        yield sentence
+    if require_sentences and not found:
+        raise InputError(_NO_SENTENCES, path=path)
+
+
+def file_layout(path, *, word_column: int = 0, tag_column: int = -1, encoding: str = "utf-8",
+                separator: str | None = None, docstart: bool = True, max_line_length: int = MAX_LINE_LENGTH) -> dict:
+    """What a file's first lines set for the lines after them, for :func:`parse_incr`'s ``layout``.
+
+    ``separator`` (found on the first non-blank line, number ``separator_line``), and the number of
+    columns and the line of the first token line (``n_columns``, ``first_line``); None where the
+    file never sets them, or where a line cannot be read (reading that part of the file names it).
+    """
+    layout = {"separator": separator, "separator_line": 0 if separator else None,
+              "n_columns": None, "first_line": None}
+    reader = _SentenceReader(None, word_column, tag_column, separator, docstart)
+    with open(path, "rb") as file:
+        try:
+            for number, text in numbered_lines(file, path, encoding, max_line_length):
+                if text and layout["separator_line"] is None:
+                    layout["separator_line"] = number
+                reader.feed(number, text)
+                layout.update(separator=reader.separator, n_columns=reader.n_columns, first_line=reader.first_line)
+                if reader.n_columns is not None:
+                    break
+        except (InputError, ConfigError):
+            pass
+    return layout
+
+
+def parse(text: str, **kwargs) -> list[Sentence]:
+    """All sentences of a string (keyword arguments as in :func:`parse_incr`)."""
+    return list(parse_incr(io.StringIO(text), **kwargs))
+
+
+class _SentenceReader:
+    """Turns numbered lines into sentences; remembers the file's layout from its first line."""
+
+    def __init__(self, path, word_column, tag_column, separator, docstart):
+        self.path = path
+        self.word_column = word_column
+        self.tag_column = tag_column
+        self.separator = separator
+        self.docstart = docstart
+        self.n_columns = None
+        self.first_line = None
+        self.rows: list[list[str]] = []
+        self.numbers: list[int] = []
+        self.document = 0
+
+    def feed(self, number: int, text: str) -> Sentence | None:
+        """Take one line (line end already stripped); return a sentence it completes."""
+        if not text:
+            return self.finish()
+        if self.separator is None:
+            self.separator = "\t" if "\t" in text else " "
+        fields = self._split(number, text)
+        if self.docstart and fields[0] == DOCSTART:
+            sentence = self.finish()
+            self.document += 1
+            return sentence
+        if self.n_columns is None:
+            self._set_layout(number, fields)
+        elif len(fields) != self.n_columns:
+            raise InputError(
+                f"expected {self.n_columns} columns like line {self.first_line}, found {len(fields)}",
+                path=self.path,
+                line=number,
+            )
+        self.rows.append(fields)
+        self.numbers.append(number)
+        return None
+
+    def finish(self) -> Sentence | None:
+        """Close the open sentence, if any, and return it."""
+        if not self.rows:
+            return None
+        rows, numbers = self.rows, self.numbers
+        self.rows, self.numbers = [], []
+        tags = [row[self.tag_column] for row in rows] if self.n_columns > 1 else None
+        return Sentence(
+            tokens=[row[self.word_column] for row in rows],
+            tags=tags,
+            columns=rows,
+            lines=numbers,
+            path=self.path,
+            document=self.document,
+        )
+
+    def _split(self, number: int, text: str) -> list[str]:
+        sep = self.separator
+        if sep == " ":
+            if "\t" in text:
+                raise InputError(
+                    "line mixes tabs and spaces as separators; this file separates columns with spaces",
+                    path=self.path,
+                    line=number,
+                )
+            fields = text.split(" ")
+            # Runs of spaces (aligned columns) leave empty strings; most files have none.
+            return [f for f in fields if f] if "" in fields else fields
+        if sep == "\t" and " " in text:
+            raise InputError(
+                "line mixes tabs and spaces as separators; this file separates columns with TABs",
+                path=self.path,
+                line=number,
+            )
+        fields = text.split(sep)
+        if "" in fields:
+            raise InputError(
+                f"empty token in column {fields.index('') + 1}; "
+                f"expected one value between each pair of separators {sep!r}",
+                path=self.path,
+                line=number,
+            )
+        return fields
+
+    def _set_layout(self, number: int, fields: list[str]) -> None:
+        n = len(fields)
+        columns = [("word_column", self.word_column)]
+        if n > 1:
+            columns.append(("tag_column", self.tag_column))
+        for name, index in columns:
+            if not -n <= index < n:
+                raise InputError(
+                    f"{name}={index} is out of range for a file with {n} columns", path=self.path, line=number
+                )
+        self.n_columns = n
+        self.first_line = number
+
+
+def write_conll(path_or_file, sentences: Iterable[Sentence], *, separator: str = " ", encoding: str = "utf-8") -> None:
+    """Write sentences as a column file, a blank line after each sentence.
+
+    Each token line is ``sentence.columns[i]`` when the sentence has columns, else
+    ``tokens[i]`` and ``tags[i]``.  Reading the result gives the same sentences
+    back (same tokens, tags and columns), except that a first field ``-DOCSTART-``
+    reads back as a document separator unless read with ``docstart=False``.  Writing to a path is atomic: a temporary
+    file in the same directory replaces the target only once complete.
+
+    Parameters
+    ----------
+    path_or_file : str, os.PathLike or text stream
+    sentences : iterable of Sentence
+    separator : str
+        ``" "`` (CoNLL-2003) or ``"\\t"`` (CS224d).
+    encoding : str
+        Used when writing to a path.
+
+    Raises
+    ------
+    InputError
+        A field that would not read back: empty, holding whitespace or control
+        characters, or a sentence with no tokens or a different number of columns
+        than the first one.
+    """
+    if isinstance(path_or_file, (str, os.PathLike)):
+        with atomic_writer(path_or_file, "w", encoding=encoding, newline="\n") as file:
+            _write_sentences(file, sentences, separator)
+    else:
+        _write_sentences(path_or_file, sentences, separator)
+
+
+def format_sentence(rows, separator: str) -> str:
+    """The text of one sentence of a column file: a line a token, then a blank line.
+
+    Fields are written as given; :func:`write_conll` checks them first.
+
+    Parameters
+    ----------
+    rows : iterable of sequences of str, shape (n_tokens, n_columns)
+        Each token's fields.
+    separator : str
+        Between the fields of a line.
+
+    Returns
+    -------
+    str
+        Each row's fields joined by ``separator`` and followed by ``"\\n"``, then one more
+        ``"\\n"``: the blank line that ends the sentence.
+
+    Examples
+    --------
+    >>> format_sentence([["EU", "B-ORG"], ["rejects", "O"]], "\\t")
+    'EU\\tB-ORG\\nrejects\\tO\\n\\n'
+    """
+    return "".join([separator.join(row) + "\n" for row in rows]) + "\n"
+
+
+def _write_sentences(file: IO, sentences: Iterable[Sentence], separator: str) -> None:
+    n_columns = None
+    for sentence in sentences:
+        rows = sentence.columns or _rows_from_tokens(sentence)
+        if not rows:
+            raise InputError("cannot write an empty sentence: it would read back as nothing", path=sentence.path)
+        for i, row in enumerate(rows):
+            line = sentence.lines[i] if i < len(sentence.lines) else None
+            if n_columns is None:
+                n_columns = len(row)
+            if len(row) != n_columns:
+                raise InputError(
+                    f"token {i + 1} has {len(row)} columns, earlier tokens {n_columns}; "
+                    "a column file needs the same number on every line",
+                    path=sentence.path,
+                    line=line,
+                )
+            for value in row:
+                if not value or _UNWRITABLE.search(value):
+                    raise InputError(
+                        f"cannot write field {value!r}: fields must be non-empty, without whitespace "
+                        "or control characters",
+                        path=sentence.path,
+                        line=line,
+                    )
+        # Checked whole before any of it is written: a refused sentence leaves no partial lines.
+        file.write(format_sentence(rows, separator))
+
+
+# Whitespace and control characters would split a field, end a line, or read back as binary data.
+_UNWRITABLE = re.compile("[\x00-\x20]")
+
+
+def _rows_from_tokens(sentence: Sentence) -> list[list[str]]:
+    if sentence.tags is None:
+        return [[token] for token in sentence.tokens]
+    if len(sentence.tags) != len(sentence.tokens):
+        raise InputError(
+            f"sentence has {len(sentence.tokens)} tokens but {len(sentence.tags)} tags", path=sentence.path
+        )
+    return [[token, tag] for token, tag in zip(sentence.tokens, sentence.tags)]

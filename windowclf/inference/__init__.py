@@ -1,0 +1,1 @@
+"""Tagging with a trained model: scoring, decoding, prediction, evaluation."""

@@ -1,0 +1,200 @@
+"""Tags from the network's scores: each word's argmax, or Viterbi under the scheme's constraints,
+and the probability of every predicted entity.
+
+Every output is read as a chain over the sentence's tags: log-scores E[t, j] for word t and tag j,
+transition scores A[i, j], start scores A0[j] and end scores. SLL models learned A and A0 and their
+E is z2; softmax models have E = log softmax(z2) and no transitions (the words are independent);
+one-vs-rest models have E = (log(1 - h), log h) over (O, positive). Constrained decoding adds
+-inf to every start, pair and end the scheme does not allow (:func:`schemes.transition_constraints`)
+and takes the best path that remains (Viterbi): IOB2 never gets ``I-X`` after ``O``, IOBES never a
+``B-X`` without its ``E-X``. Unconstrained, softmax and one-vs-rest models take each word's argmax
+and SLL models Viterbi over the learned scores, as before constraints existed.
+
+An entity's confidence is its probability under the same chain: the total probability of the tag
+paths in which those words form one entity of that type, by conlleval's chunk rules
+(:mod:`windowclf.tags.entities`, the one definition of an entity), computed by a forward recursion over
+the span between the forward and backward variables (:func:`chain_batches.span_log_probabilities`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from windowclf.nn import chain_batches
+from windowclf.tags.entities import ends_chunk, entity_spans, split_tag, starts_chunk
+from windowclf.features.documents import vote_key
+from windowclf.nn.functions import log_softmax, softplus
+from windowclf.tags.schemes import one_vs_rest, transition_constraints
+
+__all__ = ["Decoder", "expected_calibration_error"]
+
+
+class Decoder:
+    """How one model turns scores into tags and entity confidences.
+
+    Parameters
+    ----------
+    tags : list of str
+        The model's output tags (softmax, SLL) or ``[negative, positive]`` (one-vs-rest).
+    scheme : str
+        The scheme of ``tags`` (one-vs-rest models: read as IO).
+    output : {"softmax", "sigmoid"}
+    transitions : (A, A0) or None
+        An SLL model's learned scores.
+    constrain : bool
+        Whether decoding keeps to the scheme's well-formed sequences.
+    """
+
+    def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True):
+        self.output, self.constrain = output, constrain
+        # the tags entities are read from: a one-vs-rest model's classes are O and its bare type,
+        # as schemes.one_vs_rest reads gold tags
+        self.chunk_tags = one_vs_rest(["O", tags[1]], tags[1]) if output == "sigmoid" else list(tags)
+        K = len(self.chunk_tags)
+        self.scheme = "IO" if output == "sigmoid" else scheme
+        start, pairs, end = transition_constraints(self.chunk_tags, self.scheme)
+        self.constrained = constrain and not (start.all() and pairs.all() and end.all())
+        penalty = (lambda allowed: np.where(allowed, 0.0, -np.inf)) if constrain else (lambda a: np.zeros(a.shape))
+        self.sll = transitions is not None
+        A, A0 = (np.zeros((K, K)), np.zeros(K)) if transitions is None else (
+            np.asarray(transitions[0], dtype=np.float64), np.asarray(transitions[1], dtype=np.float64))
+        self.A, self.A0, self.end = A + penalty(pairs), A0 + penalty(start), penalty(end)
+        self._pieces = [split_tag(t) for t in self.chunk_tags]
+        types = sorted({t for _, t in self._pieces if t})
+        self._to_type = np.zeros((K, len(types) + 1))  # tag -> its entity type (last column: O)
+        for j, (_, t) in enumerate(self._pieces):
+            self._to_type[j, types.index(t) if t else len(types)] = 1.0
+        self._rule_cache = {}
+
+    def log_scores(self, z2: np.ndarray) -> np.ndarray:
+        """E: the chain's per-word log-scores in float64, shape (n_words, K)."""
+        z = np.asarray(z2, dtype=np.float64)
+        if self.output == "sigmoid":
+            return np.stack([-softplus(z[:, 0]), -softplus(-z[:, 0])], axis=1)  # log(1 - h), log h
+        return z if self.sll else log_softmax(z)
+
+    def decode(self, z2: np.ndarray, lengths) -> np.ndarray:
+        """Tag indices of every word, rows back to back, shape (n_words,)."""
+        if self.sll:
+            return chain_batches.decode(z2, lengths, self.A, self.A0, end=self.end if self.constrained else None)
+        if not self.constrained:
+            if self.output == "sigmoid":
+                return (z2[:, 0] > 0).astype(np.int64)
+            return np.argmax(z2, axis=1)
+        return chain_batches.decode(self.log_scores(z2), lengths, self.A, self.A0, end=self.end)
+
+    def marginals(self, z2: np.ndarray, lengths) -> np.ndarray:
+        """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2))."""
+        if not (self.sll or self.constrained):
+            return np.exp(self.log_scores(z2))
+        return chain_batches.posteriors(self.log_scores(z2), lengths, self.A, self.A0,
+                              end=self.end if self.constrained else None)
+
+    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float) -> np.ndarray:
+        """z2 moved towards what each word's other occurrences in its document say (the document vote).
+
+        Each word's probabilities of the entity types and of O, q_t = sum over the tags of a type of
+        its marginals under this chain, are averaged over every occurrence of the same word form
+        (:func:`vote_key`: as written, a word in capitals as its capitalized form) in the same
+        document, m_t; the word's log-score of each tag j of type c then gains ``weight``
+        (m_t(c) - q_t(c)). A form seen once in its document keeps its scores.
+        This is Krishnan and Manning's (2006) non-local "majority label of the word in the document",
+        read softly from the first pass's own probabilities and weighed in before decoding, so every
+        output (tags, marginals, entity confidences) reads the same voted chain.
+
+        Parameters
+        ----------
+        z2 : ndarray, shape (n_words, K) (K = 1 for one-vs-rest)
+            The network's scores of the sentences' words, back to back.
+        lengths : sequence of int
+            The sentences' lengths (sum n_words).
+        words : sequence of str, length n_words
+            The sentences' tokens, back to back.
+        documents : sequence of hashable, length len(lengths)
+            Each sentence's document.
+        weight : float
+            How far the scores move (0: not at all).
+
+        Returns
+        -------
+        ndarray, float64, shape (n_words, K)
+            The scores in z2's terms (a one-vs-rest model's logit).
+        """
+        to_type = self._to_type
+        q = self.marginals(z2, lengths) @ to_type
+        per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
+        index: dict = {}
+        group = np.fromiter((index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
+                            dtype=np.int64, count=len(q))
+        sums = np.zeros((len(index), q.shape[1]))
+        np.add.at(sums, group, q)
+        mean = sums[group] / np.bincount(group)[group][:, None]
+        bonus = weight * (mean - q) @ to_type.T  # (n_words, K) in the chain's log-score terms
+        z = np.asarray(z2, dtype=np.float64)
+        if self.output == "sigmoid":  # E = (log(1 - h), log h): the logit moves by the difference
+            return z + (bonus[:, 1] - bonus[:, 0])[:, None]
+        return z + bonus  # SLL: E is z2; softmax: log_softmax(z2 + b) is E + b up to each word's constant
+
+    def entities(self, z2: np.ndarray, lengths, classes: np.ndarray) -> list:
+        """The entities of the decoded ``classes`` with their probabilities.
+
+        Returns one list per sentence of ``(type, start, end, confidence)``, ``end`` exclusive as
+        :func:`~windowclf.tags.entities.entity_spans` gives it; the confidence is the probability, under the chain, that
+        those words form one entity of that type (every tag path with it counts).
+        """
+        bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        found, queries = [], []
+        for b in range(len(lengths)):
+            tags = [self.chunk_tags[j] for j in classes[bounds[b]:bounds[b + 1]].tolist()]
+            ents = entity_spans(tags)
+            found.append(ents)
+            queries.append([(s, e, self._rules(t)) for t, s, e in ents])
+        end = self.end if (self.sll or self.constrained) else None
+        logs = chain_batches.span_log_probabilities(self.log_scores(z2), lengths, self.A, self.A0, end, queries)
+        return [[(t, s, e, float(min(1.0, np.exp(lp)))) for (t, s, e), lp in zip(ents, row)]
+                for ents, row in zip(found, logs)]
+
+    def _rules(self, entity_type: str) -> tuple:
+        """conlleval's chunk rules over this model's tags, for an entity of ``entity_type``:
+        (first, first_at_start, inner, after, at_end) as :func:`chain_batches.span_log_probabilities` takes."""
+        if entity_type not in self._rule_cache:
+            pieces = self._pieces
+            of_type = np.array([t == entity_type for _, t in pieces])
+            starts = np.array([[starts_chunk(a, b) for b in pieces] for a in pieces])
+            ends = np.array([[ends_chunk(a, b) for b in pieces] for a in pieces])
+            first = starts & of_type[None, :]
+            first_at_start = np.array([starts_chunk(_EDGE, b) for b in pieces]) & of_type
+            inner = ~starts & ~ends & of_type[None, :] & of_type[:, None]
+            after = ends & of_type[:, None]
+            at_end = np.array([ends_chunk(a, _EDGE) for a in pieces]) & of_type
+            self._rule_cache[entity_type] = (first, first_at_start, inner, after, at_end)
+        return self._rule_cache[entity_type]
+
+
+_EDGE = ("O", "")  # what the chunk rules see before a sentence's first word and after its last
+
+
+def expected_calibration_error(confidences, correct, bins: int = 10) -> dict:
+    """Expected calibration error of predicted entities: sum_b (n_b / n) |accuracy_b - confidence_b|
+    over ``bins`` equal-width confidence bins (a confidence of 1 falls in the last).
+
+    Returns ``{"ece", "entities", "bins": [{"low", "high", "entities", "confidence", "accuracy"}]}``,
+    ECE in percent points like the other scores.
+
+    >>> r = expected_calibration_error([0.95, 0.95, 0.15, 0.15], [True, True, False, True])
+    >>> round(r["ece"], 2), [b["entities"] for b in r["bins"] if b["entities"]]
+    (20.0, [2, 2])
+    """
+    conf = np.asarray(confidences, dtype=np.float64)
+    hit = np.asarray(correct, dtype=bool)
+    index = np.minimum((conf * bins).astype(np.int64), bins - 1)
+    table, ece = [], 0.0
+    for b in range(bins):
+        inside = index == b
+        n = int(inside.sum())
+        row = {"low": b / bins, "high": (b + 1) / bins, "entities": n, "confidence": None, "accuracy": None}
+        if n:
+            row["confidence"], row["accuracy"] = float(conf[inside].mean()), float(hit[inside].mean())
+            ece += n / len(conf) * abs(row["accuracy"] - row["confidence"])
+        table.append(row)
+    return {"ece": 100.0 * ece, "entities": int(len(conf)), "bins": table}

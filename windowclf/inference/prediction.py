@@ -1,0 +1,198 @@
+"""Tagging with a trained model: tags, probabilities and entities for tokenized sentences or raw text.
+
+:class:`Tagging` holds the methods of :class:`~windowclf.models.tagger.WindowTagger` that only read a
+trained model; the tagger module keeps training, saving and loading.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from windowclf.inference import evaluation
+from windowclf.inference.decoding import Decoder
+from windowclf.features.tables import DOCUMENT_FEATURES
+from windowclf.nn.functions import OUTPUTS
+from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
+from windowclf.tags.schemes import convert
+from windowclf.inference.scoring import chunked_scores
+from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
+from windowclf._util.threads import one_blas_thread
+from windowclf.text.tokenize import split_sentences
+
+__all__ = ["Tagging"]
+
+_PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
+_SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a forward pass
+
+
+class Tagging:
+    """Prediction methods of a trained :class:`~windowclf.models.tagger.WindowTagger` (a mix-in)."""
+
+    def scores(self, sentences, windows=None, documents=None) -> np.ndarray:
+        """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
+
+        ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
+        _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
+        ``windows`` may hold ``encode(sentences, documents)`` already.
+        """
+        ids = self.encode(sentences, documents) if windows is None else windows
+        with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
+            return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
+
+    @property
+    def _probability_dtype(self) -> np.dtype:
+        """The dtype of :meth:`predict_proba`'s arrays: the network's (an ensemble has its own)."""
+        return self.network.dtype
+
+    @property
+    def reads_documents(self) -> bool:
+        """Whether the model reads whole documents (the ``doccase`` feature, the document vote):
+        then a call should hold whole documents (the ``documents`` argument names them)."""
+        return self.settings.doc_vote > 0 or any(f in DOCUMENT_FEATURES for f in self.settings.features)
+
+    def _chain_scores(self, sentences, documents, decoder: Decoder, windows=None) -> np.ndarray:
+        """z2 of the (non-empty) ``sentences`` as decoding reads it: with the model's document vote
+        (``doc_vote``, :meth:`Decoder.voted <windowclf.inference.decoding.Decoder.voted>`) when it has one."""
+        z2 = self.scores(sentences, windows, documents)
+        weight = self.settings.doc_vote
+        if not weight:
+            return z2
+        return decoder.voted(z2, [len(s) for s in sentences], [w for s in sentences for w in s], documents, weight)
+
+    # ------------------------------------------------------------------------ predict
+    def decoder(self, constrain: bool = True) -> Decoder:
+        """The :class:`~windowclf.inference.decoding.Decoder` of this model (scheme constraints on or off)."""
+        self.check_fitted()
+        s, p = self.settings, self.network.params
+        return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain,
+                       transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None)
+
+    def decode_sentences(self, sentences, constrain, *, entities=False, windows=None, documents=None):
+        """(sentences, decoded tags and entities (or None) per sentence); empty ones skip the network
+        (``windows``: their non-empty sentences' ``encode``, when the caller has it; ``documents``:
+        each sentence's document)."""
+        self.check_fitted()
+        sentences = token_lists(sentences)
+        documents = document_ids(documents, len(sentences))
+        full = [s for s in sentences if s]
+        tags, found = [], []
+        if full:
+            decoder, lengths = self.decoder(constrain), [len(s) for s in full]
+            z2 = self._chain_scores(full, [d for s, d in zip(sentences, documents) if s], decoder, windows)
+            flat = decoder.decode(z2, lengths)
+            all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
+            for n in lengths:  # list slices: cheaper than an array view and a tolist per sentence
+                tags.append(all_tags[start:start + n])
+                start += n
+            found = decoder.entities(z2, lengths, flat) if entities else [None] * len(full)
+        it = iter(zip(tags, found))
+        out = [next(it) if s else ([], [] if entities else None) for s in sentences]
+        return sentences, [t for t, _ in out], [e for _, e in out]
+
+    def predict_proba(self, sentences, *, constrain: bool = True, documents=None) -> list:
+        """Class probabilities per token, arrays of shape (n_words_i, len(tags)): each word's softmax,
+        or (SLL, constrained decoding) the marginals of the chain the decoder searches."""
+        self.check_fitted()
+        sentences = token_lists(sentences)
+        lengths = [len(s) for s in sentences]
+        full = [n for n in lengths if n]
+        if not full:
+            return [np.zeros((0, len(self.tags)), self._probability_dtype) for _ in sentences]
+        decoder = self.decoder(constrain)
+        documents = document_ids(documents, len(sentences))
+        z2 = self._chain_scores([s for s in sentences if s], [d for s, d in zip(sentences, documents) if s], decoder)
+        if decoder.sll or decoder.constrained:
+            probs = decoder.marginals(z2, full).astype(self._probability_dtype)
+        else:
+            probs = OUTPUTS[self.settings.output][1](z2).astype(self._probability_dtype, copy=False)
+        return np.split(probs, np.cumsum(lengths)[:-1])
+
+    def predict(self, sentences, scheme: str | None = None, *, constrain: bool = True,
+                min_confidence: float | None = None, confidences: bool = False, documents=None) -> list:
+        """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
+
+        ``constrain`` keeps every sentence well formed in the model's scheme (Viterbi under its
+        constraints, :mod:`windowclf.inference.decoding`); ``min_confidence`` drops (tags ``O``) the
+        entities whose probability is below it. ``documents`` names each sentence's document, for
+        features that read the whole document (None, here and in the other methods: the sentences
+        given are one document).
+
+        Returns
+        -------
+        list of list of str
+            One tag per token; with ``confidences``, a list of (tags, {(first, last): probability})
+            pairs, one entry per entity of the model's own reading (``last`` inclusive).
+        """
+        scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
+        want = confidences or min_confidence is not None
+        sentences, decoded, found = self.decode_sentences(sentences, constrain, entities=want, documents=documents)
+        convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
+                                and scheme != self.settings.scheme) else None
+        out = []
+        for tags, ents in zip(decoded, found):
+            kept = {}
+            for _, start, end, confidence in ents or ():
+                if min_confidence is not None and confidence < min_confidence:
+                    tags[start:end] = [self.tags[0]] * (end - start)
+                else:
+                    kept[start, end - 1] = confidence  # keyed by (first, last) token
+            tags = tags if convert_to is None else convert(tags, convert_to)
+            out.append((tags, kept) if confidences else tags)
+        return out
+
+    def predict_entities(self, sentences, *, constrain: bool = True, documents=None) -> list:
+        """The entities of each sentence with their probabilities under the model.
+
+        One list per sentence of ``{"type", "start", "end", "confidence"}``, ``tokens[start:end]``.
+        """
+        _, _, found = self.decode_sentences(sentences, constrain, entities=True, documents=documents)
+        return [[{"type": t, "start": s, "end": e, "confidence": c} for t, s, e, c in ents]
+                for ents in found]
+
+    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True,
+                 documents=None) -> dict:
+        """Score predictions against gold ``tags`` with conlleval's entity-level rules.
+
+        Predictions are compared in the gold tags' scheme (``scheme``, or the one
+        :func:`~windowclf.tags.schemes.detect_scheme` finds), so token accuracy counts the same
+        entities the same way; a one-vs-rest model's gold and predictions are both read as
+        positive-vs-rest (:func:`~windowclf.tags.schemes.one_vs_rest`).
+
+        Returns
+        -------
+        dict
+            ``overall``: precision, recall, f1 and token accuracy in percent; ``per_type``:
+            ``{type: {gold, predicted, correct, precision, recall, f1}}``; ``counts``: the
+            :class:`~windowclf.tags.conlleval.ConllevalCounts` (``conlleval_report(counts)`` prints it);
+            ``calibration``: expected calibration error of the predicted entities' confidences
+            (10 bins); ``gold`` and ``predicted``: the tags as scored.
+        """
+        sentences, tags = tagged_pairs(sentences, tags)
+        scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
+        return evaluation.score(self, sentences, tags, scheme=scheme, constrain=constrain,
+                                documents=document_ids(documents, len(sentences)))
+
+    def tag_text(self, text: str, *, constrain: bool = True, min_confidence: float | None = None) -> list:
+        """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
+        does (:func:`~windowclf.text.tokenize.split_sentences`), tagged, and returned as
+        ``{"text", "label", "start", "end", "confidence"}`` with character offsets into ``text``
+        (``text[start:end]`` is the entity) and its probability under the model.
+
+        ``tagger(text)`` is the same call.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"tag_text takes a str, got a {type(text).__name__}; for token lists use predict")
+        sentences = split_sentences(text)
+        out = []
+        for tokens, entities in zip(sentences, self.predict_entities(sentences, constrain=constrain)):
+            for e in entities:
+                if min_confidence is not None and e["confidence"] < min_confidence:
+                    continue
+                start, end = tokens[e["start"]].start, tokens[e["end"] - 1].end
+                out.append({"text": text[start:end], "label": e["type"], "start": start, "end": end,
+                            "confidence": e["confidence"]})
+        return out
+
+    __call__ = tag_text

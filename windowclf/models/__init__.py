@@ -1,0 +1,1 @@
+"""The public models (WindowTagger, Ensemble), fine-tuning reports, and model files."""

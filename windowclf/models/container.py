@@ -1,0 +1,343 @@
+"""Model files: one ``.npz`` (a zip of ``.npy`` arrays) plus a JSON metadata entry.
+
+Saving is atomic (a temporary file in the same directory, then ``os.replace``) and
+deterministic (fixed zip timestamps, sorted entries), so the same model gives the same bytes.
+Loading never unpickles (object arrays are refused from their header) and is bounded: a
+:class:`ModelFile` reads the zip directory, the metadata and every ``.npy`` header, and checks
+them all (regular file, zip methods and flags, sizes, JSON limits, shapes against the memory
+available and, by the caller, against the metadata) before a single array is read.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from windowclf._util.atomic import atomic_writer
+from windowclf.errors import DivergenceError, ModelFileError
+from windowclf._util.limits import format_bytes, require_memory
+from windowclf._util.outputs import open_regular
+
+__all__ = ["FORMAT_VERSION", "METADATA_ENTRY", "MAX_ENTRIES", "MAX_METADATA_BYTES", "MAX_JSON_DEPTH",
+           "save_model_file", "model_file_bytes", "load_model_file", "ModelFile"]
+
+FORMAT_VERSION = 1
+METADATA_ENTRY = "metadata.json"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# A model file holds about 20 arrays and metadata of a few megabytes (the vocabulary), nested 4 deep.
+MAX_ENTRIES = 1000
+MAX_METADATA_BYTES = 512 * 2**20
+MAX_JSON_DEPTH = 64
+_MAX_NPY_HEADER = 10_000  # numpy's own limit for .npy headers
+_READ_PIECE = 16 * 2**20
+
+
+def save_model_file(path, arrays: dict, metadata: dict) -> None:
+    """Write ``arrays`` (name -> float/int ndarray) and ``metadata`` (JSON-ready) atomically.
+
+    Raises DivergenceError, writing nothing, if a float array holds NaN or inf.
+    """
+    _check(arrays)
+    with atomic_writer(path, "wb") as f:
+        _write(f, arrays, metadata)
+
+
+def model_file_bytes(arrays: dict, metadata: dict) -> bytes:
+    """The bytes :func:`save_model_file` writes, in memory (the same checks first)."""
+    _check(arrays)
+    buf = io.BytesIO()
+    _write(buf, arrays, metadata)
+    return buf.getvalue()
+
+
+def _check(arrays: dict) -> None:
+    for name, arr in arrays.items():
+        if arr.dtype == object:
+            raise TypeError(f"array {name} has dtype object; model files hold numbers only")
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise DivergenceError(f"refusing to save: {name} holds NaN or inf")
+
+
+def _write(f, arrays: dict, metadata: dict) -> None:
+    """The zip: metadata (deflated), then every array as ``NAME.npy``, streamed into its entry (no
+    copy of the array in memory); floating-point arrays are stored, since deflate shrinks trained
+    weights by a few percent at the cost of seconds per hundred megabytes, the rest deflated."""
+    meta = dict(metadata, format_version=FORMAT_VERSION)
+    meta_bytes = json.dumps(meta, sort_keys=True, indent=1).encode("utf-8")
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as z:
+        info = zipfile.ZipInfo(METADATA_ENTRY, date_time=_ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, meta_bytes)
+        for name in sorted(arrays):
+            arr = np.ascontiguousarray(arrays[name])
+            info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED if arr.dtype.kind == "f" else zipfile.ZIP_DEFLATED
+            info.file_size = arr.nbytes + _NPY_HEADER_BOUND  # an upper bound: picks zip64 where needed
+            with z.open(info, "w") as entry:
+                np.lib.format.write_array(entry, arr, allow_pickle=False)
+
+
+# np.lib.format pads a .npy header to a multiple of 64 bytes; its dict is far shorter than this.
+_NPY_HEADER_BOUND = 4096
+
+
+def load_model_file(path, data: bytes | None = None):
+    """Read a model file: returns (arrays dict, metadata dict), refusing anything malformed.
+
+    Checks: those of :class:`ModelFile`, then numeric arrays only, finite floats. Shape checks
+    against the metadata are the caller's (it knows what the model needs: see
+    :meth:`ModelFile.check_entries`). ``data``: the file's bytes, read from memory (``path``
+    then only names them in errors).
+    """
+    with ModelFile(path, data) as model_file:
+        return model_file.read_all(), model_file.metadata
+
+
+class ModelFile:
+    """An open model file: its metadata read and checked and every array's header read, no data.
+
+    Opening refuses, before reading any array: anything but a regular file (a FIFO is not
+    waited on, a device not read), a zip with more than ``MAX_ENTRIES`` entries, an entry
+    compressed otherwise than stored or deflated or flagged encrypted, a duplicate or
+    unexpected entry name, metadata over ``MAX_METADATA_BYTES`` or nested deeper than
+    ``MAX_JSON_DEPTH``, non-standard JSON (NaN, lone surrogates), an unknown format version,
+    an ``.npy`` header that is not format 1.0 or 2.0 of a plain numeric dtype, whose shape's
+    size is not exactly the entry's uncompressed size, or whose arrays together would not
+    fit in memory. ``headers`` maps each array's name to its (shape, dtype).
+    """
+
+    def __init__(self, path, data: bytes | None = None):
+        self.path = Path(path)
+        self._file = None
+        try:
+            self._file = io.BytesIO(data) if data is not None else open_regular(path, "a model file (.npz)")
+        except FileNotFoundError:
+            raise ModelFileError("no such model file", path) from None
+        except IsADirectoryError:
+            raise ModelFileError("is a directory, expected a model file (.npz)", path) from None
+        try:
+            self._zip = self._open_zip()
+            self.metadata = self._read_metadata()
+            self.headers = {}
+            self._layout = {}
+            for info in self._zip.infolist():
+                if info.filename != METADATA_ENTRY:
+                    self._read_header(info)
+            require_memory(sum(self._layout[name][1] for name in self._layout),
+                           "the arrays of this model file", self.path)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> "ModelFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for thing in (getattr(self, "_zip", None), self._file):
+            if thing is not None:
+                thing.close()
+
+    def _error(self, message: str) -> ModelFileError:
+        return ModelFileError(message, self.path)
+
+    def _open_zip(self) -> zipfile.ZipFile:
+        expected = "not a windowclf model file (a .npz zip archive expected)"
+        try:
+            declared = _declared_directory(self._file)
+            if declared is not None and (declared[0] > MAX_ENTRIES or declared[1] > MAX_ENTRIES * 1024):
+                raise self._error(f"the zip directory declares {declared[0]:,} entries "
+                                  f"({declared[1]:,} bytes); a model file has at most {MAX_ENTRIES}")
+            z = zipfile.ZipFile(self._file)
+        except ModelFileError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as err:  # the zip parser's many ways of saying "malformed"
+            raise self._error(f"{expected}: {err}") from None
+        names = z.namelist()
+        if len(set(names)) != len(names):
+            raise self._error("an entry appears twice in the zip directory")
+        for info in z.infolist():
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._error(f"entry {info.filename!r} is compressed with zip method {info.compress_type}; "
+                                  "model files hold stored or deflated entries")
+            if info.flag_bits & 0x1:
+                raise self._error(f"entry {info.filename!r} is encrypted; model files are not")
+            if info.filename != METADATA_ENTRY and not info.filename.endswith(".npy"):
+                raise self._error(f"unexpected entry {info.filename!r} in model file")
+        if METADATA_ENTRY not in names:
+            raise self._error(f"no {METADATA_ENTRY} entry; not a windowclf model file")
+        return z
+
+    def _read_metadata(self) -> dict:
+        info = self._zip.getinfo(METADATA_ENTRY)
+        if info.file_size > MAX_METADATA_BYTES:
+            raise self._error(f"metadata of {info.file_size:,} bytes; at most {MAX_METADATA_BYTES:,} expected")
+        try:
+            with self._zip.open(info) as f:
+                raw = f.read(MAX_METADATA_BYTES + 1)
+            text = raw.decode("utf-8")
+            if _json_depth(raw) > MAX_JSON_DEPTH:
+                raise self._error(f"metadata nested deeper than {MAX_JSON_DEPTH} levels")
+            meta = json.loads(text, parse_constant=_no_constant)
+            json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") fail here
+        except ModelFileError:
+            raise
+        except (ValueError, RecursionError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise self._error(f"unreadable metadata: {err}") from None
+        if not isinstance(meta, dict):
+            raise self._error("metadata is not a JSON object")
+        version = meta.get("format_version")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise self._error("metadata has no format_version")
+        if version > FORMAT_VERSION:
+            raise self._error(f"model file format version {version} is newer than this windowclf reads "
+                              f"({FORMAT_VERSION}); upgrade windowclf")
+        if version < 1:
+            raise self._error(f"unknown model file format version {version}")
+        return meta
+
+    def _read_header(self, info: zipfile.ZipInfo) -> None:
+        entry = info.filename
+        try:
+            with self._zip.open(info) as f:
+                magic = f.read(8)
+                if len(magic) < 8 or magic[:6] != b"\x93NUMPY" or magic[6:8] not in (b"\x01\x00", b"\x02\x00"):
+                    raise self._error(f"entry {entry!r} is not an .npy array of format 1.0 or 2.0")
+                size_bytes = 2 if magic[6] == 1 else 4
+                length = f.read(size_bytes)
+                n = int.from_bytes(length, "little") if len(length) == size_bytes else -1
+                if not 0 < n <= _MAX_NPY_HEADER:
+                    raise self._error(f"entry {entry!r} has an .npy header of {n} bytes; at most "
+                                      f"{_MAX_NPY_HEADER} expected")
+                header = f.read(n)
+            read = np.lib.format.read_array_header_1_0 if magic[6] == 1 else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read(io.BytesIO(length + header))
+        except ModelFileError:
+            raise
+        except (ValueError, SyntaxError, TypeError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
+            raise self._error(f"entry {entry!r} has a damaged .npy header ({err})") from None
+        if dtype.hasobject or dtype.kind not in "fiub" or dtype.subdtype is not None:
+            # numpy's word for this when loading: "Object arrays cannot be loaded when allow_pickle=False"
+            raise self._error(f"entry {entry!r} is not a plain numeric array (dtype {dtype})")
+        if not all(isinstance(d, int) and d >= 0 for d in shape):
+            raise self._error(f"entry {entry!r} has an invalid shape {shape}")
+        n_bytes = math.prod(shape) * dtype.itemsize
+        offset = 8 + size_bytes + n
+        if info.file_size != offset + n_bytes:
+            raise self._error(f"entry {entry!r}: its header declares shape {shape} of {dtype} "
+                              f"({format_bytes(n_bytes)}), but the entry holds {info.file_size - offset:,} bytes of data")
+        name = entry[:-4]
+        self.headers[name] = (tuple(shape), dtype)
+        self._layout[name] = (offset, n_bytes, bool(fortran))
+
+    def check_entries(self, allowed: dict) -> None:
+        """Refuse, before reading any data, an array not in ``allowed`` (name -> shape, or None
+        for any shape) or of another shape."""
+        for name, (shape, _) in self.headers.items():
+            if name not in allowed:
+                raise self._error(f"unexpected array in model file: {name}")
+            if allowed[name] is not None and shape != tuple(allowed[name]):
+                raise self._error(f"array {name} has shape {shape}, expected {tuple(allowed[name])}")
+
+    def read(self, name: str) -> np.ndarray:
+        """The array ``name``, read in bounded pieces into one buffer; NaN and inf refused."""
+        shape, dtype = self.headers[name]
+        offset, n_bytes, fortran = self._layout[name]
+        entry = f"{name}.npy"
+        out = np.empty(math.prod(shape), dtype=dtype)
+        buffer = memoryview(out.view(np.uint8).reshape(-1)) if n_bytes else None
+        try:
+            with self._zip.open(entry) as f:
+                f.read(offset)
+                done = 0
+                while done < n_bytes:
+                    piece = f.read(min(n_bytes - done, _READ_PIECE))
+                    if not piece:
+                        raise EOFError("the entry ends early")
+                    buffer[done:done + len(piece)] = piece
+                    done += len(piece)
+                if f.read(1):
+                    raise self._error(f"entry {entry!r} holds more data than its header declares")
+        except ModelFileError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as err:
+            raise self._error(f"entry {entry!r} is damaged (truncated file?): {err}") from None
+        arr = out.reshape(shape[::-1]).T if fortran else out.reshape(shape)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            raise self._error(f"entry {entry!r} holds NaN or inf")
+        return arr
+
+    def read_all(self) -> dict:
+        """Every array, by name."""
+        return {name: self.read(name) for name in self.headers}
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")
+
+
+# A JSON string, escapes and all (the unrolled form: linear time, no backtracking).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def _json_depth(raw: bytes) -> int:
+    """The deepest nesting of [ and { in JSON text, strings skipped (an upper bound for bad JSON)."""
+    skeleton = np.frombuffer(_JSON_STRING.sub(b"", raw), dtype=np.uint8)
+    if not skeleton.size:
+        return 0
+    steps = np.isin(skeleton, _OPENS).astype(np.int64) - np.isin(skeleton, _CLOSES)
+    return int(np.cumsum(steps).max())
+
+
+_OPENS = np.frombuffer(b"[{", dtype=np.uint8)
+_CLOSES = np.frombuffer(b"]}", dtype=np.uint8)
+
+
+# The zip format's end records (APPNOTE.TXT 4.3.14 to 4.3.16): what they say of the central
+# directory is read before zipfile reads the directory itself, so a file that declares millions of
+# entries is refused before anything is allocated for them.
+_END = struct.Struct("<4s4H2LH")  # end of central directory record
+_END_SIGNATURE = b"PK\x05\x06"
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+_ZIP64_END = struct.Struct("<4sQ2H2L4Q")
+_ZIP64_END_SIGNATURE = b"PK\x06\x06"
+_MAX_COMMENT = (1 << 16) - 1
+
+
+def _declared_directory(file) -> tuple | None:
+    """(entries, bytes) the zip's end records declare for its central directory, or None where no
+    end record is found (then zipfile says what is wrong)."""
+    file.seek(0, 2)
+    size = file.tell()
+    tail_start = max(0, size - _END.size - _MAX_COMMENT)
+    file.seek(tail_start)
+    tail = file.read()
+    at = tail.rfind(_END_SIGNATURE)
+    if at < 0 or len(tail) - at < _END.size:
+        return None
+    _, _, _, _, entries, directory_bytes, _, _ = _END.unpack_from(tail, at)
+    locator_at = tail_start + at - _ZIP64_LOCATOR.size
+    if locator_at >= 0:
+        file.seek(locator_at)
+        locator = file.read(_ZIP64_LOCATOR.size)
+        if len(locator) == _ZIP64_LOCATOR.size and locator.startswith(_ZIP64_LOCATOR_SIGNATURE):
+            file.seek(_ZIP64_LOCATOR.unpack(locator)[2])
+            record = file.read(_ZIP64_END.size)
+            if len(record) == _ZIP64_END.size and record.startswith(_ZIP64_END_SIGNATURE):
+                fields = _ZIP64_END.unpack(record)
+                entries, directory_bytes = fields[7], fields[8]
+    file.seek(0)
+    return entries, directory_bytes

@@ -1,0 +1,399 @@
+"""The public tagger: fit / predict / evaluate / save / load, tying the modules together."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import time
+
+import numpy as np
+
+from windowclf._util.threads import one_blas_thread
+from windowclf.config.settings import Settings, check_patience
+from windowclf.errors import ConfigError, DivergenceError, InputError
+from windowclf.features.gazetteer import Gazetteer
+from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER
+from windowclf.features.tokens import FEATURE_EXTRACTORS
+from windowclf.features.vocab import Vocabulary
+from windowclf.features.windows import encode_windows
+from windowclf.inference.evaluation import Scorer
+from windowclf.inference.prediction import Tagging
+from windowclf.models import files as model_files
+from windowclf.nn.network import Dropout, WindowNetwork
+from windowclf.nn.optim import learning_rate_scale
+from windowclf.tags.schemes import convert
+from windowclf.text.inputs import document_ids, tagged_pairs
+from windowclf.training import setup
+from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
+from windowclf.training.objectives import Options, SentenceObjective, WindowObjective
+from windowclf.training.resume import TrainingState, check_resume, fingerprint
+from windowclf.training.snapshots import Patch, Snapshot
+
+__all__ = ["WindowTagger"]
+
+log = logging.getLogger(__name__)
+
+
+
+class WindowTagger(Tagging):
+    """A window-based word classifier (Collobert et al.'s window approach; CS224d's NER network).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        All model and training settings; keyword arguments override single fields, e.g.
+        ``WindowTagger(window=5, hidden=200, seed=1)``.
+
+    Attributes
+    ----------
+    vocab : Vocabulary
+        The word vocabulary (rows of L); ``index_to_key`` / ``key_to_index`` / ``vectors`` give
+        the embeddings in gensim's names.
+    tags : list of str
+        The classes the network predicts, in output order (softmax), or
+        ``[negative, positive]`` for the sigmoid output.
+    history : list of dict
+        One record per trained epoch (loss, dev scores, speed).
+    training_state : TrainingState or None
+        Where the last fit stopped (what ``fit(..., resume=True)`` continues from); None for a
+        model loaded without it or never trained.
+    initial_patch : Patch or None
+        With pretrained vectors: the rows of L where its pretrained values differ from L's
+        current ones (:attr:`initial_vectors` is L before fine-tuning); None without.
+
+    Examples
+    --------
+    >>> sents = [["Anna", "lives", "in", "Oslo", "."], ["Oslo", "is", "cold", "."]] * 20
+    >>> tags = [["PER", "O", "O", "LOC", "O"], ["LOC", "O", "O", "O"]] * 20
+    >>> tagger = WindowTagger(epochs=30, seed=0).fit(sents, tags)
+    >>> tagger.predict([["Anna", "is", "in", "Oslo", "."]])
+    [['PER', 'O', 'O', 'LOC', 'O']]
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides):
+        base = (settings or Settings()).to_dict()
+        base.update(overrides)
+        self.settings = Settings.from_dict(base)
+        self.vocab: Vocabulary | None = None
+        self.feature_vocabs: dict = {}
+        self.char_vocab: Vocabulary | None = None  # with character features: their characters
+        self.gazetteer: Gazetteer | None = None  # with the gazetteer feature: the training entity strings
+        self.tags: list = []
+        self.network: WindowNetwork | None = None
+        self.optimizer = None
+        self.history: list = []
+        self.stopped_early = None  # why patience ended the last fit, if it did
+        self.provenance: dict = {}  # how the model was made (versions, time; the command line adds its files)
+        self.best = {"epoch": None, "f1": None}
+        self.initial_patch: Patch | None = None
+        self.training_state: TrainingState | None = None
+        self._best_params = None  # while fit runs: the best epoch's weights so far
+        self._last_good = None  # while fit runs: the last completed epoch's weights
+        self.data_fingerprints = {"train": None, "dev": None}  # resume.fingerprint of the data
+
+    # ------------------------------------------------------------ embeddings (gensim names)
+    index_to_key = property(lambda self: self.fitted().vocab.index_to_key, doc="Words in row order of L.")
+    key_to_index = property(lambda self: self.fitted().vocab.key_to_index, doc="Word -> row of L.")
+    vectors = property(lambda self: self.fitted().network.params["L"],
+                       doc="The word embedding matrix L, shape (V, n) (the live array: copy before changing it).")
+
+    # ------------------------------------------------------------------------- encoding
+    def lookup_tables(self) -> list:
+        """(feature, table name, vocabulary, dim) of every lookup table, L first."""
+        return setup.lookup_tables(self.settings, self.vocab, self.feature_vocabs)
+
+    def make_network(self, *, initialize: bool = True) -> WindowNetwork:
+        """A new network for this model's settings and vocabularies (random weights, unless not
+        ``initialize``: a model file's replace them)."""
+        n_out = setup.n_outputs(self.settings, self.tags)
+        return setup.build_network(self.settings, self.lookup_tables(), self.char_vocab, n_out, initialize=initialize)
+
+    def parameter_shapes(self) -> dict:
+        """The shapes :meth:`make_network` would allocate, without allocating (memory checked)."""
+        n_out = setup.n_outputs(self.settings, self.tags)
+        return setup.network_shapes(self.settings, self.lookup_tables(), self.char_vocab, n_out)
+
+    def encode(self, sentences, documents=None, *, own_tags=None) -> tuple:
+        """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table.
+        ``documents``: each sentence's document, for the features that read the whole document
+        (None: the sentences are one document). ``own_tags``: the sentences' tags when they are
+        the training data, whose own entities the gazetteer feature leaves out
+        (:meth:`Gazetteer.keys <windowclf.features.gazetteer.Gazetteer.keys>`)."""
+        lookups = []
+        for feature, _, vocab, _ in self.lookup_tables():
+            if feature in DOCUMENT_FEATURES or feature == GAZETTEER:
+                docs = document_ids(documents, len(sentences))
+                keys = (self.gazetteer.keys(sentences, docs, own_tags) if feature == GAZETTEER
+                        else DOCUMENT_FEATURES[feature](sentences, docs))
+                lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
+            else:
+                lookups.append((None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab))
+        if self.settings.char_filters:  # and the word itself, for its characters
+            lookups.append((None, self.char_vocab, self.settings.char_window // 2))
+        return encode_windows(sentences, lookups, self.settings.window)
+
+    def _labels(self, tags_list, *, path=None) -> np.ndarray:
+        """Class index of every token (training targets), shape (n_tokens,)."""
+        s = self.settings
+        if s.output == "sigmoid":
+            return np.array([t != "O" for tags in s.entity_tags(tags_list) for t in tags], dtype=np.int64)
+        index = {t: i for i, t in enumerate(self.tags)}
+        y = []
+        for tags in tags_list:
+            for t in convert(tags, s.scheme):
+                if t not in index:
+                    raise InputError(f"tag {t!r} is not one this model predicts ({', '.join(self.tags)})", path)
+                y.append(index[t])
+        return np.array(y, dtype=np.int64)
+
+    # ---------------------------------------------------------------------------- fit
+    def fit(self, sentences, tags, dev=None, *, documents=None, embeddings=None, callbacks=(), resume=False,
+            allow_new_data=False):
+        """Train on ``sentences`` (lists of tokens) and their ``tags`` (lists of tags, any scheme).
+
+        Parameters
+        ----------
+        sentences : list of list of str
+        tags : list of list of str
+            Same lengths as ``sentences``. Read with conlleval's chunk rules, so IOB1, IOB2, IOBES
+            and bare IO tags (``PER``) all work; converted to ``settings.scheme`` for training.
+        dev : (sentences, tags) or (sentences, tags, documents), optional
+            Scored (conlleval entity F1) after every epoch; the best epoch's weights are kept and
+            ``patience`` epochs without improvement stop training.
+        documents : sequence, optional
+            The document of each sentence (numbers or names), for document features such as
+            ``doccase``; None: the sentences are one document.
+        embeddings : WordVectors, optional
+            Pretrained vectors (``index_to_key``, ``key_to_index``, ``vectors``) to start L from.
+        callbacks : sequence of Callback
+            ``on_batch_end(done, total)`` after every batch, ``on_epoch_end(result)`` after every
+            epoch (returning True stops); a callback may define either or both.
+        resume : bool
+            Continue a loaded model's training from its last completed epoch: only the schedule
+            may change (``resume.RESUMABLE``), the data must be the data it was trained on, and a
+            model chosen on dev data needs ``dev`` (its best epoch and F1 carry over).
+        allow_new_data : bool
+            With ``resume``: continue on other training or dev data (the best epoch is then
+            rescored on the new dev data).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        DivergenceError
+            If the loss turns NaN or inf; the tagger then holds its best (or last good) weights.
+        KeyboardInterrupt
+            Re-raised after restoring the best (or last completed) epoch's weights.
+        """
+        sentences, tags = tagged_pairs(sentences, tags)
+        documents = document_ids(documents, len(sentences))
+        check_patience(self.settings.patience, dev is not None)
+        dev_data = dev_docs = None
+        if dev is not None:
+            dev_data = tagged_pairs(*dev[:2], what="dev sentences")
+            dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
+        s, read = self.settings, self.reads_documents  # then the documents are part of the data
+        # the gazetteer leaves each training document's own entities out: its documents are data too
+        prints = {"train": fingerprint(sentences, tags, documents if read or GAZETTEER in s.features else None),
+                  "dev": dev_data and fingerprint(*dev_data, dev_docs if read else None)}
+        if resume:
+            check_resume(self.training_state, s, self.best, self.data_fingerprints, prints["train"], prints["dev"],
+                         allow_new_data)
+            if dev_data is not None and prints["dev"] != self.data_fingerprints.get("dev"):
+                self.best["f1"] = self.evaluate(*dev_data, documents=dev_docs)["overall"]["f1"]  # on these data
+        else:
+            self._start(sentences, tags, embeddings)
+        embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
+        self.data_fingerprints = prints
+        self.provenance.update(_versions_and_time("updated" if resume else "created"))
+        inputs = self.encode(sentences, documents, own_tags=s.entity_tags(tags))
+        y = self._labels(tags)
+        lengths = np.array([len(t) for t in sentences], dtype=np.int64)
+        rng = np.random.default_rng(s.seed)
+        start_epoch, bad_epochs = 0, 0
+        self._best_params = None
+        self._snapshot_rows = self._trainable_rows(inputs)
+        if self.initial_patch is not None:  # the pretrained values of every row this fit may change
+            L = self.network.params["L"]
+            self.initial_patch = self.initial_patch.extended(L, self._snapshot_rows.get("L", np.arange(len(L))))
+        if resume:
+            st = self.training_state
+            self._best_params = self._copy_params()  # a loaded model holds its best epoch's weights
+            self._restore(st.params)
+            self.optimizer.load_state(st.optimizer)
+            rng.bit_generator.state = st.rng
+            start_epoch, bad_epochs = st.epoch, st.bad_epochs
+            st.params = self._copy_params()  # a snapshot of the rows this fit may change
+        # what to fall back to if the very first epoch diverges or is interrupted
+        self._last_good = self.training_state.params if self.training_state else self._copy_params()
+        options = Options(l2=s.l2, l2_tables={"L": s.l2_embeddings} if s.l2_embeddings else None,
+                          anchors={"L": self.initial_patch} if self.initial_patch is not None else None,
+                          # masks come from the shuffling generator, whose state resume restores
+                          dropout=(Dropout(s.dropout_input, s.dropout_hidden, rng)
+                                   if (s.dropout_input or s.dropout_hidden) else None))
+        objective = (SentenceObjective(self.network, inputs, y, lengths, options) if s.decoder == "sll"
+                     else WindowObjective(self.network, inputs, y, options))
+        try:
+            try:
+                with one_blas_thread():
+                    dev_scorer = None if dev_data is None else Scorer(self, *dev_data, documents=dev_docs)
+                    self._epochs(objective, options, rng, dev_scorer, start_epoch, bad_epochs, list(callbacks))
+            except (KeyboardInterrupt, DivergenceError):
+                self._restore(self._best_params if self._best_params is not None else self._last_good)
+                raise
+            self._restore(self._best_params)
+        finally:
+            self._best_params = None  # from here on the network holds the weights save() writes
+        return self
+
+    def _start(self, sentences, tags, embeddings) -> None:
+        """A new model from its training data (:func:`windowclf.training.setup.new_model`)."""
+        parts = setup.new_model(self.settings, sentences, tags, embeddings)
+        self.vocab, self.feature_vocabs, self.char_vocab = parts.vocab, parts.feature_vocabs, parts.char_vocab
+        self.gazetteer, self.tags, self.network = parts.gazetteer, parts.tags, parts.network
+        self.initial_patch = parts.initial
+        self.optimizer = setup.build_optimizer(self.settings)
+        self.history = []
+        self.best = {"epoch": None, "f1": None}
+        self.training_state = None
+
+    def _epochs(self, objective, options, rng, dev, start_epoch, bad_epochs, callbacks):
+        """The epochs of :meth:`fit`: learning-rate schedule, dev scoring, the best epoch, patience."""
+        s = self.settings
+        callbacks = CallbackList(callbacks)
+        self.stopped_early = None
+        for epoch in range(start_epoch, s.epochs):
+            lr_scale = learning_rate_scale(epoch, s.lr_decay, s.lr_schedule, s.epochs)
+            self.optimizer.lr = s.lr * lr_scale
+            if s.lr_embeddings is not None:
+                self.optimizer.lr_overrides["L"] = s.lr_embeddings * lr_scale
+            train_tables = set(self.network.table_names)
+            if s.freeze_embeddings or epoch < s.freeze_epochs:
+                train_tables.discard("L")
+            options.train_tables = train_tables
+            t0 = time.perf_counter()
+            loss = run_epoch(objective, self.optimizer, objective.draw_order(rng, s.batch_size),
+                             callback=callbacks)
+            seconds = time.perf_counter() - t0
+            check_finite(self.network.params)
+            n_words = len(objective.y)
+            result = EpochResult(epoch + 1, loss, seconds, n_words / max(seconds, 1e-9), lr=self.optimizer.lr)
+            improved = True
+            if dev is not None:  # prepared once (evaluation.Scorer), scored every epoch
+                t0 = time.perf_counter()
+                result.dev = dev.score(calibration=False)["overall"]
+                result.extra["dev_seconds"] = time.perf_counter() - t0
+                improved = self.best["f1"] is None or result.dev["f1"] > self.best["f1"]
+            bad_epochs = 0 if improved else bad_epochs + 1
+            self.training_state = TrainingState(
+                epoch + 1, self._copy_params(), {k: v.copy() for k, v in self.optimizer.state_arrays().items()},
+                rng.bit_generator.state, bad_epochs, Settings.from_dict(s.to_dict()))
+            self._last_good = self.training_state.params
+            if improved:
+                self.best = {"epoch": epoch + 1, "f1": None if result.dev is None else result.dev["f1"]}
+                self._best_params = self.training_state.params
+            self.history.append(result.to_dict())
+            log.info("epoch %d: loss %.4f%s", epoch + 1, loss,
+                     "" if result.dev is None else f", dev F1 {result.dev['f1']:.2f}")
+            stop = callbacks.on_epoch_end(result)
+            if s.patience is not None and bad_epochs >= s.patience:
+                self.stopped_early = f"no better dev F1 for {bad_epochs} epochs (patience {s.patience})"
+                log.info("stopped early after epoch %d: %s", epoch + 1, self.stopped_early)
+                break
+            if stop:
+                break
+
+    def _trainable_rows(self, inputs) -> dict:
+        """The rows of each lookup table that training on ``inputs`` may change (the ids its windows
+        hold), when the optimizer changes nothing else (not momentum, whose velocity moves every row)."""
+        if not self.optimizer.batch_rows_only:
+            return {}
+        return {name: np.unique(ids) for name, ids in zip(self.network.table_names, inputs)}
+
+    def _copy_params(self) -> Snapshot:
+        """A snapshot of the weights: of the lookup tables, the rows this fit may change."""
+        return Snapshot(self.network.params, getattr(self, "_snapshot_rows", None))
+
+    def _restore(self, snapshot):
+        if snapshot is not None:
+            snapshot.restore(self.network.params)
+
+    def weights(self) -> dict:
+        """The weights the model file holds: the best epoch's (while fit runs), else the live ones."""
+        if self._best_params is None:
+            return self.network.params
+        return self._best_params.full(self.network.params)
+
+    @property
+    def pretrained(self) -> bool:
+        """Whether L started from pretrained vectors."""
+        return self.initial_patch is not None
+
+    @property
+    def initial_vectors(self):
+        """L before fine-tuning (a new array), when it came from pretrained vectors; else None."""
+        if self.initial_patch is None:
+            return None
+        return self.initial_patch.applied(self.fitted().network.params["L"])
+
+    # ---------------------------------------------------------------------- save/load
+    def save(self, path, *, include_state: bool = True, slim: bool = False) -> None:
+        """Write the model to ``path`` (.npz) atomically; ``include_state`` keeps what resume needs,
+        and ``slim`` writes a prediction-only file (no training state, no pretrained L).
+
+        While :meth:`fit` runs (a callback saving after an epoch) the file holds the best epoch's
+        weights so far, with the training state of the epoch just finished.
+        """
+        self.check_fitted()
+        model_files.save_tagger(self, self.weights(), path, include_state=include_state and not slim,
+                                include_initial=not slim)
+
+    @classmethod
+    def load(cls, path, *, training_state: bool = True) -> "WindowTagger":
+        """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every
+        array's shape; ``training_state=False`` reads only what tagging needs (not what resume,
+        ``l2_embeddings`` or the changed-rows export need), in less time and memory."""
+        return model_files.load_tagger(cls, path, training_state=training_state)
+
+    def __reduce__(self):  # pickled as its model file's bytes, read back by load: never as arbitrary objects
+        return model_files.reduce_tagger(self)
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The settings as keyword arguments (scikit-learn's estimator protocol)."""
+        return self.settings.to_dict()
+
+    def set_params(self, **params) -> "WindowTagger":
+        """Change settings (validated); a trained network keeps its shape until the next fit."""
+        self.settings = Settings.from_dict({**self.settings.to_dict(), **params})
+        return self
+
+    def check_fitted(self) -> None:
+        """Raise ConfigError unless the tagger is trained (fitted or loaded)."""
+        if self.network is None:
+            raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
+
+    def fitted(self) -> "WindowTagger":
+        """The tagger itself, once :meth:`check_fitted` passes."""
+        self.check_fitted()
+        return self
+
+
+# help(WindowTagger) and editors show every setting as a keyword of the constructor
+WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))
+
+
+def _versions_and_time(key: str) -> dict:
+    """The versions a model is made with, and the time (SOURCE_DATE_EPOCH when set, so that the
+    same run gives the same file: the reproducible-builds convention)."""
+    import platform
+    from datetime import datetime, timezone
+
+    from windowclf import __version__
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
+    return {"windowclf": __version__, "numpy": np.__version__, "python": platform.python_version(),
+            key: when.replace(microsecond=0).isoformat()}

@@ -1,0 +1,97 @@
+"""The linear chain over sentences back to back: padding them into batches of similar length, and
+Viterbi decoding, posteriors and entity-span probabilities for a whole corpus's scores (what
+decoding runs, for softmax and SLL models alike), on :mod:`windowclf.nn.chain`'s recursions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from windowclf.nn import chain
+
+__all__ = ["pad", "unpad", "marginals", "decode", "posteriors", "span_log_probabilities"]
+
+
+def pad(scores: np.ndarray, lengths: np.ndarray):
+    """Stack sentences' rows into a padded (B, T, K) array; returns (padded, mask (B, T) bool).
+
+    ``scores`` holds the rows of the B sentences back to back, shape (sum(lengths), K).
+    """
+    B, T = len(lengths), int(np.max(lengths))
+    mask = np.arange(T)[None, :] < lengths[:, None]
+    out = np.zeros((B, T) + scores.shape[1:], dtype=scores.dtype)
+    out[mask] = scores
+    return out, mask
+
+
+def unpad(padded: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`pad`: the real rows back to back."""
+    return padded[mask]
+
+
+def marginals(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) -> np.ndarray:
+    """Posterior tag probabilities p_t(j) of shape (B, T, K) (zero at padding)."""
+    alpha, beta, log_Z = chain.forward_backward(E, mask, A, A0)
+    return np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]
+
+
+def _by_length(lengths, batch: int, which=None):
+    """Batches of sentences of similar length (so padding stays small): each batch's sentence
+    indices, their lengths and their rows in the back-to-back layout. ``which`` limits the
+    batches to those sentences (default: all)."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    which = np.arange(len(lengths)) if which is None else np.asarray(which, dtype=np.int64)
+    order = which[np.argsort(lengths[which], kind="stable")]
+    for b in range(0, len(order), batch):
+        idx = order[b:b + batch]
+        rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in idx])
+        yield idx, lengths[idx], rows
+
+
+def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 512) -> np.ndarray:
+    """Viterbi tag indices for sentences whose emission rows are back to back in ``scores``.
+
+    Returns
+    -------
+    ndarray of shape (sum(lengths),), int
+    """
+    out = np.empty(scores.shape[0], dtype=np.int64)
+    A, A0 = A.astype(np.float64), A0.astype(np.float64)
+    for _, batch_lengths, rows in _by_length(lengths, batch):
+        E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
+        out[rows] = chain.viterbi(E, mask, A, A0, end)[mask]
+    return out
+
+
+def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None,
+               batch: int = 512) -> np.ndarray:
+    """Posterior tag probabilities p_t(j) of every word, rows back to back, shape (sum(lengths), K)."""
+    out = np.empty(scores.shape, dtype=np.float64)
+    A, A0 = A.astype(np.float64), A0.astype(np.float64)
+    for _, batch_lengths, rows in _by_length(lengths, batch):
+        E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
+        alpha, beta, log_Z = chain.forward_backward(E, mask, A, A0, end)
+        out[rows] = np.exp(alpha + beta - log_Z[:, None, None])[mask]
+    return out
+
+
+def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, end, spans) -> list:
+    """log P(the words s .. e - 1 form one entity) for each span of each sentence, sentences back to back
+    in ``scores``: :func:`windowclf.nn.chain.span_log_probabilities` (which says what ``spans`` holds) over
+    batches of sentences of similar length.
+
+    Returns a list (one per sentence) of float arrays, one log-probability per span.
+    """
+    A, A0 = A.astype(np.float64), A0.astype(np.float64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    out = [np.zeros(0) for _ in lengths]
+    # the sentences that have spans, by length, 512 at a time: one forward-backward per batch
+    wanted = [i for i in range(len(lengths)) if spans[i]]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for batch, batch_lengths, rows in _by_length(lengths, 512, wanted):
+            E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
+            found = chain.span_log_probabilities(E, mask, A, A0, end, [spans[i] for i in batch])
+            for i, logs in zip(batch.tolist(), found):
+                out[i] = logs
+    return out

@@ -1,0 +1,1 @@
+"""Tags and entities: conlleval's chunk rules, the tag schemes as data, conlleval's scores."""

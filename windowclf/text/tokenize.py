@@ -1,0 +1,395 @@
+"""Raw text -> sentences -> tokens with character offsets, in the CoNLL-2003 (Reuters) style.
+
+Tokens follow the conventions of the CoNLL-2003 English data: punctuation is split off
+(``"`` ``(`` ``)`` ``,`` ``%`` ``$``), while numbers (``1,000.5``, ``3-1``, ``1996-08-28``,
+``2:29.34``), hyphenated words (``year-ago``), acronyms (``U.S.``, ``U.S.-led``),
+known abbreviations (``Mr.``, ``Inc.``, ``vs.``), initials before a name (``J. Smith``),
+currency prefixes (``US$``), ellipses, URLs and e-mail addresses stay whole. Clitics
+are split the Penn Treebank way: ``don't`` -> ``do n't``, ``can't`` -> ``ca n't``,
+``Germany's`` -> ``Germany 's``, and the plural possessive ``Farmers'`` -> ``Farmers '``.
+
+Every token carries ``start``/``end`` character offsets with ``text[start:end] ==
+token.text``. Because a token is always a slice of the input, a sentence-final
+abbreviation keeps its one period (``... in the U.S.`` ends with the token ``U.S.``):
+there is no second period to split off.
+
+A sentence ends at a blank line, and at ``.``, ``!`` or ``?`` (plus the closing quotes
+or brackets after it: touching it, or standing free as in pre-tokenized text) when
+whitespace and then a capital letter, digit, opening quote or bracket, or the end of
+the paragraph follow. Abbreviations keep their
+period inside the token, so they never end a sentence, except that an acronym, initial
+or company abbreviation (``U.S.``, ``Inc.``, ``Corp.``) followed by a common sentence
+opener (``The``, ``He``, ``But``, ...) does. A numbered-list marker at the start of a line
+(``1. Jan Ullrich``) is one token and starts a new sentence.
+
+The paragraphs of a string or a stream are fed through :mod:`windowclf.text.sentences`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from windowclf.errors import InputError
+from windowclf.text.sentences import mode_splitting, sentences_of_text, stream_sentences
+
+__all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "iter_sentence_spans", "MAX_PARAGRAPH_CHARS"]
+
+MAX_PARAGRAPH_CHARS = 100_000
+"""Default cap on the text iter_sentences holds at once within one paragraph."""
+
+# Punctuation and symbol blocks: ASCII punctuation, Latin-1 punctuation and signs,
+# general punctuation, currency signs, arrows to miscellaneous symbols, CJK punctuation,
+# small and fullwidth forms, emoji.
+_NON_WORD_RANGES = (
+    (0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA1, 0xBF), (0xD7, 0xD7),
+    (0xF7, 0xF7), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2190, 0x2BFF), (0x3000, 0x303F),
+    (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFF0F), (0xFF1A, 0xFF20), (0xFF3B, 0xFF40),
+    (0xFF5B, 0xFF65), (0x1F000, 0x1FAFF),
+)
+
+
+def _word_character_class() -> str:
+    """A regex class: not whitespace, not in _NON_WORD_RANGES, but every alphanumeric.
+
+    A negated class rather than \\w, so that combining marks and the vowel signs of
+    Indic scripts (not "alphanumeric" to Python) stay inside their word. The blocks'
+    letters and digits (e.g. the CJK iteration mark, circled digits) are carved out, so
+    that every character \\w calls alphanumeric is a word character here too.
+    """
+    excluded = [chr(c) for low, high in _NON_WORD_RANGES for c in range(low, high + 1) if not chr(c).isalnum()]
+    runs = []
+    for char in excluded:
+        if runs and ord(char) == ord(runs[-1][1]) + 1:
+            runs[-1][1] = char
+        else:
+            runs.append([char, char])
+    spans = "".join(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}" for a, b in runs)
+    return rf"[^\s{spans}]"
+
+
+_W = _word_character_class()
+_APOS = "['\u2019]"
+_CLITIC = r"(?:[sSmMdD]|re|RE|ve|VE|ll|LL)"
+_UPPER = "[A-Z\u00c0-\u00d6\u00d8-\u00de]"
+
+# Period-final abbreviations that are never split; the first group may also end a
+# sentence (see _ENDABLE), the titles, months and "vs." never do.
+_ENDING_ABBREVIATIONS = ("Inc", "Corp", "Ltd", "Co", "Cos", "Bros", "Plc", "Pty", "etc", "Jr", "Sr")
+_TITLE_ABBREVIATIONS = (
+    "Mr", "Mrs", "Ms", "Messrs", "Mme", "Mlle", "Dr", "Prof", "Rev", "Hon", "Pres",
+    "Gov", "Sen", "Rep", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Cpl", "Adm", "Cmdr",
+    "St", "Mt", "Ft", "Ave", "Blvd", "Rd",
+    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
+    "Calif", "Fla", "Ariz", "Colo", "Conn", "Mich", "Minn", "Tenn",
+    "vs", "approx", "est", "dept", "fig", "vol", "pp", "cf", "Ph\\.D",
+)
+_ABBREVIATIONS = "|".join(sorted(_ENDING_ABBREVIATIONS + _TITLE_ABBREVIATIONS, key=len, reverse=True))
+
+# Order matters: at each position the first alternative that matches wins, so the
+# special shapes come before the general word and the one-character fallback is last.
+# The two fast paths in front take only what the later rules would take anyway (a
+# word no joint or special shape can extend, a punctuation mark no rule starts with);
+# they exist because trying every rule at every token is several times slower.
+_TOKEN_RE = re.compile(
+    rf"""
+      [^\W_]+(?!{_W}|[.@$'\u2019&+-]|[,:/]\d|:/)      # fast path: a plain word or number
+    | [,;:()"%$/\[\]{{}}<>|] | \.(?![.\d]) | -(?!-)       # fast path: punctuation no rule joins
+    | (?:https?://|ftp://|www\.)[^\s<>"'()\[\]{{}}]*[^\s<>"'()\[\]{{}}.,;:!?]  # URL
+    | [\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}(?![\w-])                    # e-mail
+    | (?<![^\n])\d{{1,3}}\.(?=\s)                      # list marker at a line start: "1."
+    | [A-Za-z](?:\.[A-Za-z])+\.?(?!{_W})(?:-{_W}+)*     # acronym: U.S. a.m. U.S.-led
+    | (?:{_ABBREVIATIONS})\.(?!{_W})(?:-{_W}+)*        # Mr. Inc. vs. Calif.-based
+    | [Nn]o\.(?:\d+(?!{_W})|(?=\s*\d))                 # "No. 3", "No.2", but not a final "no."
+    | \d{{1,2}}\.[A-Z]{{3}}\.\d{{2,4}}(?!{_W})             # Reuters dates: 24.SEP.96
+    | {_UPPER}\.(?=\s*{_UPPER})                        # initial before a name: "J. Smith"
+    | [A-Z]{{1,3}}\$                                   # currency prefix: US$ C$
+    | {_W}+?(?=[nN]{_APOS}[tT](?!{_W}))                # "do" of "don't", "ca" of "can't"
+    | {_APOS}{_CLITIC}(?!{_W}) | [nN]{_APOS}[tT](?!{_W}) # 's 're 'll n't
+    | (?:\+(?=\d))?{_W}+                               # word or number, then its joints:
+      (?: (?: -                                        #   hyphen: year-ago, 1996-08-28
+            | (?<=\d)[.,:/](?=\d)                       #   1,000.5  2:29.34  1/2
+            | (?<=[A-Z])&(?=[A-Z])                      #   S&P
+            | {_APOS}(?!{_CLITIC}(?!{_W}))              #   O'Brien (but not Germany's)
+            | (?<=[a-z])\.(?=(?:[a-z0-9-]+\.)*(?:com|org|net|edu|gov|int|info|biz|io|uk)(?!\w|\.\w))
+          ) {_W}+ )*                                   #   reuters.com
+      (?:-(?=\s)|(?<=[A-Z])\+(?!\S))?                  # "32- and 35-inch", "AA+"
+    | (?<!\S)\.\d+                                     # .576
+    | \.{{2,}} | -{{2,}} | \*{{2,}} | ={{2,}} | _{{2,}} | [!?]+  # ellipsis, rules, "?!"
+    | \S                                               # any other single character
+    """,
+    re.VERBOSE,
+)
+
+_TERMINATOR_CHARS = frozenset("!?")
+# The ideographic full stop and the full-width ! and ?: text without spaces or case (Chinese,
+# Japanese) ends its sentences there, whatever follows.
+_CJK_TERMINATORS = frozenset("\u3002\uff01\uff1f")
+_ALL_TERMINATORS = _TERMINATOR_CHARS | _CJK_TERMINATORS
+_ENDING_CHARS = frozenset(".!?") | _CJK_TERMINATORS  # a token ending in one may end a sentence
+_ENDING_CODES = np.array(sorted(map(ord, _ENDING_CHARS)), dtype=np.uint32)
+_CLOSERS = frozenset(['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''",
+                      "\u300d", "\u300f", "\uff09", "\u3011"])  # 」 』 ） 】
+_OPENERS = frozenset(['"', "'", "(", "[", "{", "\u201c", "\u2018", "\u00ab", "`", "``"])
+_ENDABLE_WORDS = frozenset(a + "." for a in _ENDING_ABBREVIATIONS)
+_SENTENCE_OPENERS = frozenset(
+    """A An The This That These Those There It Its He She His Her They Their We Our I You
+    But And Yet So However Meanwhile In On At For From After Before When While If As
+    Shares Analysts Officials""".split()
+)
+
+
+class Token(NamedTuple):
+    """One token: its text and its character offsets into the original text.
+
+    ``original[start:end] == text`` always holds. A named tuple rather than a frozen
+    dataclass: tokens are made by the hundred thousand, and a tuple is made three times faster.
+    """
+
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split raw text into CoNLL-2003-style tokens with character offsets.
+
+    Parameters
+    ----------
+    text : str
+        Raw text, any length; blank lines separate paragraphs.
+
+    Returns
+    -------
+    list of Token
+        In text order, non-overlapping, none containing whitespace; concatenated they
+        give ``text`` with its whitespace removed.
+
+    Examples
+    --------
+    >>> [t.text for t in tokenize("Germany's year-ago profit: $1,000.5 (3.5%), Mr. Smith said.")]
+    ['Germany', "'s", 'year-ago', 'profit', ':', '$', '1,000.5', '(', '3.5', '%', ')', ',', 'Mr.', 'Smith', 'said', '.']
+    >>> [t.text for t in tokenize("The U.S.-led talks don't end in the U.S.")]
+    ['The', 'U.S.-led', 'talks', 'do', "n't", 'end', 'in', 'the', 'U.S.']
+    >>> tokenize("Oslo won")[1]
+    Token(text='won', start=5, end=8)
+    """
+    _check_text(text)
+    return [token for sentence in sentences_of_text(text, _split_paragraph, _token_sentence) for token in sentence]
+
+
+def split_sentences(text: str, mode: str = "text") -> list[list[Token]]:
+    """Split raw text into sentences of tokens (offsets into ``text``).
+
+    Parameters
+    ----------
+    text : str
+        Raw text; a blank line always ends a sentence.
+    mode : {"text", "paragraph-per-line", "sentence-per-line", "document-per-line"}
+        Running text (line breaks do not end sentences), one paragraph per line (every line
+        break ends a sentence too), or one sentence per line (lines are not split further).
+        ``document-per-line`` splits as ``paragraph-per-line``; ``windowclf predict`` also makes
+        each line a document.
+
+    Returns
+    -------
+    list of list of Token
+        Non-empty sentences in text order; flattened they equal ``tokenize(text)``.
+
+    Examples
+    --------
+    >>> text = 'Dr. J. Smith joined Acme Inc. in Oslo. "It works!" he said. The end'
+    >>> [" ".join(t.text for t in s) for s in split_sentences(text)]
+    ['Dr. J. Smith joined Acme Inc. in Oslo .', '" It works ! " he said .', 'The end']
+    """
+    _check_text(text)
+    split, breaks = mode_splitting(mode, _split_paragraph)
+    return list(sentences_of_text(text, split, _token_sentence, breaks))
+
+
+def iter_sentences(
+    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS, mode: str = "text"
+) -> Iterator[list[Token]]:
+    """Read a text stream paragraph by paragraph and yield its sentences as they complete.
+
+    Parameters
+    ----------
+    lines_or_file : text file, iterable of str, or str
+        The stream. A file object is read in blocks with ``read`` (so one huge line does
+        not have to fit in memory); an iterable yields pieces of text (lines, or chunks
+        cut anywhere) that concatenate to the stream. Open files in text mode; pass
+        ``newline=""`` if offsets must count ``\\r\\n`` as two characters, as the file has them.
+    offset_base : int, default 0
+        Added to every offset, for a stream that starts part-way into a larger text.
+    mode : {"text", "paragraph-per-line", "sentence-per-line", "document-per-line"}
+        As for :func:`split_sentences`.
+    max_chars : int, default MAX_PARAGRAPH_CHARS
+        Bound on the text held at once inside one paragraph. When a paragraph grows past
+        it, the sentences already complete are yielded and dropped; only a sentence
+        that, with the whitespace after it and the next word, is longer than ``max_chars``
+        is broken, at whitespace. (Memory also holds the longest whitespace-free run.)
+
+    Yields
+    ------
+    list of Token
+        Sentences in stream order. Offsets are character (code point) offsets into the
+        decoded text of the whole stream, plus ``offset_base``. Unless a sentence has to
+        be broken (see ``max_chars``), the sentences equal ``split_sentences`` of the
+        whole stream's text, however the stream is cut into pieces; the tokens always
+        equal ``tokenize`` of it.
+
+    Raises
+    ------
+    InputError
+        If the stream yields something other than text (bytes: open the file in text mode).
+    ConfigError
+        If ``max_chars`` is not positive (raised at the call, not at the first ``next``).
+
+    Examples
+    --------
+    >>> pieces = ["Oslo is cold. It", " snows.\\n", "\\n", "Rome is warm.\\n"]
+    >>> [[t.text for t in s] for s in iter_sentences(pieces)]
+    [['Oslo', 'is', 'cold', '.'], ['It', 'snows', '.'], ['Rome', 'is', 'warm', '.']]
+    """
+    split, breaks = mode_splitting(mode, _split_paragraph)
+    return stream_sentences(lines_or_file, offset_base, max_chars, split, _token_sentence, breaks)
+
+
+def iter_sentence_spans(
+    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS, mode: str = "text"
+) -> Iterator[tuple[list, list, list]]:
+    """:func:`iter_sentences` with each sentence as three lists: token texts, starts and ends.
+
+    The same sentences, tokens and offsets, without a :class:`Token` per token: for
+    pipelines that tag whole files, where making a tuple per token is a good part of the cost.
+
+    Examples
+    --------
+    >>> list(iter_sentence_spans(["Oslo is cold. Rome too."]))
+    [(['Oslo', 'is', 'cold', '.'], [0, 5, 8, 12], [4, 7, 12, 13]), (['Rome', 'too', '.'], [14, 19, 22], [18, 22, 23])]
+    """
+    split, breaks = mode_splitting(mode, _split_paragraph)
+    return stream_sentences(lines_or_file, offset_base, max_chars, split, _span_sentence, breaks)
+
+
+
+def _check_text(text) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"expected text (str), got {type(text).__name__}")
+
+
+def _token_sentence(paragraph, first: int, stop: int) -> list[Token]:
+    """Tokens first..stop-1 of a split paragraph, as Token tuples."""
+    texts, starts, ends, _ = paragraph
+    return list(map(Token, texts[first:stop], starts[first:stop], ends[first:stop]))
+
+
+def _span_sentence(paragraph, first: int, stop: int) -> tuple[list, list, list]:
+    """Tokens first..stop-1 of a split paragraph, as (texts, starts, ends) lists."""
+    texts, starts, ends, _ = paragraph
+    return texts[first:stop], starts[first:stop], ends[first:stop]
+
+
+# Below this many characters a paragraph's offsets come from the matches themselves; above it,
+# from the positions of its non-space characters (see _token_offsets), which costs numpy calls
+# but no Python work per token.
+_VECTOR_CHARS = 2000
+
+
+def _split_paragraph(text: str, start: int, end: int, base: int):
+    """(texts, starts, ends, firsts) of text[start:end], or None when it holds no token.
+
+    Offsets have ``base`` added; ``firsts`` holds the index of each sentence's first token,
+    ascending, from 0.
+    """
+    offsets = None
+    if end - start >= _VECTOR_CHARS:
+        texts = _TOKEN_RE.findall(text, start, end)
+        if not texts:
+            return None
+        offsets = _token_offsets(text, start, end, texts, base)
+    if offsets is None:
+        spans = [m.span() for m in _TOKEN_RE.finditer(text, start, end)]
+        if not spans:
+            return None
+        texts = [text[a:b] for a, b in spans]
+        offsets = ([a + base for a, _ in spans], [b + base for _, b in spans],
+                   [i for i, t in enumerate(texts) if t[-1] in _ENDING_CHARS])
+    starts, ends, ending = offsets
+    n_tokens = len(texts)
+    breaks = []  # index of the first token of each sentence after the first
+    for index in ending:
+        word = texts[index]
+        if _CJK_TERMINATORS & set(word) and _ALL_TERMINATORS.issuperset(word):  # 。 ！？ ！！
+            after = index + 1
+            while after < n_tokens and texts[after] in _CLOSERS and starts[after] == ends[after - 1]:
+                after += 1
+            if after < n_tokens:
+                breaks.append(after)
+        elif word == "." or _TERMINATOR_CHARS.issuperset(word):
+            after = index + 1
+            while after < n_tokens and texts[after] in _CLOSERS and _closes(starts, ends, after):
+                after += 1
+            if after < n_tokens:
+                following = texts[after]
+                first = following[0]
+                if starts[after] > ends[after - 1] and (
+                    first.isupper() or first.isdigit() or following in _OPENERS or first in _OPENERS
+                ):
+                    breaks.append(after)
+        elif word[:-1].isdigit():
+            if index:
+                breaks.append(index)
+        elif index + 1 < n_tokens and _is_endable(word):
+            if texts[index + 1] in _SENTENCE_OPENERS and starts[index + 1] > ends[index]:
+                breaks.append(index + 1)
+    return texts, starts, ends, [0] + sorted(set(breaks))
+
+
+@functools.lru_cache(maxsize=1)
+def _space_table() -> np.ndarray:
+    """is_space[c] for every code point c <= U+3001 (the last whitespace character is U+3000)."""
+    return np.array([chr(c).isspace() for c in range(0x3002)])
+
+
+def _token_offsets(text: str, start: int, end: int, texts: list, base: int):
+    """Start and end offsets of ``texts``, the tokens of text[start:end], and which end in . ! ?
+
+    The tokens are the paragraph's non-space characters, in order, cut into pieces: every
+    non-space character starts a match (the last alternative of _TOKEN_RE is any one), and no
+    token holds a space. So token k is the run of non-space characters after the first
+    ``len(texts[0]) + ... + len(texts[k - 1])`` of them. (None if the counts disagreed, which
+    would mean _TOKEN_RE broke that rule: the caller then takes the offsets from the matches.)
+    """
+    codes = np.frombuffer(text[start:end].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    solid = np.flatnonzero(~_space_table()[np.minimum(codes, 0x3001)])  # index of each non-space character
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=len(texts))
+    last = np.cumsum(lengths) - 1  # each token's last character, counted among the non-space ones
+    if last[-1] != len(solid) - 1:
+        return None
+    last_char = solid[last]
+    end_code = codes[last_char]
+    ending = np.flatnonzero(np.isin(end_code, _ENDING_CODES))  # . ! ? and the CJK ones
+    offset = start + base
+    return ((solid[last - lengths + 1] + offset).tolist(), (last_char + (offset + 1)).tolist(),
+            ending.tolist())
+
+
+def _closes(starts: list, ends: list, index: int) -> bool:
+    # A quote or bracket after a terminator closes the sentence when it touches the
+    # terminator ('said."') or stands free (' . " ' in pre-tokenized text); one that
+    # touches only the next word ('said. "Next') opens the next sentence.
+    return (
+        starts[index] == ends[index - 1]
+        or index + 1 == len(starts)
+        or starts[index + 1] > ends[index]
+    )
+
+
+def _is_endable(word: str) -> bool:
+    # Acronyms (U.S.) and initials (J.) have a letter before every period.
+    return word in _ENDABLE_WORDS or (len(word) >= 2 and word[-2].isalpha() and word[-3:-2] in ("", "."))
