@@ -23,8 +23,18 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GLOVE = os.path.join("embeddings", "glove.6B.50d", "glove.6B.50d.txt.gz")
 TRAIN_ONLY_TARGET, GLOVE_TARGET = 88.9, 92.8
-STRONG = dict(window=5, hidden=500, activation="hardtanh", scheme="IOBES", features=["caps", "shape", "suffix3", "prefix3"],
-              dropout_input=0.2, dropout_hidden=0.5, batch_size=60, lr=0.2, seed=0)
+STRONG = dict(
+    window=5,
+    hidden=500,
+    activation="hardtanh",
+    scheme="IOBES",
+    features=["caps", "shape", "suffix3", "prefix3"],
+    dropout_input=0.2,
+    dropout_hidden=0.5,
+    batch_size=60,
+    lr=0.2,
+    seed=0,
+)
 _F1 = re.compile(r"^epoch\s+(\d+)/(\d+) .* F1\s+([\d.]+)")  # "epoch  3/20": padded to the width of the total
 
 
@@ -34,6 +44,7 @@ def data_dir() -> str:
 
 def _conll():
     from windowclf.formats.conll import read_conll
+
     path = os.path.join(data_dir(), "conll2003", "eng.train")
     if not os.path.exists(path):
         return None
@@ -44,9 +55,10 @@ def epoch_seconds(corpus, decoder: str, repeats: int, threads: int = 1) -> float
     """The best of ``repeats`` one-epoch fits of the strong network: the epoch's own seconds."""
     from contextlib import nullcontext
 
+    from threadpoolctl import threadpool_limits
+
     import windowclf.models.tagger as tagger_module
     from windowclf.models.tagger import WindowTagger
-    from threadpoolctl import threadpool_limits
 
     best = float("inf")
     tokens, tags = [s for s, _ in corpus], [t for _, t in corpus]
@@ -70,13 +82,15 @@ def _busy_core():
 
 # The command run as `windowclf train`, writing its own peak RSS (VmHWM) to a file as it exits: a
 # child's ru_maxrss would start from this process's peak (fork copies it before exec).
-_TRAIN = ("import atexit, sys\n"
-          "def _hwm(path=sys.argv.pop(1)):\n"
-          "    status = open('/proc/self/status').read().split('VmHWM:')\n"
-          "    open(path, 'w').write(status[1].split()[0] if len(status) > 1 else '')\n"
-          "atexit.register(_hwm)\n"
-          "from windowclf.cli.main import main\n"
-          "main(prog_name='windowclf')\n")
+_TRAIN = (
+    "import atexit, sys\n"
+    "def _hwm(path=sys.argv.pop(1)):\n"
+    "    status = open('/proc/self/status').read().split('VmHWM:')\n"
+    "    open(path, 'w').write(status[1].split()[0] if len(status) > 1 else '')\n"
+    "atexit.register(_hwm)\n"
+    "from windowclf.cli.main import main\n"
+    "main(prog_name='windowclf')\n"
+)
 
 
 def train_run(args: list, target: float) -> dict:
@@ -85,11 +99,15 @@ def train_run(args: list, target: float) -> dict:
     as it writes it and prediction-only (``export-model``)."""
     with tempfile.TemporaryDirectory() as where:
         model, hwm = os.path.join(where, "model.npz"), os.path.join(where, "hwm")
-        env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""),
-                   SOURCE_DATE_EPOCH="0")
+        env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), SOURCE_DATE_EPOCH="0")
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _TRAIN, hwm, "train", *args, "-o", model, "--no-progress"],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _TRAIN, hwm, "train", *args, "-o", model, "--no-progress"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         reached, best, epochs = None, 0.0, 0
         for line in proc.stdout:
             m = _F1.match(line)
@@ -103,23 +121,33 @@ def train_run(args: list, target: float) -> dict:
         if proc.returncode != 0:
             return {"error": (proc.stderr.read().strip().splitlines() or ["?"])[-1][:60]}
         from windowclf import WindowTagger
+
         tagger = WindowTagger.load(model)
         params = sum(a.size for a in tagger.network.params.values())
         slim = os.path.join(where, "slim.npz")
         tagger.save(slim, slim=True)
         with open(hwm) as f:
             rss_kb = f.read().strip()
-        return {"reached": reached, "seconds": seconds, "best": best, "epochs": epochs,
-                "rss_mb": int(rss_kb) / 1024 if rss_kb else float("nan"), "file_mb": os.path.getsize(model) / 2 ** 20,
-                "slim_mb": os.path.getsize(slim) / 2 ** 20, "params_mb": 4 * params / 2 ** 20}
+        return {
+            "reached": reached,
+            "seconds": seconds,
+            "best": best,
+            "epochs": epochs,
+            "rss_mb": int(rss_kb) / 1024 if rss_kb else float("nan"),
+            "file_mb": os.path.getsize(model) / 2**20,
+            "slim_mb": os.path.getsize(slim) / 2**20,
+            "params_mb": 4 * params / 2**20,
+        }
 
 
 def strong_rows(quick: bool) -> list:
     """(measure, value, reference, ratio, target, met) rows."""
     corpus = _conll()
-    labels = ("SLL epoch vs softmax epoch, strong network (window 5, hidden 500, 4 tables, dropout)",
-              "2 BLAS threads vs 1, strong network epoch, machine idle",
-              "2 BLAS threads vs 1, strong network epoch, other core busy")
+    labels = (
+        "SLL epoch vs softmax epoch, strong network (window 5, hidden 500, 4 tables, dropout)",
+        "2 BLAS threads vs 1, strong network epoch, machine idle",
+        "2 BLAS threads vs 1, strong network epoch, other core busy",
+    )
     if corpus is None:
         return [(label, "n/a (CoNLL-2003 not found)", "", None, "", None) for label in labels]
     if quick:
@@ -128,7 +156,9 @@ def strong_rows(quick: bool) -> list:
     rows = []
     sll = epoch_seconds(corpus, "sll", repeats)
     softmax = epoch_seconds(corpus, "softmax", repeats)
-    rows.append((labels[0], f"{sll:.2f} s", f"softmax {softmax:.2f} s", sll / softmax, "<= 1.30x", sll / softmax <= 1.3))
+    rows.append(
+        (labels[0], f"{sll:.2f} s", f"softmax {softmax:.2f} s", sll / softmax, "<= 1.30x", sll / softmax <= 1.3)
+    )
     two = epoch_seconds(corpus, "sll", repeats, threads=2)
     rows.append((labels[1], f"{two:.2f} s", f"1 thread {sll:.2f} s", two / sll, "", None))
     hog = _busy_core()
@@ -140,8 +170,10 @@ def strong_rows(quick: bool) -> list:
         hog.wait()
     rows.append((labels[2], f"{two_busy:.2f} s", f"1 thread {one_busy:.2f} s", two_busy / one_busy, "", None))
     if quick:
-        return rows + [(f"preset {name} (windowclf train)", "skipped (--quick)", "", None, "", None)
-                       for name in ("best-train-only", "best-glove")]
+        return rows + [
+            (f"preset {name} (windowclf train)", "skipped (--quick)", "", None, "", None)
+            for name in ("best-train-only", "best-glove")
+        ]
     conll = os.path.join(data_dir(), "conll2003")
     common = [os.path.join(conll, "eng.train"), "--dev", os.path.join(conll, "eng.testa")]
     runs = [("best-train-only", [], TRAIN_ONLY_TARGET, 240.0)]
@@ -157,16 +189,49 @@ def strong_rows(quick: bool) -> list:
             rows.append((label, r["error"], "", None, f"<= {limit:.0f} s", False))
             continue
         reached = r["reached"]
-        rows.append((label, "not reached" if reached is None else f"{reached[0]:.0f} s (epoch {reached[1]})",
-                     f"best {r['best']:.2f} of {r['epochs']} epochs", None, f"<= {limit:.0f} s",
-                     reached is not None and reached[0] <= limit))
-        rows.append((f"preset {name}: the whole run", f"{r['seconds']:.0f} s", f"best dev F1 {r['best']:.2f}",
-                     None, "<= 480 s", r["seconds"] <= 480))
+        rows.append(
+            (
+                label,
+                "not reached" if reached is None else f"{reached[0]:.0f} s (epoch {reached[1]})",
+                f"best {r['best']:.2f} of {r['epochs']} epochs",
+                None,
+                f"<= {limit:.0f} s",
+                reached is not None and reached[0] <= limit,
+            )
+        )
+        rows.append(
+            (
+                f"preset {name}: the whole run",
+                f"{r['seconds']:.0f} s",
+                f"best dev F1 {r['best']:.2f}",
+                None,
+                "<= 480 s",
+                r["seconds"] <= 480,
+            )
+        )
         if extra:
-            rows.append((f"preset {name}: peak RSS", f"{r['rss_mb']:.0f} MB", "", None, "<= 400 MB", r["rss_mb"] <= 400))
+            rows.append(
+                (f"preset {name}: peak RSS", f"{r['rss_mb']:.0f} MB", "", None, "<= 400 MB", r["rss_mb"] <= 400)
+            )
             ratio = r["slim_mb"] / r["params_mb"]
-            rows.append((f"preset {name}: model file without training state (--slim) vs float32 parameters",
-                         f"{r['slim_mb']:.1f} MB", f"{r['params_mb']:.1f} MB", ratio, "<= 1.10x", ratio <= 1.1))
-            rows.append((f"preset {name}: model file as train writes it (with --resume state)",
-                         f"{r['file_mb']:.1f} MB", f"{r['params_mb']:.1f} MB", r["file_mb"] / r["params_mb"], "", None))
+            rows.append(
+                (
+                    f"preset {name}: model file without training state (--slim) vs float32 parameters",
+                    f"{r['slim_mb']:.1f} MB",
+                    f"{r['params_mb']:.1f} MB",
+                    ratio,
+                    "<= 1.10x",
+                    ratio <= 1.1,
+                )
+            )
+            rows.append(
+                (
+                    f"preset {name}: model file as train writes it (with --resume state)",
+                    f"{r['file_mb']:.1f} MB",
+                    f"{r['params_mb']:.1f} MB",
+                    r["file_mb"] / r["params_mb"],
+                    "",
+                    None,
+                )
+            )
     return rows

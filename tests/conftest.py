@@ -16,9 +16,14 @@ HOSTILE_EXAMPLES = 50
 
 
 def pytest_addoption(parser):
-    parser.addoption("--hostile-examples", type=int, default=HOSTILE_EXAMPLES, metavar="N",
-                     help=f"cases each test of tests/hostile/ generates [default: {HOSTILE_EXAMPLES}; "
-                          "the seed is fixed: a run tries the same cases every time]")
+    parser.addoption(
+        "--hostile-examples",
+        type=int,
+        default=HOSTILE_EXAMPLES,
+        metavar="N",
+        help=f"cases each test of tests/hostile/ generates [default: {HOSTILE_EXAMPLES}; "
+        "the seed is fixed: a run tries the same cases every time]",
+    )
 
 
 def shared_data_dir() -> Path:

@@ -33,8 +33,7 @@ GOOD = (
 )
 TINY = ["--epochs", "1", "--hidden", "5", "--dim", "3", "--window", "3", "--seed", "0", "--no-progress"]
 TRAIN = ["train", "good.conll", "-o", "out.npz", *TINY]
-CS224D = [*TRAIN, "--embeddings", "wordVectors.txt", "--embeddings-format", "cs224d",
-          "--embeddings-vocab", "vocab.txt"]
+CS224D = [*TRAIN, "--embeddings", "wordVectors.txt", "--embeddings-format", "cs224d", "--embeddings-vocab", "vocab.txt"]
 DIRECTORY = object()  # a files value: make a directory there
 FIFO = object()  # a files value: make a FIFO (named pipe) there
 
@@ -147,7 +146,7 @@ def _patch_zip_headers(model: bytes, local_at: int, central_at: int, value: byte
     for signature, at in ((b"PK\x03\x04", local_at), (b"PK\x01\x02", central_at)):
         i = out.find(signature)
         while i >= 0:
-            out[i + at:i + at + len(value)] = value
+            out[i + at : i + at + len(value)] = value
             i = out.find(signature, i + 4)
     return bytes(out)
 
@@ -199,6 +198,7 @@ def _model_with_field(path, value):
             holder = holder[key]
         holder[path[-1]] = value
         return _rewrite_model(model, {"metadata.json": json.dumps(meta).encode()})
+
     return build
 
 
@@ -206,6 +206,7 @@ def _gzip_vectors(damage):
     def build(model, tmp):
         packed = gzip.compress(b"2 3\nthe 1 2 3\noslo 4 5 6\n", mtime=0)
         return damage(bytearray(packed))
+
     return build
 
 
@@ -213,6 +214,7 @@ def _flip(at):
     def damage(data):
         data[at] ^= 0x55
         return bytes(data)
+
     return damage
 
 
@@ -235,176 +237,540 @@ class Case:
 
 CASES = [
     # ---- CoNLL files
-    Case("conll-empty-file", {"bad.conll": b""}, ["train", "bad.conll", "-o", "out.npz", *TINY],
-         "bad.conll: ", "no sentences found; expected word/tag lines"),
-    Case("conll-only-docstart", {"bad.conll": b"-DOCSTART- -X- O O\n\n-DOCSTART- -X- O O\n\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll: ", "no sentences found"),
-    Case("conll-binary-garbage", {"bad.conll": bytes(range(256)) * 64},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:1:", "binary data"),
-    Case("conll-inconsistent-columns", {"bad.conll": b"EU NNP B-ORG\nrejects VBZ O\n\nPeter NNP\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:4:", "expected 3 columns like line 1, found 2"),
-    Case("conll-mixed-tabs-and-spaces", {"bad.conll": b"EU\tB-ORG\nrejects O\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:2:", "mixes tabs and spaces"),
-    Case("conll-invalid-utf8", {"bad.conll": b"Paris B-LOC\n\nZ\xfcrich B-LOC\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:3:", "cannot decode byte 0xfc"),
-    Case("conll-10mb-single-line", {"bad.conll": b"a" * 10_000_000},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:1:", "line longer than 1,000,000 characters"),
-    Case("conll-words-without-tags", {"bad.conll": b"Paris\nis\nnice\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:1:", "expected words and tags"),
-    Case("conll-empty-field", {"bad.conll": b"Paris\t\tB-LOC\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:1:", "empty token in column 2"),
-    Case("conll-malformed-tag", {"bad.conll": b"Paris B-LOC\nis O\n\nRome B-\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:4:", "B-"),
-    Case("conll-tag-column-out-of-range", {}, [*TRAIN, "--tag-column", "7"], "good.conll:1:",
-         "tag_column=7 is out of range for a file with 2 columns"),
-    Case("conll-bad-dev-file", {"dev.conll": b"Paris B-LOC\nis\n"}, [*TRAIN, "--dev", "dev.conll"],
-         "dev.conll:2:", "expected 2 columns like line 1, found 1"),
+    Case(
+        "conll-empty-file",
+        {"bad.conll": b""},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll: ",
+        "no sentences found; expected word/tag lines",
+    ),
+    Case(
+        "conll-only-docstart",
+        {"bad.conll": b"-DOCSTART- -X- O O\n\n-DOCSTART- -X- O O\n\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll: ",
+        "no sentences found",
+    ),
+    Case(
+        "conll-binary-garbage",
+        {"bad.conll": bytes(range(256)) * 64},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:1:",
+        "binary data",
+    ),
+    Case(
+        "conll-inconsistent-columns",
+        {"bad.conll": b"EU NNP B-ORG\nrejects VBZ O\n\nPeter NNP\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:4:",
+        "expected 3 columns like line 1, found 2",
+    ),
+    Case(
+        "conll-mixed-tabs-and-spaces",
+        {"bad.conll": b"EU\tB-ORG\nrejects O\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:2:",
+        "mixes tabs and spaces",
+    ),
+    Case(
+        "conll-invalid-utf8",
+        {"bad.conll": b"Paris B-LOC\n\nZ\xfcrich B-LOC\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:3:",
+        "cannot decode byte 0xfc",
+    ),
+    Case(
+        "conll-10mb-single-line",
+        {"bad.conll": b"a" * 10_000_000},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:1:",
+        "line longer than 1,000,000 characters",
+    ),
+    Case(
+        "conll-words-without-tags",
+        {"bad.conll": b"Paris\nis\nnice\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:1:",
+        "expected words and tags",
+    ),
+    Case(
+        "conll-empty-field",
+        {"bad.conll": b"Paris\t\tB-LOC\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:1:",
+        "empty token in column 2",
+    ),
+    Case(
+        "conll-malformed-tag",
+        {"bad.conll": b"Paris B-LOC\nis O\n\nRome B-\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:4:",
+        "B-",
+    ),
+    Case(
+        "conll-tag-column-out-of-range",
+        {},
+        [*TRAIN, "--tag-column", "7"],
+        "good.conll:1:",
+        "tag_column=7 is out of range for a file with 2 columns",
+    ),
+    Case(
+        "conll-bad-dev-file",
+        {"dev.conll": b"Paris B-LOC\nis\n"},
+        [*TRAIN, "--dev", "dev.conll"],
+        "dev.conll:2:",
+        "expected 2 columns like line 1, found 1",
+    ),
     Case("conll-encoding-not-ascii-compatible", {}, [*TRAIN, "--encoding", "utf-16"], None, "ASCII-compatible"),
     Case("conll-unknown-encoding", {}, [*TRAIN, "--encoding", "klingon"], None, "unknown encoding 'klingon'"),
-    Case("conll-directory-as-file", {"adir": DIRECTORY}, ["train", "adir", "-o", "out.npz", *TINY],
-         None, "File 'adir' is a directory"),
-    Case("conll-missing-file", {}, ["train", "nope.conll", "-o", "out.npz", *TINY],
-         "nope.conll", "No such file or directory"),
-    Case("conll-bad-predict-input", {"bad.conll": b"Paris B-LOC\nis O extra\n"},
-         ["predict", "-m", "model.npz", "--input", "conll", "bad.conll"], "bad.conll:2:",
-         "expected 2 columns like line 1, found 3"),
+    Case(
+        "conll-directory-as-file",
+        {"adir": DIRECTORY},
+        ["train", "adir", "-o", "out.npz", *TINY],
+        None,
+        "File 'adir' is a directory",
+    ),
+    Case(
+        "conll-missing-file",
+        {},
+        ["train", "nope.conll", "-o", "out.npz", *TINY],
+        "nope.conll",
+        "No such file or directory",
+    ),
+    Case(
+        "conll-bad-predict-input",
+        {"bad.conll": b"Paris B-LOC\nis O extra\n"},
+        ["predict", "-m", "model.npz", "--input", "conll", "bad.conll"],
+        "bad.conll:2:",
+        "expected 2 columns like line 1, found 3",
+    ),
     # ---- evaluate
-    Case("evaluate-tag-outside-the-scheme", {"gold.conll": b"Oslo B-LOC\nis O\n\nRome S-LOC\n"},
-         ["evaluate", "-m", "model.npz", "gold.conll", "--scheme", "IOB2"], "gold.conll:4:", "S-LOC"),
-    Case("evaluate-pred-file-with-one-column", {"pred.conll": b"Oslo\nis\n"}, ["evaluate", "--pred", "pred.conll"],
-         "pred.conll:1:", "expected gold and predicted tags in the last two columns"),
+    Case(
+        "evaluate-tag-outside-the-scheme",
+        {"gold.conll": b"Oslo B-LOC\nis O\n\nRome S-LOC\n"},
+        ["evaluate", "-m", "model.npz", "gold.conll", "--scheme", "IOB2"],
+        "gold.conll:4:",
+        "S-LOC",
+    ),
+    Case(
+        "evaluate-pred-file-with-one-column",
+        {"pred.conll": b"Oslo\nis\n"},
+        ["evaluate", "--pred", "pred.conll"],
+        "pred.conll:1:",
+        "expected gold and predicted tags in the last two columns",
+    ),
     # ---- CS224d vocabulary files
-    Case("vocab-empty-file", {"vocab.txt": b"", "wordVectors.txt": b"1 2 3\n"}, CS224D,
-         "vocab.txt: ", "empty file; expected one word a line"),
-    Case("vocab-blank-line", {"vocab.txt": b"UUUNKKK\n\nthe\n", "wordVectors.txt": b"0 0 0\n1 2 3\n4 5 6\n"},
-         CS224D, "vocab.txt:2:", "empty line; expected one word a line"),
-    Case("vocab-invalid-utf8", {"vocab.txt": b"UUUNKKK\nz\xfcrich\n", "wordVectors.txt": b"0 0 0\n1 2 3\n"},
-         CS224D, "vocab.txt:2:", "cannot decode the word as utf-8"),
-    Case("vocab-more-words-than-vectors", {"vocab.txt": b"UUUNKKK\nthe\noslo\n", "wordVectors.txt": b"0 0 0\n1 2 3\n"},
-         CS224D, "wordVectors.txt: ", "2 lines of vectors but 3 words"),
-    Case("vocab-fewer-words-than-vectors", {"vocab.txt": b"UUUNKKK\nthe\n",
-                                            "wordVectors.txt": b"0 0 0\n1 2 3\n4 5 6\n"},
-         CS224D, "wordVectors.txt:3:", "more lines than the 2 words"),
-    Case("vocab-ragged-vectors", {"vocab.txt": b"UUUNKKK\nthe\n", "wordVectors.txt": b"0 0 0\n1 2\n"},
-         CS224D, "wordVectors.txt:2:", "expected 3 values"),
+    Case(
+        "vocab-empty-file",
+        {"vocab.txt": b"", "wordVectors.txt": b"1 2 3\n"},
+        CS224D,
+        "vocab.txt: ",
+        "empty file; expected one word a line",
+    ),
+    Case(
+        "vocab-blank-line",
+        {"vocab.txt": b"UUUNKKK\n\nthe\n", "wordVectors.txt": b"0 0 0\n1 2 3\n4 5 6\n"},
+        CS224D,
+        "vocab.txt:2:",
+        "empty line; expected one word a line",
+    ),
+    Case(
+        "vocab-invalid-utf8",
+        {"vocab.txt": b"UUUNKKK\nz\xfcrich\n", "wordVectors.txt": b"0 0 0\n1 2 3\n"},
+        CS224D,
+        "vocab.txt:2:",
+        "cannot decode the word as utf-8",
+    ),
+    Case(
+        "vocab-more-words-than-vectors",
+        {"vocab.txt": b"UUUNKKK\nthe\noslo\n", "wordVectors.txt": b"0 0 0\n1 2 3\n"},
+        CS224D,
+        "wordVectors.txt: ",
+        "2 lines of vectors but 3 words",
+    ),
+    Case(
+        "vocab-fewer-words-than-vectors",
+        {"vocab.txt": b"UUUNKKK\nthe\n", "wordVectors.txt": b"0 0 0\n1 2 3\n4 5 6\n"},
+        CS224D,
+        "wordVectors.txt:3:",
+        "more lines than the 2 words",
+    ),
+    Case(
+        "vocab-ragged-vectors",
+        {"vocab.txt": b"UUUNKKK\nthe\n", "wordVectors.txt": b"0 0 0\n1 2\n"},
+        CS224D,
+        "wordVectors.txt:2:",
+        "expected 3 values",
+    ),
     # ---- word-vector files
-    Case("vectors-wrong-dimension", {"vec.txt": b"3 4\nthe 1 2 3 4\noslo 1 2 3\nanna 1 2 3 4\n"},
-         [*TRAIN, "--embeddings", "vec.txt"], "vec.txt:3:", "expected 4 values after the word, found 3"),
-    Case("vectors-nan", {"vec.txt": b"the 0.1 nan 0.3\n"}, [*TRAIN, "--embeddings", "vec.txt"],
-         "vec.txt:1:", "non-finite value 'nan'"),
-    Case("vectors-inf", {"vec.txt": b"2 3\nthe 1 2 3\noslo 1 -inf 2\n"}, [*TRAIN, "--embeddings", "vec.txt"],
-         "vec.txt:3:", "non-finite value '-inf'"),
-    Case("vectors-non-numeric", {"vec.txt": b"the 1 2 3\noslo 1 x 3\n"}, [*TRAIN, "--embeddings", "vec.txt"],
-         "vec.txt:2:", "non-numeric value 'x'"),
-    Case("vectors-header-count-too-large", {"vec.txt": b"5 3\nthe 1 2 3\noslo 1 2 3\n"},
-         [*TRAIN, "--embeddings", "vec.txt"], "vec.txt:3:", "is the count in the header wrong"),
-    Case("vectors-header-count-too-small", {"vec.txt": b"1 3\nthe 1 2 3\noslo 1 2 3\n"},
-         [*TRAIN, "--embeddings", "vec.txt"], "vec.txt:3:", "more vectors than the header's count 1"),
-    Case("vectors-empty-file", {"vec.txt": b""}, [*TRAIN, "--embeddings", "vec.txt"], "vec.txt:1:",
-         "empty file; expected word vectors"),
-    Case("vectors-word-without-values", {"vec.txt": b"the\n"}, [*TRAIN, "--embeddings", "vec.txt"],
-         "vec.txt:1:", "expected a word followed by its values"),
-    Case("vectors-binary-truncated", {"vec.bin": _binary_vectors_truncated},
-         [*TRAIN, "--embeddings", "vec.bin", "--embeddings-format", "word2vec-binary"], "vec.bin: ",
-         "vector 2 of 2"),
+    Case(
+        "vectors-wrong-dimension",
+        {"vec.txt": b"3 4\nthe 1 2 3 4\noslo 1 2 3\nanna 1 2 3 4\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:3:",
+        "expected 4 values after the word, found 3",
+    ),
+    Case(
+        "vectors-nan",
+        {"vec.txt": b"the 0.1 nan 0.3\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:1:",
+        "non-finite value 'nan'",
+    ),
+    Case(
+        "vectors-inf",
+        {"vec.txt": b"2 3\nthe 1 2 3\noslo 1 -inf 2\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:3:",
+        "non-finite value '-inf'",
+    ),
+    Case(
+        "vectors-non-numeric",
+        {"vec.txt": b"the 1 2 3\noslo 1 x 3\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:2:",
+        "non-numeric value 'x'",
+    ),
+    Case(
+        "vectors-header-count-too-large",
+        {"vec.txt": b"5 3\nthe 1 2 3\noslo 1 2 3\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:3:",
+        "is the count in the header wrong",
+    ),
+    Case(
+        "vectors-header-count-too-small",
+        {"vec.txt": b"1 3\nthe 1 2 3\noslo 1 2 3\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:3:",
+        "more vectors than the header's count 1",
+    ),
+    Case(
+        "vectors-empty-file",
+        {"vec.txt": b""},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:1:",
+        "empty file; expected word vectors",
+    ),
+    Case(
+        "vectors-word-without-values",
+        {"vec.txt": b"the\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:1:",
+        "expected a word followed by its values",
+    ),
+    Case(
+        "vectors-binary-truncated",
+        {"vec.bin": _binary_vectors_truncated},
+        [*TRAIN, "--embeddings", "vec.bin", "--embeddings-format", "word2vec-binary"],
+        "vec.bin: ",
+        "vector 2 of 2",
+    ),
     # ---- model files
-    Case("model-truncated-npz", {"bad.npz": _truncated_model}, ["predict", "-m", "bad.npz"], "bad.npz: ",
-         "a .npz zip archive expected", stdin=b"Hello.\n"),
-    Case("model-object-array-is-never-unpickled", {"bad.npz": _model_with_pickle}, ["predict", "-m", "bad.npz"],
-         "bad.npz: ", "not a plain numeric array", stdin=b"Hello.\n"),
-    Case("model-newer-format-version", {"bad.npz": _model_from_the_future}, ["info", "bad.npz"], "bad.npz: ",
-         "format version 99 is newer than this windowclf reads"),
-    Case("model-wrong-array-shape", {"bad.npz": _model_with_wrong_shape},
-         ["evaluate", "-m", "bad.npz", "good.conll"], "bad.npz: ", "param/W1 has shape (2, 2), expected"),
-    Case("model-missing-metadata", {"bad.npz": _model_without_metadata}, ["predict", "-m", "bad.npz"],
-         "bad.npz: ", "no metadata.json entry", stdin=b"Hello.\n"),
-    Case("model-incomplete-metadata", {"bad.npz": _model_with_incomplete_metadata}, ["info", "bad.npz"],
-         "bad.npz: ", "metadata is incomplete"),
-    Case("model-holding-nan", {"bad.npz": _model_with_nan}, ["export-embeddings", "-m", "bad.npz", "-o", "x.txt"],
-         "bad.npz: ", "holds NaN or inf"),
-    Case("model-not-a-zip", {"bad.npz": b"not a model\n"}, ["predict", "-m", "bad.npz"], "bad.npz: ",
-         "a .npz zip archive expected", stdin=b"Hello.\n"),
-    Case("model-missing-file", {}, ["predict", "-m", "nope.npz"], "nope.npz: ", "no such model file",
-         stdin=b"Hello.\n"),
-    Case("model-directory-as-file", {"adir": DIRECTORY}, ["predict", "-m", "adir"], None,
-         "File 'adir' is a directory",
-         stdin=b"Hello.\n"),
-    Case("model-resume-from-a-damaged-file", {"bad.npz": _truncated_model},
-         ["train", "good.conll", "--resume", "bad.npz", "-o", "out.npz", "--epochs", "3", "--no-progress"],
-         "bad.npz: ", "a .npz zip archive expected"),
+    Case(
+        "model-truncated-npz",
+        {"bad.npz": _truncated_model},
+        ["predict", "-m", "bad.npz"],
+        "bad.npz: ",
+        "a .npz zip archive expected",
+        stdin=b"Hello.\n",
+    ),
+    Case(
+        "model-object-array-is-never-unpickled",
+        {"bad.npz": _model_with_pickle},
+        ["predict", "-m", "bad.npz"],
+        "bad.npz: ",
+        "not a plain numeric array",
+        stdin=b"Hello.\n",
+    ),
+    Case(
+        "model-newer-format-version",
+        {"bad.npz": _model_from_the_future},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "format version 99 is newer than this windowclf reads",
+    ),
+    Case(
+        "model-wrong-array-shape",
+        {"bad.npz": _model_with_wrong_shape},
+        ["evaluate", "-m", "bad.npz", "good.conll"],
+        "bad.npz: ",
+        "param/W1 has shape (2, 2), expected",
+    ),
+    Case(
+        "model-missing-metadata",
+        {"bad.npz": _model_without_metadata},
+        ["predict", "-m", "bad.npz"],
+        "bad.npz: ",
+        "no metadata.json entry",
+        stdin=b"Hello.\n",
+    ),
+    Case(
+        "model-incomplete-metadata",
+        {"bad.npz": _model_with_incomplete_metadata},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "metadata is incomplete",
+    ),
+    Case(
+        "model-holding-nan",
+        {"bad.npz": _model_with_nan},
+        ["export-embeddings", "-m", "bad.npz", "-o", "x.txt"],
+        "bad.npz: ",
+        "holds NaN or inf",
+    ),
+    Case(
+        "model-not-a-zip",
+        {"bad.npz": b"not a model\n"},
+        ["predict", "-m", "bad.npz"],
+        "bad.npz: ",
+        "a .npz zip archive expected",
+        stdin=b"Hello.\n",
+    ),
+    Case(
+        "model-missing-file", {}, ["predict", "-m", "nope.npz"], "nope.npz: ", "no such model file", stdin=b"Hello.\n"
+    ),
+    Case(
+        "model-directory-as-file",
+        {"adir": DIRECTORY},
+        ["predict", "-m", "adir"],
+        None,
+        "File 'adir' is a directory",
+        stdin=b"Hello.\n",
+    ),
+    Case(
+        "model-resume-from-a-damaged-file",
+        {"bad.npz": _truncated_model},
+        ["train", "good.conll", "--resume", "bad.npz", "-o", "out.npz", "--epochs", "3", "--no-progress"],
+        "bad.npz: ",
+        "a .npz zip archive expected",
+    ),
     # ---- raw text
-    Case("text-not-utf8", {"latin1.txt": "Oslo is cold.\n\nZürich is in Switzerland.\n".encode("latin-1")},
-         ["predict", "-m", "model.npz", "latin1.txt"], "latin1.txt:3:", "cannot decode the text as utf-8"),
-    Case("text-not-utf8-on-stdin", {}, ["predict", "-m", "model.npz"], "<stdin>", "pass --encoding",
-         stdin="Zürich is in Switzerland.\n".encode("latin-1")),
+    Case(
+        "text-not-utf8",
+        {"latin1.txt": "Oslo is cold.\n\nZürich is in Switzerland.\n".encode("latin-1")},
+        ["predict", "-m", "model.npz", "latin1.txt"],
+        "latin1.txt:3:",
+        "cannot decode the text as utf-8",
+    ),
+    Case(
+        "text-not-utf8-on-stdin",
+        {},
+        ["predict", "-m", "model.npz"],
+        "<stdin>",
+        "pass --encoding",
+        stdin="Zürich is in Switzerland.\n".encode("latin-1"),
+    ),
     # ---- outputs that would destroy an input or a special file (issue 14, class 1)
-    Case("output-is-the-training-file", {}, ["train", "good.conll", "-o", "good.conll", *TINY], "good.conll: ",
-         "is the input TRAIN"),
-    Case("output-is-the-dev-file", {"dev.conll": GOOD.encode()}, ["train", "good.conll", "--dev", "dev.conll", "-o",
-                                                                  "dev.conll", *TINY], "dev.conll: ", "is the input --dev"),
-    Case("output-links-to-the-training-file", {"link.npz": Link("good.conll")},
-         ["train", "good.conll", "-o", "link.npz", *TINY], "link.npz: ", "is the input TRAIN"),
-    Case("export-output-is-the-model", {}, ["export-embeddings", "-m", "model.npz", "-o", "model.npz"], "model.npz: ",
-         "is the input -m"),
+    Case(
+        "output-is-the-training-file",
+        {},
+        ["train", "good.conll", "-o", "good.conll", *TINY],
+        "good.conll: ",
+        "is the input TRAIN",
+    ),
+    Case(
+        "output-is-the-dev-file",
+        {"dev.conll": GOOD.encode()},
+        ["train", "good.conll", "--dev", "dev.conll", "-o", "dev.conll", *TINY],
+        "dev.conll: ",
+        "is the input --dev",
+    ),
+    Case(
+        "output-links-to-the-training-file",
+        {"link.npz": Link("good.conll")},
+        ["train", "good.conll", "-o", "link.npz", *TINY],
+        "link.npz: ",
+        "is the input TRAIN",
+    ),
+    Case(
+        "export-output-is-the-model",
+        {},
+        ["export-embeddings", "-m", "model.npz", "-o", "model.npz"],
+        "model.npz: ",
+        "is the input -m",
+    ),
     Case("output-is-a-fifo", {"fifo": FIFO}, [*TRAIN[:3], "fifo", *TINY], "fifo: ", "is a FIFO (named pipe)"),
-    Case("output-under-a-file", {}, [*TRAIN[:3], "good.conll/out.npz", *TINY], "good.conll/out.npz: ",
-         "a parent of this path is a file"),
-    Case("plot-output-is-the-log", {}, ["plot", "out.npz.log.jsonl", "-o", "out.npz.log.jsonl"], "out.npz.log.jsonl: ",
-         "is the input LOG"),
-    Case("plot-output-of-an-unknown-format", {}, ["plot", "out.npz.log.jsonl", "-o", "curves.xyz"], None,
-         "the extension names the image format"),
+    Case(
+        "output-under-a-file",
+        {},
+        [*TRAIN[:3], "good.conll/out.npz", *TINY],
+        "good.conll/out.npz: ",
+        "a parent of this path is a file",
+    ),
+    Case(
+        "plot-output-is-the-log",
+        {},
+        ["plot", "out.npz.log.jsonl", "-o", "out.npz.log.jsonl"],
+        "out.npz.log.jsonl: ",
+        "is the input LOG",
+    ),
+    Case(
+        "plot-output-of-an-unknown-format",
+        {},
+        ["plot", "out.npz.log.jsonl", "-o", "curves.xyz"],
+        None,
+        "the extension names the image format",
+    ),
     # ---- sizes from headers and options, checked before allocating (class 2)
-    Case("model-npy-header-declares-10^7-x-10^7", {"bad.npz": _model_declaring_10_to_7_squared},
-         ["info", "bad.npz"], "bad.npz: ", "declares shape (10000000, 10000000)"),
-    Case("model-with-a-300mb-zero-entry", {"bad.npz": _model_with_300mb_zero_entry}, ["info", "bad.npz"],
-         "bad.npz: ", "unexpected array in model file: param/Z"),
-    Case("model-metadata-asks-hidden-10^8", {"bad.npz": _model_asking_hidden_10_to_8}, ["info", "bad.npz"],
-         "bad.npz: ", "of memory;"),
-    Case("vectors-header-2-by-10^11", {"vec.txt": b"2 100000000000\nthe 1 2\n"}, [*TRAIN, "--embeddings", "vec.txt"],
-         "vec.txt:1:", "would need 745.1 GiB of memory"),
-    Case("option-hidden-10^7-with-dim-1000", {}, [*TRAIN, "--hidden", "10000000", "--dim", "1000"], None,
-         "would need", after_reading=True),
+    Case(
+        "model-npy-header-declares-10^7-x-10^7",
+        {"bad.npz": _model_declaring_10_to_7_squared},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "declares shape (10000000, 10000000)",
+    ),
+    Case(
+        "model-with-a-300mb-zero-entry",
+        {"bad.npz": _model_with_300mb_zero_entry},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "unexpected array in model file: param/Z",
+    ),
+    Case(
+        "model-metadata-asks-hidden-10^8",
+        {"bad.npz": _model_asking_hidden_10_to_8},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "of memory;",
+    ),
+    Case(
+        "vectors-header-2-by-10^11",
+        {"vec.txt": b"2 100000000000\nthe 1 2\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:1:",
+        "would need 745.1 GiB of memory",
+    ),
+    Case(
+        "option-hidden-10^7-with-dim-1000",
+        {},
+        [*TRAIN, "--hidden", "10000000", "--dim", "1000"],
+        None,
+        "would need",
+        after_reading=True,
+    ),
     Case("gradcheck-batch-10^12", {}, ["gradcheck", "--batch", "1000000000000"], None, "would need"),
     # ---- the model loader (class 3)
-    Case("model-entry-compressed-with-method-14", {"bad.npz": _model_with_compression_method_14},
-         ["info", "bad.npz"], "bad.npz: ", "compressed with zip method 14"),
-    Case("model-entry-flagged-encrypted", {"bad.npz": _model_flagged_encrypted}, ["info", "bad.npz"], "bad.npz: ",
-         "is encrypted"),
-    Case("model-metadata-200k-deep", {"bad.npz": _model_with_deep_json}, ["info", "bad.npz"], "bad.npz: ",
-         "nested deeper than 64"),
-    Case("model-best-f1-is-a-string", {"bad.npz": _model_with_field(("best", "f1"), "abc")}, ["info", "bad.npz"],
-         "bad.npz: ", "best.f1 must be a finite number or null"),
-    Case("model-history-of-strings", {"bad.npz": _model_with_field(("history",), ["x"])}, ["info", "bad.npz"],
-         "bad.npz: ", "history[0] must be a JSON object"),
-    Case("model-malformed-random-state-on-resume", {"bad.npz": _model_with_field(("state", "rng", "state"), "x")},
-         ["train", "good.conll", "--resume", "bad.npz", "--epochs", "3", "--no-progress"], "bad.npz: ",
-         "state.rng must be a random state"),
-    Case("model-tags-with-escape-sequences", {"bad.npz": _model_with_field(("tags", 0), "B-\x1b]0;pwned\x07PER")},
-         ["predict", "-m", "bad.npz", "--format", "inline"], "bad.npz: ", "tags[0] must be", stdin=b"Anna.\n"),
-    Case("model-is-a-fifo", {"fifo.npz": FIFO}, ["predict", "-m", "fifo.npz"], "fifo.npz: ",
-         "is a FIFO (named pipe); expected a model file", stdin=b"Anna.\n"),
-    Case("model-links-to-dev-zero", {"zero.npz": Link("/dev/zero")}, ["info", "zero.npz"], "zero.npz: ",
-         "is a character device; expected a model file"),
+    Case(
+        "model-entry-compressed-with-method-14",
+        {"bad.npz": _model_with_compression_method_14},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "compressed with zip method 14",
+    ),
+    Case(
+        "model-entry-flagged-encrypted",
+        {"bad.npz": _model_flagged_encrypted},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "is encrypted",
+    ),
+    Case(
+        "model-metadata-200k-deep",
+        {"bad.npz": _model_with_deep_json},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "nested deeper than 64",
+    ),
+    Case(
+        "model-best-f1-is-a-string",
+        {"bad.npz": _model_with_field(("best", "f1"), "abc")},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "best.f1 must be a finite number or null",
+    ),
+    Case(
+        "model-history-of-strings",
+        {"bad.npz": _model_with_field(("history",), ["x"])},
+        ["info", "bad.npz"],
+        "bad.npz: ",
+        "history[0] must be a JSON object",
+    ),
+    Case(
+        "model-malformed-random-state-on-resume",
+        {"bad.npz": _model_with_field(("state", "rng", "state"), "x")},
+        ["train", "good.conll", "--resume", "bad.npz", "--epochs", "3", "--no-progress"],
+        "bad.npz: ",
+        "state.rng must be a random state",
+    ),
+    Case(
+        "model-tags-with-escape-sequences",
+        {"bad.npz": _model_with_field(("tags", 0), "B-\x1b]0;pwned\x07PER")},
+        ["predict", "-m", "bad.npz", "--format", "inline"],
+        "bad.npz: ",
+        "tags[0] must be",
+        stdin=b"Anna.\n",
+    ),
+    Case(
+        "model-is-a-fifo",
+        {"fifo.npz": FIFO},
+        ["predict", "-m", "fifo.npz"],
+        "fifo.npz: ",
+        "is a FIFO (named pipe); expected a model file",
+        stdin=b"Anna.\n",
+    ),
+    Case(
+        "model-links-to-dev-zero",
+        {"zero.npz": Link("/dev/zero")},
+        ["info", "zero.npz"],
+        "zero.npz: ",
+        "is a character device; expected a model file",
+    ),
     # ---- write-only states, compression, logs (classes 5, 6, 8)
-    Case("vectors-header-dimension-0", {"vec.txt": b"2 0\nthe\noslo\n"}, [*TRAIN, "--embeddings", "vec.txt"],
-         "vec.txt:1:", "declares dimension 0"),
-    Case("conll-vertical-tab-inside-a-token", {"bad.conll": b"An\x0bna B-PER\nlives O\n"},
-         ["train", "bad.conll", "-o", "out.npz", *TINY], "bad.conll:1:", "a vertical tab (VT) inside the line"),
-    Case("vectors-corrupt-gzip", {"vec.gz": _gzip_vectors(_flip(20))}, [*TRAIN, "--embeddings", "vec.gz"], "vec.gz:",
-         "damaged or truncated gzip data"),
-    Case("vectors-truncated-gzip", {"vec.gz": _gzip_vectors(lambda data: bytes(data[:25]))},
-         [*TRAIN, "--embeddings", "vec.gz"], "vec.gz:", "damaged or truncated gzip data"),
+    Case(
+        "vectors-header-dimension-0",
+        {"vec.txt": b"2 0\nthe\noslo\n"},
+        [*TRAIN, "--embeddings", "vec.txt"],
+        "vec.txt:1:",
+        "declares dimension 0",
+    ),
+    Case(
+        "conll-vertical-tab-inside-a-token",
+        {"bad.conll": b"An\x0bna B-PER\nlives O\n"},
+        ["train", "bad.conll", "-o", "out.npz", *TINY],
+        "bad.conll:1:",
+        "a vertical tab (VT) inside the line",
+    ),
+    Case(
+        "vectors-corrupt-gzip",
+        {"vec.gz": _gzip_vectors(_flip(20))},
+        [*TRAIN, "--embeddings", "vec.gz"],
+        "vec.gz:",
+        "damaged or truncated gzip data",
+    ),
+    Case(
+        "vectors-truncated-gzip",
+        {"vec.gz": _gzip_vectors(lambda data: bytes(data[:25]))},
+        [*TRAIN, "--embeddings", "vec.gz"],
+        "vec.gz:",
+        "damaged or truncated gzip data",
+    ),
     # (a model file is plotted from its own history: tests/test_practitioner.py)
-    Case("plot-of-a-binary-file", {"image.bin": b"\x89PNG\r\n\x1a\n\xff\xfe\x00binary"},
-         ["plot", "image.bin", "-o", "curves.png"], "image.bin:1:", "not UTF-8 text"),
+    Case(
+        "plot-of-a-binary-file",
+        {"image.bin": b"\x89PNG\r\n\x1a\n\xff\xfe\x00binary"},
+        ["plot", "image.bin", "-o", "curves.png"],
+        "image.bin:1:",
+        "not UTF-8 text",
+    ),
     # ---- options
     Case("option-seed-negative", {}, [*TRAIN, "--seed", "-1"], None, "--seed must be an integer >= 0"),
     Case("option-hidden-1e30", {}, [*TRAIN, "--hidden", "1e30"], None, "'1e30' is not a valid integer"),
-    Case("option-chunk-size-10^30", {}, ["predict", "-m", "model.npz", "--chunk-size", "1" + "0" * 30], None,
-         "--chunk-size"),
+    Case(
+        "option-chunk-size-10^30",
+        {},
+        ["predict", "-m", "model.npz", "--chunk-size", "1" + "0" * 30],
+        None,
+        "--chunk-size",
+    ),
     Case("option-encoding-rot13", {}, [*TRAIN, "--encoding", "rot13"], None, "'rot13' is a codec but not a text"),
-    Case("option-positive-tag-with-a-space", {}, [*TRAIN, "--output", "sigmoid", "--positive-tag", "B LOC"], None,
-         "--positive-tag must be a tag"),
+    Case(
+        "option-positive-tag-with-a-space",
+        {},
+        [*TRAIN, "--output", "sigmoid", "--positive-tag", "B LOC"],
+        None,
+        "--positive-tag must be a tag",
+    ),
     # ---- options
     Case("option-window-even", {}, [*TRAIN, "--window", "4"], None, "window"),
     Case("option-window-zero", {}, [*TRAIN, "--window", "0"], None, "window"),
@@ -418,9 +784,25 @@ CASES = [
     Case("option-unknown-feature", {}, [*TRAIN, "--features", "caps,shoe-size"], None, "shoe-size"),
     Case("option-sigmoid-without-positive-tag", {}, [*TRAIN, "--output", "sigmoid"], None, "--positive-tag"),
     Case("option-chunk-size-zero", {}, ["predict", "-m", "model.npz", "--chunk-size", "0"], None, "--chunk-size"),
-    Case("option-resume-changes-the-window", {}, ["train", "good.conll", "--resume", "model.npz", "-o", "out.npz",
-                                                  "--epochs", "3", "--window", "5", "--no-progress"],
-         None, "--window cannot change when resuming"),
+    Case(
+        "option-resume-changes-the-window",
+        {},
+        [
+            "train",
+            "good.conll",
+            "--resume",
+            "model.npz",
+            "-o",
+            "out.npz",
+            "--epochs",
+            "3",
+            "--window",
+            "5",
+            "--no-progress",
+        ],
+        None,
+        "--window cannot change when resuming",
+    ),
 ]
 
 
@@ -460,8 +842,9 @@ def test_the_table_has_at_least_30_distinct_cases():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input_is_one_line_exit_2_naming_file_and_line_and_changes_no_file(case, model_bytes, tmp_path,
-                                                                               monkeypatch):
+def test_bad_input_is_one_line_exit_2_naming_file_and_line_and_changes_no_file(
+    case, model_bytes, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)  # relative names, so the message holds exactly "name:LINE:"
     _make_files(tmp_path, case.files, model_bytes)
     before = _snapshot(tmp_path)
@@ -509,13 +892,18 @@ DECORATED = [
     ("conll", "crlf", ["good.conll"], []),
     ("conll", "bom+crlf", ["good.conll"], []),
     ("word2vec", "bom+crlf", ["vec.txt"], ["--embeddings", "vec.txt"]),
-    ("cs224d", "bom+crlf", ["vocab.txt", "wordVectors.txt"],
-     ["--embeddings", "wordVectors.txt", "--embeddings-format", "cs224d", "--embeddings-vocab", "vocab.txt"]),
+    (
+        "cs224d",
+        "bom+crlf",
+        ["vocab.txt", "wordVectors.txt"],
+        ["--embeddings", "wordVectors.txt", "--embeddings-format", "cs224d", "--embeddings-vocab", "vocab.txt"],
+    ),
 ]
 
 
-@pytest.mark.parametrize("kind, decoration, names, options", DECORATED,
-                         ids=[f"{kind}-{decoration}" for kind, decoration, _, _ in DECORATED])
+@pytest.mark.parametrize(
+    "kind, decoration, names, options", DECORATED, ids=[f"{kind}-{decoration}" for kind, decoration, _, _ in DECORATED]
+)
 def test_bom_and_crlf_train_the_same_model_as_plain_files(kind, decoration, names, options, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     models = {}

@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from windowclf.nn import chain, chain_batches
-
 # The reference runs in extended precision where the platform has it (x86: 64-bit mantissa), so
-
-from windowclf.nn import sll
+from windowclf.nn import chain, chain_batches, sll
 
 # The reference runs in extended precision where the platform has it (x86: 64-bit mantissa), so
 # that the comparison measures the rescaled recursion's error, not the reference's own.
@@ -28,7 +25,7 @@ def _sequential(scores, lengths, A, A0):
     K = A.shape[0]
     log_Z, p, pair, start = [], [], np.zeros((K, K), dtype=np.longdouble), 0
     for n in lengths:
-        E = scores[start:start + n].astype(np.longdouble)
+        E = scores[start : start + n].astype(np.longdouble)
         start += n
         alpha, beta = np.empty((n, K), dtype=np.longdouble), np.zeros((n, K), dtype=np.longdouble)
         alpha[0] = A0 + E[0]
@@ -87,11 +84,12 @@ def test_sentence_loss_and_gradients_equal_the_log_space_ones(seed):
     Eb, mask = chain_batches.pad(scores, lengths)
     Y, _ = chain_batches.pad(y, lengths)
     gold = chain.path_scores(Eb, mask, Y, A, A0).sum()
-    assert J == pytest.approx(float(ref_Z.sum() - gold), rel=TOLERANCE)
+    assert pytest.approx(float(ref_Z.sum() - gold), rel=TOLERANCE) == J
     onehot = np.eye(A.shape[0])[y]
     assert np.max(np.abs(grad_E - (ref_p - onehot))) <= TOLERANCE
-    assert np.max(np.abs(grad_A0 - (ref_p[np.cumsum(lengths) - lengths] - onehot[np.cumsum(lengths) - lengths]).sum(0))) \
-        <= TOLERANCE * len(lengths)
+    assert np.max(
+        np.abs(grad_A0 - (ref_p[np.cumsum(lengths) - lengths] - onehot[np.cumsum(lengths) - lengths]).sum(0))
+    ) <= TOLERANCE * len(lengths)
 
 
 def test_scores_that_underflow_the_rescaled_recursion_take_the_log_space_path():

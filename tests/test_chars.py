@@ -7,9 +7,9 @@ import pytest
 
 from windowclf import WindowTagger
 from windowclf.features.spellings import EDGE, MAX_CHARS, Spellings, build_char_vocab, spelling
+from windowclf.inference.scoring import chunked_scores
 from windowclf.nn.chars import char_forward
 from windowclf.nn.gradcheck import check_gradients, random_problem, sentence_objective, sentence_problem
-from windowclf.inference.scoring import chunked_scores
 
 SENTS = [["Anna", "Keller", "lives", "in", "Oslo", "."], ["Lyon", "is", "far", "from", "Oslo", "."]] * 6
 TAGS = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], ["B-LOC", "O", "O", "O", "B-LOC", "O"]] * 6
@@ -18,8 +18,14 @@ TAGS = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], ["B-LOC", "O", "O", "O", "B-
 @pytest.mark.parametrize("activation", ["tanh", "relu", "hardtanh"])
 @pytest.mark.parametrize("char_window", [1, 3, 5])
 def test_every_parameter_gradient_with_character_features_matches_finite_differences(activation, char_window):
-    net, ids, y = random_problem(char_filters=4, char_dim=3, char_window=char_window, activation=activation,
-                                 batch=9, extra_tables=[("E_caps", 5, 2)])
+    net, ids, y = random_problem(
+        char_filters=4,
+        char_dim=3,
+        char_window=char_window,
+        activation=activation,
+        batch=9,
+        extra_tables=[("E_caps", 5, 2)],
+    )
     errors = check_gradients(net, ids, y, l2=0.01, dropout=(0.2, 0.3))
     assert {"Q", "Wc", "bc"} <= set(errors)
     assert max(errors.values()) < 1e-7, errors
@@ -37,8 +43,11 @@ def test_a_words_features_have_the_same_bits_whatever_else_is_in_the_batch():
     words = ["".join(rng.choice(list("abcXYZ"), size=n)) for n in rng.integers(1, 40, size=300)]
     vocab = build_char_vocab([words])
     spellings = Spellings(words, vocab, 1)
-    params = {"Q": rng.normal(size=(len(vocab), 4)).astype(np.float32),
-              "Wc": rng.normal(size=(7, 12)).astype(np.float32), "bc": rng.normal(size=7).astype(np.float32)}
+    params = {
+        "Q": rng.normal(size=(len(vocab), 4)).astype(np.float32),
+        "Wc": rng.normal(size=(7, 12)).astype(np.float32),
+        "bc": rng.normal(size=7).astype(np.float32),
+    }
     alone, _ = char_forward(params, spellings.ids, spellings.lengths)
     for take in (np.arange(5), rng.permutation(len(spellings))[:77], np.array([3, 3, 250])):
         some, _ = char_forward(params, spellings.ids[take], spellings.lengths[take])
@@ -65,12 +74,13 @@ def test_a_tagger_with_character_features_trains_saves_loads_and_scores_chunks_e
     ids = tagger.encode(SENTS + test)
     whole = chunked_scores(tagger.network, ids, 7, threads=2)
     for start in range(0, len(ids[0]), 7):
-        part = tagger.network.scores(tuple(x[start:start + 7] for x in ids))
-        assert part.tobytes() == whole[start:start + 7].tobytes()
+        part = tagger.network.scores(tuple(x[start : start + 7] for x in ids))
+        assert part.tobytes() == whole[start : start + 7].tobytes()
 
 
 def test_character_settings_are_checked():
     from windowclf.errors import ConfigError
+
     for bad in ({"char_filters": -1}, {"char_window": 4}, {"char_dim": 0}, {"char_filters": 2.5}):
         with pytest.raises(ConfigError):
             WindowTagger(**bad)

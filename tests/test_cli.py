@@ -7,20 +7,20 @@ import os
 import subprocess
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 import windowclf.models.tagger
 from windowclf.cli.main import main
-from windowclf.errors import DivergenceError
 from windowclf.config.settings import Settings
-from windowclf.models.tagger import WindowTagger
+from windowclf.errors import DivergenceError
 from windowclf.formats.vectors import load_vectors
-
-from conftest import REPO
+from windowclf.models.tagger import WindowTagger
 
 SAMPLE = REPO / "data" / "sample"
 CLI_DATA = REPO / "tests" / "data" / "cli"
@@ -55,8 +55,9 @@ def sample():
 def trained(sample, tmp_path_factory):
     """(model path, train result) of a tiny model trained for 3 epochs on the sample corpus."""
     model = tmp_path_factory.mktemp("model") / "tiny.npz"
-    result = run("train", sample / "train.conll", "--dev", sample / "dev.conll", "-o", model,
-                 "--epochs", 3, "--lr", 0.1, *TINY)
+    result = run(
+        "train", sample / "train.conll", "--dev", sample / "dev.conll", "-o", model, "--epochs", 3, "--lr", 0.1, *TINY
+    )
     assert result.exit_code == 0, result.output
     return model, result
 
@@ -109,14 +110,14 @@ def test_train_prints_one_line_per_epoch_and_logs_every_epoch(trained):
     epoch_lines = [line for line in result.stdout.splitlines() if line.startswith("epoch")]
     assert len(epoch_lines) == 3
     assert all("loss" in line and "F1" in line and "words/s" in line for line in epoch_lines)
-    records = [json.loads(line) for line in open(f"{model}.log.jsonl")]
+    records = [json.loads(line) for line in Path(f"{model}.log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [1, 2, 3]
     assert all(set(r["dev"]) >= {"precision", "recall", "f1"} for r in records)
 
 
 def test_train_keeps_the_best_epoch_by_dev_f1(trained):
     model, _ = trained
-    records = [json.loads(line) for line in open(f"{model}.log.jsonl")]
+    records = [json.loads(line) for line in Path(f"{model}.log.jsonl").read_text().splitlines()]
     best = max(records, key=lambda r: r["dev"]["f1"])
     tagger = WindowTagger.load(model)
     assert tagger.best["epoch"] == best["epoch"]
@@ -173,8 +174,7 @@ def test_train_starts_from_pretrained_vectors(sample, tmp_path):
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("3 4\nthe 1 2 3 4\n, 0.5 0.5 0.5 0.5\n. -1 0 1 0\n")
     model = tmp_path / "m.npz"
-    result = run("train", sample / "dev.conll", "-o", model, "--epochs", 1, "--embeddings", vectors,
-                 *TINY)
+    result = run("train", sample / "dev.conll", "-o", model, "--epochs", 1, "--embeddings", vectors, *TINY)
     assert result.exit_code == 0, result.output
     tagger = WindowTagger.load(model)
     assert tagger.settings.dim == 4
@@ -185,8 +185,21 @@ def test_export_changed_only_writes_the_rows_training_moved(sample, tmp_path):
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("3 4\nthe 1 2 3 4\n, 0.5 0.5 0.5 0.5\nzzz-unseen -1 0 1 0\n")
     model, out = tmp_path / "m.npz", tmp_path / "changed.txt"
-    assert run("train", sample / "dev.conll", "-o", model, "--epochs", 1, "--embeddings", vectors,
-               "--keep-pretrained-vocab", *TINY).exit_code == 0
+    assert (
+        run(
+            "train",
+            sample / "dev.conll",
+            "-o",
+            model,
+            "--epochs",
+            1,
+            "--embeddings",
+            vectors,
+            "--keep-pretrained-vocab",
+            *TINY,
+        ).exit_code
+        == 0
+    )
     assert run("export-embeddings", "-m", model, "-o", out, "--changed-only").exit_code == 0
     tagger, wv = WindowTagger.load(model), load_vectors(out, format="word2vec")
     assert "the" in wv.index_to_key and "zzz-unseen" not in wv.index_to_key
@@ -198,9 +211,21 @@ def test_train_reads_cs224d_vector_pairs(sample, tmp_path):
     (tmp_path / "vocab.txt").write_text("UUUNKKK\nthe\nparis\n")
     (tmp_path / "wordVectors.txt").write_text("0 0 0\n1 2 3\n4 5 6\n")
     model = tmp_path / "m.npz"
-    result = run("train", sample / "dev.conll", "-o", model, "--epochs", 1, "--embeddings",
-                 tmp_path / "wordVectors.txt", "--embeddings-format", "cs224d", "--embeddings-vocab",
-                 tmp_path / "vocab.txt", *TINY)
+    result = run(
+        "train",
+        sample / "dev.conll",
+        "-o",
+        model,
+        "--epochs",
+        1,
+        "--embeddings",
+        tmp_path / "wordVectors.txt",
+        "--embeddings-format",
+        "cs224d",
+        "--embeddings-vocab",
+        tmp_path / "vocab.txt",
+        *TINY,
+    )
     assert result.exit_code == 0, result.output
     tagger = WindowTagger.load(model)
     assert tagger.initial_vectors[tagger.vocab.key_to_index["the"]].tolist() == [1, 2, 3]
@@ -257,10 +282,10 @@ def test_predict_json_offsets_slice_back_to_the_text(model, sample, tmp_path):
     n_entities = 0
     for line in result.stdout.splitlines():
         record = json.loads(line)
-        assert text[record["start"]:record["end"]] == record["text"]
+        assert text[record["start"] : record["end"]] == record["text"]
         assert [text[s:e] for s, e in record["offsets"]] == record["tokens"]
         for entity in record["entities"]:
-            assert text[entity["char_start"]:entity["char_end"]] == entity["text"]
+            assert text[entity["char_start"] : entity["char_end"]] == entity["text"]
             first, last = record["offsets"][entity["start"]], record["offsets"][entity["end"] - 1]
             assert (entity["char_start"], entity["char_end"]) == (first[0], last[1])
             n_entities += 1
@@ -291,8 +316,9 @@ def test_predict_scheme_converts_the_output_tags(model):
 
 def test_predict_sigmoid_json_carries_probabilities(sample, tmp_path):
     model = tmp_path / "loc.npz"
-    trained = run("train", sample / "dev.conll", "-o", model, "--epochs", 1, "--output", "sigmoid",
-                  "--positive-tag", "LOC", *TINY)
+    trained = run(
+        "train", sample / "dev.conll", "-o", model, "--epochs", 1, "--output", "sigmoid", "--positive-tag", "LOC", *TINY
+    )
     assert trained.exit_code == 0, trained.output
     result = run("predict", "-m", model, "--format", "json", input="Paris is in France.\n")
     record = json.loads(result.stdout.splitlines()[0])
@@ -306,8 +332,12 @@ def test_predict_into_a_closed_pipe_exits_quietly(model, tmp_path):
     big.write_text("John Smith visited Paris. He met Anna in Oslo.\n\n" * 5000)
     code = "import sys; from windowclf.cli.main import main; sys.argv[0] = 'windowclf'; main()"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-c", code, "predict", "-m", str(model), str(big)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "predict", "-m", str(model), str(big)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     proc.stdout.readline()
     proc.stdout.close()
     stderr = proc.stderr.read()
@@ -451,8 +481,15 @@ def test_plot_writes_curves_and_confusion(model, sample, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the confusion model may be an ensemble file, as for predict and evaluate
     assert run("ensemble", "-o", tmp_path / "ens.npz", model, model).exit_code == 0
-    result = run("plot", f"{model}.log.jsonl", "-o", tmp_path / "ens.png", "--confusion", tmp_path / "ens.npz",
-                 sample / "dev.conll")
+    result = run(
+        "plot",
+        f"{model}.log.jsonl",
+        "-o",
+        tmp_path / "ens.png",
+        "--confusion",
+        tmp_path / "ens.npz",
+        sample / "dev.conll",
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "ens.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from windowclf.formats.conll import Sentence, parse, parse_incr, read_conll, write_conll
 from windowclf.errors import ConfigError, InputError
+from windowclf.formats.conll import Sentence, parse, parse_incr, read_conll, write_conll
 
 CONLL2003 = (
     "-DOCSTART- -X- -X- O\n"
@@ -321,8 +321,7 @@ def conll_files(draw):
     row = st.lists(fields, min_size=n_columns, max_size=n_columns)
     sentences = draw(st.lists(st.lists(row, min_size=1, max_size=6), max_size=5))
     return [
-        Sentence([r[0] for r in rows], [r[-1] for r in rows] if n_columns > 1 else None, rows)
-        for rows in sentences
+        Sentence([r[0] for r in rows], [r[-1] for r in rows] if n_columns > 1 else None, rows) for rows in sentences
     ]
 
 

@@ -11,18 +11,20 @@ import time
 import pytest
 from click.testing import CliRunner
 
-distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed: pip install 'windowclf[dask]'")
+distributed = pytest.importorskip(
+    "distributed", reason="dask[distributed] is not installed: pip install 'windowclf[dask]'"
+)
 dask = pytest.importorskip("dask")
 import dask.bag  # noqa: E402
-
+from conftest import REPO  # noqa: E402
 from test_shards import make_text, predict_cli, tiny_model  # noqa: E402,F401 -- the fixture too
-from windowclf.cli.main import main  # noqa: E402
-from windowclf.formats.conll import read_conll  # noqa: E402
-from windowclf.errors import InputError, ModelFileError  # noqa: E402
+
 from windowclf.batch.on_dask import _quiet_profiler, _stop_profiler, sweep, tag_bag, tag_files, tagging_config  # noqa: E402
 from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402
+from windowclf.cli.main import main  # noqa: E402
+from windowclf.errors import InputError, ModelFileError  # noqa: E402
+from windowclf.formats.conll import read_conll  # noqa: E402
 from windowclf.models.tagger import WindowTagger  # noqa: E402
-from conftest import REPO  # noqa: E402
 
 TIMEOUT = 120  # seconds any one job may take here
 
@@ -30,8 +32,9 @@ TIMEOUT = 120  # seconds any one job may take here
 @pytest.fixture(scope="module")
 def client():
     with dask.config.set(tagging_config()):
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                           dashboard_address=":0", silence_logs=40)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0", silence_logs=40
+        )
     client = distributed.Client(cluster, timeout=60)
     client.wait_for_workers(2, timeout=60)
     yield client
@@ -43,9 +46,11 @@ def client():
 def corpus(tmp_path_factory):
     """Three inputs: a small one, one of several segments (CRLF), and one with a byte-order mark."""
     where = tmp_path_factory.mktemp("corpus")
-    files = [(where / "small.txt", make_text(30_000, seed=20)),
-             (where / "big.txt", make_text(int(3.2 * SEGMENT_BYTES), seed=21, crlf=True)),
-             (where / "bom.txt", make_text(200_000, seed=22, bom=True))]
+    files = [
+        (where / "small.txt", make_text(30_000, seed=20)),
+        (where / "big.txt", make_text(int(3.2 * SEGMENT_BYTES), seed=21, crlf=True)),
+        (where / "bom.txt", make_text(200_000, seed=22, bom=True)),
+    ]
     for path, data in files:
         path.write_bytes(data)
     return [str(p) for p, _ in files]
@@ -61,8 +66,9 @@ def _leftovers(out_dir) -> list:
 
 
 @pytest.mark.parametrize("block_bytes", [0, 1, 2 * SEGMENT_BYTES, None])
-def test_outputs_are_the_bytes_predict_writes_for_each_file_in_order(client, tiny_model, corpus, expected,
-                                                                     tmp_path, block_bytes):
+def test_outputs_are_the_bytes_predict_writes_for_each_file_in_order(
+    client, tiny_model, corpus, expected, tmp_path, block_bytes
+):
     records = tag_files(corpus, tmp_path, tiny_model, client, block_bytes=block_bytes, timeout=TIMEOUT)
     assert [r["input"] for r in records] == corpus  # record i is input i
     for path, record, want in zip(corpus, records, expected):
@@ -105,8 +111,9 @@ def test_bad_input_raises_what_tagging_the_file_alone_raises(client, tiny_model,
     single = CliRunner().invoke(main, ["predict", "-m", str(tiny_model), str(bad)])
     assert single.exit_code == 2
     with pytest.raises(InputError) as err:
-        tag_files([corpus[0], str(bad), corpus[2]], tmp_path / "out", tiny_model, client, block_bytes=1,
-                  timeout=TIMEOUT)
+        tag_files(
+            [corpus[0], str(bad), corpus[2]], tmp_path / "out", tiny_model, client, block_bytes=1, timeout=TIMEOUT
+        )
     assert f"Error: {err.value}" == single.stderr.strip()
     assert (tmp_path / "out" / "small.txt.conll").exists() and not (tmp_path / "out" / "bad.txt.conll").exists()
     assert _leftovers(tmp_path / "out") == []
@@ -128,8 +135,9 @@ def test_a_missing_or_corrupt_model_fails_before_any_task_is_scheduled(client, t
 
 
 def test_predict_workers_command_writes_what_predict_prints(tiny_model, corpus, expected, tmp_path):
-    result = CliRunner().invoke(main, ["predict", "-m", str(tiny_model), "--workers", "2", "--output-dir",
-                                       str(tmp_path), *corpus])
+    result = CliRunner().invoke(
+        main, ["predict", "-m", str(tiny_model), "--workers", "2", "--output-dir", str(tmp_path), *corpus]
+    )
     assert result.exit_code == 0, result.output
     assert "tasks" in result.stderr and "tokens" in result.stderr  # the progress bar
     for path, want in zip(corpus, expected):
@@ -148,7 +156,7 @@ def test_tag_bag_of_documents_tags_each_document_whole_and_alone(client, tmp_pat
     tagger = WindowTagger(features=["caps", "doccase"], doc_vote=2.0, epochs=2, seed=3)
     tagger.fit([s.tokens for s in train], [s.tags for s in train])
     sentences = [s.tokens for s in read_conll(REPO / "data" / "sample" / "dev.conll")]
-    documents = [sentences[i:i + 9] for i in range(0, len(sentences), 9)]
+    documents = [sentences[i : i + 9] for i in range(0, len(sentences), 9)]
     ids = [d for d, doc in enumerate(documents) for _ in doc]
     want = tagger.predict(sentences, documents=ids)
     assert want != tagger.predict(sentences)  # the documents change the tags: the test can tell
@@ -169,8 +177,10 @@ def test_a_tagger_travels_as_its_model_file(client, tiny_model):
 def test_workers_tag_on_one_blas_and_one_scoring_thread_without_the_profiler(client, tiny_model, tmp_path):
     def threads():
         from threadpoolctl import threadpool_info
+
         from windowclf.batch import on_dask
         from windowclf.inference import prediction
+
         on_dask._worker_setup()
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"], prediction._SCORE_THREADS
 
@@ -191,8 +201,14 @@ def test_sweep_trains_each_configuration_in_one_task_and_keeps_the_best_dev_f1(c
     train = list(read_conll(REPO / "data" / "sample" / "train.conll"))
     dev = list(read_conll(REPO / "data" / "sample" / "dev.conll"))
     configs = [{"dim": 10, "hidden": 10, "epochs": 1, "lr": 0.001}, {"dim": 20, "hidden": 30, "epochs": 2}]
-    best, table = sweep([s.tokens for s in train], [s.tags for s in train],
-                        ([s.tokens for s in dev], [s.tags for s in dev]), configs, client, seeds=(0, 1))
+    best, table = sweep(
+        [s.tokens for s in train],
+        [s.tags for s in train],
+        ([s.tokens for s in dev], [s.tags for s in dev]),
+        configs,
+        client,
+        seeds=(0, 1),
+    )
     assert [(r["settings"]["dim"], r["settings"]["seed"]) for r in table] == [(10, 0), (10, 1), (20, 0), (20, 1)]
     winner = max(table, key=lambda r: r["dev_f1"])
     model = WindowTagger.load(best)

@@ -5,8 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from windowclf.inference.decoding import Decoder, expected_calibration_error
 from windowclf.errors import InputError
+from windowclf.inference.decoding import Decoder, expected_calibration_error
 from windowclf.tags.entities import entity_spans
 from windowclf.tags.schemes import SCHEMES, tag_set, transition_constraints, validate_tags
 
@@ -50,8 +50,7 @@ def _decoders(scheme, rng, constrain):
     tags = tag_set(["X", "Y"], scheme)
     K = len(tags)
     yield Decoder(tags, scheme, constrain=constrain)  # softmax: independent words
-    yield Decoder(tags, scheme, constrain=constrain,
-                  transitions=(rng.normal(size=(K, K)), rng.normal(size=K)))  # SLL
+    yield Decoder(tags, scheme, constrain=constrain, transitions=(rng.normal(size=(K, K)), rng.normal(size=K)))  # SLL
 
 
 @pytest.mark.parametrize("constrain", [True, False])
@@ -68,8 +67,11 @@ def test_decoding_is_the_best_path_and_confidence_the_probability_of_the_entity(
             if constrain:
                 assert _valid([decoder.chunk_tags[i] for i in best], scheme)
             for entity_type, s, e, confidence in decoder.entities(z2, [T], best)[0]:
-                expected = sum(q for path, q in zip(paths, p)
-                               if (entity_type, s, e) in entity_spans([decoder.chunk_tags[i] for i in path]))
+                expected = sum(
+                    q
+                    for path, q in zip(paths, p)
+                    if (entity_type, s, e) in entity_spans([decoder.chunk_tags[i] for i in path])
+                )
                 assert confidence == pytest.approx(expected, rel=1e-9, abs=1e-12)
             marginals = decoder.marginals(z2, [T])
             for t in range(T):

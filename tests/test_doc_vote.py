@@ -5,16 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from windowclf import Ensemble, WindowTagger, read_conll
 from windowclf.cli.main import main
+from windowclf.config.settings import Settings
+from windowclf.errors import ConfigError
 from windowclf.features.documents import vote_key
 from windowclf.inference.decoding import Decoder
-from windowclf.errors import ConfigError
 from windowclf.nn.functions import softmax
-from windowclf.config.settings import Settings
-
-from conftest import REPO
 
 SAMPLE = REPO / "data" / "sample"
 TRAIN = list(read_conll(SAMPLE / "train.conll"))
@@ -105,7 +104,8 @@ def test_the_weight_is_a_setting_checked_like_the_others():
 @pytest.fixture(scope="module")
 def voted_model():
     return WindowTagger(epochs=3, seed=0, scheme="IOBES", decoder="sll", doc_vote=2.0).fit(
-        [s.tokens for s in TRAIN], [s.tags for s in TRAIN])
+        [s.tokens for s in TRAIN], [s.tags for s in TRAIN]
+    )
 
 
 def _dev_as_documents(every=5):
@@ -127,13 +127,18 @@ def test_a_model_with_a_vote_reads_documents_and_each_output_reads_the_voted_cha
     decoder = tagger.decoder()
     full = [s for s in sentences if s]
     z2 = tagger.scores(full)
-    voted = decoder.voted(z2, [len(s) for s in full], [w for s in full for w in s],
-                          [d for s, d in zip(sentences, documents) if s], 2.0)
+    voted = decoder.voted(
+        z2, [len(s) for s in full], [w for s in full for w in s], [d for s, d in zip(sentences, documents) if s], 2.0
+    )
     assert np.allclose(np.concatenate(probs), decoder.marginals(voted, [len(s) for s in full]), atol=1e-6)
-    assert tags == [[tagger.tags[j] for j in row] for row in
-                    np.split(decoder.decode(voted, [len(s) for s in full]), np.cumsum([len(s) for s in full])[:-1])]
-    assert tags != [[tagger.tags[j] for j in row] for row in np.split(
-        decoder.decode(z2, [len(s) for s in full]), np.cumsum([len(s) for s in full])[:-1])]
+    assert tags == [
+        [tagger.tags[j] for j in row]
+        for row in np.split(decoder.decode(voted, [len(s) for s in full]), np.cumsum([len(s) for s in full])[:-1])
+    ]
+    assert tags != [
+        [tagger.tags[j] for j in row]
+        for row in np.split(decoder.decode(z2, [len(s) for s in full]), np.cumsum([len(s) for s in full])[:-1])
+    ]
 
 
 def test_evaluate_and_the_dev_score_during_training_read_the_documents(voted_model, tmp_path):
@@ -142,31 +147,39 @@ def test_evaluate_and_the_dev_score_during_training_read_the_documents(voted_mod
     result = voted_model.evaluate(sentences, gold, documents=documents)
     from windowclf.tags.conlleval import count_chunks, precision_recall_f1
     from windowclf.tags.schemes import convert
+
     predicted = [convert(t, "IOB2") for t in voted_model.predict(sentences, documents=documents)]
     assert result["overall"]["f1"] == pytest.approx(precision_recall_f1(count_chunks(gold, predicted))["overall"].f1)
     # fit's dev score each epoch is evaluate's with the dev documents
     tagger = WindowTagger(epochs=2, seed=0, doc_vote=2.0).fit(
-        [s.tokens for s in TRAIN], [s.tags for s in TRAIN], dev=(sentences, gold, documents))
-    assert tagger.history[-1]["dev"]["f1"] == pytest.approx(tagger.evaluate(sentences, gold, documents=documents)["overall"]["f1"])
+        [s.tokens for s in TRAIN], [s.tags for s in TRAIN], dev=(sentences, gold, documents)
+    )
+    assert tagger.history[-1]["dev"]["f1"] == pytest.approx(
+        tagger.evaluate(sentences, gold, documents=documents)["overall"]["f1"]
+    )
 
 
 def test_the_vote_is_saved_in_the_model_set_by_train_and_shown_by_info(voted_model, tmp_path):
     voted_model.save(tmp_path / "m.npz")
     assert WindowTagger.load(tmp_path / "m.npz").settings.doc_vote == 2.0
     runner = CliRunner()
-    result = runner.invoke(main, ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "c.npz"),
-                                  "--epochs", "1", "--doc-vote", "1.5"])
+    result = runner.invoke(
+        main,
+        ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "c.npz"), "--epochs", "1", "--doc-vote", "1.5"],
+    )
     assert result.exit_code == 0, result.output
     info = runner.invoke(main, ["info", "--toml", str(tmp_path / "c.npz")])
     assert "doc_vote = 1.5" in info.output
-    bad = runner.invoke(main, ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "d.npz"),
-                               "--epochs", "1", "--doc-vote", "-1"])
+    bad = runner.invoke(
+        main, ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "d.npz"), "--epochs", "1", "--doc-vote", "-1"]
+    )
     assert bad.exit_code != 0 and "Error: --doc-vote must be a number >= 0, got -1.0" in bad.output
     assert not (tmp_path / "d.npz").exists()
 
 
 def test_predict_votes_within_each_document_of_its_input(voted_model, tmp_path):
     from windowclf.text.tokenize import split_sentences
+
     voted_model.save(tmp_path / "m.npz")
     lines = [" ".join(s.tokens) for s in DEV[:12]]
     (tmp_path / "news.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -175,8 +188,9 @@ def test_predict_votes_within_each_document_of_its_input(voted_model, tmp_path):
         for s in split_sentences(line):
             sentences.append([t.text for t in s])
             documents.append(number)
-    result = CliRunner().invoke(main, ["predict", "-m", str(tmp_path / "m.npz"), "--document-per-line",
-                                       str(tmp_path / "news.txt")])
+    result = CliRunner().invoke(
+        main, ["predict", "-m", str(tmp_path / "m.npz"), "--document-per-line", str(tmp_path / "news.txt")]
+    )
     assert result.exit_code == 0, result.output
     predicted = [line.split()[-1] for line in result.output.splitlines() if line.strip()]
     expected = voted_model.predict(sentences, documents=documents)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-
-from windowclf import WindowTagger, read_conll
-from windowclf.formats.conll import parse
-from windowclf.errors import InputError
-from windowclf.features.documents import document_case_keys
-
 from click.testing import CliRunner
 from conftest import REPO
 
+from windowclf import WindowTagger, read_conll
 from windowclf.cli.main import main
+from windowclf.errors import InputError
+from windowclf.features.documents import document_case_keys
+from windowclf.formats.conll import parse
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -29,8 +25,8 @@ def run(*args):
 
 def _with_documents(path, out, every=15):
     """The sample's dev file cut into documents of ``every`` sentences by -DOCSTART- lines."""
-    from windowclf.formats.conll import write_conll
-    from windowclf.formats.conll import Sentence
+    from windowclf.formats.conll import Sentence, write_conll
+
     dev = list(read_conll(path))
     marked = []
     for i, s in enumerate(dev):
@@ -42,8 +38,10 @@ def _with_documents(path, out, every=15):
 
 
 def _docs():
-    text = ("-DOCSTART- O\n\nJAPAN B-LOC\nWIN O\n\nJapan B-LOC\nbeat O\nSyria B-LOC\n\n"
-            "-DOCSTART- O\n\nJAPAN B-ORG\nWIN O\n\n")
+    text = (
+        "-DOCSTART- O\n\nJAPAN B-LOC\nWIN O\n\nJapan B-LOC\nbeat O\nSyria B-LOC\n\n"
+        "-DOCSTART- O\n\nJAPAN B-ORG\nWIN O\n\n"
+    )
     return parse(text)
 
 
@@ -63,7 +61,8 @@ def test_a_words_document_case_comes_from_its_own_document_only():
 def _trained(**settings):
     train = list(read_conll(SAMPLE / "train.conll"))
     return WindowTagger(features=["caps", "doccase"], epochs=3, seed=0, **settings).fit(
-        [s.tokens for s in train], [s.tags for s in train], documents=[s.document for s in train])
+        [s.tokens for s in train], [s.tags for s in train], documents=[s.document for s in train]
+    )
 
 
 def test_documents_change_a_models_input_and_default_to_one_document_per_call():
@@ -96,16 +95,19 @@ def test_evaluate_and_predict_read_conll_documents_as_the_library_does(tmp_path)
     result = run("evaluate", "-m", tmp_path / "m.npz", path, "--json")
     assert result.exit_code == 0, result.output
     import json
+
     assert json.loads(result.output)["f1"] == pytest.approx(expected["overall"]["f1"], abs=1e-9)
     result = run("predict", "-m", tmp_path / "m.npz", "--input", "conll", path)
-    predicted = [line.split()[-1] for line in result.output.splitlines()
-                 if line.strip() and not line.startswith("-DOCSTART-")]
+    predicted = [
+        line.split()[-1] for line in result.output.splitlines() if line.strip() and not line.startswith("-DOCSTART-")
+    ]
     tags = tagger.predict([s.tokens for s in dev], documents=[s.document for s in dev])
     assert predicted == [t for sentence in tags for t in sentence]
 
 
 def test_raw_text_is_one_document_for_predict_as_for_tag_text(tmp_path):
     from windowclf.text.tokenize import split_sentences
+
     tagger = _trained()
     tagger.save(tmp_path / "m.npz")
     text = (SAMPLE / "example.txt").read_text(encoding="utf-8")
@@ -118,11 +120,12 @@ def test_raw_text_is_one_document_for_predict_as_for_tag_text(tmp_path):
 
 def test_document_per_line_makes_each_line_of_raw_text_a_document_for_predict(tmp_path):
     from windowclf.text.tokenize import split_sentences
+
     tagger = _trained()
     tagger.save(tmp_path / "m.npz")
     dev = list(read_conll(SAMPLE / "dev.conll"))
     # three sentences a line, some lines blank: a document is a line, not a paragraph
-    lines = [" ".join(t for s in dev[i:i + 3] for t in s.tokens) for i in range(0, len(dev), 3)]
+    lines = [" ".join(t for s in dev[i : i + 3] for t in s.tokens) for i in range(0, len(dev), 3)]
     text = "".join(line + ("\n\n" if i % 4 == 3 else "\r\n") for i, line in enumerate(lines))
     (tmp_path / "news.txt").write_bytes(text.encode("utf-8"))
     sentences, documents = [], []
@@ -141,11 +144,14 @@ def test_document_per_line_makes_each_line_of_raw_text_a_document_for_predict(tm
 
 def test_resume_refuses_the_same_sentences_cut_into_other_documents_when_the_model_reads_them(tmp_path):
     from windowclf.errors import ConfigError
+
     train = list(read_conll(SAMPLE / "train.conll"))
     tokens, tags = [s.tokens for s in train], [s.tags for s in train]
     documents = [i // 20 for i in range(len(train))]
     for features, refused in ((["caps", "doccase"], True), (["caps"], False)):
-        WindowTagger(features=features, epochs=1, seed=0).fit(tokens, tags, documents=documents).save(tmp_path / "m.npz")
+        WindowTagger(features=features, epochs=1, seed=0).fit(tokens, tags, documents=documents).save(
+            tmp_path / "m.npz"
+        )
         tagger = WindowTagger.load(tmp_path / "m.npz")
         tagger.settings.epochs = 2
         if refused:

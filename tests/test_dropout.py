@@ -2,16 +2,15 @@
 
 import numpy as np
 import pytest
+from test_sll import sentence_problem
+from test_tagger import synthetic_task
 
-from windowclf.nn import sll
 from windowclf.errors import ConfigError
+from windowclf.models.tagger import WindowTagger
+from windowclf.nn import sll
 from windowclf.nn.functions import ACTIVATIONS, OUTPUTS
 from windowclf.nn.gradcheck import check_gradients, random_problem
 from windowclf.nn.network import Dropout
-from windowclf.models.tagger import WindowTagger
-
-from test_sll import sentence_problem
-from test_tagger import synthetic_task
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
 OUTPUT_NAMES = sorted(OUTPUTS)

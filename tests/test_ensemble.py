@@ -10,18 +10,17 @@ import pickletools
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 import windowclf.inference.prediction
 from windowclf import Ensemble, load_any
 from windowclf.cli.main import main
+from windowclf.errors import ConfigError, ModelFileError
 from windowclf.formats.conll import read_conll
 from windowclf.inference.decoding import Decoder
-from windowclf.errors import ConfigError, ModelFileError
-from windowclf.nn.functions import sigmoid, softmax
 from windowclf.models.container import ModelFile, save_model_file
 from windowclf.models.tagger import WindowTagger
-
-from conftest import REPO
+from windowclf.nn.functions import sigmoid, softmax
 
 SAMPLE = REPO / "data" / "sample"
 TRAIN = list(read_conll(SAMPLE / "train.conll"))
@@ -35,8 +34,10 @@ KINDS = {
     "softmax": dict(scheme="IOB2"),
     "sigmoid": dict(output="sigmoid", positive_tag="LOC"),
 }
-SHAPES = [dict(seed=0, window=3, dim=10, hidden=20, features=["caps"]),
-          dict(seed=1, window=5, dim=12, hidden=16, features=["caps", "suffix3"], lowercase=False)]
+SHAPES = [
+    dict(seed=0, window=3, dim=10, hidden=20, features=["caps"]),
+    dict(seed=1, window=5, dim=12, hidden=16, features=["caps", "suffix3"], lowercase=False),
+]
 
 
 def fit(dtype="float32", **settings) -> WindowTagger:
@@ -80,10 +81,14 @@ def one_line_error(result, *fragments):
 
 # ------------------------------------------------------------------------- averaging
 
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_an_ensemble_of_one_model_predicts_what_the_model_predicts(kind):
     model = fit(**SHAPES[0], **KINDS[kind])  # float32, the default
-    alone, one = model.predict(DEV_SENTENCES, confidences=True), Ensemble([model]).predict(DEV_SENTENCES, confidences=True)
+    alone, one = (
+        model.predict(DEV_SENTENCES, confidences=True),
+        Ensemble([model]).predict(DEV_SENTENCES, confidences=True),
+    )
     assert [tags for tags, _ in one] == [tags for tags, _ in alone]
     assert [sorted(c) for _, c in one] == [sorted(c) for _, c in alone]
     if kind == "sll":  # the same chain, bit for bit
@@ -93,7 +98,10 @@ def test_an_ensemble_of_one_model_predicts_what_the_model_predicts(kind):
     else:  # log(mean p) of one model is log softmax(z2), to rounding
         for (_, c), (_, d) in zip(one, alone):
             assert all(abs(c[span] - d[span]) <= 1e-12 for span in d)
-    assert Ensemble([model]).evaluate(DEV_SENTENCES, DEV_TAGS)["counts"] == model.evaluate(DEV_SENTENCES, DEV_TAGS)["counts"]
+    assert (
+        Ensemble([model]).evaluate(DEV_SENTENCES, DEV_TAGS)["counts"]
+        == model.evaluate(DEV_SENTENCES, DEV_TAGS)["counts"]
+    )
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -123,8 +131,9 @@ def test_two_models_average_what_their_decoders_read_and_decode_it(kind, models)
     for (_, confidences), found in zip(got, decoder.entities(E, lengths, flat)):
         assert sorted(confidences) == [(s, e - 1) for _, s, e, _ in found]  # predict keys (first, last)
         assert all(abs(confidences[s, e - 1] - c) <= 1e-12 for _, s, e, c in found)
-    np.testing.assert_allclose(np.concatenate(ensemble.predict_proba(full)), decoder.marginals(E, lengths),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        np.concatenate(ensemble.predict_proba(full)), decoder.marginals(E, lengths), rtol=0, atol=1e-12
+    )
     assert Ensemble([Ensemble([a]), b]).members == (a, b)  # an ensemble given as a member adds its models
 
 
@@ -146,21 +155,28 @@ def test_evaluate_tag_text_and_call_run_on_the_averaged_model(models):
 
 # ------------------------------------------------------------------------- refusals
 
-@pytest.mark.parametrize("change, fragment", [
-    (dict(scheme="IOBES"), "its scheme (IOBES, not IOB2)"),
-    (dict(scheme="IOB2", decoder="sll"), "its decoder (sll, not softmax)"),
-    (dict(output="sigmoid", positive_tag="LOC"), "its output (sigmoid, not softmax)"),
-    (dict(scheme="IOB2", doc_vote=2.0), "its doc_vote (2.0, not 0.0)"),
-    ("tags", "its tags (not B-MISC I-MISC)"),
-])
+
+@pytest.mark.parametrize(
+    "change, fragment",
+    [
+        (dict(scheme="IOBES"), "its scheme (IOBES, not IOB2)"),
+        (dict(scheme="IOB2", decoder="sll"), "its decoder (sll, not softmax)"),
+        (dict(output="sigmoid", positive_tag="LOC"), "its output (sigmoid, not softmax)"),
+        (dict(scheme="IOB2", doc_vote=2.0), "its doc_vote (2.0, not 0.0)"),
+        ("tags", "its tags (not B-MISC I-MISC)"),
+    ],
+)
 def test_models_that_predict_differently_are_refused_naming_the_difference(change, fragment, models):
     first = models["softmax"][0]
     if change == "tags":  # trained without the MISC type
         other = WindowTagger(epochs=1, scheme="IOB2").fit(
-            SENTENCES, [[t if "MISC" not in t else "O" for t in tags] for tags in TAGS])
+            SENTENCES, [[t if "MISC" not in t else "O" for t in tags] for tags in TAGS]
+        )
     else:
         other = fit(**{**SHAPES[1], **change})
-    with pytest.raises(ConfigError, match="model 2 differs from model 1 in " + fragment.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        ConfigError, match="model 2 differs from model 1 in " + fragment.replace("(", r"\(").replace(")", r"\)")
+    ):
         Ensemble([first, other])
 
 
@@ -178,19 +194,23 @@ def test_other_positive_tags_empty_lists_and_untrained_models_are_refused(models
 
 # ------------------------------------------------------------------------- the file
 
+
 def test_an_ensemble_file_round_trips_to_identical_predictions(models, files, tmp_path):
     ensemble = Ensemble(models["sll"])
     path = tmp_path / "sll-two.npz"
     ensemble.save(path)
     with ModelFile(path) as f:
         assert sorted(f.headers)[0].startswith("member0/param/") and all(
-            name.split("/")[1] == "param" for name in f.headers)
+            name.split("/")[1] == "param" for name in f.headers
+        )
         assert [m["settings"]["window"] for m in f.metadata["ensemble"]["members"]] == [3, 5]
     for again in (Ensemble.load(path), load_any(path), load_any(path.read_bytes())):
         assert isinstance(again, Ensemble)
         assert again.predict(DEV_SENTENCES, confidences=True) == ensemble.predict(DEV_SENTENCES, confidences=True)
-        assert all(np.array_equal(p, q) for p, q in zip(again.predict_proba(DEV_SENTENCES),
-                                                          ensemble.predict_proba(DEV_SENTENCES)))
+        assert all(
+            np.array_equal(p, q)
+            for p, q in zip(again.predict_proba(DEV_SENTENCES), ensemble.predict_proba(DEV_SENTENCES))
+        )
     assert again.to_bytes() == path.read_bytes()  # saving is deterministic
     assert isinstance(load_any(files["m0"]), WindowTagger)
     single = Ensemble.load(files["m0"])  # a single model's file: an ensemble of that model
@@ -216,14 +236,26 @@ def test_a_damaged_ensemble_file_is_one_model_file_error_naming_it(models, files
     disagreeing["ensemble"]["members"][1]["tags"][1] = "B-FOO"
     cases = {
         "truncated": (truncated, "truncated|zip"),
-        "wrong-shape": (_damaged(tmp_path, "shape.npz", wrong_shape, meta),
-                        r"member 1: array param/W1 has shape \(3, 4\), expected \(16, "),
-        "lying": (_damaged(tmp_path, "lying.npz", arrays, lying), r"member 1: array param/\w+ has shape .*16.*expected .*7"),
-        "missing": (_damaged(tmp_path, "missing.npz", {k: v for k, v in arrays.items() if k != "member0/param/b2"}, meta),
-                    "member 0: missing array param/b2"),
-        "stray": (_damaged(tmp_path, "stray.npz", dict(arrays, **{"member2/param/W1": np.zeros(2)}), meta),
-                  "unexpected array in model file: member2/param/W1"),
-        "disagreeing": (_damaged(tmp_path, "disagree.npz", arrays, disagreeing), "member 1 differs from member 0 in its tags"),
+        "wrong-shape": (
+            _damaged(tmp_path, "shape.npz", wrong_shape, meta),
+            r"member 1: array param/W1 has shape \(3, 4\), expected \(16, ",
+        ),
+        "lying": (
+            _damaged(tmp_path, "lying.npz", arrays, lying),
+            r"member 1: array param/\w+ has shape .*16.*expected .*7",
+        ),
+        "missing": (
+            _damaged(tmp_path, "missing.npz", {k: v for k, v in arrays.items() if k != "member0/param/b2"}, meta),
+            "member 0: missing array param/b2",
+        ),
+        "stray": (
+            _damaged(tmp_path, "stray.npz", dict(arrays, **{"member2/param/W1": np.zeros(2)}), meta),
+            "unexpected array in model file: member2/param/W1",
+        ),
+        "disagreeing": (
+            _damaged(tmp_path, "disagree.npz", arrays, disagreeing),
+            "member 1 differs from member 0 in its tags",
+        ),
         "no-members": (_damaged(tmp_path, "empty.npz", {}, {"ensemble": {"members": []}}), "ensemble.members"),
     }
     reads = []
@@ -252,6 +284,7 @@ def test_an_ensemble_pickles_as_its_model_file_and_nothing_else(models):
 
 # ------------------------------------------------------------------------- commands
 
+
 def test_the_ensemble_command_writes_a_file_predict_evaluate_and_info_read(files, tmp_path):
     out = tmp_path / "runs" / "ens.npz"
     result = run("ensemble", "-o", out, files["m0"], files["m1"])
@@ -261,12 +294,15 @@ def test_the_ensemble_command_writes_a_file_predict_evaluate_and_info_read(files
     ensemble = load_any(out)
     predicted = run("predict", "-m", out, "--input", "conll", SAMPLE / "dev.conll")
     assert predicted.exit_code == 0, predicted.output
-    assert [line.split("\t")[-1] for line in predicted.stdout.split("\n\n")[0].splitlines()] == \
-        ensemble.predict(DEV_SENTENCES[:1])[0]
+    assert [line.split("\t")[-1] for line in predicted.stdout.split("\n\n")[0].splitlines()] == ensemble.predict(
+        DEV_SENTENCES[:1]
+    )[0]
     report = run("evaluate", "-m", out, SAMPLE / "dev.conll")
     assert report.exit_code == 0 and report.stdout.startswith("processed ")
     info = run("info", out)
-    assert info.exit_code == 0 and info.stdout.startswith(f"ensemble:    {out}: 2 models, tagging with the mean of the probabilities")
+    assert info.exit_code == 0 and info.stdout.startswith(
+        f"ensemble:    {out}: 2 models, tagging with the mean of the probabilities"
+    )
     assert info.stdout.count("member ") >= 2
     summary = json.loads(run("info", "--json", out).stdout)
     assert summary["ensemble"] and len(summary["members"]) == 2 and summary["tags"] == ensemble.tags
@@ -276,8 +312,10 @@ def test_the_ensemble_command_writes_a_file_predict_evaluate_and_info_read(files
 
 
 def test_evaluate_of_a_one_model_ensemble_prints_the_models_report(files):
-    for model, ensemble, flags in ((files["m0"], files["one"], ()),
-                                   (files["sll"], files["sll-one"], ("--calibration", "--token-f1"))):
+    for model, ensemble, flags in (
+        (files["m0"], files["one"], ()),
+        (files["sll"], files["sll-one"], ("--calibration", "--token-f1")),
+    ):
         alone = run("evaluate", "-m", model, SAMPLE / "dev.conll", *flags)
         joined = run("evaluate", "-m", ensemble, SAMPLE / "dev.conll", *flags)
         assert alone.exit_code == joined.exit_code == 0
@@ -300,12 +338,22 @@ def test_models_that_disagree_are_refused_by_the_command_naming_the_file(files, 
 
 
 def test_resume_and_exports_of_an_ensemble_are_one_line_errors(files, tmp_path):
-    resumed = run("train", SAMPLE / "train.conll", "--resume", files["two"], "-o", tmp_path / "r.npz", "--epochs", "3",
-                  "--no-progress")
+    resumed = run(
+        "train",
+        SAMPLE / "train.conll",
+        "--resume",
+        files["two"],
+        "-o",
+        tmp_path / "r.npz",
+        "--epochs",
+        "3",
+        "--no-progress",
+    )
     one_line_error(resumed, str(files["two"]), "an ensemble of 2 models")
     for command in ("export-embeddings", "export-model"):
-        one_line_error(run(command, "-m", files["two"], "-o", tmp_path / "x.out"), str(files["two"]),
-                       "an ensemble of 2 models")
+        one_line_error(
+            run(command, "-m", files["two"], "-o", tmp_path / "x.out"), str(files["two"]), "an ensemble of 2 models"
+        )
     assert sorted(os.listdir(tmp_path)) == []
 
 

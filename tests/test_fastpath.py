@@ -13,10 +13,10 @@ import pytest
 import windowclf.training.objectives
 from windowclf.errors import DivergenceError
 from windowclf.nn.network import Dropout, WindowNetwork
-from windowclf.training.objectives import FAST_STEP_OPTIONS, Options, WindowObjective
 from windowclf.nn.optim import SGD, AdaGrad, Momentum
-from windowclf.training.loop import run_epoch
 from windowclf.nn.window_sgd import one_window_sgd
+from windowclf.training.loop import run_epoch
+from windowclf.training.objectives import FAST_STEP_OPTIONS, Options, WindowObjective
 
 START, END = 0, 1  # ids of <s> and </s> in these vocabularies
 
@@ -64,7 +64,7 @@ def _lockstep(net, inputs, y, optimizer_args=(0.1,), optimizer_kwargs=None, **kw
     with np.errstate(over="ignore", invalid="ignore"):
         for i in range(len(y)):
             J_fast = step(i)
-            J_slow, grads = slow_net.loss_and_grads(tuple(ids[i:i + 1] for ids in inputs), y[i:i + 1], **kwargs)
+            J_slow, grads = slow_net.loss_and_grads(tuple(ids[i : i + 1] for ids in inputs), y[i : i + 1], **kwargs)
             if not np.isfinite(J_slow):  # run_epoch stops here, before the update
                 assert not np.isfinite(J_fast)
                 _assert_same(fast_net, slow_net, f"after a non-finite loss at window {i}")
@@ -75,8 +75,9 @@ def _lockstep(net, inputs, y, optimizer_args=(0.1,), optimizer_kwargs=None, **kw
         return i
 
 
-CONFIGS = list(itertools.product([np.float32, np.float64], ["tanh", "sigmoid", "relu", "hardtanh"],
-                                 ["softmax", "sigmoid"]))
+CONFIGS = list(
+    itertools.product([np.float32, np.float64], ["tanh", "sigmoid", "relu", "hardtanh"], ["softmax", "sigmoid"])
+)
 
 
 @pytest.mark.parametrize("dtype,activation,output", CONFIGS)
@@ -172,8 +173,13 @@ def test_the_fast_path_stands_aside_where_it_does_not_apply(monkeypatch):
     class Sub(SGD):
         pass
 
-    for optimizer, options in [(Momentum(0.1), {}), (AdaGrad(0.1), {}), (SGD(0.1), {"l2": np.float64(0.1)}),
-                               (Sub(0.1), {}), (SGD(0.1), {"dropout": Dropout(0.1, 0.1, np.random.default_rng(1))})]:
+    for optimizer, options in [
+        (Momentum(0.1), {}),
+        (AdaGrad(0.1), {}),
+        (SGD(0.1), {"l2": np.float64(0.1)}),
+        (Sub(0.1), {}),
+        (SGD(0.1), {"dropout": Dropout(0.1, 0.1, np.random.default_rng(1))}),
+    ]:
         objective = WindowObjective(net, inputs, y, Options(**options))
         objective.stepper(optimizer, objective.draw_order(np.random.default_rng(0), 1))
     assert made == [False] * 5
@@ -190,8 +196,9 @@ def test_every_option_is_reproduced_by_the_fast_step_or_keeps_training_off_it(mo
         objective = WindowObjective(net, inputs, y, Options(**{f.name: object()}))
         objective.stepper(SGD(0.1), objective.draw_order(np.random.default_rng(0), 1))
         assert made.pop() is False, f.name
-    objective = WindowObjective(net, inputs, y, Options(l2=1e-3, train_tables={"L"}, l2_tables={"L": 0.1},
-                                                        anchors={"L": net.params["L"]}))
+    objective = WindowObjective(
+        net, inputs, y, Options(l2=1e-3, train_tables={"L"}, l2_tables={"L": 0.1}, anchors={"L": net.params["L"]})
+    )
     objective.stepper(SGD(0.1), objective.draw_order(np.random.default_rng(0), 1))
     assert made == [True]
 
@@ -232,13 +239,23 @@ def test_learning_rates_changed_between_steps_are_used_as_the_general_step_uses_
     fast_net, slow_net = _clone(net), _clone(net)
     fast_opt, slow_opt = SGD(0.1), SGD(0.1)
     step = one_window_sgd(fast_net, fast_opt, inputs, y)
-    schedule = [(0.1, {}), (0.05, {}), (0.05, {"L": 0.2}), (0.05, {}), (0.07, {"W1": np.float64(0.01)}),
-                (1, {}), (0.07, {"W1": 0.01}), (0.07, {})]
+    schedule = [
+        (0.1, {}),
+        (0.05, {}),
+        (0.05, {"L": 0.2}),
+        (0.05, {}),
+        (0.07, {"W1": np.float64(0.01)}),
+        (1, {}),
+        (0.07, {"W1": 0.01}),
+        (0.07, {}),
+    ]
     for i, (lr, overrides) in enumerate(schedule * 3):
         for opt in (fast_opt, slow_opt):  # as a callback between batches would set them
             opt.lr, opt.lr_overrides = lr, dict(overrides)
         step(i)
-        slow_opt.update(slow_net.params, slow_net.loss_and_grads(tuple(ids[i:i + 1] for ids in inputs), y[i:i + 1])[1])
+        slow_opt.update(
+            slow_net.params, slow_net.loss_and_grads(tuple(ids[i : i + 1] for ids in inputs), y[i : i + 1])[1]
+        )
         _assert_same(fast_net, slow_net, f"after window {i} (lr {lr}, {overrides})")
 
 
@@ -288,6 +305,6 @@ def test_one_window_losses_equal_the_batch_losses_bit_for_bit(dtype, output):
     delta2 = np.empty(K, dtype)
     for i, z2 in enumerate(rows):
         J = one(z2, labels, i, delta2)
-        losses, expected = OUTPUTS[output][0](z2[None, :], labels[i:i + 1])
+        losses, expected = OUTPUTS[output][0](z2[None, :], labels[i : i + 1])
         assert np.float64(J).tobytes() == np.float64(float(losses.sum())).tobytes(), i
         assert delta2.tobytes() == expected[0].tobytes(), i

@@ -28,7 +28,7 @@ def _windows(net, n, seed=0):
 
 
 def _reference(net, ids, chunk):
-    return np.concatenate([net.scores(tuple(i[s:s + chunk] for i in ids)) for s in range(0, len(ids[0]), chunk)])
+    return np.concatenate([net.scores(tuple(i[s : s + chunk] for i in ids)) for s in range(0, len(ids[0]), chunk)])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

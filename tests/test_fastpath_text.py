@@ -10,22 +10,21 @@ import json
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from test_tokenize import _PIECES, texts
-from windowclf.text import tokenize as tokenize_module
+
 from windowclf.formats.writers import Tagged, sentence_json, write_conll
+from windowclf.text import tokenize as tokenize_module
 from windowclf.text.reader import Offsets, text_sentences
 from windowclf.text.tokenize import Token, iter_sentence_spans, iter_sentences, split_sentences, tokenize
 
-long_texts = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), min_size=200,
-                      max_size=600).map("".join)
+long_texts = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), min_size=200, max_size=600).map("".join)
 
 
 @contextlib.contextmanager
 def _offsets_from(path):
     """Find the token offsets of every paragraph one way: from the matches, or vectorized."""
     saved = tokenize_module._VECTOR_CHARS
-    tokenize_module._VECTOR_CHARS = 0 if path == "vector" else 10 ** 12
+    tokenize_module._VECTOR_CHARS = 0 if path == "vector" else 10**12
     try:
         yield
     finally:
@@ -45,11 +44,11 @@ def _both(function, *args):
 def test_vectorized_offsets_equal_the_matches_offsets(text):
     by_match, by_vector = _both(split_sentences, text)
     assert by_vector == by_match
-    assert all(text[t.start:t.end] == t.text for s in by_vector for t in s)
+    assert all(text[t.start : t.end] == t.text for s in by_vector for t in s)
 
 
 def test_vectorized_offsets_on_unicode_spaces_and_lone_surrogates():
-    text = "A\u3000b\u2028c\u00a0\ud800 d\u205f.\u0085E\x1cf \U0001F600 g. " * 60
+    text = "A\u3000b\u2028c\u00a0\ud800 d\u205f.\u0085E\x1cf \U0001f600 g. " * 60
     by_match, by_vector = _both(tokenize, text)
     assert by_vector == by_match
     assert "".join(t.text for t in by_vector) == "".join(text.split())
@@ -68,15 +67,17 @@ def test_sentence_spans_equal_sentences_of_tokens_for_any_cut(text, data):
 
 
 def test_text_sentences_on_a_long_text_equal_the_token_sentences():
-    text = ("Mr. J. Smith of Acme Inc. said on Monday that the U.S.-led talks, worth $1,000.5 million, "
-            "would go on. \"It works!\" he said.\nAnother line (with brackets) follows here. ") * 3000
+    text = (
+        "Mr. J. Smith of Acme Inc. said on Monday that the U.S.-led talks, worth $1,000.5 million, "
+        'would go on. "It works!" he said.\nAnother line (with brackets) follows here. '
+    ) * 3000
     got = list(text_sentences(io.StringIO(text)))
     want = list(iter_sentences(io.StringIO(text)))
     assert len(got) == len(want) > 1000
     for s, tokens in zip(got, want):
         assert s.tokens == [t.text for t in tokens]
         assert s.offsets == [(t.start, t.end) for t in tokens]
-        assert s.text == text[tokens[0].start:tokens[-1].end]
+        assert s.text == text[tokens[0].start : tokens[-1].end]
 
 
 def test_offsets_are_a_sequence_of_pairs():
@@ -103,11 +104,14 @@ def test_write_conll_of_tokens_equals_the_columns_form():
 def test_encode_and_predict_equal_their_plain_forms():
     from windowclf import WindowTagger
     from windowclf.features.tokens import FEATURE_EXTRACTORS
-    from windowclf.tags.schemes import convert
     from windowclf.features.windows import window_ids_flat
+    from windowclf.tags.schemes import convert
 
-    sents = [["Anna", "Keller", "flew", "to", "Oslo", "."], ["Oslo", "is", "cold", "in", "1996", "."],
-             ["the", "the", "Anna"]] * 30
+    sents = [
+        ["Anna", "Keller", "flew", "to", "Oslo", "."],
+        ["Oslo", "is", "cold", "in", "1996", "."],
+        ["the", "the", "Anna"],
+    ] * 30
     tags = [["B-PER", "I-PER", "O", "O", "B-LOC", "O"], ["B-LOC", "O", "O", "O", "O", "O"], ["O", "O", "B-PER"]] * 30
     tagger = WindowTagger(epochs=2, seed=0, features=["caps", "suffix3"], scheme="IOBES").fit(sents, tags)
     new = [["Anna", "went", "to", "Rome", "."], ("Keller", "stayed"), ["the", "the", "the"]]
@@ -127,7 +131,7 @@ def test_encode_and_predict_equal_their_plain_forms():
 
 
 def test_offsets_fall_back_to_the_matches_if_the_counts_ever_disagree(monkeypatch):
-    text = "Mr. J. Smith said so. \"Yes!\" he said.\nThe end (really). " * 200
+    text = 'Mr. J. Smith said so. "Yes!" he said.\nThe end (really). ' * 200
     want = split_sentences(text)
     monkeypatch.setattr(tokenize_module, "_token_offsets", lambda *args: None)
     with _offsets_from("vector"):

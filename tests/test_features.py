@@ -5,32 +5,55 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from windowclf.config.settings import Settings
 from windowclf.errors import ConfigError
 from windowclf.features.tables import parse_feature_list
 from windowclf.features.tokens import FEATURE_EXTRACTORS, caps_key, shape_key
-from windowclf.config.settings import Settings
 from windowclf.models.tagger import WindowTagger
 
 
-@pytest.mark.parametrize("token, expected", [
-    ("paris", "lower"), ("Paris", "Title"), ("EU", "UPPER"), ("iPhone", "mIxed"), ("1996", "nocase"),
-])
+@pytest.mark.parametrize(
+    "token, expected",
+    [
+        ("paris", "lower"),
+        ("Paris", "Title"),
+        ("EU", "UPPER"),
+        ("iPhone", "mIxed"),
+        ("1996", "nocase"),
+    ],
+)
 def test_caps_key_is_collobert_capitalization_class(token, expected):
     assert caps_key(token) == expected
 
 
-@pytest.mark.parametrize("token, expected", [
-    ("Paris", "Xx"), ("paris", "x"), ("EU", "X"), ("1996-08-28", "d-d-d"), ("U.S.", "X.X."),
-    ("3.5%", "d.d%"), ("McDonald's", "XxXx'x"), ("", ""),
-])
+@pytest.mark.parametrize(
+    "token, expected",
+    [
+        ("Paris", "Xx"),
+        ("paris", "x"),
+        ("EU", "X"),
+        ("1996-08-28", "d-d-d"),
+        ("U.S.", "X.X."),
+        ("3.5%", "d.d%"),
+        ("McDonald's", "XxXx'x"),
+        ("", ""),
+    ],
+)
 def test_shape_key_collapses_runs_of_character_classes(token, expected):
     assert shape_key(token) == expected
 
 
-@pytest.mark.parametrize("name, token, expected", [
-    ("suffix1", "Paris", "s"), ("suffix3", "Paris", "ris"), ("suffix5", "Paris", "paris"),
-    ("prefix2", "Paris", "pa"), ("prefix4", "Paris", "pari"), ("suffix4", "EU", "eu"),
-])
+@pytest.mark.parametrize(
+    "name, token, expected",
+    [
+        ("suffix1", "Paris", "s"),
+        ("suffix3", "Paris", "ris"),
+        ("suffix5", "Paris", "paris"),
+        ("prefix2", "Paris", "pa"),
+        ("prefix4", "Paris", "pari"),
+        ("suffix4", "EU", "eu"),
+    ],
+)
 def test_affixes_are_lowercased_and_clipped_to_the_word(name, token, expected):
     assert FEATURE_EXTRACTORS[name](token) == expected
 
@@ -58,8 +81,7 @@ def test_every_feature_gets_its_own_table_and_is_used_by_predict_without_being_r
     loaded = WindowTagger.load(path)
     assert loaded.settings.features == ["caps", "shape", "suffix2", "prefix3"]
     new = [["Carl", "saw", "Paris", "."]]
-    np.testing.assert_array_equal(np.concatenate(loaded.predict_proba(new)),
-                                  np.concatenate(tagger.predict_proba(new)))
+    np.testing.assert_array_equal(np.concatenate(loaded.predict_proba(new)), np.concatenate(tagger.predict_proba(new)))
 
 
 def test_pretrained_scale_multiplies_the_pretrained_vectors():

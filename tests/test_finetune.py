@@ -10,15 +10,27 @@ from windowclf import WindowTagger, WordVectors, export_vectors, finetune_report
 from windowclf.errors import ConfigError
 from windowclf.features.vocab import END, START
 
-SENTENCES = [["Anna", "lives", "in", "Oslo", "."], ["Oslo", "is", "cold", "."],
-             ["Bo", "visited", "Rome", "."]] * 10
+SENTENCES = [["Anna", "lives", "in", "Oslo", "."], ["Oslo", "is", "cold", "."], ["Bo", "visited", "Rome", "."]] * 10
 TAGS = [["PER", "O", "O", "LOC", "O"], ["LOC", "O", "O", "O"], ["PER", "O", "LOC", "O"]] * 10
 
 
 @pytest.fixture
 def pretrained():
-    words = ["anna", "lives", "in", "oslo", ".", "is", "cold", "bo", "visited", "rome",
-             "paris", "berlin", "zebra"]  # the last three never occur in training
+    words = [
+        "anna",
+        "lives",
+        "in",
+        "oslo",
+        ".",
+        "is",
+        "cold",
+        "bo",
+        "visited",
+        "rome",
+        "paris",
+        "berlin",
+        "zebra",
+    ]  # the last three never occur in training
     rng = np.random.default_rng(0)
     return WordVectors(words, rng.normal(0, 0.5, size=(len(words), 8)).astype(np.float32))
 

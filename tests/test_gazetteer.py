@@ -9,6 +9,7 @@ import zipfile
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from windowclf import WindowTagger, read_conll
 from windowclf.cli.main import main
@@ -16,14 +17,20 @@ from windowclf.errors import ModelFileError
 from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
 from windowclf.training.resume import ResumeError
 
-from conftest import REPO
-
 SAMPLE = REPO / "data" / "sample"
 
-SENTENCES = [["New", "York", "beat", "York", "."], ["Paris", "and", "New", "York", "Times"],
-             ["Jordan", "met", "Jordan", "."], ["Jordan", "left", "New", "York", "."]]
-TAGS = [["B-ORG", "I-ORG", "O", "B-LOC", "O"], ["B-LOC", "O", "B-ORG", "I-ORG", "I-ORG"],
-        ["B-PER", "O", "B-LOC", "O"], ["B-LOC", "O", "B-LOC", "I-LOC", "O"]]
+SENTENCES = [
+    ["New", "York", "beat", "York", "."],
+    ["Paris", "and", "New", "York", "Times"],
+    ["Jordan", "met", "Jordan", "."],
+    ["Jordan", "left", "New", "York", "."],
+]
+TAGS = [
+    ["B-ORG", "I-ORG", "O", "B-LOC", "O"],
+    ["B-LOC", "O", "B-ORG", "I-ORG", "I-ORG"],
+    ["B-PER", "O", "B-LOC", "O"],
+    ["B-LOC", "O", "B-LOC", "I-LOC", "O"],
+]
 
 
 def test_longest_string_first_left_to_right_and_the_most_frequent_type():
@@ -63,12 +70,15 @@ def test_training_data_in_one_document_leaves_out_each_sentences_own():
 
 
 def test_a_word_in_capitals_matches_as_its_capitalized_form_as_the_vote_reads_it():
-    g = Gazetteer.build([["JAPAN", "beat", "New", "York", "Times", "US", "U.S."]],
-                        [["B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "B-LOC", "B-LOC"]])
+    g = Gazetteer.build(
+        [["JAPAN", "beat", "New", "York", "Times", "US", "U.S."]],
+        [["B-LOC", "O", "B-ORG", "I-ORG", "I-ORG", "B-LOC", "B-LOC"]],
+    )
     assert g.match == "capitals" and ("Japan",) in g.counts and ("New", "York", "Times") in g.counts
     # a headline's capitals match the capitalized string, and back; lowercase words never join
     assert g.keys([["Japan", "and", "NEW", "YORK", "TIMES", "japan", "Us", "U.S.", "u.s."]]) == [
-        ["B-LOC", "none", "B-ORG", "I-ORG", "I-ORG", "none", "B-LOC", "B-LOC", "none"]]
+        ["B-LOC", "none", "B-ORG", "I-ORG", "I-ORG", "none", "B-LOC", "B-LOC", "none"]
+    ]
     # leaving a document's own entities out compares words the same way
     assert g.keys([["Japan"], ["JAPAN"]], ["a", "b"], [["B-LOC"], ["O"]]) == [["none"], ["B-LOC"]]
     # model files from before the match field compared words as written, and still do
@@ -111,21 +121,32 @@ def test_fit_reads_the_left_out_keys_and_new_text_the_whole_gazetteer(tmp_path, 
     left_out = tagger.encode(sentences, own_tags=tags)[column][:, centre]
     whole = tagger.encode(sentences)[column][:, centre]
     # on the sample, every word of a training entity matches in the whole gazetteer; left out, fewer do
-    assert np.all(whole[np.concatenate([np.array([t != "O" for t in ts]) for ts in tags])] != vocab.key_to_index["none"])
+    assert np.all(
+        whole[np.concatenate([np.array([t != "O" for t in ts]) for ts in tags])] != vocab.key_to_index["none"]
+    )
     assert np.sum(left_out != vocab.key_to_index["none"]) < np.sum(whole != vocab.key_to_index["none"])
     # the sample is one document: each sentence's own entities are left out
     expected = tagger.gazetteer.keys(sentences, None, tags)
     assert left_out.tolist() == [vocab.key_to_index[k] for ks in expected for k in ks]
 
 
-@pytest.mark.parametrize("tags, positive, strings", [
-    # a 0/1 file: 0 is no entity, each run of 1 one entity (conlleval alone would read runs of 0 as "0")
-    ([["0", "1", "1", "0", "0"], ["1", "0", "0", "1"]], "1",
-     {("Bank", "of"): {"1": 1}, ("Paris",): {"1": 1}, ("Rome",): {"1": 1}}),
-    # a one-vs-rest LOC model: the entities of its own class only
-    ([["O", "B-LOC", "I-LOC", "O", "B-PER"], ["B-LOC", "O", "B-ORG", "I-ORG"]], "LOC",
-     {("Bank", "of"): {"LOC": 1}, ("Paris",): {"LOC": 1}}),
-])
+@pytest.mark.parametrize(
+    "tags, positive, strings",
+    [
+        # a 0/1 file: 0 is no entity, each run of 1 one entity (conlleval alone would read runs of 0 as "0")
+        (
+            [["0", "1", "1", "0", "0"], ["1", "0", "0", "1"]],
+            "1",
+            {("Bank", "of"): {"1": 1}, ("Paris",): {"1": 1}, ("Rome",): {"1": 1}},
+        ),
+        # a one-vs-rest LOC model: the entities of its own class only
+        (
+            [["O", "B-LOC", "I-LOC", "O", "B-PER"], ["B-LOC", "O", "B-ORG", "I-ORG"]],
+            "LOC",
+            {("Bank", "of"): {"LOC": 1}, ("Paris",): {"LOC": 1}},
+        ),
+    ],
+)
 def test_a_one_vs_rest_models_gazetteer_holds_the_entities_of_its_class(monkeypatch, tags, positive, strings):
     sentences = [["the", "Bank", "of", "Spain", "said"], ["Paris", "and", "Rome", "Rome"]]
     seen = []
@@ -136,8 +157,9 @@ def test_a_one_vs_rest_models_gazetteer_holds_the_entities_of_its_class(monkeypa
         return encode(self, sentences, documents, own_tags=own_tags)
 
     monkeypatch.setattr(WindowTagger, "encode", spy)
-    tagger = WindowTagger(output="sigmoid", positive_tag=positive, features=["gazetteer"], epochs=1, dim=4,
-                          hidden=3, min_count=1).fit(sentences, tags)
+    tagger = WindowTagger(
+        output="sigmoid", positive_tag=positive, features=["gazetteer"], epochs=1, dim=4, hidden=3, min_count=1
+    ).fit(sentences, tags)
     assert tagger.gazetteer.counts == strings
     assert tagger.gazetteer.types == [positive]
     assert seen[0] == tagger.settings.entity_tags(tags)  # left out in training from the same view
@@ -153,11 +175,15 @@ def test_the_gazetteer_is_saved_loaded_and_predicts_the_same(tmp_path):
     assert again.predict(sentences) == tagger.predict(sentences)
     # a damaged gazetteer is one ModelFileError naming the file
     data = (tmp_path / "m.npz").read_bytes()
-    for damage in ({"types": "LOC", "entries": []}, {"types": ["LOC"], "entries": [[["New"], {"ORG": 1}]]},
-                   {"types": ["LOC"], "entries": [[["W"] * (MAX_WORDS + 1), {"LOC": 1}]]},
-                   {"types": ["LOC"], "entries": [[["New"], {"LOC": 0}]]}, None,
-                   {"types": ["LOC"], "match": "lowercase", "entries": []},
-                   {"types": ["LOC"], "match": ["written"], "entries": []}):
+    for damage in (
+        {"types": "LOC", "entries": []},
+        {"types": ["LOC"], "entries": [[["New"], {"ORG": 1}]]},
+        {"types": ["LOC"], "entries": [[["W"] * (MAX_WORDS + 1), {"LOC": 1}]]},
+        {"types": ["LOC"], "entries": [[["New"], {"LOC": 0}]]},
+        None,
+        {"types": ["LOC"], "match": "lowercase", "entries": []},
+        {"types": ["LOC"], "match": ["written"], "entries": []},
+    ):
         out = io.BytesIO()
         with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
             for name in src.namelist():
@@ -189,8 +215,19 @@ def test_its_training_documents_are_part_of_the_training_data(tmp_path):
 
 def test_cli_trains_with_it_and_gradcheck_checks_its_table(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "m.npz"),
-                                  "--epochs", "1", "--features", "caps,gazetteer"])
+    result = runner.invoke(
+        main,
+        [
+            "train",
+            str(SAMPLE / "train.conll"),
+            "-o",
+            str(tmp_path / "m.npz"),
+            "--epochs",
+            "1",
+            "--features",
+            "caps,gazetteer",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert 'features = ["caps", "gazetteer"]' in runner.invoke(main, ["info", "--toml", str(tmp_path / "m.npz")]).output
     strings = len(WindowTagger.load(tmp_path / "m.npz").gazetteer.counts)
@@ -199,6 +236,7 @@ def test_cli_trains_with_it_and_gradcheck_checks_its_table(tmp_path):
     check = runner.invoke(main, ["gradcheck", "--features", "caps,gazetteer", "--decoder", "sll"])
     assert check.exit_code == 0, check.output
     assert "E_gazetteer" in check.output and "FAIL" not in check.output
-    bad = runner.invoke(main, ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "b.npz"),
-                               "--features", "gazeteer"])
+    bad = runner.invoke(
+        main, ["train", str(SAMPLE / "train.conll"), "-o", str(tmp_path / "b.npz"), "--features", "gazeteer"]
+    )
     assert bad.exit_code != 0 and "gazetteer" in bad.output and "Traceback" not in bad.output

@@ -22,8 +22,21 @@ from windowclf.models.container import load_model_file
 from windowclf.models.tagger import WindowTagger
 
 SAMPLE = REPO / "data" / "sample"
-SMALL = ["--hidden", "20", "--dim", "20", "--seed", "3", "--optimizer", "adagrad", "--lr", "0.05",
-         "--lr-decay", "0.1", "--no-progress"]
+SMALL = [
+    "--hidden",
+    "20",
+    "--dim",
+    "20",
+    "--seed",
+    "3",
+    "--optimizer",
+    "adagrad",
+    "--lr",
+    "0.05",
+    "--lr-decay",
+    "0.1",
+    "--no-progress",
+]
 # Per-example updates make an epoch long enough (~0.5 s) for a signal to land inside the next one.
 SLOW = [*SMALL, "--batch-size", "1"]
 
@@ -32,9 +45,15 @@ def windowclf(*args, cwd):
     """Start ``python -m windowclf.cli.main ARGS`` with piped stdout and stderr."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     # A parent that ignores SIGINT (a background job, some CI runners) would pass that on.
-    return subprocess.Popen([sys.executable, "-m", "windowclf", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    return subprocess.Popen(
+        [sys.executable, "-m", "windowclf", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def run(*args, cwd):
@@ -103,8 +122,7 @@ def data(tmp_path_factory):
 
 def test_sigint_during_training_exits_130_with_one_line_and_keeps_the_best_epoch(data, tmp_path):
     model = tmp_path / "m.npz"
-    proc = windowclf("train", data["train"], "--dev", data["dev"], "-o", model, "--epochs", 40, *SMALL,
-                     cwd=tmp_path)
+    proc = windowclf("train", data["train"], "--dev", data["dev"], "-o", model, "--epochs", 40, *SMALL, cwd=tmp_path)
     signal_after(proc, "epoch", signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
 
@@ -135,8 +153,9 @@ def test_divergence_stops_with_one_line_exit_1_and_leaves_the_previous_model(dat
     train_ok(data["train"], "-o", model, "--epochs", 1, *SMALL, "--activation", "relu", cwd=tmp_path)
     before = model.read_bytes()
 
-    code, _, err = run("train", data["train"], "-o", model, "--epochs", 3, *SMALL, "--activation", "relu",
-                         "--lr", "1e30", cwd=tmp_path)
+    code, _, err = run(
+        "train", data["train"], "-o", model, "--epochs", 3, *SMALL, "--activation", "relu", "--lr", "1e30", cwd=tmp_path
+    )
 
     assert code == 1, err
     assert len(err.splitlines()) == 1 and err.startswith("Error: "), err
@@ -152,8 +171,9 @@ def test_divergence_when_resuming_keeps_the_last_good_model_untouched(data, tmp_
     train_ok(data["train"], "-o", model, "--epochs", 2, *SMALL, "--activation", "relu", cwd=tmp_path)
     before = model.read_bytes()
 
-    code, _, err = run("train", data["train"], "--resume", model, "--epochs", 4, "--lr", "1e30",
-                         "--no-progress", cwd=tmp_path)
+    code, _, err = run(
+        "train", data["train"], "--resume", model, "--epochs", 4, "--lr", "1e30", "--no-progress", cwd=tmp_path
+    )
 
     assert code == 1, err
     assert len(err.splitlines()) == 1 and "lower the learning rate" in err, err
@@ -176,13 +196,25 @@ def test_training_twice_with_the_same_seed_gives_byte_identical_model_files(data
 # ----------------------------------------------------------------------------- resume
 
 
-@pytest.mark.parametrize("dev, patience, epochs", [("dev", 2, None), ("dev_all_o", 2, [1, 2, 3])],
-                         ids=["dev", "patience-stops-at-3"])
+@pytest.mark.parametrize(
+    "dev, patience, epochs", [("dev", 2, None), ("dev_all_o", 2, [1, 2, 3])], ids=["dev", "patience-stops-at-3"]
+)
 def test_two_epochs_then_resume_to_four_equals_four_in_one_go(data, tmp_path, dev, patience, epochs):
     common = ["--dev", data[dev], "--patience", patience, *SMALL]
     train_ok(data["train"], "-o", "a.npz", "--epochs", 2, *common, cwd=tmp_path)
-    train_ok(data["train"], "--resume", "a.npz", "--epochs", 4, "-o", "a.npz", "--dev", data[dev],
-             "--no-progress", cwd=tmp_path)
+    train_ok(
+        data["train"],
+        "--resume",
+        "a.npz",
+        "--epochs",
+        4,
+        "-o",
+        "a.npz",
+        "--dev",
+        data[dev],
+        "--no-progress",
+        cwd=tmp_path,
+    )
     train_ok(data["train"], "-o", "b.npz", "--epochs", 4, *common, cwd=tmp_path)
 
     assert_same_model(tmp_path / "a.npz", tmp_path / "b.npz")
@@ -197,8 +229,18 @@ def test_resuming_a_run_that_patience_stopped_is_refused_and_changes_nothing(dat
     train_ok(data["train"], "-o", "a.npz", "--epochs", 2, *common, cwd=tmp_path)
     before = (tmp_path / "a.npz").read_bytes()
 
-    code, _, err = run("train", data["train"], "--resume", "a.npz", "--epochs", 4, "--dev", data["dev_all_o"],
-                       "--no-progress", cwd=tmp_path)
+    code, _, err = run(
+        "train",
+        data["train"],
+        "--resume",
+        "a.npz",
+        "--epochs",
+        4,
+        "--dev",
+        data["dev_all_o"],
+        "--no-progress",
+        cwd=tmp_path,
+    )
 
     assert code == 2, err
     assert len(err.splitlines()) == 1 and "--patience" in err, err
@@ -218,8 +260,9 @@ def straight(data, tmp_path_factory):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_run_killed_in_epoch_3_resumes_to_where_the_uninterrupted_run_ends(data, tmp_path, straight, sig):
     model = tmp_path / "a.npz"
-    proc = windowclf("train", data["train"], "--dev", data["dev_all_o"], "-o", model, "--epochs", 4, *SLOW,
-                     cwd=tmp_path)
+    proc = windowclf(
+        "train", data["train"], "--dev", data["dev_all_o"], "-o", model, "--epochs", 4, *SLOW, cwd=tmp_path
+    )
     signal_after(proc, "epoch 2/4", sig)
     proc.communicate(timeout=60)
     assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL)
@@ -233,7 +276,6 @@ def test_run_killed_in_epoch_3_resumes_to_where_the_uninterrupted_run_ends(data,
     assert interrupted.best["epoch"] == 1
     assert log_epochs(model) == [1, 2]
 
-    train_ok(data["train"], "--resume", model, "--epochs", 4, "--dev", data["dev_all_o"], "--no-progress",
-             cwd=tmp_path)
+    train_ok(data["train"], "--resume", model, "--epochs", 4, "--dev", data["dev_all_o"], "--no-progress", cwd=tmp_path)
     assert_same_model(model, straight)
     assert log_epochs(model) == [1, 2, 3, 4]

@@ -57,7 +57,7 @@ def _tree(module: str) -> ast.Module:
 def _imports(module: str) -> tuple:
     """(windowclf module imported, names taken from it) for every import in ``module``'s code."""
     found = []
-    package_parts = module.split(".")[:-1] if not module.endswith("__init__") else module.split(".")[:-1]
+    package_parts = module.split(".")[:-1]
     for node in ast.walk(_tree(module)):
         if isinstance(node, ast.ImportFrom):
             if node.level:
@@ -123,12 +123,10 @@ def test_no_module_reaches_into_another_modules_private_attributes(module):
     """``x._name`` only where ``x`` is self or cls, or ``_name`` is defined in this module."""
     tree = _tree(module)
     own = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    own |= {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)}
     own |= {
-        node.attr
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+        t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)
     }
-    own |= {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Attribute):
             continue

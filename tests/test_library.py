@@ -10,11 +10,10 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 import windowclf
 from windowclf import WindowTagger, WordVectors, load_vectors, read_conll
-
-from conftest import REPO
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -31,7 +30,7 @@ def test_text_in_entities_out_with_character_offsets_and_confidence(tagger):
     assert entities == tagger(text)
     assert entities, "the sample model finds some entity in this text"
     for e in entities:
-        assert text[e["start"]:e["end"]] == e["text"]
+        assert text[e["start"] : e["end"]] == e["text"]
         assert e["label"] in {"PER", "LOC", "ORG", "MISC"} and 0 < e["confidence"] <= 1
     sentences = windowclf.split_sentences(text)
     spans = tagger.predict_entities(sentences)
@@ -96,6 +95,7 @@ print(json.dumps({"before": before, "inside": seen, "after": blas()}))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     import json
+
     result = json.loads(out.stdout)
     assert result["inside"] == [[1], [1]]
     assert result["after"] == result["before"]  # the caller's setting comes back

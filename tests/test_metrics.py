@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from windowclf.tags import conlleval as metrics
 from windowclf.errors import InputError
+from windowclf.tags import conlleval as metrics
 from windowclf.tags.conlleval import (
     ConllevalCounts,
     conlleval_report,
@@ -21,8 +21,8 @@ from windowclf.tags.conlleval import (
     precision_recall_f1,
     to_json,
 )
-from windowclf.tags.token_metrics import Scores, confusion_matrix, format_confusion_matrix, token_f1, token_f1_report
 from windowclf.tags.entities import entity_spans, split_tag
+from windowclf.tags.token_metrics import Scores, confusion_matrix, format_confusion_matrix, token_f1, token_f1_report
 
 
 def test_docstring_examples_hold():
@@ -65,8 +65,7 @@ def report_for(path) -> bytes:
 
 # --- golden reports made by the Perl script (tests/data/conlleval/HOW.md) --------------
 
-GOLDEN = ["iob1", "iob2", "type_changes", "iobes", "zero_counts", "all_o", "empty", "rounding_ties",
-          "exotic"]
+GOLDEN = ["iob1", "iob2", "type_changes", "iobes", "zero_counts", "all_o", "empty", "rounding_ties", "exotic"]
 # Inputs conlleval 2004 cannot read as meant; their reports come from a twin spelled so it can.
 GOLDEN_FROM_TWIN = ["iobes_adjacent", "bare_io"]
 
@@ -87,8 +86,10 @@ def test_twin_inputs_score_the_same_as_their_originals(test_data, name):
 def test_chunk_counts_equal_entities_read_by_entity_spans(test_data, name):
     gold, pred = read_conlleval((test_data / "conlleval" / f"{name}.txt").read_text(encoding="utf-8"))
     counts = count_chunks(gold, pred)
-    for sequences, total, by_type in [(gold, counts.n_gold_chunks, counts.gold_chunks_by_type),
-                                      (pred, counts.n_pred_chunks, counts.pred_chunks_by_type)]:
+    for sequences, total, by_type in [
+        (gold, counts.n_gold_chunks, counts.gold_chunks_by_type),
+        (pred, counts.n_pred_chunks, counts.pred_chunks_by_type),
+    ]:
         entities = [e for tags in sequences for e in entity_spans(tags)]
         assert total == len(entities)
         assert by_type == {t: sum(e[0] == t for e in entities) for t in {e[0] for e in entities}}
@@ -156,35 +157,55 @@ def perl_split(tag):
 
 def perl_end_of_chunk(prev_tag, tag, prev_type, type_):
     chunk_end = False
-    if prev_tag == "B" and tag == "B": chunk_end = True  # line for line with the Perl
-    if prev_tag == "B" and tag == "O": chunk_end = True
-    if prev_tag == "I" and tag == "B": chunk_end = True
-    if prev_tag == "I" and tag == "O": chunk_end = True
-    if prev_tag == "E" and tag == "E": chunk_end = True
-    if prev_tag == "E" and tag == "I": chunk_end = True
-    if prev_tag == "E" and tag == "O": chunk_end = True
-    if prev_tag == "I" and tag == "O": chunk_end = True
+    if prev_tag == "B" and tag == "B":
+        chunk_end = True  # line for line with the Perl
+    if prev_tag == "B" and tag == "O":
+        chunk_end = True
+    if prev_tag == "I" and tag == "B":
+        chunk_end = True
+    if prev_tag == "I" and tag == "O":
+        chunk_end = True
+    if prev_tag == "E" and tag == "E":
+        chunk_end = True
+    if prev_tag == "E" and tag == "I":
+        chunk_end = True
+    if prev_tag == "E" and tag == "O":
+        chunk_end = True
+    if prev_tag == "I" and tag == "O":
+        chunk_end = True
     if prev_tag != "O" and prev_tag != "." and prev_type != type_:
         chunk_end = True
-    if prev_tag == "]": chunk_end = True
-    if prev_tag == "[": chunk_end = True
+    if prev_tag == "]":
+        chunk_end = True
+    if prev_tag == "[":
+        chunk_end = True
     return chunk_end
 
 
 def perl_start_of_chunk(prev_tag, tag, prev_type, type_):
     chunk_start = False
-    if prev_tag == "B" and tag == "B": chunk_start = True
-    if prev_tag == "I" and tag == "B": chunk_start = True
-    if prev_tag == "O" and tag == "B": chunk_start = True
-    if prev_tag == "O" and tag == "I": chunk_start = True
-    if prev_tag == "E" and tag == "E": chunk_start = True
-    if prev_tag == "E" and tag == "I": chunk_start = True
-    if prev_tag == "O" and tag == "E": chunk_start = True
-    if prev_tag == "O" and tag == "I": chunk_start = True
+    if prev_tag == "B" and tag == "B":
+        chunk_start = True
+    if prev_tag == "I" and tag == "B":
+        chunk_start = True
+    if prev_tag == "O" and tag == "B":
+        chunk_start = True
+    if prev_tag == "O" and tag == "I":
+        chunk_start = True
+    if prev_tag == "E" and tag == "E":
+        chunk_start = True
+    if prev_tag == "E" and tag == "I":
+        chunk_start = True
+    if prev_tag == "O" and tag == "E":
+        chunk_start = True
+    if prev_tag == "O" and tag == "I":
+        chunk_start = True
     if tag != "O" and tag != "." and prev_type != type_:
         chunk_start = True
-    if tag == "[": chunk_start = True
-    if tag == "]": chunk_start = True
+    if tag == "[":
+        chunk_start = True
+    if tag == "]":
+        chunk_start = True
     return chunk_start
 
 
@@ -233,8 +254,32 @@ def perl_conlleval(gold_sequences, pred_sequences) -> ConllevalCounts:
 
 
 # Tags the Perl script reads the same way we do: no S- and no bare type (see chunks.py).
-PERL_TAGS = ["O", "B-A", "I-A", "E-A", "B-B", "I-B", "E-B", "[-A", "]-A", ".-A", ".", "B", "I", "E", "[",
-             "]", "B-", "I-", "E-", "X-A", "-A", "O-A", "I-SUB-T", "B-SUB-T"]
+PERL_TAGS = [
+    "O",
+    "B-A",
+    "I-A",
+    "E-A",
+    "B-B",
+    "I-B",
+    "E-B",
+    "[-A",
+    "]-A",
+    ".-A",
+    ".",
+    "B",
+    "I",
+    "E",
+    "[",
+    "]",
+    "B-",
+    "I-",
+    "E-",
+    "X-A",
+    "-A",
+    "O-A",
+    "I-SUB-T",
+    "B-SUB-T",
+]
 
 
 def without_e_then_b_of_one_type(tags):
@@ -269,14 +314,19 @@ def test_count_chunks_equals_a_line_by_line_transcription_of_the_perl(data):
 @given(perl_sentence)
 def test_entity_spans_starts_where_perl_starts_a_chunk_and_stops_where_it_ends_one(tags):
     split = [("O", "")] + [perl_split(t) for t in tags] + [("O", "")]
-    starts = [i - 1 for i in range(1, len(tags) + 1)
-              if perl_start_of_chunk(split[i - 1][0], split[i][0], split[i - 1][1], split[i][1])]
+    starts = [
+        i - 1
+        for i in range(1, len(tags) + 1)
+        if perl_start_of_chunk(split[i - 1][0], split[i][0], split[i - 1][1], split[i][1])
+    ]
     entities = entity_spans(tags)
     assert [start for _, start, _ in entities] == starts
     for entity_type, start, end in entities:
         assert entity_type == split[start + 1][1]
-        boundaries = [perl_end_of_chunk(a[0], b[0], a[1], b[1]) or perl_start_of_chunk(a[0], b[0], a[1], b[1])
-                      for a, b in zip(split[start + 1:], split[start + 2:])]
+        boundaries = [
+            perl_end_of_chunk(a[0], b[0], a[1], b[1]) or perl_start_of_chunk(a[0], b[0], a[1], b[1])
+            for a, b in zip(split[start + 1 :], split[start + 2 :])
+        ]
         boundaries[-1] = True  # the end of the sentence closes whatever is open
         assert end == start + boundaries.index(True) + 1
 
@@ -314,12 +364,15 @@ def test_a_sentence_boundary_ends_every_chunk():
     assert (joined.n_gold_chunks, split.n_gold_chunks) == (1, 2)
 
 
-@pytest.mark.parametrize("gold, pred, message", [
-    ([["O", "O"]], [["O"]], "sentence 1 has 2 gold tags but 1 predicted tags"),
-    ([["O"], ["O"]], [["O"]], "the gold has more sentences"),
-    ([["O"]], [["O"], ["O"]], "the prediction has more sentences"),
-    (["B-PER"], ["B-PER"], "sentence 1 is a string"),
-])
+@pytest.mark.parametrize(
+    "gold, pred, message",
+    [
+        ([["O", "O"]], [["O"]], "sentence 1 has 2 gold tags but 1 predicted tags"),
+        ([["O"], ["O"]], [["O"]], "the gold has more sentences"),
+        ([["O"]], [["O"], ["O"]], "the prediction has more sentences"),
+        (["B-PER"], ["B-PER"], "sentence 1 is a string"),
+    ],
+)
 def test_count_chunks_refuses_mismatched_input(gold, pred, message):
     with pytest.raises(InputError, match=message):
         count_chunks(gold, pred)
@@ -343,8 +396,14 @@ def test_to_json_carries_counts_and_scores():
     assert data["tokens"] == 3 and data["correct_tags"] == 2
     assert (data["gold"], data["predicted"], data["correct"]) == (1, 2, 1)
     assert (data["precision"], data["recall"]) == (50.0, 100.0)
-    assert data["per_type"]["LOC"] == {"gold": 0, "predicted": 1, "correct": 0,
-                                       "precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert data["per_type"]["LOC"] == {
+        "gold": 0,
+        "predicted": 1,
+        "correct": 0,
+        "precision": 0.0,
+        "recall": 0.0,
+        "f1": 0.0,
+    }
 
 
 def test_to_json_has_no_accuracy_without_tokens():
@@ -366,6 +425,7 @@ def test_token_f1_weights_each_non_o_class_by_its_support():
 
 def test_token_f1_compares_types_so_every_scheme_scores_alike():
     from windowclf.tags.schemes import convert
+
     base = token_f1(GOLD, PRED)
     for scheme in ("IO", "IOB1", "IOBES"):
         converted = token_f1([convert(s, scheme) for s in GOLD], [convert(s, scheme) for s in PRED])
@@ -380,16 +440,14 @@ def test_token_f1_ignores_the_o_class():
 def test_token_f1_report_prints_cs224d_lines():
     assert token_f1_report(Scores(12.3456, 50.0, 99.999)) == (
         "=== Performance (omitting 'O' class) ===\n"
-        "Mean precision:  12.35%\nMean recall:     50.00%\nMean F1:         100.00%\n")
+        "Mean precision:  12.35%\nMean recall:     50.00%\nMean F1:         100.00%\n"
+    )
 
 
 def test_confusion_matrix_counts_gold_rows_against_predicted_columns():
     matrix = confusion_matrix(GOLD, PRED, ["O", "LOC", "ORG", "PER"])
     assert matrix.shape == (4, 4) and matrix.sum() == 8
-    np.testing.assert_array_equal(matrix, [[2, 1, 0, 0],
-                                           [0, 0, 0, 1],
-                                           [0, 0, 2, 0],
-                                           [1, 0, 0, 1]])
+    np.testing.assert_array_equal(matrix, [[2, 1, 0, 0], [0, 0, 0, 1], [0, 0, 2, 0], [1, 0, 0, 1]])
 
 
 def test_confusion_matrix_refuses_a_type_outside_the_labels():
@@ -399,6 +457,4 @@ def test_confusion_matrix_refuses_a_type_outside_the_labels():
 
 def test_format_confusion_matrix_is_a_right_aligned_table():
     text = format_confusion_matrix(np.array([[12, 0], [3, 4]]), ["O", "PER"])
-    assert text == ("gold \\ pred   O PER\n"
-                    "O            12   0\n"
-                    "PER           3   4\n")
+    assert text == ("gold \\ pred   O PER\nO            12   0\nPER           3   4\n")

@@ -18,8 +18,7 @@ OUTPUT_NAMES = sorted(OUTPUTS)
 @pytest.mark.parametrize("activation", ACTIVATION_NAMES)
 @pytest.mark.parametrize("output", OUTPUT_NAMES)
 def test_backprop_matches_finite_differences_for_every_parameter(activation, output):
-    net, ids, y = random_problem(activation=activation, output=output, vocab_size=9,
-                                 extra_tables=[("E_caps", 5, 2)])
+    net, ids, y = random_problem(activation=activation, output=output, vocab_size=9, extra_tables=[("E_caps", 5, 2)])
     errors = check_gradients(net, ids, y, l2=0.1)
     assert set(errors) == {"L", "E_caps", "W1", "b1", "W2", "b2"}
     assert max(errors.values()) < 1e-6, errors
@@ -45,13 +44,13 @@ def test_grad_x_is_W1_transpose_delta_slice_by_slice():
     _, delta2 = OUTPUTS["softmax"][0](fw.z2, y)
     delta2 /= len(y)
     grads = net.backward(fw, delta2)
-    delta1 = (1 - fw.a1 ** 2) * (delta2 @ net.params["W2"])
+    delta1 = (1 - fw.a1**2) * (delta2 @ net.params["W2"])
     n = net.params["L"].shape[1]
     expected = np.zeros_like(net.params["L"])
     for i in range(len(y)):
         grad_x = net.params["W1"].T @ delta1[i]  # grad_x = W1^T delta1, one window at a time
         for j in range(net.window):
-            expected[ids[0][i, j]] += grad_x[j * n:(j + 1) * n]
+            expected[ids[0][i, j]] += grad_x[j * n : (j + 1) * n]
     np.testing.assert_allclose(grads["L"].to_dense(len(expected)), expected, rtol=1e-12, atol=1e-15)
 
 
@@ -100,7 +99,7 @@ def test_hand_worked_example():
     s = 1 / (1 + math.exp(-2 * t))
     d = s * (1 - t * t)
     x = np.array([1.0, 0, 1, 1, 1, 0])
-    assert J == pytest.approx(math.log(1 + math.exp(2 * t)), abs=1e-12)
+    assert pytest.approx(math.log(1 + math.exp(2 * t)), abs=1e-12) == J
     np.testing.assert_allclose(g["W2"], [[s * t, -s * t], [-s * t, s * t]], rtol=0, atol=1e-12)
     np.testing.assert_allclose(g["b2"], [s, -s], rtol=0, atol=1e-12)
     np.testing.assert_allclose(g["W1"], np.stack([d * x, -d * x]), rtol=0, atol=1e-12)
@@ -114,7 +113,7 @@ def test_l2_adds_lambda_W_and_half_lambda_norm():
     J0, g0 = net.loss_and_grads(ids, y, l2=0.0)
     J1, g1 = net.loss_and_grads(ids, y, l2=0.2)
     W1, W2 = net.params["W1"], net.params["W2"]
-    assert J1 - J0 == pytest.approx(0.1 * (np.sum(W1 ** 2) + np.sum(W2 ** 2)), rel=1e-12)
+    assert pytest.approx(0.1 * (np.sum(W1**2) + np.sum(W2**2)), rel=1e-12) == J1 - J0
     np.testing.assert_allclose(g1["W1"] - g0["W1"], 0.2 * W1, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(g1["b1"], g0["b1"], rtol=0, atol=0)  # biases are not regularized
 

@@ -8,14 +8,13 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 import windowclf
 from windowclf import WindowTagger, read_conll
 from windowclf.cli.main import main
 from windowclf.errors import ConfigError, InputError
 from windowclf.tags.schemes import convert, validate_tags
-
-from conftest import REPO
 
 SAMPLE = REPO / "data" / "sample"
 TINY = dict(dim=20, hidden=30, seed=0)
@@ -132,10 +131,18 @@ def test_resume_keeps_the_previous_best_and_refuses_other_data(selected, data, t
     assert len(other.history) == 3
     # the command line refuses a different training file, and takes --allow-new-data
     short = tmp_path / "short.conll"
-    short.write_text((SAMPLE / "train.conll").read_text(encoding="utf-8").rsplit("\n\n", 2)[0] + "\n",
-                     encoding="utf-8")
-    common = ["--dev", SAMPLE / "dev.conll", "--resume", selected, "-o", tmp_path / "r.npz", "--epochs", 3,
-              "--no-progress"]
+    short.write_text((SAMPLE / "train.conll").read_text(encoding="utf-8").rsplit("\n\n", 2)[0] + "\n", encoding="utf-8")
+    common = [
+        "--dev",
+        SAMPLE / "dev.conll",
+        "--resume",
+        selected,
+        "-o",
+        tmp_path / "r.npz",
+        "--epochs",
+        3,
+        "--no-progress",
+    ]
     refused = run("train", short, *common)
     assert refused.exit_code == 2 and "training data differ" in refused.stderr
     assert run("train", short, *common, "--allow-new-data").exit_code == 0
@@ -144,11 +151,39 @@ def test_resume_keeps_the_previous_best_and_refuses_other_data(selected, data, t
 def test_resume_rules_compare_values_not_spellings(selected, data, tmp_path):
     (train_s, train_t), (dev_s, dev_t) = data
     out = tmp_path / "again.npz"
-    result = run("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "--resume", selected,
-                 "-o", out, "--epochs", 3, "--features", "caps", "--hidden", 30, "--no-progress")
+    result = run(
+        "train",
+        SAMPLE / "train.conll",
+        "--dev",
+        SAMPLE / "dev.conll",
+        "--resume",
+        selected,
+        "-o",
+        out,
+        "--epochs",
+        3,
+        "--features",
+        "caps",
+        "--hidden",
+        30,
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.output
-    changed = run("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "--resume", selected,
-                  "-o", out, "--epochs", 4, "--hidden", 31, "--no-progress")
+    changed = run(
+        "train",
+        SAMPLE / "train.conll",
+        "--dev",
+        SAMPLE / "dev.conll",
+        "--resume",
+        selected,
+        "-o",
+        out,
+        "--epochs",
+        4,
+        "--hidden",
+        31,
+        "--no-progress",
+    )
     assert changed.exit_code == 2 and "--hidden cannot change" in changed.stderr
     # the library applies the same rule to a loaded model whose settings were edited
     tagger = WindowTagger.load(selected)
@@ -175,7 +210,8 @@ def test_predict_refuses_strings_where_sentences_belong_and_takes_the_tokenizers
         tagger.predict([["Anna", 3]])
     text = "Anna Keller lives in Oslo. She likes it."
     assert tagger.predict(windowclf.split_sentences(text)) == tagger.predict(
-        [[t.text for t in s] for s in windowclf.split_sentences(text)])
+        [[t.text for t in s] for s in windowclf.split_sentences(text)]
+    )
 
 
 def test_empty_sentences_are_refused_by_fit_and_give_empty_predictions(tagger, data):

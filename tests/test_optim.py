@@ -5,10 +5,10 @@ import pytest
 
 from windowclf.errors import ConfigError
 from windowclf.nn.gradcheck import random_problem
-from windowclf.nn.rowgrad import RowGrad
 from windowclf.nn.optim import SGD, AdaGrad, Momentum, make_optimizer
-from windowclf.training.objectives import WindowObjective
+from windowclf.nn.rowgrad import RowGrad
 from windowclf.training.loop import run_epoch
+from windowclf.training.objectives import WindowObjective
 
 
 def _copy(params):
@@ -71,8 +71,9 @@ def test_sgd_updates_only_the_rows_of_the_batch():
 
 def test_adagrad_first_step_moves_each_coordinate_by_lr():
     theta = {"w": np.array([0.0, 0.0]), "L": np.zeros((4, 2))}
-    AdaGrad(0.1, eps=0.0).update(theta, {"w": np.array([3.0, -0.5]),
-                                          "L": RowGrad(np.array([2]), np.array([[4.0, -1.0]]))})
+    AdaGrad(0.1, eps=0.0).update(
+        theta, {"w": np.array([3.0, -0.5]), "L": RowGrad(np.array([2]), np.array([[4.0, -1.0]]))}
+    )
     np.testing.assert_allclose(theta["w"], [-0.1, 0.1])
     np.testing.assert_allclose(theta["L"][2], [-0.1, 0.1])
     assert np.all(theta["L"][[0, 1, 3]] == 0)
@@ -112,10 +113,13 @@ def _epoch(net, optimizer, ids, y, batch_size, seed):
     return run_epoch(objective, optimizer, objective.draw_order(np.random.default_rng(seed), batch_size))
 
 
-@pytest.mark.parametrize("schedule, expected", [("inverse", [0.1, 0.1 / 1.5, 0.1 / 2.0, 0.1 / 2.5]),
-                                                ("linear", [0.1, 0.075 / 1.5, 0.05 / 2.0, 0.025 / 2.5])])
+@pytest.mark.parametrize(
+    "schedule, expected",
+    [("inverse", [0.1, 0.1 / 1.5, 0.1 / 2.0, 0.1 / 2.5]), ("linear", [0.1, 0.075 / 1.5, 0.05 / 2.0, 0.025 / 2.5])],
+)
 def test_each_epoch_trains_at_the_rate_its_schedule_gives(schedule, expected):
     from windowclf.models.tagger import WindowTagger
+
     sentences, tags = [["Anna", "lives", "in", "Oslo"]] * 8, [["PER", "O", "O", "LOC"]] * 8
     tagger = WindowTagger(epochs=4, lr=0.1, lr_decay=0.5, lr_schedule=schedule, seed=0).fit(sentences, tags)
     assert [h["lr"] for h in tagger.history] == pytest.approx(expected, rel=1e-12)
@@ -123,5 +127,6 @@ def test_each_epoch_trains_at_the_rate_its_schedule_gives(schedule, expected):
 
 def test_an_unknown_schedule_is_refused():
     from windowclf.config.settings import Settings
+
     with pytest.raises(ConfigError, match="lr_schedule"):
         Settings(lr_schedule="cosine")

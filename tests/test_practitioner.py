@@ -6,13 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from windowclf import Settings, WindowTagger
 from windowclf.cli.main import main
-from windowclf.errors import ConfigError
 from windowclf.config.presets import PRESETS, preset, read_settings_file, to_toml
-
-from conftest import REPO
+from windowclf.errors import ConfigError
 
 SAMPLE = REPO / "data" / "sample"
 
@@ -34,8 +33,23 @@ def test_choices_ignore_case_and_take_bio_and_bilou():
 
 def test_the_command_line_takes_any_case_and_aliases(tmp_path):
     model = tmp_path / "m.npz"
-    result = run("train", SAMPLE / "train.conll", "-o", model, "--scheme", "bilou", "--activation", "ReLU",
-                 "--epochs", 1, "--no-progress", "--dim", 10, "--hidden", 10)
+    result = run(
+        "train",
+        SAMPLE / "train.conll",
+        "-o",
+        model,
+        "--scheme",
+        "bilou",
+        "--activation",
+        "ReLU",
+        "--epochs",
+        1,
+        "--no-progress",
+        "--dim",
+        10,
+        "--hidden",
+        10,
+    )
     assert result.exit_code == 0, result.output
     assert WindowTagger.load(model).settings.scheme == "IOBES"
     out = run("predict", "-m", model, "--format", "JSON", "--scheme", "bio", input="Anna lives in Oslo .\n")
@@ -51,16 +65,19 @@ def test_presets_are_the_readmes_best_configurations():
     assert {"doccase", "gazetteer"} <= set(best.features) and best.doc_vote == 2.0
     glove = Settings(**preset("best-glove"))
     assert glove.keep_pretrained_vocab and glove.epochs == 18 and glove.doc_vote == 1.5
-    assert {k: v for k, v in preset("best-glove").items() if k not in ("keep_pretrained_vocab", "doc_vote", "epochs")} \
-        == {k: v for k, v in preset("best-train-only").items() if k not in ("doc_vote", "epochs")}
+    assert {
+        k: v for k, v in preset("best-glove").items() if k not in ("keep_pretrained_vocab", "doc_vote", "epochs")
+    } == {k: v for k, v in preset("best-train-only").items() if k not in ("doc_vote", "epochs")}
     with pytest.raises(ConfigError, match="unknown preset"):
         preset("fastest")
 
 
 def test_a_settings_file_round_trips_through_info_and_flags_override_it(tmp_path):
     config = tmp_path / "ner.toml"
-    config.write_text('preset = "best-train-only"\nhidden = 20\nwindow = 3\nepochs = 1\nfeatures = ["caps"]\n'
-                      'dropout_hidden = 0.0\n', encoding="utf-8")
+    config.write_text(
+        'preset = "best-train-only"\nhidden = 20\nwindow = 3\nepochs = 1\nfeatures = ["caps"]\ndropout_hidden = 0.0\n',
+        encoding="utf-8",
+    )
     settings = read_settings_file(config)
     assert settings["hidden"] == 20 and settings["decoder"] == "sll" and settings["features"] == ["caps"]
     model = tmp_path / "m.npz"
@@ -76,12 +93,15 @@ def test_a_settings_file_round_trips_through_info_and_flags_override_it(tmp_path
     assert to_toml(trained.to_dict()) == toml
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("hiden = 3\n", "unknown setting 'hiden'"),
-    ("hidden = 0\n", "hidden must be"),
-    ("hidden = [\n", "not a TOML settings file"),
-    ('preset = "nope"\n', "unknown preset"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("hiden = 3\n", "unknown setting 'hiden'"),
+        ("hidden = 0\n", "hidden must be"),
+        ("hidden = [\n", "not a TOML settings file"),
+        ('preset = "nope"\n', "unknown preset"),
+    ],
+)
 def test_a_bad_settings_file_is_one_error_line_naming_it(tmp_path, text, fragment):
     config = tmp_path / "bad.toml"
     config.write_text(text, encoding="utf-8")
@@ -99,7 +119,8 @@ def test_the_glove_preset_needs_vectors(tmp_path):
 
 # --- sentences ------------------------------------------------------------------------------------
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from windowclf.text.sentences import SENTENCE_MODES
 from windowclf.text.tokenize import iter_sentences, split_sentences  # noqa: E402
@@ -111,12 +132,21 @@ def _texts(sentences):
 
 def test_line_modes_end_sentences_at_line_breaks():
     text = "Barack Obama visited Paris\nAngela Merkel stayed in Berlin\r\nDr. Who. Yes.\n"
-    assert _texts(split_sentences(text)) == ["Barack Obama visited Paris Angela Merkel stayed in Berlin Dr. Who .",
-                                            "Yes ."]
+    assert _texts(split_sentences(text)) == [
+        "Barack Obama visited Paris Angela Merkel stayed in Berlin Dr. Who .",
+        "Yes .",
+    ]
     assert _texts(split_sentences(text, "paragraph-per-line")) == [
-        "Barack Obama visited Paris", "Angela Merkel stayed in Berlin", "Dr. Who .", "Yes ."]
+        "Barack Obama visited Paris",
+        "Angela Merkel stayed in Berlin",
+        "Dr. Who .",
+        "Yes .",
+    ]
     assert _texts(split_sentences(text, "sentence-per-line")) == [
-        "Barack Obama visited Paris", "Angela Merkel stayed in Berlin", "Dr. Who . Yes ."]
+        "Barack Obama visited Paris",
+        "Angela Merkel stayed in Berlin",
+        "Dr. Who . Yes .",
+    ]
     with pytest.raises(ConfigError, match="sentence-per-line"):
         split_sentences(text, "lines")
 
@@ -127,22 +157,46 @@ def test_chinese_and_japanese_sentences_end_at_their_full_stops():
 
 
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.lists(st.sampled_from(["Oslo", "is", "cold", ".", "It", "snows", "!", "\n", "\r\n", "\n\n", " ", "。",
-                                 "东京", "Dr.", "U.S.", '"', "\u2028"]), max_size=40),
-       st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=10),
-       st.sampled_from(SENTENCE_MODES))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Oslo",
+                "is",
+                "cold",
+                ".",
+                "It",
+                "snows",
+                "!",
+                "\n",
+                "\r\n",
+                "\n\n",
+                " ",
+                "。",
+                "东京",
+                "Dr.",
+                "U.S.",
+                '"',
+                "\u2028",
+            ]
+        ),
+        max_size=40,
+    ),
+    st.lists(st.integers(min_value=1, max_value=7), min_size=1, max_size=10),
+    st.sampled_from(SENTENCE_MODES),
+)
 def test_every_mode_streams_the_sentences_of_the_whole_text(words, cuts, mode):
     text = " ".join(words)
     pieces, i, k = [], 0, 0
     while i < len(text):
-        pieces.append(text[i:i + cuts[k % len(cuts)]])
+        pieces.append(text[i : i + cuts[k % len(cuts)]])
         i += cuts[k % len(cuts)]
         k += 1
     whole = split_sentences(text, mode)
     assert list(iter_sentences(pieces, mode=mode)) == whole
     for sentence in whole:
         for token in sentence:
-            assert text[token.start:token.end] == token.text
+            assert text[token.start : token.end] == token.text
 
 
 # --- formats --------------------------------------------------------------------------------------
@@ -154,29 +208,69 @@ from windowclf.formats.jsonl import read_jsonl  # noqa: E402
 
 def test_json_lines_in_both_forms_train_and_evaluate(tmp_path):
     hub = tmp_path / "hub.jsonl"
-    hub.write_text('{"tokens": ["Anna", "lives", "in", "Oslo"], "ner_tags": [1, 0, 0, 3]}\n'
-                   '{"tokens": ["Oslo", "is", "cold"], "ner_tags": [3, 0, 0]}\n', encoding="utf-8")
+    hub.write_text(
+        '{"tokens": ["Anna", "lives", "in", "Oslo"], "ner_tags": [1, 0, 0, 3]}\n'
+        '{"tokens": ["Oslo", "is", "cold"], "ner_tags": [3, 0, 0]}\n',
+        encoding="utf-8",
+    )
     sents, tags, _ = read_jsonl(hub, labels=["O", "B-PER", "I-PER", "B-LOC"])
     assert tags == [["B-PER", "O", "O", "B-LOC"], ["B-LOC", "O", "O"]]
     spans = tmp_path / "spans.jsonl"
-    spans.write_text(json.dumps({"text": "Anna Keller lives in Oslo. Rome is far.",
-                                 "entities": [[0, 11, "PER"], [21, 25, "LOC"], [27, 31, "LOC"], [2, 3, "X"]]})
-                     + "\n" + json.dumps({"text": "Peter works.", "entities": [{"start": 0, "end": 5, "label": "PER"}]})
-                     + "\n", encoding="utf-8")
+    spans.write_text(
+        json.dumps(
+            {
+                "text": "Anna Keller lives in Oslo. Rome is far.",
+                "entities": [[0, 11, "PER"], [21, 25, "LOC"], [27, 31, "LOC"], [2, 3, "X"]],
+            }
+        )
+        + "\n"
+        + json.dumps({"text": "Peter works.", "entities": [{"start": 0, "end": 5, "label": "PER"}]})
+        + "\n",
+        encoding="utf-8",
+    )
     with pytest.raises(windowclf_errors.InputError, match="overlaps"):
         read_jsonl(spans)
-    spans.write_text(json.dumps({"text": "Anna Keller lives in Oslo. Rome is far.",
-                                 "entities": [[0, 11, "PER"], [21, 25, "LOC"], [27, 31, "LOC"], [33, 34, "X"]]})
-                     + "\n" + json.dumps({"text": "Peter works.", "entities": [{"start": 0, "end": 5, "label": "PER"}]})
-                     + "\n", encoding="utf-8")
+    spans.write_text(
+        json.dumps(
+            {
+                "text": "Anna Keller lives in Oslo. Rome is far.",
+                "entities": [[0, 11, "PER"], [21, 25, "LOC"], [27, 31, "LOC"], [33, 34, "X"]],
+            }
+        )
+        + "\n"
+        + json.dumps({"text": "Peter works.", "entities": [{"start": 0, "end": 5, "label": "PER"}]})
+        + "\n",
+        encoding="utf-8",
+    )
     sents, tags, report = read_jsonl(spans)
-    assert sents[0] == ["Anna", "Keller", "lives", "in", "Oslo", "."] and tags[0] == ["B-PER", "I-PER", "O", "O",
-                                                                                     "B-LOC", "O"]
+    assert sents[0] == ["Anna", "Keller", "lives", "in", "Oslo", "."] and tags[0] == [
+        "B-PER",
+        "I-PER",
+        "O",
+        "O",
+        "B-LOC",
+        "O",
+    ]
     assert tags[1] == ["B-LOC", "O", "O", "O"] and tags[2] == ["B-PER", "O", "O"]
     assert report.unaligned == 1 and report.entities == 4  # "s" of "is" is not a token
     model = tmp_path / "m.npz"
-    result = run("train", hub, "--labels", "O,B-PER,I-PER,B-LOC", "--dev", spans, "-o", model, "--epochs", 2,
-                 "--no-progress", "--dim", 10, "--hidden", 10)
+    result = run(
+        "train",
+        hub,
+        "--labels",
+        "O,B-PER,I-PER,B-LOC",
+        "--dev",
+        spans,
+        "-o",
+        model,
+        "--epochs",
+        2,
+        "--no-progress",
+        "--dim",
+        10,
+        "--hidden",
+        10,
+    )
     assert result.exit_code == 0, result.output
     assert "1 of 5 entities do not fall on token boundaries" in result.stderr
     scored = run("evaluate", "-m", model, spans, "--json")
@@ -193,8 +287,10 @@ import windowclf.errors as windowclf_errors  # noqa: E402
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("fmt") / "m.npz"
-    assert run("train", SAMPLE / "train.conll", "-o", path, "--epochs", 3, "--scheme", "IOB2",
-               "--no-progress").exit_code == 0
+    assert (
+        run("train", SAMPLE / "train.conll", "-o", path, "--epochs", 3, "--scheme", "IOB2", "--no-progress").exit_code
+        == 0
+    )
     return path
 
 
@@ -204,10 +300,18 @@ def test_prediction_formats_entities_and_the_two_json_forms(model_file):
     assert "Anna  Keller" in inline[0]  # its two spaces kept
     assert all("\n" not in line for line in inline) and len(inline) == 2
     assert "\t" in inline[1]
-    entities = [json.loads(x) for x in run("predict", "-m", model_file, "--format", "entities", input=text).stdout.splitlines()]
-    assert all(text[e["char_start"]:e["char_end"]] == e["text"] and "confidence" in e for e in entities)
-    spans = [json.loads(x) for x in run("predict", "-m", model_file, "--format", "spans-json", input=text).stdout.splitlines()]
-    tokens = [json.loads(x) for x in run("predict", "-m", model_file, "--format", "tokens-json", input=text).stdout.splitlines()]
+    entities = [
+        json.loads(x) for x in run("predict", "-m", model_file, "--format", "entities", input=text).stdout.splitlines()
+    ]
+    assert all(text[e["char_start"] : e["char_end"]] == e["text"] and "confidence" in e for e in entities)
+    spans = [
+        json.loads(x)
+        for x in run("predict", "-m", model_file, "--format", "spans-json", input=text).stdout.splitlines()
+    ]
+    tokens = [
+        json.loads(x)
+        for x in run("predict", "-m", model_file, "--format", "tokens-json", input=text).stdout.splitlines()
+    ]
     assert [len(s["entities"]) for s in spans] == [sum(t.startswith("B-") for t in r["ner_tags"]) for r in tokens]
     for record in spans:
         for start, end, label in record["entities"]:
@@ -227,7 +331,9 @@ def test_predict_reads_a_conll_file_as_one_and_says_so(model_file):
 def test_predict_takes_one_sentence_or_paragraph_per_line(model_file):
     text = "Barack Obama visited Paris\nAngela Merkel stayed in Berlin\n"
     default = run("predict", "-m", model_file, "--format", "json", input=text).stdout.splitlines()
-    per_line = run("predict", "-m", model_file, "--format", "json", "--sentence-per-line", input=text).stdout.splitlines()
+    per_line = run(
+        "predict", "-m", model_file, "--format", "json", "--sentence-per-line", input=text
+    ).stdout.splitlines()
     assert len(default) == 1 and len(per_line) == 2
     assert [json.loads(x)["tokens"][-1] for x in per_line] == ["Paris", "Berlin"]
     paragraphs = run("predict", "-m", model_file, "--format", "json", "--paragraph-per-line", input=text)
@@ -237,12 +343,15 @@ def test_predict_takes_one_sentence_or_paragraph_per_line(model_file):
 # --- options that would do nothing, and what train says ---------------------------------------------
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--patience", "2"], "--patience stops on dev F1"),
-    (["--keep-pretrained-vocab"], "--keep-pretrained-vocab keeps the words of --embeddings"),
-    (["--freeze-embeddings", "--lr-embeddings", "0.01"], "--lr-embeddings does nothing"),
-    (["--epochs", "0"], "--epochs 0 trains nothing"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--patience", "2"], "--patience stops on dev F1"),
+        (["--keep-pretrained-vocab"], "--keep-pretrained-vocab keeps the words of --embeddings"),
+        (["--freeze-embeddings", "--lr-embeddings", "0.01"], "--lr-embeddings does nothing"),
+        (["--epochs", "0"], "--epochs 0 trains nothing"),
+    ],
+)
 def test_options_that_would_be_ignored_are_errors(tmp_path, args, fragment):
     result = run("train", SAMPLE / "train.conll", "-o", tmp_path / "m.npz", "--no-progress", *args)
     assert result.exit_code == 2 and fragment in result.stderr, result.output
@@ -250,8 +359,21 @@ def test_options_that_would_be_ignored_are_errors(tmp_path, args, fragment):
 
 
 def test_train_says_what_it_reads_where_the_time_goes_and_why_it_stopped(tmp_path):
-    result = run("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "-o", tmp_path / "runs" / "m.npz",
-                 "--epochs", 30, "--patience", 1, "--lr", 2.0, "--no-progress")
+    result = run(
+        "train",
+        SAMPLE / "train.conll",
+        "--dev",
+        SAMPLE / "dev.conll",
+        "-o",
+        tmp_path / "runs" / "m.npz",
+        "--epochs",
+        30,
+        "--patience",
+        1,
+        "--lr",
+        2.0,
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.output
     assert "training data: " in result.stdout and "326 sentences, 4,113 tokens" in result.stdout
     assert "entities (LOC, MISC, ORG, PER)" in result.stdout and "dev data: " in result.stdout
@@ -270,12 +392,25 @@ def test_the_model_records_what_it_was_made_from(tmp_path, monkeypatch):
     config = tmp_path / "c.toml"
     config.write_text("hidden = 12\nepochs = 1\n", encoding="utf-8")
     model = tmp_path / "m.npz"
-    result = run("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "-o", model, "--config", config,
-                 "--preset", "default", "--no-progress")
+    result = run(
+        "train",
+        SAMPLE / "train.conll",
+        "--dev",
+        SAMPLE / "dev.conll",
+        "-o",
+        model,
+        "--config",
+        config,
+        "--preset",
+        "default",
+        "--no-progress",
+    )
     assert result.exit_code == 0, result.output
     made = WindowTagger.load(model).provenance
-    assert made["train"] == {"name": str(SAMPLE / "train.conll"),
-                             "sha256": hashlib.sha256((SAMPLE / "train.conll").read_bytes()).hexdigest()}
+    assert made["train"] == {
+        "name": str(SAMPLE / "train.conll"),
+        "sha256": hashlib.sha256((SAMPLE / "train.conll").read_bytes()).hexdigest(),
+    }
     assert made["dev"]["name"].endswith("dev.conll") and made["settings_file"]["name"] == str(config)
     assert made["preset"] == "default" and made["created"] == "2023-11-14T22:13:20+00:00"
     assert {"windowclf", "numpy", "python"} <= set(made)
@@ -287,11 +422,12 @@ def test_json_offsets_index_the_text_as_read_with_bom_and_crlf(model_file, tmp_p
     path = tmp_path / "news.txt"
     path.write_bytes("\ufeffAnna Keller flew to Oslo .\r\nThen Peter Berg came .\r\n".encode("utf-8"))
     out = run("predict", "-m", model_file, "--format", "json", path)
-    text = open(path, encoding="utf-8-sig", newline="").read()
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        text = f.read()
     entities = [e for line in out.stdout.splitlines() for e in json.loads(line)["entities"]]
     assert entities
     for e in entities:
-        assert text[e["char_start"]:e["char_end"]] == e["text"]
+        assert text[e["char_start"] : e["char_end"]] == e["text"]
 
 
 # --- model files ----------------------------------------------------------------------------------
@@ -369,6 +505,7 @@ def test_tagging_loads_only_the_weights(tmp_path):
         return original(self, name)
 
     import unittest.mock
+
     with unittest.mock.patch.object(persistence.ModelFile, "read", spy):
         light = WindowTagger.load(tmp_path / "m.npz", training_state=False)
     assert read and all(name.startswith("param/") for name in read)

@@ -53,8 +53,9 @@ def test_first_tagger_section_runs_in_a_fresh_directory():
     # the tests' interpreter is the one in .venv (scripts/test); a clone used otherwise runs its own
     venv_bin = os.path.dirname(sys.executable)
     script = block.replace('export PATH="$PWD/.venv/bin:$PATH"', f'export PATH="{venv_bin}:$PATH"')
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert "FB1" in result.stdout and "[" in result.stdout  # the report, and an inline entity
     assert '"confidence"' in result.stdout

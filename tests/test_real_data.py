@@ -28,8 +28,14 @@ SPLITS = {
 
 TAG_COUNTS = {
     "conll2003/eng.train": {
-        "O": 169578, "I-PER": 11128, "I-ORG": 10001, "I-LOC": 8286, "I-MISC": 4556,
-        "B-MISC": 37, "B-ORG": 24, "B-LOC": 11,
+        "O": 169578,
+        "I-PER": 11128,
+        "I-ORG": 10001,
+        "I-LOC": 8286,
+        "I-MISC": 4556,
+        "B-MISC": 37,
+        "B-ORG": 24,
+        "B-LOC": 11,
     },
     "conll2003/eng.testa": {"O": 42759, "I-PER": 3149, "I-LOC": 2094, "I-ORG": 2092, "I-MISC": 1264, "B-MISC": 4},
     "cs224d_ner/train": {"O": 169578, "PER": 11128, "ORG": 10025, "LOC": 8297, "MISC": 4593},
@@ -118,8 +124,12 @@ def digits_to_zero(word: str) -> str:
 @pytest.fixture(scope="module")
 def glove_full(data_dir, corpus, cs224d_vocab):
     """The 400,000-word gzip, streamed and filtered to the words the tests ask about."""
-    words = {token.lower() for name in ("conll2003/eng.train", "conll2003/eng.testa") for s in corpus[name]
-             for token in s.tokens}
+    words = {
+        token.lower()
+        for name in ("conll2003/eng.train", "conll2003/eng.testa")
+        for s in corpus[name]
+        for token in s.tokens
+    }
     return load_vectors(data_dir / GLOVE_FULL, vocabulary=words | set(cs224d_vocab), normalize=[digits_to_zero])
 
 

@@ -10,8 +10,8 @@ import sys
 from collections import Counter
 
 import pytest
-
 from conftest import REPO
+
 from windowclf.text.tokenize import split_sentences, tokenize
 
 SAMPLE = REPO / "data" / "sample"
@@ -69,7 +69,13 @@ def test_readme_quotes_the_counts_the_script_prints(make_sample):
 
 
 def test_every_entity_type_appears_at_least_80_times():
-    chunks = Counter(tag[2:] for name in ("train.conll", "dev.conll") for s in read_split(name) for _, tag in s if tag.startswith("B-"))
+    chunks = Counter(
+        tag[2:]
+        for name in ("train.conll", "dev.conll")
+        for s in read_split(name)
+        for _, tag in s
+        if tag.startswith("B-")
+    )
     assert min(chunks[t] for t in ("PER", "ORG", "LOC", "MISC")) >= 80, chunks
 
 
@@ -95,7 +101,11 @@ def test_tags_are_valid_iob2():
         for sentence in read_split(name):
             previous = "O"
             for word, tag in sentence:
-                assert tag == "O" or tag[:2] in ("B-", "I-") and tag[2:] in ("PER", "ORG", "LOC", "MISC"), (name, word, tag)
+                assert tag == "O" or (tag[:2] in ("B-", "I-") and tag[2:] in ("PER", "ORG", "LOC", "MISC")), (
+                    name,
+                    word,
+                    tag,
+                )
                 if tag.startswith("I-"):
                     assert previous[2:] == tag[2:], (name, sentence)
                 previous = tag
@@ -141,7 +151,9 @@ def test_script_rejects_a_repeated_sentence_naming_both_lines(make_sample, tmp_p
 
 
 def test_script_check_mode_reports_stale_files(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--check", "--out-dir", str(tmp_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--check", "--out-dir", str(tmp_path)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert "out of date" in result.stderr
 

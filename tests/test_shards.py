@@ -12,14 +12,14 @@ import re
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
-from windowclf.cli.main import main
-from windowclf.formats.conll import read_conll
-from windowclf.errors import InputError, ModelFileError
+
 from windowclf.batch.jobs import MANIFEST, Job, run_in_process
 from windowclf.batch.segments import SEGMENT_BYTES, Stream, _Cutter, plan
 from windowclf.batch.shards import TagOptions, model_ref, plan_blocks, tag_input, tag_shard
+from windowclf.cli.main import main
+from windowclf.errors import InputError, ModelFileError
+from windowclf.formats.conll import read_conll
 from windowclf.models.tagger import WindowTagger
 
 SAMPLE = REPO / "data" / "sample"
@@ -62,7 +62,8 @@ def tiny_model(tmp_path_factory):
     """A small model trained on the sample (seconds), and its path."""
     train = list(read_conll(SAMPLE / "train.conll"))
     tagger = WindowTagger(dim=20, hidden=30, epochs=2, seed=0, features=["caps"]).fit(
-        [s.tokens for s in train], [s.tags for s in train])
+        [s.tokens for s in train], [s.tags for s in train]
+    )
     path = tmp_path_factory.mktemp("model") / "tiny.npz"
     tagger.save(path)
     return path
@@ -76,6 +77,7 @@ def predict_cli(model, *args) -> bytes:
 
 # ------------------------------------------------------------------------------ segments
 
+
 @pytest.mark.parametrize("seed", range(40))
 def test_planned_and_streamed_segments_cut_and_count_alike(seed, tmp_path):
     rng = random.Random(seed)
@@ -87,7 +89,7 @@ def test_planned_and_streamed_segments_cut_and_count_alike(seed, tmp_path):
     planned = plan(path, "utf-8", spacing)
     cutter, one_by_one = _Cutter(spacing), []
     for i in range(len(data)):
-        one_by_one += cutter.feed(data[i:i + 1])
+        one_by_one += cutter.feed(data[i : i + 1])
     assert [s.start for s in planned[1:]] == [c for c in one_by_one if c < len(data)]
 
     class Trickle(io.RawIOBase):  # a pipe that hands over a few bytes at a time
@@ -99,7 +101,7 @@ def test_planned_and_streamed_segments_cut_and_count_alike(seed, tmp_path):
 
         def readinto(self, buffer):
             chunk = self.source.read(min(len(buffer), rng.randint(1, 9)))
-            buffer[:len(chunk)] = chunk
+            buffer[: len(chunk)] = chunk
             return len(chunk)
 
     streamed = [(s, r.read()) for s, r in Stream(Trickle(), "utf-8", spacing).segments()]
@@ -107,11 +109,11 @@ def test_planned_and_streamed_segments_cut_and_count_alike(seed, tmp_path):
     assert [s.start for s, _ in streamed] == [s.start for s in planned]
     text = data.decode("utf-8-sig")
     for (s, chunk), p in zip(streamed, planned):
-        assert chunk == data[p.start:p.stop] and (s.line, s.char) == (p.line, p.char)
-        assert p.line == data[:p.start].count(b"\n") + 1
+        assert chunk == data[p.start : p.stop] and (s.line, s.char) == (p.line, p.char)
+        assert p.line == data[: p.start].count(b"\n") + 1
         # char offsets index the decoded text (a byte-order mark at the file's start is not text)
-        assert text[p.char:] == data[p.start:].decode("utf-8-sig" if p.start == 0 else "utf-8")
-        assert p.start == 0 or data[:p.start].endswith(b"\n") and re.search(rb"\n[ \t\r]*\n$", data[:p.start])
+        assert text[p.char :] == data[p.start :].decode("utf-8-sig" if p.start == 0 else "utf-8")
+        assert p.start == 0 or (data[: p.start].endswith(b"\n") and re.search(rb"\n[ \t\r]*\n$", data[: p.start]))
 
 
 def test_segments_hold_at_least_the_spacing_and_end_at_blank_lines(tmp_path):
@@ -125,12 +127,18 @@ def test_segments_hold_at_least_the_spacing_and_end_at_blank_lines(tmp_path):
 
 # ------------------------------------------------------------------------------ byte identity
 
+
 # JSON output computes every entity's probability (forward-backward), ten times the work: a smaller file.
-@pytest.mark.parametrize("fmt,crlf,bom,size,block_sizes", [
-    pytest.param("json", False, True, 1.2, (1,), marks=pytest.mark.slow),
-    ("conll", True, False, 2.5, (1, 2 * SEGMENT_BYTES))])
-def test_blocks_joined_in_order_equal_the_whole_file_and_predict(tiny_model, tmp_path, fmt, crlf, bom, size,
-                                                                 block_sizes):
+@pytest.mark.parametrize(
+    "fmt,crlf,bom,size,block_sizes",
+    [
+        pytest.param("json", False, True, 1.2, (1,), marks=pytest.mark.slow),
+        ("conll", True, False, 2.5, (1, 2 * SEGMENT_BYTES)),
+    ],
+)
+def test_blocks_joined_in_order_equal_the_whole_file_and_predict(
+    tiny_model, tmp_path, fmt, crlf, bom, size, block_sizes
+):
     path = tmp_path / "news.txt"
     path.write_bytes(make_text(int(size * SEGMENT_BYTES), seed=1, crlf=crlf, bom=bom))
     expected = predict_cli(tiny_model, "--format", fmt, path)
@@ -152,7 +160,7 @@ def test_blocks_joined_in_order_equal_the_whole_file_and_predict(tiny_model, tmp
         text = path.read_bytes().decode("utf-8-sig")
         for line in expected.decode().splitlines()[-50:]:
             record = json.loads(line)
-            assert text[record["start"]:record["end"]] == record["text"]
+            assert text[record["start"] : record["end"]] == record["text"]
 
 
 def test_conll_blocks_carry_the_files_layout(tiny_model, tmp_path):
@@ -203,14 +211,16 @@ def test_an_undecodable_byte_late_in_a_file_is_named_alike_everywhere(tiny_model
     assert single.exit_code == 2
     message = single.stderr.strip()
     assert message.startswith(f"Error: {path}:{line}: cannot decode the text as utf-8")
-    into_dir = CliRunner().invoke(main, ["predict", "-m", str(tiny_model), "--output-dir", str(tmp_path / "out"),
-                                         "--block-size", "1", str(path)])
+    into_dir = CliRunner().invoke(
+        main, ["predict", "-m", str(tiny_model), "--output-dir", str(tmp_path / "out"), "--block-size", "1", str(path)]
+    )
     assert into_dir.exit_code == 2 and into_dir.stderr.strip().splitlines()[-1] == message
     assert not (tmp_path / "out" / "bad.txt.conll").exists()
     assert [p.name for p in (tmp_path / "out").iterdir()] == []  # no part, no temporary file
 
 
 # ------------------------------------------------------------------------------ jobs, manifest
+
 
 def test_a_rerun_skips_what_is_done_and_redoes_what_is_not(tiny_model, tmp_path):
     inputs = []
@@ -237,22 +247,27 @@ def test_a_rerun_skips_what_is_done_and_redoes_what_is_not(tiny_model, tmp_path)
         assert (out / record["output"]).read_bytes() == predict_cli(tiny_model, path)
     assert [t.file for t in Job(inputs, out, ref, TagOptions(output_format="json")).tasks] == [0, 1, 2]
     assert (out / MANIFEST).exists()
-    assert sorted(p.name for p in out.iterdir()) == sorted(["doc0.txt.conll", "doc1.txt.conll", "doc2.txt.conll",
-                                                            MANIFEST])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["doc0.txt.conll", "doc1.txt.conll", "doc2.txt.conll", MANIFEST]
+    )
 
 
 def test_output_dir_in_process_writes_what_predict_prints(tiny_model, tmp_path):
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_bytes(make_text(30_000, seed=4))
     b.write_bytes(make_text(40_000, seed=5))
-    result = CliRunner().invoke(main, ["predict", "-m", str(tiny_model), "--format", "inline", "--output-dir",
-                                       str(tmp_path / "out"), str(a), str(b)])
+    result = CliRunner().invoke(
+        main,
+        ["predict", "-m", str(tiny_model), "--format", "inline", "--output-dir", str(tmp_path / "out"), str(a), str(b)],
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "out" / "a.txt.txt").read_bytes() == predict_cli(tiny_model, "--format", "inline", a)
     assert (tmp_path / "out" / "b.txt.txt").read_bytes() == predict_cli(tiny_model, "--format", "inline", b)
     # the command tags each input on its own: two files at once print what each prints alone
-    assert predict_cli(tiny_model, "--format", "inline", a, b) == \
-        (tmp_path / "out" / "a.txt.txt").read_bytes() + (tmp_path / "out" / "b.txt.txt").read_bytes()
+    assert (
+        predict_cli(tiny_model, "--format", "inline", a, b)
+        == (tmp_path / "out" / "a.txt.txt").read_bytes() + (tmp_path / "out" / "b.txt.txt").read_bytes()
+    )
 
 
 def test_output_names_that_collide_are_refused_before_anything_is_written(tiny_model, tmp_path):
@@ -260,8 +275,18 @@ def test_output_names_that_collide_are_refused_before_anything_is_written(tiny_m
     (tmp_path / "y").mkdir()
     for d in "xy":
         (tmp_path / d / "a.txt").write_text("Anna is in Oslo .\n")
-    result = CliRunner().invoke(main, ["predict", "-m", str(tiny_model), "--output-dir", str(tmp_path / "out"),
-                                       str(tmp_path / "x" / "a.txt"), str(tmp_path / "y" / "a.txt")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "predict",
+            "-m",
+            str(tiny_model),
+            "--output-dir",
+            str(tmp_path / "out"),
+            str(tmp_path / "x" / "a.txt"),
+            str(tmp_path / "y" / "a.txt"),
+        ],
+    )
     assert result.exit_code == 2 and "would both be written to a.txt.conll" in result.output
     assert not (tmp_path / "out").exists()
 
@@ -271,8 +296,9 @@ def test_a_missing_or_corrupt_model_fails_before_anything_is_written(tiny_model,
     corrupt = tmp_path / "corrupt.npz"
     corrupt.write_bytes(tiny_model.read_bytes()[:-100])
     for model in (tmp_path / "missing.npz", corrupt):
-        result = CliRunner().invoke(main, ["predict", "-m", str(model), "--output-dir", str(tmp_path / "out"),
-                                           str(tmp_path / "a.txt")])
+        result = CliRunner().invoke(
+            main, ["predict", "-m", str(model), "--output-dir", str(tmp_path / "out"), str(tmp_path / "a.txt")]
+        )
         assert result.exit_code == 2 and result.output.startswith(f"Error: {model}")
         assert len(result.output.strip().splitlines()) == 1
         assert not (tmp_path / "out").exists()
@@ -282,11 +308,15 @@ def test_a_missing_or_corrupt_model_fails_before_anything_is_written(tiny_model,
 
 # ------------------------------------------------------------------------------ pickling
 
+
 def test_a_tagger_pickles_as_its_model_file_and_nothing_else(tiny_model):
     tagger = WindowTagger.load(tiny_model)
     payload = pickle.dumps(tagger)
-    names = [arg for op, arg, _ in pickletools.genops(payload) if op.name in ("GLOBAL", "STACK_GLOBAL", "SHORT_BINUNICODE")
-             and isinstance(arg, str) and len(arg) < 40]
+    names = [
+        arg
+        for op, arg, _ in pickletools.genops(payload)
+        if op.name in ("GLOBAL", "STACK_GLOBAL", "SHORT_BINUNICODE") and isinstance(arg, str) and len(arg) < 40
+    ]
     assert names[:3] == ["builtins", "getattr", "windowclf.models.tagger"] and "WindowTagger" in names
     assert "load" in names and "numpy" not in " ".join(names)
     again = pickle.loads(payload)
@@ -306,10 +336,18 @@ def test_tag_input_counts_what_it_writes(tiny_model):
 def test_nothing_of_dask_is_imported_unless_asked_for():
     import subprocess
     import sys
-    code = ("import sys, windowclf.cli.main, windowclf.batch.shards, windowclf.batch.jobs, windowclf.cli.output_dir; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    code = (
+        "import sys, windowclf.cli.main, windowclf.batch.shards, windowclf.batch.jobs, windowclf.cli.output_dir; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -317,8 +355,9 @@ def test_nothing_of_dask_is_imported_unless_asked_for():
 def test_a_model_with_character_and_document_features_tags_blocks_as_the_whole_file(tmp_path):
     train = list(read_conll(SAMPLE / "train.conll"))
     model = tmp_path / "rich.npz"
-    WindowTagger(dim=20, hidden=30, epochs=2, seed=0, features=["caps", "doccase"], char_filters=6,
-                 decoder="sll", scheme="IOBES").fit([s.tokens for s in train], [s.tags for s in train]).save(model)
+    WindowTagger(
+        dim=20, hidden=30, epochs=2, seed=0, features=["caps", "doccase"], char_filters=6, decoder="sll", scheme="IOBES"
+    ).fit([s.tokens for s in train], [s.tags for s in train]).save(model)
     path = tmp_path / "news.txt"
     path.write_bytes(make_text(int(1.2 * SEGMENT_BYTES), seed=4))
     expected = predict_cli(model, path)

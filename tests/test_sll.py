@@ -7,10 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from windowclf.nn import chain, chain_batches, sll
-from windowclf.nn import gradcheck
-from windowclf.nn.gradcheck import check_gradients
 from windowclf.models.tagger import WindowTagger
+from windowclf.nn import chain, chain_batches, gradcheck, sll
+from windowclf.nn.gradcheck import check_gradients
 
 
 def _brute_force(E, A, A0):
@@ -105,9 +104,15 @@ def sentence_problem(activation="tanh", seed=0, K=4):
     Returns (network, ids, y, lengths, rng), rng for drawing anything else the test needs.
     """
     rng = np.random.default_rng(1)
-    net, ids, y, lengths = gradcheck.sentence_problem(n_classes=K, batch=7, lengths=[3, 1, 3], rng=rng,
-                                                      activation=activation, extra_tables=[("E_caps", 5, 2)],
-                                                      seed=seed)
+    net, ids, y, lengths = gradcheck.sentence_problem(
+        n_classes=K,
+        batch=7,
+        lengths=[3, 1, 3],
+        rng=rng,
+        activation=activation,
+        extra_tables=[("E_caps", 5, 2)],
+        seed=seed,
+    )
     return net, ids, y, lengths, rng
 
 
@@ -139,7 +144,8 @@ def test_sll_tagger_learns_a_transition_only_pattern_and_survives_save_load(tmp_
     assert loaded.settings.decoder == "sll"
     np.testing.assert_array_equal(loaded.network.params["A"], tagger.network.params["A"])
     assert loaded.predict([["Mr", "x", "runs"], ["the", "x", "runs"]]) == tagger.predict(
-        [["Mr", "x", "runs"], ["the", "x", "runs"]])
+        [["Mr", "x", "runs"], ["the", "x", "runs"]]
+    )
 
 
 def test_loading_a_model_with_misshapen_transitions_fails(tmp_path):
@@ -167,6 +173,7 @@ def test_sll_tagger_probabilities_are_the_posterior_marginals_of_each_word():
 
 def test_sll_needs_the_softmax_output():
     from windowclf.errors import ConfigError
+
     with pytest.raises(ConfigError, match="sll"):
         WindowTagger(decoder="sll", output="sigmoid", positive_tag="LOC")
 
@@ -185,8 +192,11 @@ def test_posteriors_equal_marginals_in_input_order():
     scores = rng.normal(size=(int(lengths.sum()), 3))
     A, A0 = rng.normal(size=(3, 3)), rng.normal(size=3)
     E, mask = chain_batches.pad(scores, lengths)
-    np.testing.assert_allclose(chain_batches.posteriors(scores, lengths, A, A0, batch=3),
-                               chain_batches.marginals(E, mask, A, A0)[mask], rtol=1e-12)
+    np.testing.assert_allclose(
+        chain_batches.posteriors(scores, lengths, A, A0, batch=3),
+        chain_batches.marginals(E, mask, A, A0)[mask],
+        rtol=1e-12,
+    )
 
 
 def test_sentence_batches_hold_sentences_of_similar_lengths():

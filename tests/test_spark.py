@@ -6,18 +6,26 @@ import os
 
 import pytest
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (not a windowclf extra; "
-                                                "pip install pyspark, with a Java runtime, to run this)")
+pyspark = pytest.importorskip(
+    "pyspark",
+    reason="pyspark is not installed (not a windowclf extra; pip install pyspark, with a Java runtime, to run this)",
+)
 
 from test_shards import make_text, predict_cli, tiny_model  # noqa: E402,F401 -- the fixture too
+
 from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402
 from windowclf.batch.shards import TagOptions, model_ref, plan_blocks, tag_shard  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def spark():
-    session = (pyspark.sql.SparkSession.builder.master("local[2]").appName("windowclf-test")
-               .config("spark.driver.host", "127.0.0.1").config("spark.ui.enabled", "false").getOrCreate())
+    session = (
+        pyspark.sql.SparkSession.builder.master("local[2]")
+        .appName("windowclf-test")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
     yield session.sparkContext
     session.stop()
 

@@ -7,18 +7,24 @@ import pytest
 from windowclf.nn.functions import ACTIVATIONS, OUTPUTS
 from windowclf.nn.gradcheck import random_problem
 from windowclf.nn.network import WindowNetwork, _batch_outer
-from windowclf.nn.rowgrad import RowGrad, accumulate_rows
 from windowclf.nn.optim import SGD, AdaGrad, Momentum
-from windowclf.training.objectives import WindowObjective
+from windowclf.nn.rowgrad import RowGrad, accumulate_rows
 from windowclf.training.loop import run_epoch
+from windowclf.training.objectives import WindowObjective
 
 
 def _float32_problem(activation, output):
-    net, ids, y = random_problem(activation=activation, output=output, vocab_size=9,
-                                 extra_tables=[("E_caps", 5, 2)])
-    net32 = WindowNetwork([("L", 9, net.table_dims[0]), ("E_caps", 5, 2)], window=net.window,
-                          hidden=net.hidden, n_outputs=net.n_outputs, activation=activation,
-                          output=output, dtype=np.float32, seed=0)
+    net, ids, y = random_problem(activation=activation, output=output, vocab_size=9, extra_tables=[("E_caps", 5, 2)])
+    net32 = WindowNetwork(
+        [("L", 9, net.table_dims[0]), ("E_caps", 5, 2)],
+        window=net.window,
+        hidden=net.hidden,
+        n_outputs=net.n_outputs,
+        activation=activation,
+        output=output,
+        dtype=np.float32,
+        seed=0,
+    )
     return net32, ids, y
 
 
@@ -137,7 +143,7 @@ def test_epoch_of_shuffled_views_equals_fancy_indexed_batches():
     order = np.random.default_rng(5).permutation(len(y))
     opt = SGD(0.1)
     for start in range(0, len(y), 7):
-        batch = order[start:start + 7]
+        batch = order[start : start + 7]
         opt.update(net_b.params, net_b.loss_and_grads(tuple(i[batch] for i in ids), y[batch])[1])
     for name in net_a.params:
         assert net_a.params[name].tobytes() == net_b.params[name].tobytes(), name
@@ -150,8 +156,10 @@ def test_command_line_runs_blas_single_threaded_unless_told_otherwise():
 
     from conftest import REPO
 
-    code = ("import sys, os, windowclf; assert 'numpy' not in sys.modules; "
-            "import windowclf.cli.main; print(os.environ['OPENBLAS_NUM_THREADS'])")
+    code = (
+        "import sys, os, windowclf; assert 'numpy' not in sys.modules; "
+        "import windowclf.cli.main; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    )
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

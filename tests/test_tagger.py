@@ -81,8 +81,9 @@ def test_predictions_come_back_in_the_requested_scheme(trained):
 
 def test_sigmoid_output_detects_one_class():
     sentences, tags = synthetic_task(200)
-    tagger = WindowTagger(output="sigmoid", positive_tag="LOC", epochs=10, hidden=20, dim=10, lr=0.3,
-                          seed=2).fit(sentences, tags)
+    tagger = WindowTagger(output="sigmoid", positive_tag="LOC", epochs=10, hidden=20, dim=10, lr=0.3, seed=2).fit(
+        sentences, tags
+    )
     pred = tagger.predict(sentences)
     gold = [["LOC" if t == "LOC" else "O" for t in ts] for ts in tags]
     assert token_accuracy(gold, pred) >= 0.99

@@ -26,40 +26,70 @@ def sentence_texts(text):
 
 # --- tokens: one example per CoNLL-2003 convention ---------------------------------
 
+
 @pytest.mark.parametrize(
     "text, expected",
     [
         ("Hello, world; (yes): no!", ["Hello", ",", "world", ";", "(", "yes", ")", ":", "no", "!"]),
         ("the U.S. and U.N. at 9 a.m.", ["the", "U.S.", "and", "U.N.", "at", "9", "a.m."]),
         ("U.S.-led talks", ["U.S.-led", "talks"]),
-        ("Mr. Dr. Mrs. St. Inc. Corp. Ltd. Jan. Sept. vs. etc.",
-         ["Mr.", "Dr.", "Mrs.", "St.", "Inc.", "Corp.", "Ltd.", "Jan.", "Sept.", "vs.", "etc."]),
-        ("1,000.5 3.5 10-15 1996-08-28 2:29.34 1/2 +0.05 .576",
-         ["1,000.5", "3.5", "10-15", "1996-08-28", "2:29.34", "1/2", "+0.05", ".576"]),
-        ("year-ago pro-baseball Saint-Etienne 53-year-old", ["year-ago", "pro-baseball", "Saint-Etienne", "53-year-old"]),
+        (
+            "Mr. Dr. Mrs. St. Inc. Corp. Ltd. Jan. Sept. vs. etc.",
+            ["Mr.", "Dr.", "Mrs.", "St.", "Inc.", "Corp.", "Ltd.", "Jan.", "Sept.", "vs.", "etc."],
+        ),
+        (
+            "1,000.5 3.5 10-15 1996-08-28 2:29.34 1/2 +0.05 .576",
+            ["1,000.5", "3.5", "10-15", "1996-08-28", "2:29.34", "1/2", "+0.05", ".576"],
+        ),
+        (
+            "year-ago pro-baseball Saint-Etienne 53-year-old",
+            ["year-ago", "pro-baseball", "Saint-Etienne", "53-year-old"],
+        ),
         ("don't can't won't isn't", ["do", "n't", "ca", "n't", "wo", "n't", "is", "n't"]),
-        ("Germany's I'm we're they've she'll he'd", ["Germany", "'s", "I", "'m", "we", "'re", "they", "'ve", "she", "'ll", "he", "'d"]),
+        (
+            "Germany's I'm we're they've she'll he'd",
+            ["Germany", "'s", "I", "'m", "we", "'re", "they", "'ve", "she", "'ll", "he", "'d"],
+        ),
         ("the Farmers' Union", ["the", "Farmers", "'", "Union"]),
         ("O'Brien's d'affaires", ["O'Brien", "'s", "d'affaires"]),
         ('he said "no"', ["he", "said", '"', "no", '"']),
-        ("rose 5% to $100 or US$ 90 and C$5", ["rose", "5", "%", "to", "$", "100", "or", "US$", "90", "and", "C$", "5"]),
+        (
+            "rose 5% to $100 or US$ 90 and C$5",
+            ["rose", "5", "%", "to", "$", "100", "or", "US$", "90", "and", "C$", "5"],
+        ),
         ("(a) [b]", ["(", "a", ")", "[", "b", "]"]),
         ("wait... no.... -- yes", ["wait", "...", "no", "....", "--", "yes"]),
         ("see http://www.example.com/a?b=1. ok", ["see", "http://www.example.com/a?b=1", ".", "ok"]),
-        ("mail jo.doe@example.org, or www.reuters.com.", ["mail", "jo.doe@example.org", ",", "or", "www.reuters.com", "."]),
+        (
+            "mail jo.doe@example.org, or www.reuters.com.",
+            ["mail", "jo.doe@example.org", ",", "or", "www.reuters.com", "."],
+        ),
         ("Visit reuters.com today", ["Visit", "reuters.com", "today"]),
         ("S&P rose", ["S&P", "rose"]),
         ("No. 3 and No.2", ["No.", "3", "and", "No.2"]),
         ("Café naïve e\u0301lan 東京", ["Café", "naïve", "e\u0301lan", "東京"]),
     ],
     ids=[
-        "punctuation-split-off", "acronyms-keep-periods", "acronym-with-hyphen-suffix",
-        "known-abbreviations-keep-period", "numbers-stay-whole", "hyphenated-words-stay-whole",
-        "nt-contraction-split-before-n", "clitics-split-off", "plural-possessive-apostrophe-alone",
-        "inner-apostrophes-stay", "double-quotes-split", "currency-and-percent-split",
-        "brackets-split", "ellipsis-and-dashes-one-token", "url-one-token-without-final-period",
-        "email-and-www-one-token", "bare-domain-one-token", "ampersand-between-capitals",
-        "number-abbreviation-before-digits", "unicode-letters-and-combining-marks",
+        "punctuation-split-off",
+        "acronyms-keep-periods",
+        "acronym-with-hyphen-suffix",
+        "known-abbreviations-keep-period",
+        "numbers-stay-whole",
+        "hyphenated-words-stay-whole",
+        "nt-contraction-split-before-n",
+        "clitics-split-off",
+        "plural-possessive-apostrophe-alone",
+        "inner-apostrophes-stay",
+        "double-quotes-split",
+        "currency-and-percent-split",
+        "brackets-split",
+        "ellipsis-and-dashes-one-token",
+        "url-one-token-without-final-period",
+        "email-and-www-one-token",
+        "bare-domain-one-token",
+        "ampersand-between-capitals",
+        "number-abbreviation-before-digits",
+        "unicode-letters-and-combining-marks",
     ],
 )
 def test_tokenize_follows_conll_conventions(text, expected):
@@ -110,9 +140,13 @@ def test_tokenize_rejects_bytes():
 
 # --- sentences ---------------------------------------------------------------------
 
+
 def test_split_on_period_question_and_exclamation_before_a_capital():
     assert sentence_texts("It rained. Did it? Yes! 1996 was wet.") == [
-        "It rained .", "Did it ?", "Yes !", "1996 was wet .",
+        "It rained .",
+        "Did it ?",
+        "Yes !",
+        "1996 was wet .",
     ]
 
 
@@ -128,7 +162,10 @@ def test_no_split_after_titles_months_or_initials():
 
 def test_acronym_or_company_abbreviation_ends_a_sentence_before_a_common_opener():
     assert sentence_texts("He moved to the U.S. The move was hard. Acme Inc. He left.") == [
-        "He moved to the U.S.", "The move was hard .", "Acme Inc.", "He left .",
+        "He moved to the U.S.",
+        "The move was hard .",
+        "Acme Inc.",
+        "He left .",
     ]
 
 
@@ -138,7 +175,10 @@ def test_acronym_before_a_name_does_not_end_a_sentence():
 
 def test_closing_quote_and_bracket_stay_with_their_sentence():
     assert sentence_texts('He said: "Stop." (It worked.) Then "Go!" Done') == [
-        'He said : " Stop . "', "( It worked . )", 'Then " Go ! "', "Done",
+        'He said : " Stop . "',
+        "( It worked . )",
+        'Then " Go ! "',
+        "Done",
     ]
 
 
@@ -160,7 +200,8 @@ def test_single_newline_does_not_end_a_sentence():
 
 def test_list_marker_starts_a_new_sentence():
     assert sentence_texts("1. Jan Ullrich ( Germany )\n2. Bjarne Riis") == [
-        "1. Jan Ullrich ( Germany )", "2. Bjarne Riis",
+        "1. Jan Ullrich ( Germany )",
+        "2. Bjarne Riis",
     ]
 
 
@@ -175,6 +216,7 @@ def test_empty_and_blank_text_have_no_sentences():
 
 
 # --- streaming -----------------------------------------------------------------------
+
 
 def test_iter_sentences_adds_offset_base():
     (sentence,) = iter_sentences(["Oslo won."], offset_base=100)
@@ -269,12 +311,73 @@ def test_iter_sentences_keeps_a_giant_token_whole():
 # --- properties ----------------------------------------------------------------------
 
 _PIECES = [
-    "Mr.", "U.S.", "U.S.-led", "J.", "Inc.", "No.", "don't", "can't", "n't", "'s", "Germany's",
-    "Farmers'", "O'Brien", "1,000.5", "3.5", ".5", "10-15", "1996-08-28", "+3", "year-ago", "-",
-    "--", '"', "'", "\u2019", "\u201c", "(", ")", "%", "$", "US$", "...", ".", ",", "!", "?", "?!",
-    "http://x.org/a.", "www.a.com", "a@b.com", "reuters.com", "1.", "2. ", "The", "He", "Oslo",
-    "said", "a", "e\u0301", "東京", "&", "S&P", "AA+", "_", "@", "#",
-    " ", "  ", "\t", "\n", "\n\n", " \n \n", "\r\n", "\u00a0", "\u2028", "\x0b", "\u3000",
+    "Mr.",
+    "U.S.",
+    "U.S.-led",
+    "J.",
+    "Inc.",
+    "No.",
+    "don't",
+    "can't",
+    "n't",
+    "'s",
+    "Germany's",
+    "Farmers'",
+    "O'Brien",
+    "1,000.5",
+    "3.5",
+    ".5",
+    "10-15",
+    "1996-08-28",
+    "+3",
+    "year-ago",
+    "-",
+    "--",
+    '"',
+    "'",
+    "\u2019",
+    "\u201c",
+    "(",
+    ")",
+    "%",
+    "$",
+    "US$",
+    "...",
+    ".",
+    ",",
+    "!",
+    "?",
+    "?!",
+    "http://x.org/a.",
+    "www.a.com",
+    "a@b.com",
+    "reuters.com",
+    "1.",
+    "2. ",
+    "The",
+    "He",
+    "Oslo",
+    "said",
+    "a",
+    "e\u0301",
+    "東京",
+    "&",
+    "S&P",
+    "AA+",
+    "_",
+    "@",
+    "#",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\n\n",
+    " \n \n",
+    "\r\n",
+    "\u00a0",
+    "\u2028",
+    "\x0b",
+    "\u3000",
 ]
 texts = st.one_of(
     st.text(max_size=200),
@@ -327,8 +430,24 @@ def test_property_streaming_any_cut_equals_whole_text(text, data):
 # Cuts fall inside these, so a sentence's settled end may hinge on a word cut short:
 # "Inc. I|ndeed" (an opener or not), "won. 12.|" (a list marker only at a line start).
 _MIDDLE_WORDS = [
-    "said", "in", "the", "U.S.", "Inc.", "Mr.", "don't", "1,000.5", "(", ")", '"', "Oslo's",
-    "J.", "--", "3-1", "I", "Indeed", "The",
+    "said",
+    "in",
+    "the",
+    "U.S.",
+    "Inc.",
+    "Mr.",
+    "don't",
+    "1,000.5",
+    "(",
+    ")",
+    '"',
+    "Oslo's",
+    "J.",
+    "--",
+    "3-1",
+    "I",
+    "Indeed",
+    "The",
 ]
 short_sentences = st.lists(
     st.tuples(
@@ -350,6 +469,7 @@ def test_property_small_cap_streaming_equals_whole_text_when_sentences_are_short
 
 
 # --- the real data and the docstrings -------------------------------------------------
+
 
 def conll_sentences(path, limit=None):
     sentences, words_so_far = [], []

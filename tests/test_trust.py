@@ -9,15 +9,15 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from conftest import REPO
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_tagger import synthetic_task
+
 from windowclf import WindowTagger
 from windowclf.errors import DivergenceError, ModelFileError
-from windowclf.models.container import save_model_file
 from windowclf.features.windows import window_ids
-
-from test_tagger import synthetic_task
+from windowclf.models.container import save_model_file
 
 
 def test_sigkill_during_save_leaves_the_previous_model_intact(tmp_path):
@@ -70,8 +70,10 @@ def test_same_data_settings_and_seed_give_a_byte_identical_model_file(tmp_path, 
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
 
 
-@pytest.mark.parametrize("optimizer, features", [("sgd", ["caps"]), ("momentum", ["caps"]), ("adagrad", ["caps"]),
-                                                  ("sgd", ["caps", "gazetteer"])])
+@pytest.mark.parametrize(
+    "optimizer, features",
+    [("sgd", ["caps"]), ("momentum", ["caps"]), ("adagrad", ["caps"]), ("sgd", ["caps", "gazetteer"])],
+)
 def test_interrupted_then_resumed_run_ends_where_an_uninterrupted_run_would(tmp_path, optimizer, features):
     sentences, tags = synthetic_task(80)
     documents = [i // 10 for i in range(len(sentences))]  # the gazetteer leaves each one's own entities out

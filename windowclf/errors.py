@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["WindowclfError", "InputError", "ModelFileError", "ConfigError", "DivergenceError", "Terminated",
-           "interruption"]
+__all__ = [
+    "ConfigError",
+    "DivergenceError",
+    "InputError",
+    "ModelFileError",
+    "Terminated",
+    "WindowclfError",
+    "interruption",
+]
 
 
 class WindowclfError(Exception):

@@ -27,18 +27,20 @@ import traceback
 
 def _warm_imports():
     import windowclf.cli.main  # noqa: F401  (numpy, scipy, click and every module the commands use)
-    from windowclf.formats import conll  # noqa: F401
+    from windowclf.cli import plots  # noqa: F401
+    from windowclf.formats import (
+        conll,  # noqa: F401
+        vectors,  # noqa: F401
+    )
+    from windowclf.models import container as persistence  # noqa: F401
     from windowclf.models import finetune  # noqa: F401
     from windowclf.nn import gradcheck  # noqa: F401
-    from windowclf.models import container as persistence  # noqa: F401
-    from windowclf.cli import plots  # noqa: F401
-    from windowclf.formats import vectors  # noqa: F401
 
     try:
         import matplotlib
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot  # noqa: F401
+        import matplotlib.pyplot
     except ImportError:
         pass
 
@@ -72,13 +74,30 @@ def _child(request: dict) -> None:
             os.dup2(fd, target)
             os.close(fd)
         # What Python sets up at startup: stdout block-buffered to a file, stderr line by line.
-        sys.stdin = None if stdin == "closed" else io.TextIOWrapper(
-            io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8", errors="strict")
-        sys.stdout = None if request.get("stdout") == "closed" else io.TextIOWrapper(
-            io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8", errors="strict")
-        sys.stderr = None if request.get("stderr") == "closed" else io.TextIOWrapper(
-            io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8", errors="backslashreplace",
-            line_buffering=True)
+        sys.stdin = (
+            None
+            if stdin == "closed"
+            else io.TextIOWrapper(
+                io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8", errors="strict"
+            )
+        )
+        sys.stdout = (
+            None
+            if request.get("stdout") == "closed"
+            else io.TextIOWrapper(
+                io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8", errors="strict"
+            )
+        )
+        sys.stderr = (
+            None
+            if request.get("stderr") == "closed"
+            else io.TextIOWrapper(
+                io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
+                encoding="utf-8",
+                errors="backslashreplace",
+                line_buffering=True,
+            )
+        )
         limit = _status_kb("VmSize:") * 1024 + int(request["memory"])
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         os.chdir(request["cwd"])
@@ -131,9 +150,13 @@ def serve() -> None:
                 _, status, usage = os.wait4(pid, 0)
                 break
             time.sleep(0.002)
-        answer = {"code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
-                  "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-                  "timeout": timed_out, "maxrss": usage.ru_maxrss, "base_rss": base_rss}
+        answer = {
+            "code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "timeout": timed_out,
+            "maxrss": usage.ru_maxrss,
+            "base_rss": base_rss,
+        }
         print(json.dumps(answer), file=answers, flush=True)
 
 

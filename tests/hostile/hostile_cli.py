@@ -36,8 +36,13 @@ class WarmCli:
     def __init__(self):
         self.scratch = Path(tempfile.mkdtemp(prefix="windowclf-hostile-"))
         env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "forkserver.py")], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, cwd=self.scratch)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "forkserver.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=self.scratch,
+        )
         ready = json.loads(self.proc.stdout.readline())
         assert ready.get("ready"), ready
         self.count = 0
@@ -51,16 +56,27 @@ class WarmCli:
 
     def run(self, args, cwd: Path, stdin=None, stdout="file", stderr="file") -> Result:
         streams = self.new_dir()
-        request = {"args": [str(a) for a in args], "cwd": str(cwd), "timeout": TIMEOUT, "memory": MEMORY,
-                   "stdin": stdin if stdin in (None, "closed") else str(stdin),
-                   "stdout": "closed" if stdout == "closed" else str(streams / "stdout"),
-                   "stderr": "closed" if stderr == "closed" else str(streams / "stderr")}
+        request = {
+            "args": [str(a) for a in args],
+            "cwd": str(cwd),
+            "timeout": TIMEOUT,
+            "memory": MEMORY,
+            "stdin": stdin if stdin in (None, "closed") else str(stdin),
+            "stdout": "closed" if stdout == "closed" else str(streams / "stdout"),
+            "stderr": "closed" if stderr == "closed" else str(streams / "stderr"),
+        }
         self.proc.stdin.write((json.dumps(request) + "\n").encode())
         self.proc.stdin.flush()
         answer = json.loads(self.proc.stdout.readline())
-        read = lambda name: (streams / name).read_bytes() if (streams / name).exists() else b""  # noqa: E731
-        result = Result(answer["code"], answer["signal"], answer["timeout"], read("stdout"), read("stderr"),
-                        (answer["maxrss"] - answer["base_rss"]) * 1024)
+        read = lambda name: (streams / name).read_bytes() if (streams / name).exists() else b""
+        result = Result(
+            answer["code"],
+            answer["signal"],
+            answer["timeout"],
+            read("stdout"),
+            read("stderr"),
+            (answer["maxrss"] - answer["base_rss"]) * 1024,
+        )
         shutil.rmtree(streams, ignore_errors=True)
         return result
 

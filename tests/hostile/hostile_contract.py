@@ -27,7 +27,6 @@ from pathlib import Path
 
 from hostile_cli import MEMORY
 
-
 # What warnings.warn prints ("file.py:12: RuntimeWarning: overflow"), not a command's own notices.
 PYTHON_WARNING = re.compile(r"\b[A-Z]\w*Warning: ")
 
@@ -45,9 +44,11 @@ class Case:
 
     def describe(self) -> str:
         damaged = {name: (len(data), data[:120]) for name, data in self.files.items()}
-        return (f"windowclf {' '.join(map(repr, self.args))}\n  damaged files: {damaged}\n  specials: {self.specials}"
-                f"\n  stdin: {self.stdin if not isinstance(self.stdin, bytes) else self.stdin[:120]!r}"
-                f"  stdout: {self.stdout}  stderr: {self.stderr}")
+        return (
+            f"windowclf {' '.join(map(repr, self.args))}\n  damaged files: {damaged}\n  specials: {self.specials}"
+            f"\n  stdin: {self.stdin if not isinstance(self.stdin, bytes) else self.stdin[:120]!r}"
+            f"  stdout: {self.stdout}  stderr: {self.stderr}"
+        )
 
 
 def prepare(world: Path, where: Path, case: Case) -> Path:
@@ -134,8 +135,10 @@ def check(cli, world: Path, case: Case) -> None:
 
     after = snapshot(where)
     err = result.stderr.decode("utf-8", "backslashreplace")
-    detail = (f"\n{case.describe()}\nexit {result.code} signal {result.signal} timeout {result.timeout} "
-              f"rss +{result.rss_growth / 2**20:.0f} MiB\nstderr: {err[-3000:]}\nstdout: {result.stdout[:500]!r}")
+    detail = (
+        f"\n{case.describe()}\nexit {result.code} signal {result.signal} timeout {result.timeout} "
+        f"rss +{result.rss_growth / 2**20:.0f} MiB\nstderr: {err[-3000:]}\nstdout: {result.stdout[:500]!r}"
+    )
     assert not result.timeout, "the command hung" + detail
     assert result.signal is None and result.code in (0, 1, 2), "exit status outside 0, 1, 2" + detail
     assert "Traceback" not in err and not PYTHON_WARNING.search(err), "a traceback or a Python warning" + detail
@@ -155,13 +158,15 @@ def check(cli, world: Path, case: Case) -> None:
     may_write = result.code in (0, 1)
     outputs = outputs_of(case.args) if case.outputs is None else case.outputs
     # An output that is a symbolic link is written where it points, as the shell's > would.
-    outputs += tuple(before[f"cwd{os.sep}{out}"][1] for out in outputs
-                     if before.get(f"cwd{os.sep}{out}", ("",))[0] == "link")
+    outputs += tuple(
+        before[f"cwd{os.sep}{out}"][1] for out in outputs if before.get(f"cwd{os.sep}{out}", ("",))[0] == "link"
+    )
     changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
     for key in sorted(changed):
-        inside = key[len("cwd" + os.sep):] if key.startswith("cwd" + os.sep) else None
-        assert inside is not None and may_write and _allowed(inside, outputs), \
+        inside = key[len("cwd" + os.sep) :] if key.startswith("cwd" + os.sep) else None
+        assert inside is not None and may_write and _allowed(inside, outputs), (
             f"{key} changed: {before.get(key)} -> {after.get(key)}" + detail
+        )
     assert not [key for key in after if key.endswith(".tmp")], "a temporary file was left" + detail
     now = os.stat(os.devnull)
     assert (now.st_ino, stat.S_ISCHR(now.st_mode)) == (devnull.st_ino, True), "/dev/null changed" + detail

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
-
 from hostile_cli import REPO, TINY, WarmCli
+from hypothesis import HealthCheck, settings
 
 SAMPLE = REPO / "data" / "sample"
 
-settings.register_profile("hostile", derandomize=True, deadline=None, database=None, print_blob=True,
-                          suppress_health_check=list(HealthCheck))
+settings.register_profile(
+    "hostile", derandomize=True, deadline=None, database=None, print_blob=True, suppress_health_check=list(HealthCheck)
+)
 
 
 def _sentences(path: Path, n: int) -> str:
@@ -52,13 +52,15 @@ def _build_world(where: Path) -> None:
     (where / "glove.txt").write_bytes(b"".join((where / "vec.txt").read_bytes().splitlines(True)[1:]))
     (where / "vec.txt.gz").write_bytes(gzip.compress((where / "vec.txt").read_bytes(), mtime=0))
     (where / "vocab.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
-    (where / "wordVectors.txt").write_bytes(b"".join(line.split(b" ", 1)[1] for line in
-                                                     (where / "vec.txt").read_bytes().splitlines(True)[1:]))
+    (where / "wordVectors.txt").write_bytes(
+        b"".join(line.split(b" ", 1)[1] for line in (where / "vec.txt").read_bytes().splitlines(True)[1:])
+    )
     cwd = os.getcwd()
     os.chdir(where)
     try:
-        result = CliRunner().invoke(main, ["train", "train.conll", "--dev", "dev.conll", "-o", "model.npz",
-                                           *TINY[2:], "--epochs", "2"])
+        result = CliRunner().invoke(
+            main, ["train", "train.conll", "--dev", "dev.conll", "-o", "model.npz", *TINY[2:], "--epochs", "2"]
+        )
         assert result.exit_code == 0, result.output
     finally:
         os.chdir(cwd)

@@ -13,13 +13,13 @@ import os
 
 import click
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from hostile_cli import TINY
 from hostile_contract import Case, check
 from hostile_fixtures import cli, hostile_examples, world  # noqa: F401  (fixtures)
-from hostile_mutations import (bytes_damage, gzip_damage, model_damage, text_damage, vector_header_damage)
+from hostile_mutations import bytes_damage, gzip_damage, model_damage, text_damage, vector_header_damage
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from windowclf.cli.main import main
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
@@ -50,14 +50,24 @@ def conll_cases(draw, world):
     target = draw(st.sampled_from(["train.conll", "dev.conll", "pred.conll"]))
     damaged = draw(text_damage(_world_bytes(world, target)))
     commands = {
-        "train.conll": [TRAIN, [*TRAIN, "--dev", "dev.conll"], [*TRAIN, "--decoder", "sll", "--scheme", "IOBES"],
-                        [*TRAIN, "--separator", "tab"], [*TRAIN, "--features", "caps,suffix2,shape,prefix1"]],
-        "dev.conll": [[*TRAIN, "--dev", "dev.conll"], ["evaluate", "-m", "model.npz", "dev.conll", "--json"],
-                      ["predict", "-m", "model.npz", "--input", "conll", "dev.conll"],
-                      ["predict", "-m", "model.npz", "--input", "conll", "--format", "json", "dev.conll"],
-                      ["plot", "model.npz.log.jsonl", "-o", "c.png", "--confusion", "model.npz", "dev.conll"]],
-        "pred.conll": [["evaluate", "--pred", "pred.conll"], ["evaluate", "--pred", "pred.conll", "--token-f1",
-                                                              "--confusion"]],
+        "train.conll": [
+            TRAIN,
+            [*TRAIN, "--dev", "dev.conll"],
+            [*TRAIN, "--decoder", "sll", "--scheme", "IOBES"],
+            [*TRAIN, "--separator", "tab"],
+            [*TRAIN, "--features", "caps,suffix2,shape,prefix1"],
+        ],
+        "dev.conll": [
+            [*TRAIN, "--dev", "dev.conll"],
+            ["evaluate", "-m", "model.npz", "dev.conll", "--json"],
+            ["predict", "-m", "model.npz", "--input", "conll", "dev.conll"],
+            ["predict", "-m", "model.npz", "--input", "conll", "--format", "json", "dev.conll"],
+            ["plot", "model.npz.log.jsonl", "-o", "c.png", "--confusion", "model.npz", "dev.conll"],
+        ],
+        "pred.conll": [
+            ["evaluate", "--pred", "pred.conll"],
+            ["evaluate", "--pred", "pred.conll", "--token-f1", "--confusion"],
+        ],
     }[target]
     args = draw(st.sampled_from(commands))
     return Case(args, {target: damaged})
@@ -85,8 +95,15 @@ def vector_cases(draw, world):
     else:
         damaged = draw(text_damage(data))
     if target in ("vocab.txt", "wordVectors.txt"):
-        args = [*TRAIN, "--embeddings", "wordVectors.txt", "--embeddings-format", "cs224d",
-                "--embeddings-vocab", "vocab.txt"]
+        args = [
+            *TRAIN,
+            "--embeddings",
+            "wordVectors.txt",
+            "--embeddings-format",
+            "cs224d",
+            "--embeddings-vocab",
+            "vocab.txt",
+        ]
     else:
         fmt = draw(st.sampled_from(["auto", VECTOR_FORMATS[target], "glove", "word2vec-binary"]))
         args = [*TRAIN, "--embeddings", target, "--embeddings-format", fmt]
@@ -102,14 +119,27 @@ def test_damaged_vector_files_keep_the_contract(cli, world, hostile_examples):
 # ------------------------------------------------------------------------------ models
 
 MODEL_COMMANDS = [
-    ["info", "model.npz"], ["info", "--json", "model.npz"],
-    ["predict", "-m", "model.npz", "text.txt"], ["predict", "-m", "model.npz", "--format", "json", "text.txt"],
+    ["info", "model.npz"],
+    ["info", "--json", "model.npz"],
+    ["predict", "-m", "model.npz", "text.txt"],
+    ["predict", "-m", "model.npz", "--format", "json", "text.txt"],
     ["predict", "-m", "model.npz", "--format", "inline", "--input", "conll", "dev.conll"],
     ["evaluate", "-m", "model.npz", "dev.conll"],
     ["export-embeddings", "-m", "model.npz", "-o", "out.txt"],
     ["train", "train.conll", "--dev", "dev.conll", "--resume", "model.npz", "--epochs", "3", "--no-progress"],
-    ["train", "train.conll", "--dev", "dev.conll", "--resume", "model.npz", "-o", "new.npz", "--epochs", "3",
-     "--no-progress"],
+    [
+        "train",
+        "train.conll",
+        "--dev",
+        "dev.conll",
+        "--resume",
+        "model.npz",
+        "-o",
+        "new.npz",
+        "--epochs",
+        "3",
+        "--no-progress",
+    ],
     *([["export-model", "-m", "model.npz", "-o", "slim.npz"]] if "export-model" in main.commands else []),
 ]
 
@@ -138,8 +168,9 @@ def text_and_log_cases(draw, world):
     encoding = draw(st.sampled_from(["utf-8", "latin-1", "cp1252", "utf-16"]))
     if draw(st.booleans()):
         return Case(["predict", "-m", "model.npz", "--format", fmt, "--encoding", encoding], stdin=damaged)
-    return Case(["predict", "-m", "model.npz", "--format", fmt, "--encoding", encoding, "text.txt"],
-                {"text.txt": damaged})
+    return Case(
+        ["predict", "-m", "model.npz", "--format", fmt, "--encoding", encoding, "text.txt"], {"text.txt": damaged}
+    )
 
 
 def test_damaged_text_and_logs_keep_the_contract(cli, world, hostile_examples):
@@ -148,21 +179,95 @@ def test_damaged_text_and_logs_keep_the_contract(cli, world, hostile_examples):
 
 # ----------------------------------------------------------------------------- options
 
-INTS = ["-1", "0", "1", "2", "3", "5", "1e30", "1000000000000", "99999999999999999999999999", "nan", "", " 5",
-        "٣", "0x10", "1_0", "+3", "-0"]
-FLOATS = ["inf", "-inf", "nan", "1e308", "1e-320", "-0.0", "0", "1", "0.5", "0.9999999999", "1e30", "1e400", "abc",
-          "", "-1"]
-TEXTS = ["", " ", "rot13", "base64", "zlib", "utf-16", "utf-7", "cp037", "latin-1", "utf-8-sig", "idna",
-         "\x1b[31m", "caps,shape", "caps,,caps", "suffix9", "x", "O", "B-LOC", "a b", "\u2028", "-1"]
+INTS = [
+    "-1",
+    "0",
+    "1",
+    "2",
+    "3",
+    "5",
+    "1e30",
+    "1000000000000",
+    "99999999999999999999999999",
+    "nan",
+    "",
+    " 5",
+    "٣",
+    "0x10",
+    "1_0",
+    "+3",
+    "-0",
+]
+FLOATS = [
+    "inf",
+    "-inf",
+    "nan",
+    "1e308",
+    "1e-320",
+    "-0.0",
+    "0",
+    "1",
+    "0.5",
+    "0.9999999999",
+    "1e30",
+    "1e400",
+    "abc",
+    "",
+    "-1",
+]
+TEXTS = [
+    "",
+    " ",
+    "rot13",
+    "base64",
+    "zlib",
+    "utf-16",
+    "utf-7",
+    "cp037",
+    "latin-1",
+    "utf-8-sig",
+    "idna",
+    "\x1b[31m",
+    "caps,shape",
+    "caps,,caps",
+    "suffix9",
+    "x",
+    "O",
+    "B-LOC",
+    "a b",
+    "\u2028",
+    "-1",
+]
 # Values that are valid but would make a case take minutes (an epoch count of a billion) are
 # not hostile, only slow; these options draw from small ranges.
-SLOW = {"epochs": ["-1", "0", "1", "2", "nan", "", "1e30", "3.5"], "patience": ["-1", "0", "1", "x"],
-        "freeze_epochs": ["-1", "0", "1", "99999999999999999999", "x"], "batch": ["-1", "0", "1", "6", "1e30",
-                                                                               "1000000000000"]}
+SLOW = {
+    "epochs": ["-1", "0", "1", "2", "nan", "", "1e30", "3.5"],
+    "patience": ["-1", "0", "1", "x"],
+    "freeze_epochs": ["-1", "0", "1", "99999999999999999999", "x"],
+    "batch": ["-1", "0", "1", "6", "1e30", "1000000000000"],
+}
 # Options the other families cover (paths) or that start services (Dask).
-SKIP = {"help", "version", "model_path", "out_path", "resume_path", "dev_path", "embeddings_path",
-        "embeddings_vocab", "output_dir", "workers", "scheduler", "block_size", "progress", "pred_path",
-        "gold_path", "log_path", "inputs", "train_path", "allow_new_data"}
+SKIP = {
+    "help",
+    "version",
+    "model_path",
+    "out_path",
+    "resume_path",
+    "dev_path",
+    "embeddings_path",
+    "embeddings_vocab",
+    "output_dir",
+    "workers",
+    "scheduler",
+    "block_size",
+    "progress",
+    "pred_path",
+    "gold_path",
+    "log_path",
+    "inputs",
+    "train_path",
+    "allow_new_data",
+}
 OPTION_COMMANDS = {
     "train": TRAIN,
     "predict": ["predict", "-m", "model.npz", "text.txt"],
@@ -191,8 +296,7 @@ def _values(param) -> list:
 @st.composite
 def option_cases(draw):
     command = draw(st.sampled_from(sorted(OPTION_COMMANDS)))
-    params = [p for p in main.commands[command].params
-              if isinstance(p, click.Option) and p.name not in SKIP]
+    params = [p for p in main.commands[command].params if isinstance(p, click.Option) and p.name not in SKIP]
     args = list(OPTION_COMMANDS[command])
     for param in draw(st.lists(st.sampled_from(params), min_size=1, max_size=3, unique_by=lambda p: p.name)):
         flag = max(param.opts, key=len)
@@ -213,10 +317,18 @@ def test_hostile_option_values_keep_the_contract(cli, world, hostile_examples):
 # a path under a file, links to an input. The contract lets only a legitimate output change;
 # the guard must refuse the traps, or the inputs or the special files would change.
 OUTPUT_TARGETS = {
-    "new.out": (), "runs/deep/new.out": (), "model.npz": (), "model.npz.log.jsonl": (),
-    "train.conll": (), "dev.conll": (), "adir": (("dir", "adir"),), "fifo": (("fifo", "fifo"),),
-    "devnull": (("devnull", "devnull"),), "train.conll/x.out": (),
-    "link": (("symlink", "link", "train.conll"),), "hard": (("hardlink", "hard", "dev.conll"),),
+    "new.out": (),
+    "runs/deep/new.out": (),
+    "model.npz": (),
+    "model.npz.log.jsonl": (),
+    "train.conll": (),
+    "dev.conll": (),
+    "adir": (("dir", "adir"),),
+    "fifo": (("fifo", "fifo"),),
+    "devnull": (("devnull", "devnull"),),
+    "train.conll/x.out": (),
+    "link": (("symlink", "link", "train.conll"),),
+    "hard": (("hardlink", "hard", "dev.conll"),),
 }
 NOT_FILES = {"adir", "fifo", "devnull", "train.conll/x.out"}
 SAME_FILE = {"link": "train.conll", "hard": "dev.conll"}
@@ -225,21 +337,48 @@ SAME_FILE = {"link": "train.conll", "hard": "dev.conll"}
 @st.composite
 def output_cases(draw):
     out = draw(st.sampled_from(sorted(OUTPUT_TARGETS)))
-    command, inputs = draw(st.sampled_from([
-        (["train", "train.conll", "--dev", "dev.conll", "-o", out, *TINY], {"train.conll", "dev.conll"}),
-        (["train", "train.conll", "--dev", "dev.conll", "--resume", "model.npz", "-o", out, "--epochs", "3",
-          "--no-progress"], {"train.conll", "dev.conll"}),  # the resumed model may be the output
-        (["export-embeddings", "-m", "model.npz", "-o", out], {"model.npz"}),
-        *([(["export-model", "-m", "model.npz", "-o", out], {"model.npz"})] if "export-model" in main.commands
-          else []),
-        (["plot", "model.npz.log.jsonl", "-o", out], {"model.npz.log.jsonl"}),
-        (["plot", "model.npz.log.jsonl", "-o", f"{out}.png", "--confusion", "model.npz", "dev.conll"], set()),
-    ]))
+    command, inputs = draw(
+        st.sampled_from(
+            [
+                (["train", "train.conll", "--dev", "dev.conll", "-o", out, *TINY], {"train.conll", "dev.conll"}),
+                (
+                    [
+                        "train",
+                        "train.conll",
+                        "--dev",
+                        "dev.conll",
+                        "--resume",
+                        "model.npz",
+                        "-o",
+                        out,
+                        "--epochs",
+                        "3",
+                        "--no-progress",
+                    ],
+                    {"train.conll", "dev.conll"},
+                ),  # the resumed model may be the output
+                (["export-embeddings", "-m", "model.npz", "-o", out], {"model.npz"}),
+                *(
+                    [(["export-model", "-m", "model.npz", "-o", out], {"model.npz"})]
+                    if "export-model" in main.commands
+                    else []
+                ),
+                (["plot", "model.npz.log.jsonl", "-o", out], {"model.npz.log.jsonl"}),
+                (["plot", "model.npz.log.jsonl", "-o", f"{out}.png", "--confusion", "model.npz", "dev.conll"], set()),
+            ]
+        )
+    )
     target = command[command.index("-o") + 1]
     trap = target in NOT_FILES or SAME_FILE.get(target, target) in inputs or target.startswith("train.conll/")
     stdin, stdout, stderr = (draw(st.sampled_from([None, None, "closed"])) for _ in range(3))
-    return Case(command, specials=OUTPUT_TARGETS[out], outputs=() if trap else (target,), stdin=stdin,
-                stdout=stdout or "file", stderr=stderr or "file")
+    return Case(
+        command,
+        specials=OUTPUT_TARGETS[out],
+        outputs=() if trap else (target,),
+        stdin=stdin,
+        stdout=stdout or "file",
+        stderr=stderr or "file",
+    )
 
 
 def test_outputs_that_are_traps_keep_the_contract(cli, world, hostile_examples):
@@ -248,15 +387,27 @@ def test_outputs_that_are_traps_keep_the_contract(cli, world, hostile_examples):
 
 @st.composite
 def stream_cases(draw):
-    args = draw(st.sampled_from([["predict", "-m", "model.npz"], ["predict", "-m", "model.npz", "-"],
-                                 ["predict", "-m", "model.npz", "--input", "conll", "-"],
-                                 ["info", "model.npz"], ["evaluate", "-m", "model.npz", "dev.conll"],
-                                 ["predict", "-m", "model.npz", "missing.npz"],
-                                 ["info", "fifo"], ["predict", "-m", "zero", "text.txt"],
-                                 ["evaluate", "-m", "model.npz", "zero"], ["info", "adir"],
-                                 ["train", "zero", "-o", "new.npz", *TINY], ["evaluate", "--pred", "zero"],
-                                 [*TRAIN, "--embeddings", "zero"], ["plot", "zero", "-o", "c.png"],
-                                 ["export-embeddings", "-m", "zero", "-o", "x.txt"]]))
+    args = draw(
+        st.sampled_from(
+            [
+                ["predict", "-m", "model.npz"],
+                ["predict", "-m", "model.npz", "-"],
+                ["predict", "-m", "model.npz", "--input", "conll", "-"],
+                ["info", "model.npz"],
+                ["evaluate", "-m", "model.npz", "dev.conll"],
+                ["predict", "-m", "model.npz", "missing.npz"],
+                ["info", "fifo"],
+                ["predict", "-m", "zero", "text.txt"],
+                ["evaluate", "-m", "model.npz", "zero"],
+                ["info", "adir"],
+                ["train", "zero", "-o", "new.npz", *TINY],
+                ["evaluate", "--pred", "zero"],
+                [*TRAIN, "--embeddings", "zero"],
+                ["plot", "zero", "-o", "c.png"],
+                ["export-embeddings", "-m", "zero", "-o", "x.txt"],
+            ]
+        )
+    )
     stdin = draw(st.sampled_from([None, "closed", b"Anna lives in Oslo.\n", b"\xff\xfe\x00"]))
     stdout, stderr = (draw(st.sampled_from(["file", "file", "closed"])) for _ in range(2))
     specials = (("fifo", "fifo"), ("symlink", "zero", "/dev/zero"), ("dir", "adir"))

@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from hostile_cli import REPO, TINY
-from windowclf.cli.main import main
+
 from windowclf._util.outputs import check_output
+from windowclf.cli.main import main
 from windowclf.errors import InputError
+from windowclf.formats.vectors import load_vectors
 from windowclf.models.container import load_model_file
 from windowclf.models.tagger import WindowTagger
-from windowclf.formats.vectors import load_vectors
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
 
@@ -46,8 +46,9 @@ def windowclf(*args, cwd, close=(), **popen):
         for fd in close:
             os.close(fd)
 
-    return subprocess.Popen([sys.executable, "-m", "windowclf", *map(str, args)], cwd=cwd, env=env,
-                            preexec_fn=start, **popen)  # noqa: PLW1509
+    return subprocess.Popen(
+        [sys.executable, "-m", "windowclf", *map(str, args)], cwd=cwd, env=env, preexec_fn=start, **popen
+    )
 
 
 def run(*args, cwd, **popen):
@@ -64,8 +65,18 @@ def temporary_files(where: Path) -> list:
 
 
 def test_sigterm_is_handled_as_ctrl_c_exit_143_one_line_best_model_kept(tmp_path):
-    proc = windowclf("train", SAMPLE / "train.conll", "--dev", SAMPLE / "dev.conll", "-o", "m.npz", "--epochs", 40,
-                     *SLOW, cwd=tmp_path)
+    proc = windowclf(
+        "train",
+        SAMPLE / "train.conll",
+        "--dev",
+        SAMPLE / "dev.conll",
+        "-o",
+        "m.npz",
+        "--epochs",
+        40,
+        *SLOW,
+        cwd=tmp_path,
+    )
     for line in proc.stdout:
         if line.startswith(b"epoch"):
             proc.send_signal(signal.SIGTERM)
@@ -80,8 +91,21 @@ def test_sigterm_is_handled_as_ctrl_c_exit_143_one_line_best_model_kept(tmp_path
 
 def test_sigterm_at_any_moment_of_saving_leaves_no_temporary_file_and_a_loadable_model(tmp_path):
     """A large L makes each save take a while; SIGTERMs land before, inside and after saves."""
-    args = ["train", SAMPLE / "train.conll", "-o", "m.npz", "--epochs", 1000, "--dim", 400, "--hidden", 5,
-            "--min-count", 1, "--no-progress"]
+    args = [
+        "train",
+        SAMPLE / "train.conll",
+        "-o",
+        "m.npz",
+        "--epochs",
+        1000,
+        "--dim",
+        400,
+        "--hidden",
+        5,
+        "--min-count",
+        1,
+        "--no-progress",
+    ]
     for delay in (0.0, 0.01, 0.03, 0.07):
         proc = windowclf(*args, cwd=tmp_path)
         assert proc.stdout.readline().strip()  # training has started (a first line is out)
@@ -107,8 +131,9 @@ def test_a_run_that_fails_keeps_the_previous_model_and_its_log(tmp_path):
 
     code, _, err = run("train", train, "-o", "m.npz", "--lr", "-1", cwd=tmp_path)
     assert code == 2, err
-    code, _, err = run("train", train, "-o", "m.npz", "--lr", "1e30", "--activation", "relu", "--no-progress",
-                       cwd=tmp_path)
+    code, _, err = run(
+        "train", train, "-o", "m.npz", "--lr", "1e30", "--activation", "relu", "--no-progress", cwd=tmp_path
+    )
     assert code == 1 and b"lower the learning rate" in err, err
     proc = windowclf("train", train, "-o", "m.npz", "--epochs", 5, *SLOW[:-1], "--progress", cwd=tmp_path)
     proc.stderr.read(1)  # the progress label: epoch 1 has begun
@@ -123,8 +148,22 @@ def test_a_resumed_run_keeps_the_log_of_the_epochs_it_continues(tmp_path):
     train, dev = SAMPLE / "train.conll", SAMPLE / "dev.conll"
     common = ["--dev", dev, "--hidden", 8, "--dim", 8, "--no-progress"]
     assert run("train", train, "-o", "a.npz", "--epochs", 2, *common, cwd=tmp_path)[0] == 0
-    assert run("train", train, "--resume", "a.npz", "-o", "b.npz", "--epochs", 3, *common[:2], "--no-progress",
-               cwd=tmp_path)[0] == 0
+    assert (
+        run(
+            "train",
+            train,
+            "--resume",
+            "a.npz",
+            "-o",
+            "b.npz",
+            "--epochs",
+            3,
+            *common[:2],
+            "--no-progress",
+            cwd=tmp_path,
+        )[0]
+        == 0
+    )
     epochs = [json.loads(line)["epoch"] for line in (tmp_path / "b.npz.log.jsonl").read_text().splitlines()]
     assert epochs == [1, 2, 3]
 
@@ -141,8 +180,12 @@ def test_vectors_from_a_pipe_train_the_model_the_file_trains(tmp_path):
     common = f"train {SAMPLE / 'train.conll'} --epochs 1 --hidden 5 --no-progress --keep-pretrained-vocab"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     for out, source in (("file.npz", "vec.txt"), ("pipe.npz", "<(cat vec.txt)"), ("gzpipe.npz", "<(cat vec.txt.gz)")):
-        done = subprocess.run(["bash", "-c", f"{sys.executable} -m windowclf.cli.main {common} -o {out} --embeddings {source}"],
-                              cwd=tmp_path, env=env, capture_output=True)
+        done = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m windowclf.cli.main {common} -o {out} --embeddings {source}"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+        )
         assert done.returncode == 0, done.stderr
     arrays, meta = load_model_file(tmp_path / "file.npz")
     for name in ("pipe.npz", "gzpipe.npz"):
@@ -151,8 +194,9 @@ def test_vectors_from_a_pipe_train_the_model_the_file_trains(tmp_path):
         assert all(np.array_equal(piped_arrays[key], arrays[key]) for key in arrays), name
         # the same model; only how it was made differs: a pipe, read once, has no sha256 to record
         assert piped_meta["provenance"]["vectors"]["sha256"] is None
-        assert {k: v for k, v in piped_meta.items() if k != "provenance"} == \
-            {k: v for k, v in meta.items() if k != "provenance"}
+        assert {k: v for k, v in piped_meta.items() if k != "provenance"} == {
+            k: v for k, v in meta.items() if k != "provenance"
+        }
 
 
 # -------------------------------------------------------------------- standard streams
@@ -163,7 +207,8 @@ def test_closed_standard_streams_give_one_line_or_go_nowhere(tmp_path):
     assert run("train", SAMPLE / "train.conll", "-o", model, *TINY, cwd=tmp_path)[0] == 0
     closed_stdin = run("predict", "-m", model, cwd=tmp_path, close=(0,))
     assert closed_stdin[0] == 2 and closed_stdin[2].decode().splitlines() == [
-        "Error: <stdin>: standard input is closed; give INPUT files or pipe text in"], closed_stdin
+        "Error: <stdin>: standard input is closed; give INPUT files or pipe text in"
+    ], closed_stdin
     proc = windowclf("train", SAMPLE / "train.conll", "-o", "quiet.npz", *TINY, cwd=tmp_path, close=(1,))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and not err, err  # the output went nowhere; the model is saved
@@ -230,9 +275,14 @@ def test_train_into_a_fresh_directory_creates_it(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["ner.npz", "ner.npz.log.jsonl"]
 
 
-@pytest.mark.parametrize("target, expected", [("/dev/null", "is a character device"),
-                                              ("/", "is a directory"),
-                                              ("/dev/null/x.npz", "a parent of this path is a file")])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/dev/null", "is a character device"),
+        ("/", "is a directory"),
+        ("/dev/null/x.npz", "a parent of this path is a file"),
+    ],
+)
 def test_the_output_guard_refuses_devices_and_directories_without_writing(target, expected):
     with pytest.raises(InputError, match=expected):
         check_output(target)
@@ -251,6 +301,7 @@ def test_tokens_with_nbsp_and_line_separators_round_trip_through_export(tmp_path
     tagger, vectors = WindowTagger.load("u.npz"), load_vectors("u.txt")
     assert vectors.index_to_key == tagger.index_to_key and {w.lower() for w in words} <= set(vectors.index_to_key)
     assert np.array_equal(vectors.vectors, tagger.vectors)
-    again = runner.invoke(main, ["train", "u.conll", "-o", "again.npz", *TINY, "--embeddings", "u.txt",
-                                 "--keep-pretrained-vocab"])
+    again = runner.invoke(
+        main, ["train", "u.conll", "-o", "again.npz", *TINY, "--embeddings", "u.txt", "--keep-pretrained-vocab"]
+    )
     assert again.exit_code == 0, again.output

@@ -1,1 +1,2 @@
-"""Small private helpers shared by every stage: atomic writes, memory limits, output guards, terminal-safe text, BLAS threads."""
+"""Small private helpers shared by every stage: atomic writes, memory limits, output guards,
+terminal-safe text, BLAS threads, file hashes."""

@@ -17,7 +17,7 @@ import os
 
 from windowclf.errors import ConfigError, InputError
 
-__all__ = ["available_memory", "require_memory", "MemoryLimitError", "format_bytes"]
+__all__ = ["MemoryLimitError", "available_memory", "format_bytes", "require_memory"]
 
 # Address space a process needs beyond its arrays (thread stacks and malloc arenas of the
 # scoring threads, the interpreter's own growth); kept free under an address-space limit.

@@ -35,14 +35,19 @@ from pathlib import Path
 
 from windowclf.errors import InputError
 
-__all__ = ["check_output", "open_regular", "file_kind"]
+__all__ = ["check_output", "file_kind", "open_regular"]
 
 
 def file_kind(mode: int) -> str:
     """What a ``st_mode`` is, in words: "a directory", "a FIFO (named pipe)", ..."""
-    for test, name in ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"),
-                       (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+    for test, name in (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
         if test(mode):
             return name
     return "not a regular file"

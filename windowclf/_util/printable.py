@@ -20,12 +20,11 @@ from __future__ import annotations
 import io
 import re
 
-__all__ = ["printable", "file_name", "TerminalStream"]
+__all__ = ["TerminalStream", "file_name", "printable"]
 
 # C0 and C1 controls and DEL; line and paragraph separators; bidi embeddings, overrides,
 # isolates and marks (they reorder what follows on the terminal line); lone surrogates.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

@@ -12,6 +12,7 @@ on the job's tasks (a loop here, Dask in :mod:`windowclf.batch.on_dask`, Spark i
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -19,13 +20,13 @@ import os
 from typing import NamedTuple
 
 from windowclf._util.atomic import atomic_writer
-from windowclf._util.outputs import check_output
 from windowclf._util.hashing import file_sha256
-from windowclf.errors import ConfigError
+from windowclf._util.outputs import check_output
 from windowclf.batch.segments import SEGMENT_BYTES
 from windowclf.batch.shards import OUTPUT_SUFFIXES, ModelRef, TagOptions, plan_blocks, tag_shard
+from windowclf.errors import ConfigError
 
-__all__ = ["Job", "Task", "MANIFEST", "run_tasks", "run_in_process"]
+__all__ = ["MANIFEST", "Job", "Task", "run_in_process", "run_tasks"]
 
 MANIFEST = "manifest.json"
 PARTS = ".windowclf-parts"
@@ -51,8 +52,9 @@ class Job:
     blocks over the job, at least one segment each; 0: one task per file).
     """
 
-    def __init__(self, inputs, out_dir, model: ModelRef, options: TagOptions, *,
-                 block_bytes: int | None = None, workers: int = 1):
+    def __init__(
+        self, inputs, out_dir, model: ModelRef, options: TagOptions, *, block_bytes: int | None = None, workers: int = 1
+    ):
         self.inputs = [os.fspath(p) for p in inputs]
         if not self.inputs:
             raise ConfigError("no input files: name the files to tag into the output directory")
@@ -66,8 +68,10 @@ class Job:
                 raise IsADirectoryError(21, "Is a directory, expected a file", path)
             name = os.path.basename(path) + OUTPUT_SUFFIXES[options.output_format]
             if name in names:
-                raise ConfigError(f"{names[name]} and {path} would both be written to {name}; "
-                                  "tag files of the same name into different directories")
+                raise ConfigError(
+                    f"{names[name]} and {path} would both be written to {name}; "
+                    "tag files of the same name into different directories"
+                )
             names[name] = path
         self.names = list(names)
         self.outputs = [os.path.join(self.out_dir, name) for name in self.names]
@@ -98,8 +102,13 @@ class Job:
 
     def _stat(self, i: int) -> dict:
         st = os.stat(self.inputs[i])
-        return {"input": self.inputs[i], "input_bytes": st.st_size, "input_mtime_ns": st.st_mtime_ns,
-                "model_sha256": self.model.sha256, "options": self.options.to_dict()}
+        return {
+            "input": self.inputs[i],
+            "input_bytes": st.st_size,
+            "input_mtime_ns": st.st_mtime_ns,
+            "model_sha256": self.model.sha256,
+            "options": self.options.to_dict(),
+        }
 
     def _is_done(self, i: int) -> bool:
         record = self.records.get(self.names[i])
@@ -129,9 +138,16 @@ class Job:
             sha256 = digest.hexdigest()
         else:
             sha256, size = reports[0]["sha256"], reports[0]["bytes"]
-        record = {**self._stat(i), "output": self.names[i], "blocks": len(reports),
-                  "tokens": sum(r["tokens"] for r in reports), "sentences": sum(r["sentences"] for r in reports),
-                  "seconds": sum(r["seconds"] for r in reports), "bytes": size, "sha256": sha256}
+        record = {
+            **self._stat(i),
+            "output": self.names[i],
+            "blocks": len(reports),
+            "tokens": sum(r["tokens"] for r in reports),
+            "sentences": sum(r["sentences"] for r in reports),
+            "seconds": sum(r["seconds"] for r in reports),
+            "bytes": size,
+            "sha256": sha256,
+        }
         self.records[self.names[i]] = record
         with atomic_writer(os.path.join(self.out_dir, MANIFEST), "w", encoding="utf-8") as f:
             json.dump({"version": _MANIFEST_VERSION, "files": self.records}, f, indent=1, sort_keys=True)
@@ -150,10 +166,8 @@ class Job:
             parts = os.path.join(glob.escape(self._parts_dir()), "")
             for stale in glob.glob(parts + f"{name}.*") + glob.glob(parts + f".{name}.*.tmp"):
                 _unlink(stale)
-        try:
+        with contextlib.suppress(OSError):  # absent, or another job's parts are in it
             os.rmdir(self._parts_dir())
-        except OSError:
-            pass  # absent, or another job's parts are in it
 
     def result(self) -> list:
         """One record per input, in input order (from the manifest)."""
@@ -161,10 +175,8 @@ class Job:
 
 
 def _unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _read_manifest(path: str) -> dict:
@@ -216,12 +228,14 @@ def run_tasks(job: Job, results, progress=None) -> list:
 
 def run_in_process(job: Job, progress=None) -> list:
     """Run the job's tasks here, one after another (stopping at the first error)."""
+
     def results():
         for task in job.tasks:
             try:
                 report = tag_shard(job.model, task.source, task.output, job.options)
-            except Exception as err:  # noqa: BLE001 -- handed to run_tasks, which raises it
+            except Exception as err:
                 yield task, err
                 return
             yield task, report
+
     return run_tasks(job, results(), progress)

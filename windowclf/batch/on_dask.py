@@ -13,18 +13,19 @@ while the job runs (``distributed.worker.profile``: it costs pure-Python work 20
 
 from __future__ import annotations
 
+import contextlib
 import time
 from contextlib import contextmanager
 
 import dask
-import dask.bag  # noqa: F401 -- tag_bag's argument
+import dask.bag
 from distributed import as_completed, default_client
 
 from windowclf.batch.jobs import Job, run_tasks
-from windowclf.models.files import save_tagger
 from windowclf.batch.shards import TagOptions, load_model, model_ref, tag_shard
+from windowclf.models.files import save_tagger
 
-__all__ = ["tag_files", "tag_bag", "sweep", "tagging_config"]
+__all__ = ["sweep", "tag_bag", "tag_files", "tagging_config"]
 
 _PROFILER = ("profile", "profile-cycle")  # the worker's periodic callbacks that sample stacks
 
@@ -35,14 +36,16 @@ def tagging_config() -> dict:
     # which costs a tagger's many small allocations; glibc's own threshold adapts instead.
     # The event loop's tick (20 ms) and monitors (100 to 500 ms) each take the GIL from the task's
     # thread: measured here, about 5% of a tagging task; slower ones only slow the dashboards.
-    return {"distributed.worker.profile.enabled": False,
-            "distributed.admin.tick.interval": "1s",
-            "distributed.admin.system-monitor.interval": "5s",
-            "distributed.worker.memory.monitor-interval": "1s",
-            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-            "distributed.nanny.pre-spawn-environ.OPENBLAS_NUM_THREADS": 1,
-            "distributed.nanny.pre-spawn-environ.OMP_NUM_THREADS": 1,
-            "distributed.nanny.pre-spawn-environ.MKL_NUM_THREADS": 1}
+    return {
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "5s",
+        "distributed.worker.memory.monitor-interval": "1s",
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        "distributed.nanny.pre-spawn-environ.OPENBLAS_NUM_THREADS": 1,
+        "distributed.nanny.pre-spawn-environ.OMP_NUM_THREADS": 1,
+        "distributed.nanny.pre-spawn-environ.MKL_NUM_THREADS": 1,
+    }
 
 
 _SET_UP = False
@@ -55,10 +58,12 @@ def _worker_setup() -> None:
         return
     try:
         from threadpoolctl import threadpool_limits
+
         threadpool_limits(1, user_api="blas")  # numpy is loaded already: its env var comes too late
     except ImportError:
         pass  # the nanny's pre-spawn environment sets OPENBLAS_NUM_THREADS=1 before numpy loads
     from windowclf.inference import prediction
+
     prediction._SCORE_THREADS = 1  # threads change no bit of the scores (scoring.chunked_scores)
     _SET_UP = True
 
@@ -81,10 +86,8 @@ def _quiet_profiler(client):
     finally:
         again = [worker for worker, running in was.items() if running]
         if again:
-            try:
+            with contextlib.suppress(OSError, KeyError, ValueError):  # a worker gone meanwhile
                 client.run(_profiler, True, workers=again)
-            except (OSError, KeyError, ValueError):  # a worker gone meanwhile
-                pass
 
 
 def _stop_profiler() -> None:
@@ -111,9 +114,19 @@ def _threads(client) -> int:
     return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
 
 
-def tag_files(inputs, out_dir, model, client=None, *, options: TagOptions | None = None,
-              block_bytes: int | None = None, send: str = "bytes", progress=None, timeout: float | None = None,
-              **option_values) -> list:
+def tag_files(
+    inputs,
+    out_dir,
+    model,
+    client=None,
+    *,
+    options: TagOptions | None = None,
+    block_bytes: int | None = None,
+    send: str = "bytes",
+    progress=None,
+    timeout: float | None = None,
+    **option_values,
+) -> list:
     """Tag the files ``inputs`` into ``out_dir`` on a Dask cluster; returns one record per input.
 
     ``model``: a path, a model file's bytes or a trained WindowTagger (``send="path"`` ships the
@@ -132,12 +145,28 @@ def tag_files(inputs, out_dir, model, client=None, *, options: TagOptions | None
         return run_tasks(job, iter(()), progress)
     with _quiet_profiler(client):
         [shared] = client.scatter([ref], broadcast=True)
-        futures = {client.submit(_tag_task, shared, task.source, task.output, options, pure=False,
-                                 priority=-task.order, key=f"windowclf-tag-{task.order}-{time.time_ns()}"): task
-                   for task in job.tasks}
+        futures = {
+            client.submit(
+                _tag_task,
+                shared,
+                task.source,
+                task.output,
+                options,
+                pure=False,
+                priority=-task.order,
+                key=f"windowclf-tag-{task.order}-{time.time_ns()}",
+            ): task
+            for task in job.tasks
+        }
         try:
-            return run_tasks(job, ((futures[f], f.exception() if f.status == "error" else f.result())
-                                   for f in as_completed(futures, timeout=timeout)), progress)
+            return run_tasks(
+                job,
+                (
+                    (futures[f], f.exception() if f.status == "error" else f.result())
+                    for f in as_completed(futures, timeout=timeout)
+                ),
+                progress,
+            )
         finally:
             client.cancel(list(futures))
 
@@ -161,8 +190,16 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents):
     return out
 
 
-def tag_bag(bag, model, *, documents: bool = False, scheme: str | None = None, send: str = "bytes",
-            chunk_size: int = 1000, **predict_options):
+def tag_bag(
+    bag,
+    model,
+    *,
+    documents: bool = False,
+    scheme: str | None = None,
+    send: str = "bytes",
+    chunk_size: int = 1000,
+    **predict_options,
+):
     """A bag of tag lists: the tags of each token list of ``bag``, in the same order and partitions.
 
     With ``documents=True`` each element of ``bag`` is a document, a list of token lists, and
@@ -179,8 +216,9 @@ def tag_bag(bag, model, *, documents: bool = False, scheme: str | None = None, s
         node = dask.delayed(shared)
     except ValueError:  # no distributed client: the local schedulers share this process's memory
         node = dask.delayed(ref, traverse=False)
-    return bag.map_partitions(_tag_partition, node, scheme, tuple(sorted(predict_options.items())), chunk_size,
-                              bool(documents))
+    return bag.map_partitions(
+        _tag_partition, node, scheme, tuple(sorted(predict_options.items())), chunk_size, bool(documents)
+    )
 
 
 def _train_one(settings: dict, data):
@@ -190,9 +228,14 @@ def _train_one(settings: dict, data):
     sentences, tags, dev = data
     start = time.perf_counter()
     tagger = WindowTagger(**settings).fit(sentences, tags, dev=dev)
-    return {"settings": tagger.settings.to_dict(), "dev_f1": tagger.best["f1"], "best_epoch": tagger.best["epoch"],
-            "epochs": len(tagger.history), "seconds": time.perf_counter() - start,
-            "model": save_tagger(tagger, tagger.network.params, None)}
+    return {
+        "settings": tagger.settings.to_dict(),
+        "dev_f1": tagger.best["f1"],
+        "best_epoch": tagger.best["epoch"],
+        "epochs": len(tagger.history),
+        "seconds": time.perf_counter() - start,
+        "model": save_tagger(tagger, tagger.network.params, None),
+    }
 
 
 def sweep(sentences, tags, dev, configurations, client=None, *, seeds=(None,)) -> tuple:
@@ -207,8 +250,10 @@ def sweep(sentences, tags, dev, configurations, client=None, *, seeds=(None,)) -
     runs = [dict(c) if seed is None else {**c, "seed": seed} for c in configurations for seed in seeds]
     if not runs:
         raise ValueError("sweep: no configurations to train")
-    [data] = client.scatter([(list(map(list, sentences)), list(map(list, tags)),
-                              (list(map(list, dev[0])), list(map(list, dev[1]))))], broadcast=True)
+    [data] = client.scatter(
+        [(list(map(list, sentences)), list(map(list, tags)), (list(map(list, dev[0])), list(map(list, dev[1]))))],
+        broadcast=True,
+    )
     results = client.gather(client.map(_train_one, runs, data=data, pure=False))
     best = max(range(len(results)), key=lambda i: (results[i]["dev_f1"] is not None, results[i]["dev_f1"] or 0, -i))
     table = [{k: v for k, v in r.items() if k != "model"} for r in results]

@@ -25,7 +25,7 @@ import re
 import stat
 from typing import NamedTuple
 
-__all__ = ["SEGMENT_BYTES", "Segment", "plan", "Stream", "open_segment", "cuttable"]
+__all__ = ["SEGMENT_BYTES", "Segment", "Stream", "cuttable", "open_segment", "plan"]
 
 SEGMENT_BYTES = 1 << 20
 """Bytes a segment holds at least (but the last). Part of what ``predict`` writes: keep it fixed."""
@@ -70,8 +70,9 @@ def cuttable(encoding: str) -> bool:
     try:
         if b"\n \t\r".decode(name) != "\n \t\r":
             return False
-        return len(bytes(range(256)).decode(name, "replace")) == 256 and \
-            all(len(bytes([b]).decode(name, "replace")) == 1 for b in range(256))
+        return len(bytes(range(256)).decode(name, "replace")) == 256 and all(
+            len(bytes([b]).decode(name, "replace")) == 1 for b in range(256)
+        )
     except (UnicodeError, LookupError, TypeError):
         return False
 
@@ -151,7 +152,7 @@ def plan(path, encoding: str = "utf-8", spacing: int = SEGMENT_BYTES) -> list:
         while data := file.read(_READ_BYTES):
             base, at = cutter.pos, 0
             for cut in cutter.feed(data):
-                counter.feed(data[at:cut - base])
+                counter.feed(data[at : cut - base])
                 at = cut - base
                 segments.append(Segment(start, cut, line, char))
                 start, line, char = cut, counter.lines, counter.chars
@@ -174,7 +175,7 @@ class _Range(io.RawIOBase):
 
     def __init__(self, path, start: int, stop: int):
         super().__init__()
-        self._file = open(path, "rb")
+        self._file = open(path, "rb")  # noqa: SIM115 - this reader owns the file and closes it
         self._start, self._stop, self._pos = start, stop, 0
         self._file.seek(start)
 
@@ -241,7 +242,7 @@ class Stream:
         while not self.buf and not self.eof:
             self._fill()
         limit = len(self.buf) if not self.cuts else min(len(self.buf), self.cuts[0] - self.counter.pos)
-        out, self.buf = self.buf[:min(n, limit)], self.buf[min(n, limit):]
+        out, self.buf = self.buf[: min(n, limit)], self.buf[min(n, limit) :]
         self.counter.feed(out)
         return out
 
@@ -265,5 +266,5 @@ class _Piece(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         data = self.stream._read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)

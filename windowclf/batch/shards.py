@@ -29,24 +29,40 @@ from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import NamedTuple
 
-from windowclf.models import files as model_io
-from windowclf.batch import segments as seg
 from windowclf._util.atomic import atomic_writer
+from windowclf._util.hashing import file_sha256
+from windowclf.batch import segments as seg
+from windowclf.errors import ConfigError, ModelFileError
 from windowclf.formats.conll import file_layout, parse_incr
 from windowclf.formats.lines import text_codec
-from windowclf.models.ensemble import Ensemble, load_any
-from windowclf._util.hashing import file_sha256
-from windowclf.errors import ConfigError, ModelFileError
-from windowclf.models.tagger import WindowTagger
-from windowclf.text.sentences import SENTENCE_MODES
 from windowclf.formats.writers import CONFIDENCE_FORMATS, WRITERS, Tagged
+from windowclf.models import files as model_io
+from windowclf.models.ensemble import Ensemble, load_any
+from windowclf.models.tagger import WindowTagger
 from windowclf.text.reader import text_sentences
+from windowclf.text.sentences import SENTENCE_MODES
 
-__all__ = ["TagOptions", "Block", "ModelRef", "model_ref", "load_model", "tag_input", "tag_shard",
-           "write_tagged", "plan_blocks", "OUTPUT_SUFFIXES"]
+__all__ = [
+    "OUTPUT_SUFFIXES",
+    "Block",
+    "ModelRef",
+    "TagOptions",
+    "load_model",
+    "model_ref",
+    "plan_blocks",
+    "tag_input",
+    "tag_shard",
+    "write_tagged",
+]
 
-OUTPUT_SUFFIXES = {"conll": ".conll", "inline": ".txt", "json": ".jsonl", "entities": ".jsonl",
-                   "tokens-json": ".jsonl", "spans-json": ".jsonl"}
+OUTPUT_SUFFIXES = {
+    "conll": ".conll",
+    "inline": ".txt",
+    "json": ".jsonl",
+    "entities": ".jsonl",
+    "tokens-json": ".jsonl",
+    "spans-json": ".jsonl",
+}
 _CACHED_MODELS = 2  # loaded models a process keeps (a sweep or a second job may bring another)
 
 
@@ -134,8 +150,11 @@ def model_ref(model, *, send: str = "bytes") -> ModelRef:
             data = file.read()
     if tagger is None:
         tagger = load_any(data, training_state=False)
-    ref = ModelRef(hashlib.sha256(data).hexdigest(), data if send == "bytes" or path is None else None,
-                   path if send == "path" else None)
+    ref = ModelRef(
+        hashlib.sha256(data).hexdigest(),
+        data if send == "bytes" or path is None else None,
+        path if send == "path" else None,
+    )
     _remember(ref.sha256, tagger)
     return ref
 
@@ -193,10 +212,14 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     while chunk := list(sentences if whole else islice(sentences, options.chunk_size)):
         token_lists = [s.tokens for s in chunk]
         documents = [s.document for s in chunk]
-        predicted = tagger.predict(token_lists, scheme=options.scheme, confidences=json_out, documents=documents,
-                                   **extra)
-        probabilities = (tagger.predict_proba(token_lists, documents=documents)
-                         if sigmoid and options.output_format == "json" else None)
+        predicted = tagger.predict(
+            token_lists, scheme=options.scheme, confidences=json_out, documents=documents, **extra
+        )
+        probabilities = (
+            tagger.predict_proba(token_lists, documents=documents)
+            if sigmoid and options.output_format == "json"
+            else None
+        )
         for i, (s, tags) in enumerate(zip(chunk, predicted)):
             if json_out:
                 tags, s.confidences = tags
@@ -217,9 +240,16 @@ def _raw_tagged(tokens, **fields) -> Tagged:
 def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict):
     """The sentences of one segment's bytes (a binary stream), named and numbered as in the file."""
     if options.input_format == "conll":
-        for s in parse_incr(stream, path=name, word_column=options.word_column, tag_column=options.tag_column,
-                            encoding=options.encoding, separator=options.separator, first_line=segment.line,
-                            layout=layout):
+        for s in parse_incr(
+            stream,
+            path=name,
+            word_column=options.word_column,
+            tag_column=options.tag_column,
+            encoding=options.encoding,
+            separator=options.separator,
+            first_line=segment.line,
+            layout=layout,
+        ):
             yield Tagged(s.tokens, None, columns=s.columns, file=s.path, document=s.document)
         return
     encoding = options.encoding
@@ -227,8 +257,15 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
         encoding = "utf-8-sig" if segment.start == 0 else "utf-8"  # a byte-order mark is not text
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # newline="": offsets count \r\n as 2
     try:
-        yield from text_sentences(text, name, offset_base=segment.char, line_base=segment.line,
-                                  encoding=options.encoding, mode=options.sentence_mode, make=_raw_tagged)
+        yield from text_sentences(
+            text,
+            name,
+            offset_base=segment.char,
+            line_base=segment.line,
+            encoding=options.encoding,
+            mode=options.sentence_mode,
+            make=_raw_tagged,
+        )
     finally:
         text.detach()
 
@@ -266,7 +303,7 @@ def tag_input(tagger, path, out, options: TagOptions) -> tuple:
     if path != "-" and seg.is_regular(path):
         return _tag_file(tagger, path, seg.plan(path, options.encoding), {}, out, options)
     name = "<stdin>" if path == "-" else path
-    with (open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer)) as raw:
+    with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
         return _tag_segments(tagger, path, name, seg.Stream(raw, options.encoding).segments(), out, options, {})
 
 
@@ -308,9 +345,16 @@ def tag_shard(model, source, output, options: TagOptions | None = None, **option
     with atomic_writer(output, "wb") as file:
         out = _HashingWriter(file)
         tokens, sentences = _tag_file(tagger, path, segments, layout, out, options)
-    return {"input": path, "block": source.index if isinstance(source, Block) else None,
-            "output": os.fspath(output), "tokens": tokens, "sentences": sentences,
-            "seconds": time.perf_counter() - start, "bytes": out.bytes, "sha256": out.sha256.hexdigest()}
+    return {
+        "input": path,
+        "block": source.index if isinstance(source, Block) else None,
+        "output": os.fspath(output),
+        "tokens": tokens,
+        "sentences": sentences,
+        "seconds": time.perf_counter() - start,
+        "bytes": out.bytes,
+        "sha256": out.sha256.hexdigest(),
+    }
 
 
 def _layout_dict(layout: tuple) -> dict:
@@ -335,8 +379,13 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
         size += s.stop - s.start
     found = None
     if options.input_format == "conll" and len(groups) > 1:
-        found = file_layout(path, word_column=options.word_column, tag_column=options.tag_column,
-                            encoding=options.encoding, separator=options.separator)
+        found = file_layout(
+            path,
+            word_column=options.word_column,
+            tag_column=options.tag_column,
+            encoding=options.encoding,
+            separator=options.separator,
+        )
     blocks = []
     for i, group in enumerate(groups):
         layout = ()
@@ -344,7 +393,10 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
             line = group[0].line
             set_before = found["separator_line"] is not None and found["separator_line"] < line
             known = found["first_line"] is not None and found["first_line"] < line
-            layout = (found["separator"] if set_before else options.separator,
-                      found["n_columns"] if known else None, found["first_line"] if known else None)
+            layout = (
+                found["separator"] if set_before else options.separator,
+                found["n_columns"] if known else None,
+                found["first_line"] if known else None,
+            )
         blocks.append(Block(path, i, len(groups), tuple(group), layout))
     return blocks

@@ -8,19 +8,25 @@ import os
 
 import click
 
-from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_any
-from windowclf.errors import InputError
 from windowclf._util.outputs import check_output
 from windowclf._util.printable import file_name, printable
 from windowclf.cli.reports import format_summary, model_summary
+from windowclf.errors import InputError
+from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_any
 
 __all__ = ["ensemble", "show_ensemble"]
 
 
 @click.command()
 @click.argument("model_paths", metavar="MODEL...", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="The ensemble file to write (never one of the MODELs). Example: -o runs/ensemble.npz")
+@click.option(
+    "-o",
+    "--output",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The ensemble file to write (never one of the MODELs). Example: -o runs/ensemble.npz",
+)
 def ensemble(model_paths, out_path):
     """Join trained models into one ensemble file, which predict, evaluate and info read as a model:
     it tags with the mean of its models' probabilities (softmax and one-vs-rest models), or of their
@@ -40,12 +46,20 @@ def ensemble(model_paths, out_path):
     for path, model in zip(model_paths[1:], models[1:]):
         differs = disagreement(models[0], model)
         if differs is not None:
-            raise InputError(f"differs from {file_name(model_paths[0])} in {differs}; an ensemble's models "
-                             "must predict the same tags the same way", path)
+            raise InputError(
+                f"differs from {file_name(model_paths[0])} in {differs}; an ensemble's models "
+                "must predict the same tags the same way",
+                path,
+            )
     joined = Ensemble(models)
     joined.save(target)
-    click.echo(printable(f"wrote {out_path}: an ensemble of {len(joined.members)} model{'s' * (len(joined.members) != 1)}, "
-                         f"{os.path.getsize(target):,} bytes"), err=True)
+    click.echo(
+        printable(
+            f"wrote {out_path}: an ensemble of {len(joined.members)} model{'s' * (len(joined.members) != 1)}, "
+            f"{os.path.getsize(target):,} bytes"
+        ),
+        err=True,
+    )
 
 
 def show_ensemble(model_path, described: list, as_json: bool, as_toml: bool) -> None:
@@ -55,27 +69,42 @@ def show_ensemble(model_path, described: list, as_json: bool, as_toml: bool) -> 
     :func:`windowclf.models.ensemble.describe_file` gives them.
     """
     if as_toml:
-        raise click.UsageError(f"--toml: {file_name(model_path)} is an ensemble of {len(described)} models, each "
-                               "with settings of its own (info without --toml shows them)")
+        raise click.UsageError(
+            f"--toml: {file_name(model_path)} is an ensemble of {len(described)} models, each "
+            "with settings of its own (info without --toml shows them)"
+        )
     name = file_name(model_path)
-    members = [model_summary(model, f"{name} [member {i}]", shapes, pretrained)
-               for i, (model, shapes, pretrained) in enumerate(described)]
+    members = [
+        model_summary(model, f"{name} [member {i}]", shapes, pretrained)
+        for i, (model, shapes, pretrained) in enumerate(described)
+    ]
     first = described[0][0]
-    summary = {"path": name, "ensemble": True, "members": members, "averaging": averaging(first.settings),
-               "tags": list(first.tags), "scheme": first.settings.scheme, "output": first.settings.output,
-               "decoder": first.settings.decoder,
-               "n_parameters": sum(m["n_parameters"] for m in members)}
+    summary = {
+        "path": name,
+        "ensemble": True,
+        "members": members,
+        "averaging": averaging(first.settings),
+        "tags": list(first.tags),
+        "scheme": first.settings.scheme,
+        "output": first.settings.output,
+        "decoder": first.settings.decoder,
+        "n_parameters": sum(m["n_parameters"] for m in members),
+    }
     if as_json:
         click.echo(json.dumps(summary))
         return
-    lines = [f"ensemble:    {name}: {len(members)} models, tagging with the {summary['averaging']}",
-             f"tags:        {len(summary['tags'])} ({summary['scheme']}, {summary['output']} output, "
-             f"{summary['decoder']} decoder): {' '.join(summary['tags'])}",
-             f"parameters:  {summary['n_parameters']:,} in all"]
+    lines = [
+        f"ensemble:    {name}: {len(members)} models, tagging with the {summary['averaging']}",
+        f"tags:        {len(summary['tags'])} ({summary['scheme']}, {summary['output']} output, "
+        f"{summary['decoder']} decoder): {' '.join(summary['tags'])}",
+        f"parameters:  {summary['n_parameters']:,} in all",
+    ]
     best = [m["best"]["f1"] for m in members if m["best"].get("f1") is not None]
     if best:
-        lines.append(f"best dev F1: {min(best):.2f} to {max(best):.2f} (each model's own; mean "
-                     f"{math.fsum(best) / len(best):.2f})")
+        lines.append(
+            f"best dev F1: {min(best):.2f} to {max(best):.2f} (each model's own; mean "
+            f"{math.fsum(best) / len(best):.2f})"
+        )
     for i, member in enumerate(members):
         lines.append(f"member {i}:")
         lines.extend("  " + line for line in format_summary(member).splitlines())

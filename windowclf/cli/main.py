@@ -21,19 +21,19 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import click  # noqa: E402
 
 from windowclf._util.atomic import atomic_writer  # noqa: E402
-from windowclf.cli.options import DEFAULTS, conll_options, given, model_option, read_tagged, settings_options  # noqa: E402
-from windowclf.cli import tag as cli_tag  # noqa: E402
-from windowclf.cli.ensemble import ensemble, show_ensemble  # noqa: E402
-from windowclf.cli.train import train  # noqa: E402
-from windowclf.models.ensemble import load_any  # noqa: E402
-from windowclf.errors import ConfigError, InputError, WindowclfError, interruption  # noqa: E402
-from windowclf.features.tables import table_name  # noqa: E402
 from windowclf._util.limits import require_memory  # noqa: E402
 from windowclf._util.outputs import check_output, open_regular  # noqa: E402
 from windowclf._util.printable import file_name, printable  # noqa: E402
+from windowclf.cli import tag as cli_tag  # noqa: E402
+from windowclf.cli.ensemble import ensemble, show_ensemble  # noqa: E402
+from windowclf.cli.options import DEFAULTS, conll_options, given, model_option, read_tagged, settings_options  # noqa: E402
 from windowclf.cli.process import command_process  # noqa: E402
 from windowclf.cli.reports import format_summary, model_summary, read_log  # noqa: E402
+from windowclf.cli.train import train  # noqa: E402
 from windowclf.config.settings import Settings  # noqa: E402
+from windowclf.errors import ConfigError, InputError, WindowclfError, interruption  # noqa: E402
+from windowclf.features.tables import table_name  # noqa: E402
+from windowclf.models.ensemble import load_any  # noqa: E402
 from windowclf.models.tagger import WindowTagger  # noqa: E402
 
 PLOT_HINT = "matplotlib is needed for plots: pip install 'windowclf[plot]'"
@@ -88,8 +88,9 @@ class _Group(click.Group):
             except OSError as err:
                 raise click.ClickException(printable(_os_message(err))) from None
             except MemoryError:  # every size is checked before allocating: this is a bug, said in one line
-                raise click.ClickException("out of memory (an allocation was not checked against the memory "
-                                           "available; please report it)") from None
+                raise click.ClickException(
+                    "out of memory (an allocation was not checked against the memory available; please report it)"
+                ) from None
             except KeyboardInterrupt as err:
                 word, code = interruption(err)
                 click.echo(f"{word}.", err=True)
@@ -139,14 +140,39 @@ def main():
 
 
 @main.command()
-@settings_options("window", "dim", "hidden", "activation", "output", "decoder", "features", "feature_dim",
-                  "char_filters", "char_dim", "char_window", "l2", "dropout_input", "dropout_hidden", "seed",
-                  defaults=GRADCHECK_DEFAULTS)
-@click.option("--batch", type=click.IntRange(min=1), default=6, show_default=True,
-              help="Windows in the test batch. Example: --batch 10")
-@click.option("--eps", type=click.FloatRange(min=0, max=1, min_open=True), default=1e-5, show_default=True,
-              callback=lambda ctx, param, value: _finite(value, param),
-              help="Step of the central differences (float64), in (0, 1]. Example: --eps 1e-6")
+@settings_options(
+    "window",
+    "dim",
+    "hidden",
+    "activation",
+    "output",
+    "decoder",
+    "features",
+    "feature_dim",
+    "char_filters",
+    "char_dim",
+    "char_window",
+    "l2",
+    "dropout_input",
+    "dropout_hidden",
+    "seed",
+    defaults=GRADCHECK_DEFAULTS,
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=6,
+    show_default=True,
+    help="Windows in the test batch. Example: --batch 10",
+)
+@click.option(
+    "--eps",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=1e-5,
+    show_default=True,
+    callback=lambda ctx, param, value: _finite(value, param),
+    help="Step of the central differences (float64), in (0, 1]. Example: --eps 1e-6",
+)
 def gradcheck(batch, eps, **opts):
     """Check backpropagation against central finite differences on a small random network.
 
@@ -166,36 +192,58 @@ def gradcheck(batch, eps, **opts):
     if chosen.get("output") == "sigmoid":
         chosen["positive_tag"] = "1"
     s = Settings(**chosen)
-    require_memory(8 * batch * (2 * s.window * (s.dim + len(s.features) * s.feature_dim) + 4 * s.hidden + 16), f"a batch of {batch:,} windows")
+    require_memory(
+        8 * batch * (2 * s.window * (s.dim + len(s.features) * s.feature_dim) + 4 * s.hidden + 16),
+        f"a batch of {batch:,} windows",
+    )
     tables = [(table_name(f), 6, s.feature_dim) for f in s.features]
-    problem = dict(dim=s.dim, window=s.window, hidden=s.hidden, batch=batch, activation=s.activation,
-                   extra_tables=tables, seed=s.seed, char_filters=s.char_filters, char_dim=s.char_dim,
-                   char_window=s.char_window)
+    problem = dict(
+        dim=s.dim,
+        window=s.window,
+        hidden=s.hidden,
+        batch=batch,
+        activation=s.activation,
+        extra_tables=tables,
+        seed=s.seed,
+        char_filters=s.char_filters,
+        char_dim=s.char_dim,
+        char_window=s.char_window,
+    )
     loss_and_grads = None
     if s.decoder == "sll":
         net, ids, y, lengths = sentence_problem(**problem)
-        loss_and_grads = sentence_objective(net, ids, y, lengths, l2=s.l2,
-                                            dropout=(s.dropout_input, s.dropout_hidden))
+        loss_and_grads = sentence_objective(net, ids, y, lengths, l2=s.l2, dropout=(s.dropout_input, s.dropout_hidden))
     else:
         net, ids, y = random_problem(output=s.output, **problem)
-    errors = check_gradients(net, ids, y, l2=s.l2, dropout=(s.dropout_input, s.dropout_hidden),
-                             loss_and_grads=loss_and_grads, eps=eps)
+    errors = check_gradients(
+        net, ids, y, l2=s.l2, dropout=(s.dropout_input, s.dropout_hidden), loss_and_grads=loss_and_grads, eps=eps
+    )
     width = max(len(name) for name in errors)
     passed = {name: bool(error <= GRADCHECK_TOLERANCE) for name, error in errors.items()}  # NaN fails
     for name, error in errors.items():
         click.echo(f"{name:<{width}}  relative error {error:.2e}  {'ok' if passed[name] else 'FAIL'}")
     failed = [name for name, ok in passed.items() if not ok]
     if failed:
-        raise click.ClickException(f"gradient check failed for {', '.join(failed)} "
-                                   f"(relative error above {GRADCHECK_TOLERANCE:g})")
+        raise click.ClickException(
+            f"gradient check failed for {', '.join(failed)} (relative error above {GRADCHECK_TOLERANCE:g})"
+        )
 
 
 @main.command("export-embeddings")
 @model_option
-@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="File to write (word2vec text format; .gz compresses). Example: -o tuned.txt")
-@click.option("--changed-only", is_flag=True,
-              help="Only the words whose pretrained vector training changed. Example: --changed-only")
+@click.option(
+    "-o",
+    "--output",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="File to write (word2vec text format; .gz compresses). Example: -o tuned.txt",
+)
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help="Only the words whose pretrained vector training changed. Example: --changed-only",
+)
 @click.option("--binary", is_flag=True, help="word2vec binary format instead of text. Example: --binary")
 def export_embeddings(model_path, out_path, changed_only, binary):
     """Write the model's tuned word vectors L in word2vec format.
@@ -216,8 +264,14 @@ def export_embeddings(model_path, out_path, changed_only, binary):
 
 @main.command("export-model")
 @model_option
-@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="The prediction-only model file to write. Example: -o runs/ner-slim.npz")
+@click.option(
+    "-o",
+    "--output",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The prediction-only model file to write. Example: -o runs/ner-slim.npz",
+)
 def export_model(model_path, out_path):
     """Write a prediction-only copy of a model: its best weights, vocabularies and settings, without
     the training state --resume needs or the pretrained vectors fine-tuning started from.
@@ -235,8 +289,12 @@ def export_model(model_path, out_path):
 @main.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object. Example: --json")
-@click.option("--toml", "as_toml", is_flag=True,
-              help="Print only the settings, as a TOML file `train --config` reads. Example: --toml")
+@click.option(
+    "--toml",
+    "as_toml",
+    is_flag=True,
+    help="Print only the settings, as a TOML file `train --config` reads. Example: --toml",
+)
 def info(model_path, as_json, as_toml):
     """Describe a model: sizes, tags, scheme, settings, best dev score, epochs trained (of an
     ensemble: what its models share, then each model).
@@ -263,11 +321,22 @@ def info(model_path, as_json, as_toml):
 
 @main.command()
 @click.argument("log_path", metavar="LOG|MODEL", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out_path", required=True, type=click.Path(dir_okay=False),
-              help="Image to write (.png, .pdf, .svg). Example: -o runs/curves.png")
-@click.option("--confusion", nargs=2, type=click.Path(dir_okay=False), metavar="MODEL GOLD",
-              help="Add a confusion heat map of MODEL (a model or an ensemble) on GOLD. "
-                   "Example: --confusion runs/ner.npz dev.conll")
+@click.option(
+    "-o",
+    "--output",
+    "out_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Image to write (.png, .pdf, .svg). Example: -o runs/curves.png",
+)
+@click.option(
+    "--confusion",
+    nargs=2,
+    type=click.Path(dir_okay=False),
+    metavar="MODEL GOLD",
+    help="Add a confusion heat map of MODEL (a model or an ensemble) on GOLD. "
+    "Example: --confusion runs/ner.npz dev.conll",
+)
 @conll_options
 def plot(log_path, out_path, confusion, **opts):
     """Plot learning curves (loss, dev F1 per epoch) from a training log, or from a model file's
@@ -296,12 +365,15 @@ def plot(log_path, out_path, confusion, **opts):
     image_format = os.path.splitext(out_path)[1].lstrip(".").lower()
     formats = FigureCanvasAgg(Figure()).get_supported_filetypes()
     if image_format not in formats:
-        raise click.UsageError(f"-o {out_path}: the extension names the image format; expected one of "
-                               f".{', .'.join(sorted(formats))}")
+        raise click.UsageError(
+            f"-o {out_path}: the extension names the image format; expected one of .{', .'.join(sorted(formats))}"
+        )
     heat = None
     if confusion:
         sentences, gold, documents = read_tagged(gold_path, opts)
-        heat = cli_tag.confusion_table(gold, load_any(model_path, training_state=False).predict(sentences, documents=documents))  # or an ensemble
+        heat = cli_tag.confusion_table(
+            gold, load_any(model_path, training_state=False).predict(sentences, documents=documents)
+        )  # or an ensemble
     from windowclf.cli.plots import plot_training
 
     with atomic_writer(target, "wb") as image:

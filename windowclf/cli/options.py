@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import click
 
-from windowclf.formats import tagged
-from windowclf.formats.lines import text_codec
-from windowclf.errors import ConfigError
 from windowclf.config.parameters import CHOICE_ALIASES, PARAMETERS, Param, canonical_choice
 from windowclf.config.settings import Settings
+from windowclf.errors import ConfigError
+from windowclf.formats import tagged
+from windowclf.formats.lines import text_codec
 
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
 
@@ -47,9 +47,12 @@ def _option_type(name: str, param: Param):
 
 
 constrain_option = click.option(
-    "--constrain/--no-constrain", default=True, show_default=True,
+    "--constrain/--no-constrain",
+    default=True,
+    show_default=True,
     help="Keep every sentence well formed in the model's tag scheme (IOB2: no I-X after O; IOBES: every "
-         "B-X closed by E-X): Viterbi under the scheme's constraints. Example: --no-constrain")
+    "B-X closed by E-X): Viterbi under the scheme's constraints. Example: --no-constrain",
+)
 
 
 def show_default(value) -> str:
@@ -94,17 +97,40 @@ def check_encoding(ctx, param, value):
 def conll_options(f):
     """Decorator: how to read column files."""
     options = [
-        click.option("--word-column", type=int, default=0, show_default=True,
-                     help="Field holding the word (negative counts from the end). Example: --word-column 0"),
-        click.option("--tag-column", type=int, default=-1, show_default=True,
-                     help="Field holding the tag (CoNLL-2003: the last). Example: --tag-column 3"),
-        click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding,
-                     help="Text encoding of input files. Example: --encoding latin-1"),
-        click.option("--separator", type=Choice(list(SEPARATORS)), default="auto", show_default=True,
-                     help="Column separator (auto: TAB if the first line has one). Example: --separator tab"),
-        click.option("--labels", default=None,
-                     help="JSON lines input (.jsonl, .json): the label names of integer ner_tags, in index "
-                          "order, comma-separated. Example: --labels O,B-PER,I-PER,B-LOC,I-LOC"),
+        click.option(
+            "--word-column",
+            type=int,
+            default=0,
+            show_default=True,
+            help="Field holding the word (negative counts from the end). Example: --word-column 0",
+        ),
+        click.option(
+            "--tag-column",
+            type=int,
+            default=-1,
+            show_default=True,
+            help="Field holding the tag (CoNLL-2003: the last). Example: --tag-column 3",
+        ),
+        click.option(
+            "--encoding",
+            default="utf-8",
+            show_default=True,
+            callback=check_encoding,
+            help="Text encoding of input files. Example: --encoding latin-1",
+        ),
+        click.option(
+            "--separator",
+            type=Choice(list(SEPARATORS)),
+            default="auto",
+            show_default=True,
+            help="Column separator (auto: TAB if the first line has one). Example: --separator tab",
+        ),
+        click.option(
+            "--labels",
+            default=None,
+            help="JSON lines input (.jsonl, .json): the label names of integer ner_tags, in index "
+            "order, comma-separated. Example: --labels O,B-PER,I-PER,B-LOC,I-LOC",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -113,13 +139,23 @@ def conll_options(f):
 
 def model_option(f):
     """Decorator: the -m/--model option."""
-    return click.option("-m", "--model", "model_path", required=True, type=click.Path(dir_okay=False),
-                        help="A model file written by train. Example: -m runs/ner.npz")(f)
+    return click.option(
+        "-m",
+        "--model",
+        "model_path",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="A model file written by train. Example: -m runs/ner.npz",
+    )(f)
 
 
 def read_kwargs(opts) -> dict:
-    return {"word_column": opts["word_column"], "tag_column": opts["tag_column"], "encoding": opts["encoding"],
-            "separator": SEPARATORS[opts["separator"]]}
+    return {
+        "word_column": opts["word_column"],
+        "tag_column": opts["tag_column"],
+        "encoding": opts["encoding"],
+        "separator": SEPARATORS[opts["separator"]],
+    }
 
 
 def read_tagged(path, opts, scheme=None):

@@ -16,7 +16,7 @@ import click
 from windowclf.batch.jobs import Job, run_in_process
 from windowclf.batch.shards import TagOptions, model_ref
 
-__all__ = ["predict_to_dir", "DASK_HINT"]
+__all__ = ["DASK_HINT", "predict_to_dir"]
 
 DASK_HINT = "Dask is needed for --workers and --scheduler: pip install 'windowclf[dask]'"
 
@@ -33,8 +33,10 @@ class _Progress:
         seconds = max(time.perf_counter() - self.start, 1e-9)
         width = 24
         filled = width * done // max(total, 1)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] tasks {done}/{total}, {tokens:,} tokens, "
-                          f"{tokens / seconds:,.0f} tokens/s")
+        self.stream.write(
+            f"\r[{'#' * filled}{'.' * (width - filled)}] tasks {done}/{total}, {tokens:,} tokens, "
+            f"{tokens / seconds:,.0f} tokens/s"
+        )
         self.stream.flush()
         self.drawn = True
 
@@ -44,8 +46,9 @@ class _Progress:
             self.stream.flush()
 
 
-def predict_to_dir(model_path, inputs, out_dir, options: TagOptions, *, workers=None, scheduler=None,
-                   block_size=None, progress=True) -> list:
+def predict_to_dir(
+    model_path, inputs, out_dir, options: TagOptions, *, workers=None, scheduler=None, block_size=None, progress=True
+) -> list:
     """What ``predict --output-dir`` does; returns the job's records, one per input."""
     if out_dir is None:
         raise click.UsageError("--workers and --scheduler write files: give --output-dir DIR")
@@ -67,8 +70,11 @@ def predict_to_dir(model_path, inputs, out_dir, options: TagOptions, *, workers=
     finally:
         if bar is not None:
             bar.close()
-    click.echo(f"{len(records)} files in {out_dir}: {sum(r['tokens'] for r in records):,} tokens "
-               f"(manifest: {out_dir}/manifest.json)", err=True)
+    click.echo(
+        f"{len(records)} files in {out_dir}: {sum(r['tokens'] for r in records):,} tokens "
+        f"(manifest: {out_dir}/manifest.json)",
+        err=True,
+    )
     return records
 
 
@@ -84,6 +90,15 @@ def _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar
         if scheduler:
             with Client(scheduler, timeout="30s") as client:
                 return tag_files(inputs, out_dir, ref, client, options=options, block_bytes=block_bytes, progress=bar)
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=":0", silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",
+                silence_logs=logging.ERROR,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             return tag_files(inputs, out_dir, ref, client, options=options, block_bytes=block_bytes, progress=bar)

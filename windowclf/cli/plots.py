@@ -59,8 +59,15 @@ def plot_training(records: list, path, confusion=None, format=None) -> None:
         ax.set(title="confusion (share of gold row)", xlabel="predicted", ylabel="gold")
         for i in range(len(labels)):
             for j in range(len(labels)):
-                ax.text(j, i, str(int(matrix[i, j])), ha="center", va="center",
-                        color="white" if shares[i, j] > 0.5 else "black", fontsize=8)
+                ax.text(
+                    j,
+                    i,
+                    str(int(matrix[i, j])),
+                    ha="center",
+                    va="center",
+                    color="white" if shares[i, j] > 0.5 else "black",
+                    fontsize=8,
+                )
     for ax in axes[:2]:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     with warnings.catch_warnings():  # a layout that cannot fit (very long labels) is cosmetic, not an error
@@ -73,4 +80,4 @@ def plot_training(records: list, path, confusion=None, format=None) -> None:
 def _label(name: str, width: int = 24) -> str:
     """A class name for a tick: control characters escaped, long names cut."""
     name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(name))
-    return name if len(name) <= width else name[:width - 1] + "…"
+    return name if len(name) <= width else name[: width - 1] + "…"

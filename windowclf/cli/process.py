@@ -21,8 +21,8 @@ import signal
 import sys
 import threading
 
-from windowclf.errors import InputError, Terminated
 from windowclf._util.printable import TerminalStream
+from windowclf.errors import InputError, Terminated
 
 __all__ = ["command_process"]
 
@@ -54,7 +54,7 @@ def command_process():
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None:
-            stream = open(os.devnull, "w", encoding="utf-8")
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - stands in for the stream for good
         elif isinstance(stream, io.TextIOWrapper):
             with contextlib.suppress(ValueError, io.UnsupportedOperation):
                 stream.reconfigure(errors="backslashreplace")

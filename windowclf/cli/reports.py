@@ -7,7 +7,7 @@ import math
 
 from windowclf.errors import InputError
 
-__all__ = ["scores_dict", "epoch_record", "read_log", "format_epoch", "model_summary", "format_summary"]
+__all__ = ["epoch_record", "format_epoch", "format_summary", "model_summary", "read_log", "scores_dict"]
 
 
 def scores_dict(scores) -> dict | None:
@@ -78,8 +78,11 @@ def format_epoch(record: dict, n_epochs: int, best: bool) -> str:
         line += f"  dev P {dev['precision']:6.2f} R {dev['recall']:6.2f} F1 {dev['f1']:6.2f}"
         line += " *" if best else "  "
     line += f"  {record['words_per_second']:,.0f} words/s"
-    times = [f"{what} {record[key]:.2f} s" for what, key in (("train", "seconds"), ("dev", "dev_seconds"),
-                                                                ("save", "save_seconds")) if key in record]
+    times = [
+        f"{what} {record[key]:.2f} s"
+        for what, key in (("train", "seconds"), ("dev", "dev_seconds"), ("save", "save_seconds"))
+        if key in record
+    ]
     return line + (f"  ({', '.join(times)})" if times else "")
 
 
@@ -113,14 +116,18 @@ def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
 
 def format_summary(info: dict) -> str:
     """The human-readable form of :func:`model_summary`."""
-    lines = [f"model:       {info['path']}",
-             f"tags:        {len(info['tags'])} ({info['scheme']}, {info['output']} output): {' '.join(info['tags'])}",
-             f"vocabulary:  {info['vocabulary']:,} words" + (" (from pretrained vectors)" if info["pretrained"] else "")]
+    lines = [
+        f"model:       {info['path']}",
+        f"tags:        {len(info['tags'])} ({info['scheme']}, {info['output']} output): {' '.join(info['tags'])}",
+        f"vocabulary:  {info['vocabulary']:,} words" + (" (from pretrained vectors)" if info["pretrained"] else ""),
+    ]
     if info["features"]:
         lines.append("features:    " + ", ".join(f"{f} ({n} keys)" for f, n in info["features"].items()))
     if info.get("characters"):
-        lines.append(f"characters:  {info['characters']:,} (a convolution of {info['settings']['char_filters']} "
-                     f"filters over {info['settings']['char_window']} characters of {info['settings']['char_dim']})")
+        lines.append(
+            f"characters:  {info['characters']:,} (a convolution of {info['settings']['char_filters']} "
+            f"filters over {info['settings']['char_window']} characters of {info['settings']['char_dim']})"
+        )
     if info.get("gazetteer") is not None:
         lines.append(f"gazetteer:   {info['gazetteer']:,} entity strings of the training data")
     shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["parameters"].items())

@@ -9,71 +9,134 @@ from collections import Counter
 
 import click
 
+from windowclf._util.printable import printable
+from windowclf.batch.shards import TagOptions, tag_input
 from windowclf.cli.options import Choice, conll_options, constrain_option, model_option, read_kwargs, read_tagged
 from windowclf.cli.output_dir import predict_to_dir
-from windowclf.formats.conll import read_conll
-from windowclf.models.ensemble import load_any
-from windowclf.errors import InputError
-from windowclf._util.printable import printable
-from windowclf.tags.schemes import split_tag, validate_tags
 from windowclf.config.parameters import SCHEME_NAMES
-from windowclf.batch.shards import TagOptions, tag_input
+from windowclf.errors import InputError
+from windowclf.formats.conll import read_conll
 from windowclf.formats.writers import WRITERS
+from windowclf.models.ensemble import load_any
+from windowclf.tags.schemes import split_tag, validate_tags
 
-__all__ = ["predict", "evaluate", "confusion_table", "calibration_report"]
+__all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 
 
 @click.command()
 @model_option
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--input", "input_format", type=Choice(["auto", "text", "conll"]), default="auto", show_default=True,
-              help="Raw text (split into sentences and tokens), or a CoNLL column file (auto: CoNLL when the "
-                   "first file's lines are word and tag columns, with a note on stderr). Example: --input conll")
-@click.option("--sentence-per-line", "sentence_mode", flag_value="sentence-per-line",
-              help="Raw text: each line is one sentence. Example: --sentence-per-line")
-@click.option("--paragraph-per-line", "sentence_mode", flag_value="paragraph-per-line",
-              help="Raw text: each line is a paragraph (line breaks end sentences; lines are split at "
-                   "sentence ends). Example: --paragraph-per-line")
-@click.option("--document-per-line", "sentence_mode", flag_value="document-per-line",
-              help="Raw text: each line is a document (for models with document features), split into "
-                   "sentences as --paragraph-per-line; without it a file, in pieces of about a megabyte, is "
-                   "one document. Example: --document-per-line")
-@click.option("--format", "output_format", type=Choice(list(WRITERS)), default="conll", show_default=True,
-              help="conll: token TAB tag (CoNLL input: its columns TAB tag); inline: [PER John Smith] "
-                   "visited; json: one object per sentence with entity offsets. Example: --format json")
-@click.option("--scheme", type=Choice(SCHEME_NAMES, "scheme"),
-              help="Tag scheme of the output [default: the model's]. Example: --scheme IOB2")
-@click.option("--chunk-size", type=click.IntRange(min=1, max=sys.maxsize), default=1000, show_default=True,
-              help="Sentences tagged at a time (memory stays flat). Example: --chunk-size 500")
+@click.option(
+    "--input",
+    "input_format",
+    type=Choice(["auto", "text", "conll"]),
+    default="auto",
+    show_default=True,
+    help="Raw text (split into sentences and tokens), or a CoNLL column file (auto: CoNLL when the "
+    "first file's lines are word and tag columns, with a note on stderr). Example: --input conll",
+)
+@click.option(
+    "--sentence-per-line",
+    "sentence_mode",
+    flag_value="sentence-per-line",
+    help="Raw text: each line is one sentence. Example: --sentence-per-line",
+)
+@click.option(
+    "--paragraph-per-line",
+    "sentence_mode",
+    flag_value="paragraph-per-line",
+    help="Raw text: each line is a paragraph (line breaks end sentences; lines are split at "
+    "sentence ends). Example: --paragraph-per-line",
+)
+@click.option(
+    "--document-per-line",
+    "sentence_mode",
+    flag_value="document-per-line",
+    help="Raw text: each line is a document (for models with document features), split into "
+    "sentences as --paragraph-per-line; without it a file, in pieces of about a megabyte, is "
+    "one document. Example: --document-per-line",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=Choice(list(WRITERS)),
+    default="conll",
+    show_default=True,
+    help="conll: token TAB tag (CoNLL input: its columns TAB tag); inline: [PER John Smith] "
+    "visited; json: one object per sentence with entity offsets. Example: --format json",
+)
+@click.option(
+    "--scheme",
+    type=Choice(SCHEME_NAMES, "scheme"),
+    help="Tag scheme of the output [default: the model's]. Example: --scheme IOB2",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1, max=sys.maxsize),
+    default=1000,
+    show_default=True,
+    help="Sentences tagged at a time (memory stays flat). Example: --chunk-size 500",
+)
 @constrain_option
-@click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
-              help="Drop (tag O) the entities whose probability under the model is below this. "
-                   "Example: --min-confidence 0.5")
-@click.option("--output-dir", type=click.Path(file_okay=False),
-              help="Write each INPUT to DIR/NAME.conll (.txt inline, .jsonl json) with a manifest; a rerun "
-                   "redoes only what is not done. Example: --output-dir tagged/")
-@click.option("--workers", type=click.IntRange(min=1),
-              help="Tag on a local Dask cluster of this many worker processes (needs windowclf[dask] and "
-                   "--output-dir). Example: --workers 2")
-@click.option("--scheduler", metavar="ADDRESS",
-              help="Tag on the running Dask cluster of this scheduler (needs --output-dir). "
-                   "Example: --scheduler tcp://10.0.0.5:8786")
-@click.option("--block-size", type=click.FloatRange(min=1), metavar="MB",
-              help="With --output-dir: cut files into blocks of about this many megabytes, tagged as separate "
-                   "tasks [default: in-process one task a file; on Dask about 4 blocks per worker]. "
-                   "Example: --block-size 64")
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Drop (tag O) the entities whose probability under the model is below this. Example: --min-confidence 0.5",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Write each INPUT to DIR/NAME.conll (.txt inline, .jsonl json) with a manifest; a rerun "
+    "redoes only what is not done. Example: --output-dir tagged/",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Tag on a local Dask cluster of this many worker processes (needs windowclf[dask] and "
+    "--output-dir). Example: --workers 2",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Tag on the running Dask cluster of this scheduler (needs --output-dir). "
+    "Example: --scheduler tcp://10.0.0.5:8786",
+)
+@click.option(
+    "--block-size",
+    type=click.FloatRange(min=1),
+    metavar="MB",
+    help="With --output-dir: cut files into blocks of about this many megabytes, tagged as separate "
+    "tasks [default: in-process one task a file; on Dask about 4 blocks per worker]. "
+    "Example: --block-size 64",
+)
 @conll_options
-def predict(model_path, inputs, input_format, sentence_mode, output_format, scheme, chunk_size, constrain,
-            min_confidence, output_dir, workers, scheduler, block_size, **opts):
+def predict(
+    model_path,
+    inputs,
+    input_format,
+    sentence_mode,
+    output_format,
+    scheme,
+    chunk_size,
+    constrain,
+    min_confidence,
+    output_dir,
+    workers,
+    scheduler,
+    block_size,
+    **opts,
+):
     """Tag INPUT files (or stdin) with a trained model.
 
     In JSON output, character offsets index the input file's text as read (raw input): code
     points of the decoded text, a UTF-8 byte-order mark not counted and \r\n counted as two, so
-    Python's open(path, encoding="utf-8-sig", newline="").read()[char_start:char_end] is the entity; for CoNLL input they index the sentence's
-    "text" (its tokens joined by spaces). Each entity has its "confidence": its probability
-    under the model. Decoding keeps every sentence well formed in the model's tag scheme
-    (--no-constrain: each word's best tag, or SLL's unconstrained Viterbi). The model may be an
-    ensemble file (windowclf ensemble): its models' outputs averaged.
+    Python's open(path, encoding="utf-8-sig", newline="").read()[char_start:char_end] is the
+    entity; for CoNLL input they index the sentence's "text" (its tokens joined by spaces). Each
+    entity has its "confidence": its probability under the model. Decoding keeps every sentence
+    well formed in the model's tag scheme (--no-constrain: each word's best tag, or SLL's
+    unconstrained Viterbi). The model may be an ensemble file (windowclf ensemble): its models'
+    outputs averaged.
 
     \b
     Example:
@@ -83,12 +146,19 @@ def predict(model_path, inputs, input_format, sentence_mode, output_format, sche
     """
     if input_format == "auto":
         input_format = _sniff_input(inputs, opts["encoding"])
-    options = TagOptions(input_format, output_format, scheme, chunk_size, **read_kwargs(opts),
-                         predict=(("constrain", constrain), ("min_confidence", min_confidence)),
-                         sentence_mode=sentence_mode or "text")
+    options = TagOptions(
+        input_format,
+        output_format,
+        scheme,
+        chunk_size,
+        **read_kwargs(opts),
+        predict=(("constrain", constrain), ("min_confidence", min_confidence)),
+        sentence_mode=sentence_mode or "text",
+    )
     if output_dir is not None or workers or scheduler:
-        return predict_to_dir(model_path, inputs, output_dir, options, workers=workers, scheduler=scheduler,
-                              block_size=block_size)
+        return predict_to_dir(
+            model_path, inputs, output_dir, options, workers=workers, scheduler=scheduler, block_size=block_size
+        )
     tagger = load_any(model_path, training_state=False)  # a model or an ensemble: only the weights
     for path in inputs or ("-",):
         tag_input(tagger, path, sys.stdout, options)  # each input on its own, as --output-dir writes it
@@ -96,28 +166,48 @@ def predict(model_path, inputs, input_format, sentence_mode, output_format, sche
 
 
 @click.command()
-@click.option("-m", "--model", "model_path", type=click.Path(dir_okay=False),
-              help="Model (or ensemble) to tag GOLD with. Example: -m runs/ner.npz")
+@click.option(
+    "-m",
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    help="Model (or ensemble) to tag GOLD with. Example: -m runs/ner.npz",
+)
 @click.argument("gold_path", metavar="[GOLD]", required=False, type=click.Path(dir_okay=False))
-@click.option("--pred", "pred_path", type=click.Path(dir_okay=False),
-              help="Score a file whose last two columns are gold and predicted tags, as conlleval "
-                   "does (no model). Example: --pred output.conll")
-@click.option("--token-f1", is_flag=True,
-              help="Add CS224d's token-level scores (non-O classes, support-weighted). Example: --token-f1")
-@click.option("--confusion", is_flag=True,
-              help="Add the token confusion matrix (gold down, predicted across). Example: --confusion")
+@click.option(
+    "--pred",
+    "pred_path",
+    type=click.Path(dir_okay=False),
+    help="Score a file whose last two columns are gold and predicted tags, as conlleval "
+    "does (no model). Example: --pred output.conll",
+)
+@click.option(
+    "--token-f1",
+    is_flag=True,
+    help="Add CS224d's token-level scores (non-O classes, support-weighted). Example: --token-f1",
+)
+@click.option(
+    "--confusion",
+    is_flag=True,
+    help="Add the token confusion matrix (gold down, predicted across). Example: --confusion",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text. Example: --json")
-@click.option("--scheme", type=Choice(SCHEME_NAMES, "scheme"),
-              help="Refuse tags not written in this scheme [default: accept any scheme's tags]; with -m, "
-                   "the model's tags are scored in it [default: the scheme GOLD is written in]. "
-                   "Example: --scheme IOB2")
+@click.option(
+    "--scheme",
+    type=Choice(SCHEME_NAMES, "scheme"),
+    help="Refuse tags not written in this scheme [default: accept any scheme's tags]; with -m, "
+    "the model's tags are scored in it [default: the scheme GOLD is written in]. "
+    "Example: --scheme IOB2",
+)
 @constrain_option
-@click.option("--calibration", is_flag=True,
-              help="With -m: add the calibration of the entities' confidences (expected calibration "
-                   "error, 10 bins); always in --json. Example: --calibration")
+@click.option(
+    "--calibration",
+    is_flag=True,
+    help="With -m: add the calibration of the entities' confidences (expected calibration "
+    "error, 10 bins); always in --json. Example: --calibration",
+)
 @conll_options
-def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, scheme, constrain, calibration,
-             **opts):
+def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, scheme, constrain, calibration, **opts):
     """Score a model on GOLD, or a file of gold and predicted tags, with conlleval's numbers.
 
     The report is the one the CoNLL conlleval script prints, byte for byte.
@@ -141,7 +231,9 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
         sentences, gold, documents = read_tagged(gold_path, opts, scheme)
-        result = load_any(model_path, training_state=False).evaluate(sentences, gold, scheme=scheme, constrain=constrain, documents=documents)
+        result = load_any(model_path, training_state=False).evaluate(
+            sentences, gold, scheme=scheme, constrain=constrain, documents=documents
+        )
         counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
     report = conlleval.to_json(counts) if as_json else conlleval.conlleval_report(counts)
     scores = token_metrics.token_f1(gold, pred) if token_f1 else None
@@ -166,7 +258,7 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
 
 
 def _sniff_input(inputs, encoding) -> str:
-    """"conll" when the first named input looks like a column file of words and tags (said on
+    """ "conll" when the first named input looks like a column file of words and tags (said on
     stderr), else "text". Standard input is text unless --input conll says otherwise."""
     path = next((p for p in inputs if p != "-"), None)
     if path is None or not os.path.isfile(path):
@@ -180,23 +272,34 @@ def _sniff_input(inputs, encoding) -> str:
     widths = Counter(len(fields) for fields in lines)
     width, count = widths.most_common(1)[0]
     last = [fields[-1] for fields in lines if len(fields) == width]
-    tagged = sum(t == "O" or split_tag(t)[0] in "BIES" and "-" in t for t in last)
-    if width >= 2 and count >= 0.9 * len(lines) and "O" in last and (
-            tagged >= 0.9 * len(last) or len(set(last)) <= max(2, len(last) // 4)):
-        click.echo(f"Note: {printable(path)} looks like a CoNLL column file (word and tag columns); reading the "
-                   "inputs as --input conll (pass --input text to tag them as raw text)", err=True)
+    tagged = sum(t == "O" or (split_tag(t)[0] in "BIES" and "-" in t) for t in last)
+    if (
+        width >= 2
+        and count >= 0.9 * len(lines)
+        and "O" in last
+        and (tagged >= 0.9 * len(last) or len(set(last)) <= max(2, len(last) // 4))
+    ):
+        click.echo(
+            f"Note: {printable(path)} looks like a CoNLL column file (word and tag columns); reading the "
+            "inputs as --input conll (pass --input text to tag them as raw text)",
+            err=True,
+        )
         return "conll"
     return "text"
 
 
 def calibration_report(calibration: dict) -> str:
     """The calibration of entity confidences as text: ECE, then one line per non-empty bin."""
-    lines = [f"calibration of {calibration['entities']} predicted entities: "
-             f"expected calibration error {calibration['ece']:.2f}%"]
+    lines = [
+        f"calibration of {calibration['entities']} predicted entities: "
+        f"expected calibration error {calibration['ece']:.2f}%"
+    ]
     for b in calibration["bins"]:
         if b["entities"]:
-            lines.append(f"  confidence {b['low']:.1f}-{b['high']:.1f}: {b['entities']:6d} entities, "
-                         f"mean confidence {100 * b['confidence']:6.2f}%, correct {100 * b['accuracy']:6.2f}%")
+            lines.append(
+                f"  confidence {b['low']:.1f}-{b['high']:.1f}: {b['entities']:6d} entities, "
+                f"mean confidence {100 * b['confidence']:6.2f}%, correct {100 * b['accuracy']:6.2f}%"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -215,8 +318,9 @@ def _read_scored(path, opts, scheme):
     kwargs = {**read_kwargs(opts), "tag_column": -1}
     for s in read_conll(path, docstart=False, require_sentences=True, **kwargs):
         if len(s.columns[0]) < 2:
-            raise InputError("one column only; expected gold and predicted tags in the last two columns",
-                             path, s.lines[0])
+            raise InputError(
+                "one column only; expected gold and predicted tags in the last two columns", path, s.lines[0]
+            )
         g, p = [row[-2] for row in s.columns], [row[-1] for row in s.columns]
         validate_tags(g, scheme, path, s.lines)
         validate_tags(p, scheme, path, s.lines)

@@ -12,18 +12,18 @@ from collections import Counter
 import click
 import numpy as np
 
-from windowclf.cli.options import Choice, conll_options, given, read_tagged, settings_options
-from windowclf.config.parameters import PARAMETERS
-from windowclf.config.settings import check_patience
 from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import file_sha256
-from windowclf.errors import DivergenceError, InputError, interruption
 from windowclf._util.outputs import check_output, open_regular
 from windowclf._util.printable import printable
+from windowclf.cli.options import Choice, conll_options, given, read_tagged, settings_options
 from windowclf.cli.reports import epoch_record, format_epoch
-from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
+from windowclf.config.parameters import PARAMETERS
+from windowclf.config.settings import check_patience
+from windowclf.errors import DivergenceError, InputError, interruption
 from windowclf.models.tagger import WindowTagger
 from windowclf.training.loop import Callback
+from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
 
 __all__ = ["train"]
 
@@ -54,7 +54,7 @@ class _Log:
             return
         with atomic_writer(self.target, "w", encoding="utf-8") as f:
             f.writelines(self._kept() + list(first))
-        self.file = open(self.target, "a", encoding="utf-8")
+        self.file = open(self.target, "a", encoding="utf-8")  # noqa: SIM115 - the log stays open; close() closes it
 
     def close(self) -> None:
         if self.file is not None:
@@ -126,44 +126,98 @@ class _Reporter(Callback):
 
 @click.command()
 @click.argument("train_path", metavar="TRAIN", type=click.Path(dir_okay=False))
-@click.option("--dev", "dev_path", type=click.Path(dir_okay=False),
-              help="Tagged file scored after each epoch; the best epoch by entity F1 is kept. "
-                   "Example: --dev data/sample/dev.conll")
-@click.option("-o", "--model", "model_path", type=click.Path(dir_okay=False),
-              help="Model file to write (with --resume: default the resumed file); the log goes "
-                   "beside it as MODEL.log.jsonl. Example: -o runs/ner.npz")
-@click.option("--resume", "resume_path", type=click.Path(dir_okay=False),
-              help="Continue training a saved model on the same data (and the same --dev, if it was "
-                   "trained with one), up to --epochs. Example: --resume runs/ner.npz --epochs 20")
-@click.option("--allow-new-data", is_flag=True,
-              help="With --resume: continue on training or dev data other than the model's (its best "
-                   "epoch is rescored on the new --dev). Example: --allow-new-data")
-@click.option("--embeddings", "embeddings_path", type=click.Path(dir_okay=False),
-              help="Pretrained word vectors to start L from. Example: --embeddings glove.6B.50d.txt")
-@click.option("--embeddings-format", type=Choice(["auto", "word2vec", "glove", "word2vec-binary", "cs224d"]),
-              default="auto", show_default=True,
-              help="Format of --embeddings (cs224d: wordVectors.txt, with --embeddings-vocab). "
-                   "Example: --embeddings-format glove")
-@click.option("--embeddings-vocab", type=click.Path(dir_okay=False),
-              help="CS224d's vocab.txt, line i naming row i of --embeddings. "
-                   "Example: --embeddings-format cs224d --embeddings-vocab vocab.txt")
-@click.option("--preset", "preset_name", metavar="NAME",
-              help="Start from named settings: default, best-train-only, best-glove (with --embeddings); "
-                   "--config and flags override them. Example: --preset best-train-only")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="A TOML settings file (setting = value lines, optionally preset = \"NAME\"), as "
-                   "`windowclf info --toml MODEL` prints; flags override it. Example: --config ner.toml")
-@click.option("--slim", is_flag=True,
-              help="Write a prediction-only model (no training state, no pretrained vectors): smaller, "
-                   "but --resume cannot continue it. Example: --slim")
-@click.option("--progress/--no-progress", default=None,
-              help="Show a progress bar within each epoch on stderr [default: when stderr is a terminal]. "
-                   "Example: --no-progress")
+@click.option(
+    "--dev",
+    "dev_path",
+    type=click.Path(dir_okay=False),
+    help="Tagged file scored after each epoch; the best epoch by entity F1 is kept. "
+    "Example: --dev data/sample/dev.conll",
+)
+@click.option(
+    "-o",
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    help="Model file to write (with --resume: default the resumed file); the log goes "
+    "beside it as MODEL.log.jsonl. Example: -o runs/ner.npz",
+)
+@click.option(
+    "--resume",
+    "resume_path",
+    type=click.Path(dir_okay=False),
+    help="Continue training a saved model on the same data (and the same --dev, if it was "
+    "trained with one), up to --epochs. Example: --resume runs/ner.npz --epochs 20",
+)
+@click.option(
+    "--allow-new-data",
+    is_flag=True,
+    help="With --resume: continue on training or dev data other than the model's (its best "
+    "epoch is rescored on the new --dev). Example: --allow-new-data",
+)
+@click.option(
+    "--embeddings",
+    "embeddings_path",
+    type=click.Path(dir_okay=False),
+    help="Pretrained word vectors to start L from. Example: --embeddings glove.6B.50d.txt",
+)
+@click.option(
+    "--embeddings-format",
+    type=Choice(["auto", "word2vec", "glove", "word2vec-binary", "cs224d"]),
+    default="auto",
+    show_default=True,
+    help="Format of --embeddings (cs224d: wordVectors.txt, with --embeddings-vocab). "
+    "Example: --embeddings-format glove",
+)
+@click.option(
+    "--embeddings-vocab",
+    type=click.Path(dir_okay=False),
+    help="CS224d's vocab.txt, line i naming row i of --embeddings. "
+    "Example: --embeddings-format cs224d --embeddings-vocab vocab.txt",
+)
+@click.option(
+    "--preset",
+    "preset_name",
+    metavar="NAME",
+    help="Start from named settings: default, best-train-only, best-glove (with --embeddings); "
+    "--config and flags override them. Example: --preset best-train-only",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help='A TOML settings file (setting = value lines, optionally preset = "NAME"), as '
+    "`windowclf info --toml MODEL` prints; flags override it. Example: --config ner.toml",
+)
+@click.option(
+    "--slim",
+    is_flag=True,
+    help="Write a prediction-only model (no training state, no pretrained vectors): smaller, "
+    "but --resume cannot continue it. Example: --slim",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar within each epoch on stderr [default: when stderr is a terminal]. Example: --no-progress",
+)
 @conll_options
 @settings_options()
 @click.pass_context
-def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, embeddings_path, embeddings_format,
-          embeddings_vocab, preset_name, config_path, slim, progress, **opts):
+def train(
+    ctx,
+    train_path,
+    dev_path,
+    model_path,
+    resume_path,
+    allow_new_data,
+    embeddings_path,
+    embeddings_format,
+    embeddings_vocab,
+    preset_name,
+    config_path,
+    slim,
+    progress,
+    **opts,
+):
     """Train a tagger on TRAIN (a CoNLL column file; tags in any scheme).
 
     Prints what it read and one line per epoch (loss, dev precision / recall / F1, speed, where the
@@ -185,8 +239,12 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
         raise click.UsageError("give the model file to write: -o MODEL")
     # Before anything is read: the outputs must not be inputs, directories or devices. (The
     # resumed model may be the output: it is read whole before the first save.)
-    inputs = {"TRAIN": train_path, "--dev": dev_path, "--embeddings": embeddings_path,
-              "--embeddings-vocab": embeddings_vocab}
+    inputs = {
+        "TRAIN": train_path,
+        "--dev": dev_path,
+        "--embeddings": embeddings_path,
+        "--embeddings-vocab": embeddings_vocab,
+    }
     model_target = check_output(model_path, inputs)
     log_path = f"{model_path}.log.jsonl"
     log_target = check_output(log_path, {**inputs, "--resume": resume_path, "-o": model_path})
@@ -214,16 +272,27 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
         if progress:  # a terminal hears that the wait is the vectors (a file of 400k words takes a while)
             click.echo(f"loading vectors from {printable(embeddings_path)} ...", err=True)
         t0 = time.perf_counter()
-        embeddings = _load_embeddings(embeddings_path, embeddings_format, embeddings_vocab, tagger.settings,
-                                      sentences)
+        embeddings = _load_embeddings(embeddings_path, embeddings_format, embeddings_vocab, tagger.settings, sentences)
         notes.append(_coverage_line(embeddings, tagger.settings, sentences, dev, time.perf_counter() - t0))
         if "dim" in settings and settings["dim"] != embeddings.vectors.shape[1]:
-            click.echo(f"Warning: --dim {settings['dim']} is ignored: the vectors have "
-                       f"{embeddings.vectors.shape[1]} dimensions", err=True)
+            click.echo(
+                f"Warning: --dim {settings['dim']} is ignored: the vectors have "
+                f"{embeddings.vectors.shape[1]} dimensions",
+                err=True,
+            )
     click.echo("\n".join(notes))
-    tagger.provenance.update(_provenance(preset_name, {"settings_file": config_path, "train": train_path,
-                                                       "dev": dev_path, "vectors": embeddings_path,
-                                                       "vectors_vocab": embeddings_vocab}))
+    tagger.provenance.update(
+        _provenance(
+            preset_name,
+            {
+                "settings_file": config_path,
+                "train": train_path,
+                "dev": dev_path,
+                "vectors": embeddings_path,
+                "vectors_vocab": embeddings_vocab,
+            },
+        )
+    )
     done = tagger.history[-1]["epoch"] if resume_path and tagger.history else 0
     log = _Log(log_target, f"{resume_path}.log.jsonl" if resume_path else None, done)
     reporter = _Reporter(tagger, model_target, log, progress, slim)
@@ -233,19 +302,30 @@ def train(ctx, train_path, dev_path, model_path, resume_path, allow_new_data, em
         # Divergence is caught by the trainer's finite checks; numpy's overflow warnings would
         # only add lines of noise to the one error line.
         with np.errstate(all="ignore"):
-            tagger.fit(sentences, tags, dev=dev, documents=documents, embeddings=handed.pop(), callbacks=[reporter],
-                       resume=bool(resume_path), allow_new_data=allow_new_data)
+            tagger.fit(
+                sentences,
+                tags,
+                dev=dev,
+                documents=documents,
+                embeddings=handed.pop(),
+                callbacks=[reporter],
+                resume=bool(resume_path),
+                allow_new_data=allow_new_data,
+            )
         tagger.save(model_target, slim=slim)  # the best weights, with the last epoch's state for --resume
         log.start()  # even after no epoch (--epochs 0): the log describes the model beside it
     except KeyboardInterrupt as err:
         reporter.close_bar()
         word, code = interruption(err)
-        click.echo(printable(f"{word}: {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}"),
-                   err=True)
+        click.echo(
+            printable(f"{word}: {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}"), err=True
+        )
         ctx.exit(code)
     except DivergenceError as err:
         reporter.close_bar()
-        raise click.ClickException(f"{err}; {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}") from None
+        raise click.ClickException(
+            f"{err}; {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}"
+        ) from None
     finally:
         log.close()
     if tagger.stopped_early:
@@ -281,8 +361,10 @@ def _data_line(what, path, sentences, tags) -> str:
 
     types = Counter(t for seq in tags for t, _, _ in entity_spans(seq))
     names = ", ".join(printable(t) for t in sorted(types)) or "none"
-    return (f"{what}: {printable(path)}: {len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens, "
-            f"{sum(types.values()):,} entities ({names})")
+    return (
+        f"{what}: {printable(path)}: {len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens, "
+        f"{sum(types.values()):,} entities ({names})"
+    )
 
 
 def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
@@ -294,8 +376,7 @@ def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
         if data:
             words = Counter(normalize(w) for s in data for w in s)
             c = embeddings.coverage(words)
-            line += (f"; {what} words covered: {100 * c.type_ratio:.1f}% of types, "
-                     f"{100 * c.token_ratio:.1f}% of tokens")
+            line += f"; {what} words covered: {100 * c.type_ratio:.1f}% of types, {100 * c.token_ratio:.1f}% of tokens"
     return line
 
 
@@ -327,14 +408,20 @@ def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
     try:
         tagger.settings = resumed_settings(tagger.settings, settings)
         read = tagger.reads_documents  # then the documents are part of the data
-        check_resume(tagger.training_state, tagger.settings, tagger.best, tagger.data_fingerprints,
-                     fingerprint(sentences, tags, documents if read else None),
-                     dev and fingerprint(*dev[:2], dev[2] if read else None), allow_new_data)
+        check_resume(
+            tagger.training_state,
+            tagger.settings,
+            tagger.best,
+            tagger.data_fingerprints,
+            fingerprint(sentences, tags, documents if read else None),
+            dev and fingerprint(*dev[:2], dev[2] if read else None),
+            allow_new_data,
+        )
     except ResumeError as err:
         message = str(err)
         if err.setting is not None:
             flag = "--" + err.setting.replace("_", "-")
-            message = flag + message[len(err.setting):] if message.startswith(err.setting) else f"{message} ({flag})"
+            message = flag + message[len(err.setting) :] if message.startswith(err.setting) else f"{message} ({flag})"
         raise click.UsageError(f"{path}: {message}") from None
     return tagger
 

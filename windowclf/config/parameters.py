@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from windowclf.errors import ConfigError
 from windowclf.features.tables import parse_feature_list
@@ -19,14 +20,14 @@ from windowclf.nn.functions import ACTIVATIONS, OUTPUTS
 from windowclf.nn.optim import OPTIMIZERS
 
 __all__ = [
-    "Param",
+    "CHOICE_ALIASES",
+    "DECODERS",
+    "DTYPES",
+    "LR_SCHEDULES",
     "PARAMETERS",
     "RULES",
     "SCHEME_NAMES",
-    "LR_SCHEDULES",
-    "DECODERS",
-    "DTYPES",
-    "CHOICE_ALIASES",
+    "Param",
     "canonical_choice",
     "check_parameter",
 ]
@@ -104,70 +105,141 @@ def _features(name: str, value) -> list:
 
 PARAMETERS: dict[str, Param] = {
     # the network
-    "window": Param(int, "Words in a window, odd (C = 2h + 1)", "--window 5", low=1, check=_window,
-                    must="an odd integer >= 1 (C = 2h + 1)"),
+    "window": Param(
+        int,
+        "Words in a window, odd (C = 2h + 1)",
+        "--window 5",
+        low=1,
+        check=_window,
+        must="an odd integer >= 1 (C = 2h + 1)",
+    ),
     "dim": Param(int, "Word vector size n (taken from --embeddings when given)", "--dim 50", low=1),
     "hidden": Param(int, "Hidden layer size H", "--hidden 100", low=1),
     "activation": Param(str, "Hidden activation f", "--activation relu", choices=tuple(sorted(ACTIVATIONS))),
-    "output": Param(str, "softmax over the tags, or sigmoid: a one-vs-rest detector of --positive-tag",
-                    "--output sigmoid --positive-tag LOC", choices=tuple(sorted(OUTPUTS))),
-    "decoder": Param(str, "softmax: each word's best tag; sll: Collobert et al.'s sentence-level likelihood "
-                     "with tag transitions and Viterbi decoding", "--decoder sll", choices=DECODERS),
-    "positive_tag": Param(str, "The class the sigmoid output detects (a type, or 1 in 0/1 files)",
-                          "--positive-tag LOC", optional=True, check=_tag,
-                          must="a tag (no spaces or control characters)"),
-    "scheme": Param(str, "Tag scheme the model predicts; input files may use any scheme", "--scheme IOB2",
-                    choices=SCHEME_NAMES),
-    "features": Param(list, "Extra per-token feature tables, comma-separated ('' for none)",
-                      "--features caps,suffix3", check=_features, must="a list of feature names"),
+    "output": Param(
+        str,
+        "softmax over the tags, or sigmoid: a one-vs-rest detector of --positive-tag",
+        "--output sigmoid --positive-tag LOC",
+        choices=tuple(sorted(OUTPUTS)),
+    ),
+    "decoder": Param(
+        str,
+        "softmax: each word's best tag; sll: Collobert et al.'s sentence-level likelihood "
+        "with tag transitions and Viterbi decoding",
+        "--decoder sll",
+        choices=DECODERS,
+    ),
+    "positive_tag": Param(
+        str,
+        "The class the sigmoid output detects (a type, or 1 in 0/1 files)",
+        "--positive-tag LOC",
+        optional=True,
+        check=_tag,
+        must="a tag (no spaces or control characters)",
+    ),
+    "scheme": Param(
+        str, "Tag scheme the model predicts; input files may use any scheme", "--scheme IOB2", choices=SCHEME_NAMES
+    ),
+    "features": Param(
+        list,
+        "Extra per-token feature tables, comma-separated ('' for none)",
+        "--features caps,suffix3",
+        check=_features,
+        must="a list of feature names",
+    ),
     "feature_dim": Param(int, "Vector size of each feature table", "--feature-dim 5", low=1),
-    "char_filters": Param(int, "Character features: convolution filters over each word's characters, "
-                          "max-pooled (0: none)", "--char-filters 50", low=0,
-                          must="an integer >= 0 (0: no character features)"),
+    "char_filters": Param(
+        int,
+        "Character features: convolution filters over each word's characters, max-pooled (0: none)",
+        "--char-filters 50",
+        low=0,
+        must="an integer >= 0 (0: no character features)",
+    ),
     "char_dim": Param(int, "Vector size of each character (with --char-filters)", "--char-dim 16", low=1),
-    "char_window": Param(int, "Characters each filter reads, odd (with --char-filters)", "--char-window 3", low=1,
-                         check=_odd),
+    "char_window": Param(
+        int, "Characters each filter reads, odd (with --char-filters)", "--char-window 3", low=1, check=_odd
+    ),
     # the vocabularies
-    "affix_min_count": Param(int, "Prefixes and suffixes seen fewer times are unknown", "--affix-min-count 2",
-                             low=1),
+    "affix_min_count": Param(int, "Prefixes and suffixes seen fewer times are unknown", "--affix-min-count 2", low=1),
     "min_count": Param(int, "Words seen fewer times in training are unknown (UUUNKKK)", "--min-count 2", low=1),
     "max_vocab": Param(int, "Keep only this many most frequent words", "--max-vocab 20000", low=1, optional=True),
-    "keep_pretrained_vocab": Param(bool, "Give every --embeddings word a row, not only training words",
-                                   "--keep-pretrained-vocab"),
-    "pretrained_scale": Param(float, "Multiply the --embeddings vectors by this before training",
-                              "--pretrained-scale 0.1", low=0, low_open=True),
+    "keep_pretrained_vocab": Param(
+        bool, "Give every --embeddings word a row, not only training words", "--keep-pretrained-vocab"
+    ),
+    "pretrained_scale": Param(
+        float,
+        "Multiply the --embeddings vectors by this before training",
+        "--pretrained-scale 0.1",
+        low=0,
+        low_open=True,
+    ),
     "lowercase": Param(bool, "Look words up lowercased, as CS224d does", "--no-lowercase"),
     "digits": Param(bool, "Fall back to digits written DG (1996 -> DGDGDGDG)", "--no-digits"),
     "dtype": Param(str, "Parameter precision", "--dtype float64", choices=DTYPES),
     # training
     "optimizer": Param(str, "Update rule", "--optimizer momentum", choices=tuple(sorted(OPTIMIZERS))),
     "lr": Param(float, "Learning rate", "--lr 0.05", low=0, low_open=True),
-    "momentum": Param(float, "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
-                      "--optimizer momentum --momentum 0.1", low=0, high=1, low_open=True,
-                      must="in (0, 1] (seed 004's alpha)"),
+    "momentum": Param(
+        float,
+        "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
+        "--optimizer momentum --momentum 0.1",
+        low=0,
+        high=1,
+        low_open=True,
+        must="in (0, 1] (seed 004's alpha)",
+    ),
     "lr_decay": Param(float, "Learning rate decay: lr / (1 + decay * epoch)", "--lr-decay 0.1", low=0),
-    "lr_schedule": Param(str, "inverse: the decay alone; linear: also times 1 - epoch / epochs, so the rate "
-                         "falls to lr / epochs in the last epoch", "--lr-schedule linear", choices=LR_SCHEDULES),
-    "lr_embeddings": Param(float, "Learning rate of the word vectors L (unset: --lr)", "--lr-embeddings 0.01",
-                           low=0, optional=True),
+    "lr_schedule": Param(
+        str,
+        "inverse: the decay alone; linear: also times 1 - epoch / epochs, so the rate "
+        "falls to lr / epochs in the last epoch",
+        "--lr-schedule linear",
+        choices=LR_SCHEDULES,
+    ),
+    "lr_embeddings": Param(
+        float, "Learning rate of the word vectors L (unset: --lr)", "--lr-embeddings 0.01", low=0, optional=True
+    ),
     "l2": Param(float, "L2 weight lambda on W1 and W2: J + lambda/2 (||W1||^2 + ||W2||^2)", "--l2 1e-4", low=0),
-    "l2_embeddings": Param(float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)",
-                           "--l2-embeddings 1e-4", low=0),
-    "dropout_input": Param(float, "Probability of zeroing each entry of the window vector x while training",
-                           "--dropout-input 0.2", low=0, high=1, high_open=True),
-    "dropout_hidden": Param(float, "Probability of zeroing each hidden unit while training",
-                            "--dropout-hidden 0.5", low=0, high=1, high_open=True),
-    "batch_size": Param(int, "Windows per update (1: per-example SGD); with --decoder sll, whole sentences of "
-                        "at least this many words", "--batch-size 64", low=1),
+    "l2_embeddings": Param(
+        float, "L2 on the batch's rows of L (towards the pretrained vectors, if any)", "--l2-embeddings 1e-4", low=0
+    ),
+    "dropout_input": Param(
+        float,
+        "Probability of zeroing each entry of the window vector x while training",
+        "--dropout-input 0.2",
+        low=0,
+        high=1,
+        high_open=True,
+    ),
+    "dropout_hidden": Param(
+        float,
+        "Probability of zeroing each hidden unit while training",
+        "--dropout-hidden 0.5",
+        low=0,
+        high=1,
+        high_open=True,
+    ),
+    "batch_size": Param(
+        int,
+        "Windows per update (1: per-example SGD); with --decoder sll, whole sentences of at least this many words",
+        "--batch-size 64",
+        low=1,
+    ),
     "epochs": Param(int, "Passes over the training data (with --resume: the new total)", "--epochs 20", low=0),
-    "patience": Param(int, "Stop after this many epochs without a better dev entity F1", "--patience 3", low=1,
-                      optional=True),
+    "patience": Param(
+        int, "Stop after this many epochs without a better dev entity F1", "--patience 3", low=1, optional=True
+    ),
     "freeze_embeddings": Param(bool, "Never update the word vectors L", "--freeze-embeddings"),
     "freeze_epochs": Param(int, "Update L only after this many epochs", "--freeze-epochs 2", low=0),
     "seed": Param(int, "Seed of the initialization and the shuffling", "--seed 1", low=0),
     # decoding
-    "doc_vote": Param(float, "Decoding: move each word's scores towards those of the same word elsewhere in its "
-                      "document, by this weight (0: off)", "--doc-vote 2", low=0),
+    "doc_vote": Param(
+        float,
+        "Decoding: move each word's scores towards those of the same word elsewhere in its "
+        "document, by this weight (0: off)",
+        "--doc-vote 2",
+        low=0,
+    ),
 }
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import sys
 
-from windowclf.errors import ConfigError, InputError
 from windowclf.config.settings import Settings
+from windowclf.errors import ConfigError, InputError
 
 __all__ = ["PRESETS", "preset", "read_settings_file", "to_toml"]
 
@@ -27,10 +27,20 @@ _COLLOBERT = {
     # by the last epoch. 20 epochs: alone on the slower of the 2-core machines it was timed on, a
     # run took 459 s; 32, the number before it, gave 0.11 more dev F1 in 12 to 15 minutes there
     # side by side, the best epoch at 14 to 27 of 32.
-    "window": 5, "hidden": 500, "activation": "hardtanh", "decoder": "sll", "scheme": "IOBES",
+    "window": 5,
+    "hidden": 500,
+    "activation": "hardtanh",
+    "decoder": "sll",
+    "scheme": "IOBES",
     "features": ["caps", "shape", "suffix3", "prefix3", "doccase", "gazetteer"],
-    "char_filters": 50, "min_count": 2, "dropout_input": 0.2, "dropout_hidden": 0.5, "batch_size": 60,
-    "lr": 0.3, "lr_schedule": "linear", "epochs": 20,
+    "char_filters": 50,
+    "min_count": 2,
+    "dropout_input": 0.2,
+    "dropout_hidden": 0.5,
+    "batch_size": 60,
+    "lr": 0.3,
+    "lr_schedule": "linear",
+    "epochs": 20,
 }
 
 PRESETS: dict[str, dict] = {
@@ -86,7 +96,7 @@ def read_settings_file(path) -> dict:
         base = preset(data.pop("preset")) if "preset" in data else {}
     except ConfigError as err:
         raise InputError(str(err), path) from None
-    known = {name for name in Settings().to_dict()}
+    known = set(Settings().to_dict())
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputError(f"unknown setting {unknown[0]!r} (settings are {', '.join(sorted(known))})", path)

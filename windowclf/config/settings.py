@@ -20,26 +20,31 @@ __all__ = ["Settings", "check_patience", "entity_tags"]
 class Settings:
     """Model and training settings (defaults: the seeds' network plus Collobert's caps feature).
 
+    Each field is described in :data:`~windowclf.config.parameters.PARAMETERS` (``windowclf train
+    -h`` prints the same help).
+
     Model: ``window`` (C, odd), ``dim`` (n, word vector size), ``hidden`` (H), ``activation``,
     ``output`` ("softmax" over the scheme's tags, or "sigmoid" one-vs-rest for ``positive_tag``),
     ``decoder`` ("softmax": each word's argmax; "sll": Collobert et al.'s sentence-level
     log-likelihood, learned tag-transition scores, Viterbi decoding; its batches hold whole
-    sentences, about ``batch_size`` words each), ``scheme`` (the tags the network predicts), ``features`` (extra per-token tables, e.g.
-    "caps", "suffix3") of size ``feature_dim``, ``char_filters`` (character features: that many
-    convolution filters over each word's characters, max-pooled; 0: none) with ``char_dim``-sized
-    character vectors and windows of ``char_window`` characters, ``min_count`` / ``max_vocab`` for the word
-    vocabulary, ``keep_pretrained_vocab`` (a row for every pretrained word), ``pretrained_scale``
-    (pretrained vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization, ``dtype``.
+    sentences, about ``batch_size`` words each), ``scheme`` (the tags the network predicts),
+    ``features`` (extra per-token tables, e.g. "caps", "suffix3") of size ``feature_dim``,
+    ``char_filters`` (character features: that many convolution filters over each word's
+    characters, max-pooled; 0: none) with ``char_dim``-sized character vectors and windows of
+    ``char_window`` characters, ``min_count`` / ``max_vocab`` for the word vocabulary,
+    ``keep_pretrained_vocab`` (a row for every pretrained word), ``pretrained_scale`` (pretrained
+    vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization,
+    ``dtype``.
 
-    Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's alpha),
-    ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_schedule`` ("inverse": that alone; "linear":
-    also times 1 - epoch / epochs, down to lr / epochs in the last epoch), ``lr_embeddings`` (separate rate for L; None: lr),
-    ``l2`` (lambda on W1, W2), ``dropout_input`` / ``dropout_hidden`` (probability of zeroing an
-    entry of x / of the hidden layer while training; 0: none), ``l2_embeddings`` (on the batch's
-    rows of L, towards the pretrained vectors when there are some), ``batch_size`` (1: per-example
-    SGD), ``epochs``, ``patience``
-    (early stopping on dev F1), ``freeze_embeddings`` (never train L), ``freeze_epochs`` (train L
-    only after this many epochs), ``seed``.
+    Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's
+    alpha), ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_schedule`` ("inverse": that alone;
+    "linear": also times 1 - epoch / epochs, down to lr / epochs in the last epoch),
+    ``lr_embeddings`` (separate rate for L; None: lr), ``l2`` (lambda on W1, W2),
+    ``dropout_input`` / ``dropout_hidden`` (probability of zeroing an entry of x / of the hidden
+    layer while training; 0: none), ``l2_embeddings`` (on the batch's rows of L, towards the
+    pretrained vectors when there are some), ``batch_size`` (1: per-example SGD), ``epochs``,
+    ``patience`` (early stopping on dev F1), ``freeze_embeddings`` (never train L),
+    ``freeze_epochs`` (train L only after this many epochs), ``seed``.
 
     Decoding: ``doc_vote`` (0: none), the weight of the document vote, which moves each word's
     scores towards those of the same word elsewhere in its document (:meth:`Decoder.voted
@@ -88,7 +93,7 @@ class Settings:
     def __post_init__(self):
         self.validate()
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         """Raise ConfigError naming the first invalid setting; values are put in canonical form
         (choices in their own spelling, the feature list parsed)."""
         for name in PARAMETERS:
@@ -132,15 +137,17 @@ class Settings:
         import inspect
 
         kind = inspect.Parameter
-        params = [kind(name, kind.POSITIONAL_OR_KEYWORD, default=kind.empty if i == 0 else None)
-                  for i, name in enumerate(leading)]
+        params = [
+            kind(name, kind.POSITIONAL_OR_KEYWORD, default=kind.empty if i == 0 else None)
+            for i, name in enumerate(leading)
+        ]
         for f in fields(cls):
             default = f.default_factory() if f.default_factory is not MISSING else f.default
             params.append(kind(f.name, kind.KEYWORD_ONLY, default=default, annotation=f.type))
         return inspect.Signature(params)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Settings":
+    def from_dict(cls, d: dict) -> Settings:
         """Settings from a dict, ignoring unknown keys from other versions is NOT done: they are errors."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import itertools
 
-from windowclf.tags.entities import entity_spans
-from windowclf.features.documents import vote_key
 from windowclf.errors import ModelFileError
+from windowclf.features.documents import vote_key
 from windowclf.features.vocab import Vocabulary
+from windowclf.tags.entities import entity_spans
 
-__all__ = ["MAX_WORDS", "MATCHES", "NONE", "Gazetteer"]
+__all__ = ["MATCHES", "MAX_WORDS", "NONE", "Gazetteer"]
 
 MAX_WORDS = 6  # longer entity strings are left out (23 of the 23,499 in CoNLL-2003's eng.train)
 NONE = "none"  # the key of a word no entity string covers
@@ -64,7 +64,7 @@ class Gazetteer:
         self._first = {key[0] for key in counts}  # most words start no string: skipped at once
 
     @classmethod
-    def build(cls, sentences, tags, match: str = "capitals") -> "Gazetteer":
+    def build(cls, sentences, tags, match: str = "capitals") -> Gazetteer:
         """The gazetteer of training ``sentences`` and their ``tags``.
 
         Parameters
@@ -140,10 +140,10 @@ class Gazetteer:
                 i += 1
                 continue
             for length in range(min(self.longest, n - i), 0, -1):
-                key = tuple(tokens[i:i + length])
+                key = tuple(tokens[i : i + length])
                 etype = self._type(key, own.get((unit, key))) if key in self.counts else None
                 if etype is not None:
-                    keys[i:i + length] = [f"B-{etype}"] + [f"I-{etype}"] * (length - 1)
+                    keys[i : i + length] = [f"B-{etype}"] + [f"I-{etype}"] * (length - 1)
                     i += length
                     break
             else:
@@ -162,17 +162,24 @@ class Gazetteer:
     # ------------------------------------------------------------------ model file
     def to_dict(self) -> dict:
         """JSON-ready: the types, how words are compared and ``[[word, ...], {type: count}]`` per string."""
-        return {"types": self.types, "match": self.match,
-                "entries": [[list(key), of_key] for key, of_key in self.counts.items()]}
+        return {
+            "types": self.types,
+            "match": self.match,
+            "entries": [[list(key), of_key] for key, of_key in self.counts.items()],
+        }
 
     @classmethod
-    def from_dict(cls, data, path=None) -> "Gazetteer":
+    def from_dict(cls, data, path=None) -> Gazetteer:
         """The gazetteer :meth:`to_dict` wrote; ModelFileError naming ``path`` if it is malformed."""
+
         def bad(what):
             return ModelFileError(f"metadata field gazetteer {what}", path)
 
-        if not isinstance(data, dict) or not isinstance(data.get("types"), list) \
-                or not isinstance(data.get("entries"), list):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("types"), list)
+            or not isinstance(data.get("entries"), list)
+        ):
             raise bad("must hold types and entries lists")
         match = data.get("match", "written")  # files from before the field compared words as written
         if not isinstance(match, str) or match not in MATCHES:
@@ -182,10 +189,16 @@ class Gazetteer:
             raise bad("types must be distinct non-empty strings")
         counts = {}
         for i, entry in enumerate(data["entries"]):
-            ok = isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], list) \
-                and 0 < len(entry[0]) <= MAX_WORDS and all(isinstance(w, str) for w in entry[0]) \
-                and isinstance(entry[1], dict) and entry[1] and all(
-                    t in types and type(n) is int and n > 0 for t, n in entry[1].items())
+            ok = (
+                isinstance(entry, list)
+                and len(entry) == 2
+                and isinstance(entry[0], list)
+                and 0 < len(entry[0]) <= MAX_WORDS
+                and all(isinstance(w, str) for w in entry[0])
+                and isinstance(entry[1], dict)
+                and entry[1]
+                and all(t in types and type(n) is int and n > 0 for t, n in entry[1].items())
+            )
             if not ok:
                 raise bad(f"entries[{i}] must be [[word, ...], {{type: count > 0}}] of at most {MAX_WORDS} words")
             counts[tuple(entry[0])] = dict(entry[1])

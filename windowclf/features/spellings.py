@@ -14,7 +14,7 @@ import numpy as np
 
 from windowclf.features.vocab import Vocabulary
 
-__all__ = ["EDGE", "MAX_CHARS", "CHAR_MIN_COUNT", "spelling", "build_char_vocab", "Spellings", "SpellingIds"]
+__all__ = ["CHAR_MIN_COUNT", "EDGE", "MAX_CHARS", "SpellingIds", "Spellings", "build_char_vocab", "spelling"]
 
 EDGE = "<w>"  # the symbol around each word (the convolution's padding)
 MAX_CHARS = 30
@@ -29,14 +29,19 @@ def spelling(token: str) -> str:
     """
     if len(token) <= MAX_CHARS:
         return token
-    return token[:MAX_CHARS // 2] + token[len(token) - (MAX_CHARS - MAX_CHARS // 2):]
+    return token[: MAX_CHARS // 2] + token[len(token) - (MAX_CHARS - MAX_CHARS // 2) :]
 
 
 def build_char_vocab(sentences) -> Vocabulary:
     """The characters of the training tokens seen at least CHAR_MIN_COUNT times, plus the edge,
     unknown and sentence-edge symbols."""
-    chars = Vocabulary.build(([c for token in tokens for c in spelling(token)] for tokens in sentences),
-                             min_count=CHAR_MIN_COUNT, lowercase=False, digits=False, extra=(EDGE,))
+    chars = Vocabulary.build(
+        ([c for token in tokens for c in spelling(token)] for tokens in sentences),
+        min_count=CHAR_MIN_COUNT,
+        lowercase=False,
+        digits=False,
+        extra=(EDGE,),
+    )
     return chars
 
 
@@ -75,7 +80,7 @@ class SpellingIds:
     def __init__(self, ids: np.ndarray, spellings: Spellings):
         self.ids, self.spellings = ids, spellings
 
-    def __getitem__(self, key) -> "SpellingIds":
+    def __getitem__(self, key) -> SpellingIds:
         return SpellingIds(self.ids[key], self.spellings)
 
     def __len__(self) -> int:

@@ -14,7 +14,7 @@ from windowclf.features.documents import DOCUMENT_KEYS, document_case_keys
 from windowclf.features.tokens import CAPS_KEYS, FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
 
-__all__ = ["DOCUMENT_FEATURES", "GAZETTEER", "table_name", "parse_feature_list", "build_feature_vocab"]
+__all__ = ["DOCUMENT_FEATURES", "GAZETTEER", "build_feature_vocab", "parse_feature_list", "table_name"]
 
 # the training data's own entity strings (windowclf.features.gazetteer): keys from the model's gazetteer
 GAZETTEER = "gazetteer"
@@ -35,8 +35,10 @@ def parse_feature_list(features) -> list:
     out = []
     for f in features:
         if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES and f != GAZETTEER:
-            raise ConfigError(f"unknown feature {f!r}; expected any of "
-                              f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER])}")
+            raise ConfigError(
+                f"unknown feature {f!r}; expected any of "
+                f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER])}"
+            )
         if f not in out:
             out.append(f)
     return out
@@ -49,5 +51,6 @@ def build_feature_vocab(feature: str, sentences, min_count: int = 2) -> Vocabula
     extract = FEATURE_EXTRACTORS[feature]
     if feature == "caps":
         return Vocabulary(list(CAPS_KEYS), lowercase=False, digits=False)
-    return Vocabulary.build(([extract(t) for t in tokens] for tokens in sentences),
-                            min_count=min_count, lowercase=False, digits=False)
+    return Vocabulary.build(
+        ([extract(t) for t in tokens] for tokens in sentences), min_count=min_count, lowercase=False, digits=False
+    )

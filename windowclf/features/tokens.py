@@ -46,12 +46,14 @@ def shape_key(token: str) -> str:
 def _suffix(k):
     def extract(token: str) -> str:
         return token.lower()[-k:]
+
     return extract
 
 
 def _prefix(k):
     def extract(token: str) -> str:
         return token.lower()[:k]
+
     return extract
 
 

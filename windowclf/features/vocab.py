@@ -12,7 +12,7 @@ import numpy as np
 
 from windowclf.errors import InputError
 
-__all__ = ["UNK", "START", "END", "canonicalize_digits", "normalize_word", "Vocabulary"]
+__all__ = ["END", "START", "UNK", "Vocabulary", "canonicalize_digits", "normalize_word"]
 
 UNK = "UUUNKKK"  # CS224d's unknown-word token (first line of its vocab.txt)
 START = "<s>"
@@ -137,11 +137,23 @@ class Vocabulary:
 
     def to_dict(self) -> dict:
         """JSON-ready settings and words (for model files)."""
-        return {"index_to_key": self.index_to_key, "lowercase": self.lowercase, "digits": self.digits,
-                "unk": self.unk, "start": self.start, "end": self.end}
+        return {
+            "index_to_key": self.index_to_key,
+            "lowercase": self.lowercase,
+            "digits": self.digits,
+            "unk": self.unk,
+            "start": self.start,
+            "end": self.end,
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Vocabulary":
+    def from_dict(cls, d: dict) -> Vocabulary:
         """Inverse of :meth:`to_dict`."""
-        return cls(d["index_to_key"], lowercase=d["lowercase"], digits=d["digits"],
-                   unk=d["unk"], start=d["start"], end=d["end"])
+        return cls(
+            d["index_to_key"],
+            lowercase=d["lowercase"],
+            digits=d["digits"],
+            unk=d["unk"],
+            start=d["start"],
+            end=d["end"],
+        )

@@ -6,11 +6,11 @@ import itertools
 
 import numpy as np
 
-from windowclf.features.spellings import SpellingIds, Spellings
-from windowclf.errors import ConfigError
 from windowclf._util.limits import require_memory
+from windowclf.errors import ConfigError
+from windowclf.features.spellings import SpellingIds, Spellings
 
-__all__ = ["check_window", "window_ids", "window_ids_flat", "encode_windows"]
+__all__ = ["check_window", "encode_windows", "window_ids", "window_ids_flat"]
 
 
 def check_window(window) -> int:
@@ -41,8 +41,9 @@ def window_ids(sentences, window: int, start_id: int, end_id: int) -> np.ndarray
     [[0, 7, 8], [7, 8, 1], [0, 9, 1]]
     """
     lengths = np.array([len(s) for s in sentences], dtype=np.int64)
-    flat = np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences]) if sentences else \
-        np.zeros(0, dtype=np.int64)
+    flat = (
+        np.concatenate([np.asarray(s, dtype=np.int64) for s in sentences]) if sentences else np.zeros(0, dtype=np.int64)
+    )
     return window_ids_flat(flat, lengths, window, start_id, end_id)
 
 
@@ -64,11 +65,12 @@ def window_ids_flat(word_ids: np.ndarray, lengths, window: int, start_id: int, e
     lengths = np.asarray(lengths, dtype=np.int64)
     n_windows = int(lengths.sum())
     largest = max(start_id, end_id, int(np.max(word_ids)) if len(word_ids) else 0)
-    dtype = np.int32 if largest < 2 ** 31 else np.int64  # half the memory of int64 for every real vocabulary
+    dtype = np.int32 if largest < 2**31 else np.int64  # half the memory of int64 for every real vocabulary
     if n_windows == 0:
         return np.zeros((0, C), dtype=dtype)
-    require_memory((8 + np.dtype(dtype).itemsize) * n_windows * C,
-                   f"the windows of {n_windows:,} words (window {C})")  # index and result
+    require_memory(
+        (8 + np.dtype(dtype).itemsize) * n_windows * C, f"the windows of {n_windows:,} words (window {C})"
+    )  # index and result
     # One flat array: [<s>]*h + sentence + [</s>]*h for each sentence, back to back.
     padded_lengths = lengths + 2 * h
     flat = np.empty(int(padded_lengths.sum()), dtype=dtype)
@@ -112,8 +114,11 @@ def encode_windows(sentences, lookups, window: int) -> tuple:
     for key, vocab, *half in lookups:
         if half:
             spellings = Spellings(distinct, vocab, half[0])
-            out.append(SpellingIds(window_ids_flat(token_codes, lengths, window, spellings.start_id,
-                                                   spellings.end_id), spellings))
+            out.append(
+                SpellingIds(
+                    window_ids_flat(token_codes, lengths, window, spellings.start_id, spellings.end_id), spellings
+                )
+            )
             continue
         if isinstance(key, list):  # every token's key given (a document feature): looked up as it is
             ids = vocab.ids(key)

@@ -15,14 +15,15 @@ from __future__ import annotations
 import io
 import os
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from windowclf._util.atomic import atomic_writer
-from windowclf.formats.lines import numbered_lines
 from windowclf.errors import ConfigError, InputError
+from windowclf.formats.lines import numbered_lines
 
-__all__ = ["Sentence", "read_conll", "parse_incr", "parse", "file_layout", "write_conll", "format_sentence"]
+__all__ = ["Sentence", "file_layout", "format_sentence", "parse", "parse_incr", "read_conll", "write_conll"]
 
 DOCSTART = "-DOCSTART-"
 MAX_LINE_LENGTH = 1_000_000
@@ -171,16 +172,23 @@ def parse_incr(
         raise InputError(_NO_SENTENCES, path=path)
 
 
-def file_layout(path, *, word_column: int = 0, tag_column: int = -1, encoding: str = "utf-8",
-                separator: str | None = None, docstart: bool = True, max_line_length: int = MAX_LINE_LENGTH) -> dict:
+def file_layout(
+    path,
+    *,
+    word_column: int = 0,
+    tag_column: int = -1,
+    encoding: str = "utf-8",
+    separator: str | None = None,
+    docstart: bool = True,
+    max_line_length: int = MAX_LINE_LENGTH,
+) -> dict:
     """What a file's first lines set for the lines after them, for :func:`parse_incr`'s ``layout``.
 
     ``separator`` (found on the first non-blank line, number ``separator_line``), and the number of
     columns and the line of the first token line (``n_columns``, ``first_line``); None where the
     file never sets them, or where a line cannot be read (reading that part of the file names it).
     """
-    layout = {"separator": separator, "separator_line": 0 if separator else None,
-              "n_columns": None, "first_line": None}
+    layout = {"separator": separator, "separator_line": 0 if separator else None, "n_columns": None, "first_line": None}
     reader = _SentenceReader(None, word_column, tag_column, separator, docstart)
     with open(path, "rb") as file:
         try:

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from windowclf.tags.entities import entity_spans
 from windowclf.errors import InputError
+from windowclf.tags.entities import entity_spans
 from windowclf.tags.schemes import entities_to_tags
 from windowclf.text.tokenize import split_sentences
 
-__all__ = ["ReadReport", "read_jsonl", "looks_like_jsonl"]
+__all__ = ["ReadReport", "looks_like_jsonl", "read_jsonl"]
 
 _MAX_LINE = 64 << 20  # one record: a long document's text, not a whole corpus
 
@@ -59,16 +59,20 @@ def read_jsonl(path, *, labels=None, encoding: str = "utf-8"):
         while raw := f.readline(_MAX_LINE + 1):
             number += 1
             if len(raw) > _MAX_LINE:
-                raise InputError(f"a line longer than {_MAX_LINE >> 20} MB; expected one JSON record per line",
-                                 path, number)
+                raise InputError(
+                    f"a line longer than {_MAX_LINE >> 20} MB; expected one JSON record per line", path, number
+                )
             if not raw.strip():
                 continue
             try:
                 record = json.loads(raw.decode(encoding))
             except (UnicodeDecodeError, ValueError, RecursionError) as err:
-                raise InputError(f"not a JSON record ({type(err).__name__}); expected one object per line "
-                                 '({"tokens": [...], "ner_tags": [...]} or {"text": ..., "entities": [...]})',
-                                 path, number) from None
+                raise InputError(
+                    f"not a JSON record ({type(err).__name__}); expected one object per line "
+                    '({"tokens": [...], "ner_tags": [...]} or {"text": ..., "entities": [...]})',
+                    path,
+                    number,
+                ) from None
             if not isinstance(record, dict):
                 raise InputError(f"a JSON {type(record).__name__}, not an object", path, number)
             report.records += 1
@@ -100,8 +104,7 @@ def _tokens_form(record, labels, path, number):
             raise InputError(f"tag {tag!r} is neither a label nor a label index", path, number)
         if isinstance(tag, int):
             if labels is None:
-                raise InputError("tags are label indices; give the label list (--labels B-PER,I-PER,...)",
-                                 path, number)
+                raise InputError("tags are label indices; give the label list (--labels B-PER,I-PER,...)", path, number)
             if not 0 <= tag < len(labels):
                 raise InputError(f"label index {tag} outside the {len(labels)} labels", path, number)
             tag = labels[tag]
@@ -116,11 +119,18 @@ def _spans(record, path, number) -> list:
     out = []
     for span in spans:
         if isinstance(span, dict):
-            span = [span.get("start", span.get("start_offset")), span.get("end", span.get("end_offset")),
-                    span.get("label")]
-        if (not isinstance(span, list) or len(span) != 3 or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                                       for v in span[:2])
-                or not isinstance(span[2], str) or not span[2]):
+            span = [
+                span.get("start", span.get("start_offset")),
+                span.get("end", span.get("end_offset")),
+                span.get("label"),
+            ]
+        if (
+            not isinstance(span, list)
+            or len(span) != 3
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in span[:2])
+            or not isinstance(span[2], str)
+            or not span[2]
+        ):
             raise InputError(f"entity {span!r} is not [start, end, label]", path, number)
         out.append(tuple(span))
     return sorted(out)
@@ -134,8 +144,9 @@ def _spans_form(record, path, number, report):
     previous_end = 0
     for start, end, label in spans:
         if not 0 <= start < end <= len(text):
-            raise InputError(f"entity [{start}, {end}, {label!r}] is outside the text of {len(text)} characters",
-                             path, number)
+            raise InputError(
+                f"entity [{start}, {end}, {label!r}] is outside the text of {len(text)} characters", path, number
+            )
         if start < previous_end:
             raise InputError(f"entity [{start}, {end}, {label!r}] overlaps the one before it", path, number)
         previous_end = end

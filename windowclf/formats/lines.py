@@ -8,7 +8,8 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from windowclf.errors import ConfigError, InputError
 
@@ -25,8 +26,9 @@ _BREAK_NAMES = {"\x0b": "a vertical tab (VT)", "\x0c": "a form feed (FF)", "\r":
 _LINE_END = " \t\r\n\x0b\x0c"
 
 
-def numbered_lines(file_obj: IO, path, encoding: str, max_line_length: int,
-                    first_line: int = 1) -> Iterator[tuple[int, str]]:
+def numbered_lines(
+    file_obj: IO, path, encoding: str, max_line_length: int, first_line: int = 1
+) -> Iterator[tuple[int, str]]:
     """Yield (1-based line number, line without its end or trailing blanks); the stream's first
     line is number ``first_line`` (a part of a file, read from a line start)."""
     if _is_binary(file_obj):
@@ -59,8 +61,9 @@ def _is_binary(file_obj: IO) -> bool:
     return isinstance(file_obj, (io.RawIOBase, io.BufferedIOBase)) or "b" in str(getattr(file_obj, "mode", ""))
 
 
-def _decoded_lines(file_obj: IO, path, encoding: str, max_line_length: int,
-                   first_line: int = 1) -> Iterator[tuple[int, str]]:
+def _decoded_lines(
+    file_obj: IO, path, encoding: str, max_line_length: int, first_line: int = 1
+) -> Iterator[tuple[int, str]]:
     codec = _ascii_compatible_codec(encoding)
     # UTF-8 needs at most 4 bytes a character; 2 more for a CRLF line end.
     byte_limit = 4 * max_line_length + 2
@@ -102,8 +105,12 @@ def _check_inline(text: str, path, number: int) -> str:
     found = _INLINE_BREAKS.search(text)
     if found:
         hint = "; does the file end its lines with CR alone (old Mac)?" if found.group() == "\r" else ""
-        raise InputError(f"{_BREAK_NAMES[found.group()]} inside the line (column {found.start() + 1}); "
-                         f"expected tokens without control characters{hint}", path=path, line=number)
+        raise InputError(
+            f"{_BREAK_NAMES[found.group()]} inside the line (column {found.start() + 1}); "
+            f"expected tokens without control characters{hint}",
+            path=path,
+            line=number,
+        )
     return text
 
 
@@ -128,8 +135,10 @@ def text_codec(encoding, *, ascii_compatible: bool = False) -> codecs.CodecInfo:
             encoder.encode("A")  # a byte-order mark (utf-8-sig) comes first, then plain text
             decoder = codec.incrementaldecoder()
             decoder.decode(encoder.encode("A"))
-            same = encoder.encode(_ASCII_SAMPLE) == _ASCII_SAMPLE.encode("ascii") and \
-                decoder.decode(_ASCII_SAMPLE.encode("ascii"), final=True) == _ASCII_SAMPLE
+            same = (
+                encoder.encode(_ASCII_SAMPLE) == _ASCII_SAMPLE.encode("ascii")
+                and decoder.decode(_ASCII_SAMPLE.encode("ascii"), final=True) == _ASCII_SAMPLE
+            )
         except (UnicodeError, ValueError, TypeError, LookupError):
             same = False
         if not same:

@@ -16,11 +16,11 @@ from typing import IO
 
 import numpy as np
 
-from windowclf.errors import InputError
 from windowclf._util.limits import require_memory
+from windowclf.errors import InputError
 
 # Nothing public: windowclf.formats.vectors's loaders are the way in.
-__all__ = ["WORD_BREAKS", "Parsed", "open_binary", "detect_format", "read_text_vectors", "read_binary", "read_cs224d"]
+__all__ = ["WORD_BREAKS", "Parsed", "detect_format", "open_binary", "read_binary", "read_cs224d", "read_text_vectors"]
 
 # The warnings name the module whose functions users call (and configure logging for).
 logger = logging.getLogger("windowclf.formats.vectors")
@@ -43,7 +43,7 @@ def open_binary(path: str) -> IO[bytes]:
 
     The file is opened once and only peeked at, so a pipe (``<(zcat vec.gz)``) reads whole.
     """
-    raw = open(path, "rb")
+    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     try:
         return _GzipReader(raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw
     except BaseException:
@@ -81,7 +81,7 @@ class _Replay(io.RawIOBase):
             self.prefix = self.prefix[n:]
             return n
         data = self.inner.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
     def close(self):
@@ -99,8 +99,9 @@ def _lines(stream: IO[bytes], path: str, first: int = 1):
             return
         number += 1
         if len(line) > _MAX_LINE_BYTES:
-            raise InputError(f"line longer than {_MAX_LINE_BYTES:,} bytes; is this a word-vector file?",
-                             path=path, line=number)
+            raise InputError(
+                f"line longer than {_MAX_LINE_BYTES:,} bytes; is this a word-vector file?", path=path, line=number
+            )
         yield number, line
 
 
@@ -121,7 +122,8 @@ def _decode(word: bytes, path: str, line: int | None, encoding: str, where: str 
         return word.decode(encoding)
     except UnicodeDecodeError as err:
         raise InputError(
-            f"{where}cannot decode the word as {encoding} ({err.reason}); choose another encoding (encoding=, or --encoding on the command line)",
+            f"{where}cannot decode the word as {encoding} ({err.reason}); "
+            "choose another encoding (encoding=, or --encoding on the command line)",
             path=path,
             line=line,
         ) from err
@@ -141,8 +143,9 @@ def _header(line: bytes, path: str, message: str) -> tuple[int, int]:
     if count_dim is None:
         raise InputError(message, path=path, line=1)
     if count_dim[1] < 1:
-        raise InputError(f"the header declares dimension {count_dim[1]}; expected 'count dim' with dim >= 1",
-                         path=path, line=1)
+        raise InputError(
+            f"the header declares dimension {count_dim[1]}; expected 'count dim' with dim >= 1", path=path, line=1
+        )
     return count_dim
 
 
@@ -170,8 +173,9 @@ class _Rows:
     """Kept words and their rows, in one array grown in place; no list of Python floats is built."""
 
     def __init__(self, dim: int, dtype: np.dtype, capacity: int, path: str | None = None, line: int = 1):
-        require_memory(capacity * dim * np.dtype(dtype).itemsize, f"{capacity:,} vectors of dimension {dim:,}",
-                       path, line)
+        require_memory(
+            capacity * dim * np.dtype(dtype).itemsize, f"{capacity:,} vectors of dimension {dim:,}", path, line
+        )
         self.vectors = np.empty((capacity, dim), dtype=dtype)
         self.keys: list[str] = []
         self.key_to_index: dict[str, int] = {}
@@ -234,8 +238,9 @@ def read_text_vectors(stream: IO[bytes], path: str, header: bool, keep, dtype: n
         if number == 1:
             line = line.removeprefix(_BOM)
             if header:
-                count, dim = _header(line, path, "expected a header 'count dim' (word2vec text format); "
-                                                 "use format='glove' for none")
+                count, dim = _header(
+                    line, path, "expected a header 'count dim' (word2vec text format); use format='glove' for none"
+                )
                 rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)), path)
                 continue
         parts = line.split(None, 1)
@@ -243,7 +248,9 @@ def read_text_vectors(stream: IO[bytes], path: str, header: bool, keep, dtype: n
             continue
         n_lines += 1
         if count is not None and n_lines > count:
-            raise InputError(f"more vectors than the header's count {count}; is the count wrong?", path=path, line=number)
+            raise InputError(
+                f"more vectors than the header's count {count}; is the count wrong?", path=path, line=number
+            )
         word = _decode(parts[0], path, number, encoding)
         fields = parts[1].split() if len(parts) == 2 else []
         if dim is None:
@@ -266,8 +273,9 @@ def read_text_vectors(stream: IO[bytes], path: str, header: bool, keep, dtype: n
 
 def read_binary(stream: IO[bytes], path: str, keep, dtype: np.dtype, encoding: str) -> Parsed:
     header = _read(stream.readline, _MAX_WORD_BYTES, path, 1).removeprefix(_BOM)
-    count, dim = _header(header, path, "empty file; expected word vectors" if not header
-                         else "expected a header 'count dim'")
+    count, dim = _header(
+        header, path, "empty file; expected word vectors" if not header else "expected a header 'count dim'"
+    )
     rows = _Rows(dim, dtype, count if keep is None else min(count, len(keep)), path)
     reader = _ByteReader(stream, path)
     for record in range(1, count + 1):
@@ -333,8 +341,9 @@ def read_cs224d(vocab_path: str, vectors_path: str, dtype: np.dtype, encoding: s
             if not word:
                 raise InputError("empty line; expected one word a line", path=vocab_path, line=number)
             if WORD_BREAKS.search(word):
-                raise InputError(f"the word {word!r} holds whitespace; expected one word a line",
-                                 path=vocab_path, line=number)
+                raise InputError(
+                    f"the word {word!r} holds whitespace; expected one word a line", path=vocab_path, line=number
+                )
             words.append(word)
     if not words:
         raise InputError("empty file; expected one word a line", path=vocab_path)
@@ -346,8 +355,12 @@ def read_cs224d(vocab_path: str, vectors_path: str, dtype: np.dtype, encoding: s
             if vectors is None:
                 if not values:
                     raise InputError("empty line; expected space-separated numbers", path=vectors_path, line=number)
-                require_memory(len(words) * len(values) * np.dtype(dtype).itemsize,
-                               f"{len(words):,} vectors of dimension {len(values):,}", vectors_path, number)
+                require_memory(
+                    len(words) * len(values) * np.dtype(dtype).itemsize,
+                    f"{len(words):,} vectors of dimension {len(values):,}",
+                    vectors_path,
+                    number,
+                )
                 vectors = np.empty((len(words), len(values)), dtype=dtype)
             if number > len(words):
                 raise InputError(

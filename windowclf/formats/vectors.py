@@ -29,19 +29,26 @@ from typing import NamedTuple
 import numpy as np
 
 from windowclf._util.atomic import atomic_writer
-from windowclf.formats.lines import text_codec
 from windowclf.errors import ConfigError, InputError
-from windowclf.formats.vector_files import WORD_BREAKS, detect_format, open_binary, read_binary, read_cs224d, read_text_vectors
+from windowclf.formats.lines import text_codec
+from windowclf.formats.vector_files import (
+    WORD_BREAKS,
+    detect_format,
+    open_binary,
+    read_binary,
+    read_cs224d,
+    read_text_vectors,
+)
 
 __all__ = [
-    "WordVectors",
-    "Coverage",
-    "load_vectors",
-    "load_cs224d",
-    "save_word2vec_format",
-    "match_vocabulary",
-    "match_rows",
     "FORMATS",
+    "Coverage",
+    "WordVectors",
+    "load_cs224d",
+    "load_vectors",
+    "match_rows",
+    "match_vocabulary",
+    "save_word2vec_format",
 ]
 
 logger = logging.getLogger(__name__)
@@ -317,8 +324,7 @@ def save_word2vec_format(path, wv_or_keys_and_vectors, *, binary=False, encoding
     _float_dtype(vectors.dtype)
     for key in wv.index_to_key:  # exactly what the readers cannot give back (NBSP, U+2028 they can)
         if not key or WORD_BREAKS.search(key):
-            raise InputError(f"cannot save word {key!r}: words must be non-empty, without spaces, TABs or "
-                             "line breaks")
+            raise InputError(f"cannot save word {key!r}: words must be non-empty, without spaces, TABs or line breaks")
     bad = np.argwhere(~np.isfinite(vectors))
     if len(bad):
         raise InputError(f"cannot save non-finite value in the row of {wv.index_to_key[bad[0][0]]!r}")
@@ -368,4 +374,3 @@ def _float_dtype(dtype) -> np.dtype:
     if dtype.kind != "f":
         raise ConfigError(f"vectors need a floating dtype, not {dtype}")
     return dtype
-

@@ -14,13 +14,21 @@ import json
 from dataclasses import dataclass
 from typing import IO
 
-from windowclf.formats.conll import format_sentence
 from windowclf._util.printable import file_name
+from windowclf.formats.conll import format_sentence
 from windowclf.tags.entities import entity_spans
 from windowclf.tags.schemes import one_vs_rest
 
-__all__ = ["Tagged", "entities", "write_conll", "write_inline", "write_json", "sentence_json", "WRITERS",
-           "CONFIDENCE_FORMATS"]
+__all__ = [
+    "CONFIDENCE_FORMATS",
+    "WRITERS",
+    "Tagged",
+    "entities",
+    "sentence_json",
+    "write_conll",
+    "write_inline",
+    "write_json",
+]
 
 
 @dataclass
@@ -101,10 +109,10 @@ def write_inline(out: IO[str], s: Tagged) -> None:
     opening = {start: etype for etype, start, _ in found}
     closing = {end - 1 for _, _, end in found}
     for i, (start, end) in enumerate(offsets):
-        pieces.append(s.text[cursor - base:start - base])
+        pieces.append(s.text[cursor - base : start - base])
         if i in opening:
             pieces.append(f"[{opening[i]} ")
-        pieces.append(s.text[start - base:end - base])
+        pieces.append(s.text[start - base : end - base])
         if i in closing:
             pieces.append("]")
         cursor = end
@@ -144,8 +152,16 @@ def sentence_json(s: Tagged) -> dict:
     spans = []
     for etype, start, end in entities(s):
         char_start, char_end = offsets[start][0], offsets[end - 1][1]
-        spans.append({"type": etype, "start": start, "end": end, "char_start": char_start,
-                      "char_end": char_end, "text": text[char_start - base:char_end - base]})
+        spans.append(
+            {
+                "type": etype,
+                "start": start,
+                "end": end,
+                "char_start": char_start,
+                "char_end": char_end,
+                "text": text[char_start - base : char_end - base],
+            }
+        )
         confidence = None if s.confidences is None else s.confidences.get((start, end - 1))
         if confidence is not None:
             spans[-1]["confidence"] = round(float(confidence), 6)
@@ -185,7 +201,13 @@ def write_spans_json(out: IO[str], s: Tagged) -> None:
     out.write(json.dumps({"text": record["text"], "entities": spans}, ensure_ascii=False) + "\n")
 
 
-WRITERS = {"conll": write_conll, "inline": write_inline, "json": write_json, "entities": write_entities,
-           "tokens-json": write_tokens_json, "spans-json": write_spans_json}
+WRITERS = {
+    "conll": write_conll,
+    "inline": write_inline,
+    "json": write_json,
+    "entities": write_entities,
+    "tokens-json": write_tokens_json,
+    "spans-json": write_spans_json,
+}
 # The formats that print each entity's confidence (predict computes it only for them).
 CONFIDENCE_FORMATS = frozenset({"json", "entities"})

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from windowclf.nn import chain_batches
-from windowclf.tags.entities import ends_chunk, entity_spans, split_tag, starts_chunk
 from windowclf.features.documents import vote_key
+from windowclf.nn import chain_batches
 from windowclf.nn.functions import log_softmax, softplus
+from windowclf.tags.entities import ends_chunk, entity_spans, split_tag, starts_chunk
 from windowclf.tags.schemes import one_vs_rest, transition_constraints
 
 __all__ = ["Decoder", "expected_calibration_error"]
@@ -56,8 +56,11 @@ class Decoder:
         self.constrained = constrain and not (start.all() and pairs.all() and end.all())
         penalty = (lambda allowed: np.where(allowed, 0.0, -np.inf)) if constrain else (lambda a: np.zeros(a.shape))
         self.sll = transitions is not None
-        A, A0 = (np.zeros((K, K)), np.zeros(K)) if transitions is None else (
-            np.asarray(transitions[0], dtype=np.float64), np.asarray(transitions[1], dtype=np.float64))
+        A, A0 = (
+            (np.zeros((K, K)), np.zeros(K))
+            if transitions is None
+            else (np.asarray(transitions[0], dtype=np.float64), np.asarray(transitions[1], dtype=np.float64))
+        )
         self.A, self.A0, self.end = A + penalty(pairs), A0 + penalty(start), penalty(end)
         self._pieces = [split_tag(t) for t in self.chunk_tags]
         types = sorted({t for _, t in self._pieces if t})
@@ -87,8 +90,9 @@ class Decoder:
         """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2))."""
         if not (self.sll or self.constrained):
             return np.exp(self.log_scores(z2))
-        return chain_batches.posteriors(self.log_scores(z2), lengths, self.A, self.A0,
-                              end=self.end if self.constrained else None)
+        return chain_batches.posteriors(
+            self.log_scores(z2), lengths, self.A, self.A0, end=self.end if self.constrained else None
+        )
 
     def voted(self, z2: np.ndarray, lengths, words, documents, weight: float) -> np.ndarray:
         """z2 moved towards what each word's other occurrences in its document say (the document vote).
@@ -124,8 +128,11 @@ class Decoder:
         q = self.marginals(z2, lengths) @ to_type
         per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
         index: dict = {}
-        group = np.fromiter((index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
-                            dtype=np.int64, count=len(q))
+        group = np.fromiter(
+            (index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
+            dtype=np.int64,
+            count=len(q),
+        )
         sums = np.zeros((len(index), q.shape[1]))
         np.add.at(sums, group, q)
         mean = sums[group] / np.bincount(group)[group][:, None]
@@ -145,14 +152,16 @@ class Decoder:
         bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         found, queries = [], []
         for b in range(len(lengths)):
-            tags = [self.chunk_tags[j] for j in classes[bounds[b]:bounds[b + 1]].tolist()]
+            tags = [self.chunk_tags[j] for j in classes[bounds[b] : bounds[b + 1]].tolist()]
             ents = entity_spans(tags)
             found.append(ents)
             queries.append([(s, e, self._rules(t)) for t, s, e in ents])
         end = self.end if (self.sll or self.constrained) else None
         logs = chain_batches.span_log_probabilities(self.log_scores(z2), lengths, self.A, self.A0, end, queries)
-        return [[(t, s, e, float(min(1.0, np.exp(lp)))) for (t, s, e), lp in zip(ents, row)]
-                for ents, row in zip(found, logs)]
+        return [
+            [(t, s, e, float(min(1.0, np.exp(lp)))) for (t, s, e), lp in zip(ents, row)]
+            for ents, row in zip(found, logs)
+        ]
 
     def _rules(self, entity_type: str) -> tuple:
         """conlleval's chunk rules over this model's tags, for an entity of ``entity_type``:
@@ -197,4 +206,4 @@ def expected_calibration_error(confidences, correct, bins: int = 10) -> dict:
             row["confidence"], row["accuracy"] = float(conf[inside].mean()), float(hit[inside].mean())
             ece += n / len(conf) * abs(row["accuracy"] - row["confidence"])
         table.append(row)
-    return {"ece": 100.0 * ece, "entities": int(len(conf)), "bins": table}
+    return {"ece": 100.0 * ece, "entities": len(conf), "bins": table}

@@ -36,10 +36,12 @@ class Scorer:
         tagger = self.tagger
         if self._windows is None:
             full = [i for i, s in enumerate(self.sentences) if s]
-            self._windows = tagger.encode([self.sentences[i] for i in full],
-                                          None if self.documents is None else [self.documents[i] for i in full])
-        _, predicted, found = tagger.decode_sentences(self.sentences, self.constrain, entities=calibration,
-                                              windows=self._windows, documents=self.documents)
+            self._windows = tagger.encode(
+                [self.sentences[i] for i in full], None if self.documents is None else [self.documents[i] for i in full]
+            )
+        _, predicted, found = tagger.decode_sentences(
+            self.sentences, self.constrain, entities=calibration, windows=self._windows, documents=self.documents
+        )
         if self.one_vs_rest:
             predicted = tagger.settings.entity_tags(predicted)
         elif self.gold_scheme is not None and self.gold_scheme != tagger.settings.scheme:
@@ -47,9 +49,14 @@ class Scorer:
         counts = count_chunks(self.gold, predicted)
         scores = to_json(counts)
         overall = {k: scores[k] for k in ("precision", "recall", "f1", "accuracy")}
-        return {"overall": overall, "per_type": scores["per_type"], "counts": counts,
-                "calibration": _calibration(found, self.gold) if calibration else None,
-                "gold": self.gold, "predicted": predicted}
+        return {
+            "overall": overall,
+            "per_type": scores["per_type"],
+            "counts": counts,
+            "calibration": _calibration(found, self.gold) if calibration else None,
+            "gold": self.gold,
+            "predicted": predicted,
+        }
 
 
 def score(tagger, sentences, tags, *, scheme=None, constrain=True, documents=None) -> dict:

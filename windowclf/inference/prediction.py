@@ -10,15 +10,15 @@ import os
 
 import numpy as np
 
+from windowclf._util.threads import one_blas_thread
+from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
+from windowclf.features.tables import DOCUMENT_FEATURES
 from windowclf.inference import evaluation
 from windowclf.inference.decoding import Decoder
-from windowclf.features.tables import DOCUMENT_FEATURES
-from windowclf.nn.functions import OUTPUTS
-from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
-from windowclf.tags.schemes import convert
 from windowclf.inference.scoring import chunked_scores
-from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
-from windowclf._util.threads import one_blas_thread
+from windowclf.nn.functions import OUTPUTS
+from windowclf.tags.schemes import convert
+from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
 from windowclf.text.tokenize import split_sentences
 
 __all__ = ["Tagging"]
@@ -66,8 +66,13 @@ class Tagging:
         """The :class:`~windowclf.inference.decoding.Decoder` of this model (scheme constraints on or off)."""
         self.check_fitted()
         s, p = self.settings, self.network.params
-        return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain,
-                       transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None)
+        return Decoder(
+            self.tags,
+            s.scheme,
+            output=s.output,
+            constrain=constrain,
+            transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None,
+        )
 
     def decode_sentences(self, sentences, constrain, *, entities=False, windows=None, documents=None):
         """(sentences, decoded tags and entities (or None) per sentence); empty ones skip the network
@@ -84,7 +89,7 @@ class Tagging:
             flat = decoder.decode(z2, lengths)
             all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
             for n in lengths:  # list slices: cheaper than an array view and a tolist per sentence
-                tags.append(all_tags[start:start + n])
+                tags.append(all_tags[start : start + n])
                 start += n
             found = decoder.entities(z2, lengths, flat) if entities else [None] * len(full)
         it = iter(zip(tags, found))
@@ -109,8 +114,16 @@ class Tagging:
             probs = OUTPUTS[self.settings.output][1](z2).astype(self._probability_dtype, copy=False)
         return np.split(probs, np.cumsum(lengths)[:-1])
 
-    def predict(self, sentences, scheme: str | None = None, *, constrain: bool = True,
-                min_confidence: float | None = None, confidences: bool = False, documents=None) -> list:
+    def predict(
+        self,
+        sentences,
+        scheme: str | None = None,
+        *,
+        constrain: bool = True,
+        min_confidence: float | None = None,
+        confidences: bool = False,
+        documents=None,
+    ) -> list:
         """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
 
         ``constrain`` keeps every sentence well formed in the model's scheme (Viterbi under its
@@ -128,8 +141,11 @@ class Tagging:
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
         want = confidences or min_confidence is not None
         sentences, decoded, found = self.decode_sentences(sentences, constrain, entities=want, documents=documents)
-        convert_to = scheme if (scheme is not None and self.settings.output == "softmax"
-                                and scheme != self.settings.scheme) else None
+        convert_to = (
+            scheme
+            if (scheme is not None and self.settings.output == "softmax" and scheme != self.settings.scheme)
+            else None
+        )
         out = []
         for tags, ents in zip(decoded, found):
             kept = {}
@@ -148,11 +164,9 @@ class Tagging:
         One list per sentence of ``{"type", "start", "end", "confidence"}``, ``tokens[start:end]``.
         """
         _, _, found = self.decode_sentences(sentences, constrain, entities=True, documents=documents)
-        return [[{"type": t, "start": s, "end": e, "confidence": c} for t, s, e, c in ents]
-                for ents in found]
+        return [[{"type": t, "start": s, "end": e, "confidence": c} for t, s, e, c in ents] for ents in found]
 
-    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True,
-                 documents=None) -> dict:
+    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True, documents=None) -> dict:
         """Score predictions against gold ``tags`` with conlleval's entity-level rules.
 
         Predictions are compared in the gold tags' scheme (``scheme``, or the one
@@ -171,8 +185,9 @@ class Tagging:
         """
         sentences, tags = tagged_pairs(sentences, tags)
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
-        return evaluation.score(self, sentences, tags, scheme=scheme, constrain=constrain,
-                                documents=document_ids(documents, len(sentences)))
+        return evaluation.score(
+            self, sentences, tags, scheme=scheme, constrain=constrain, documents=document_ids(documents, len(sentences))
+        )
 
     def tag_text(self, text: str, *, constrain: bool = True, min_confidence: float | None = None) -> list:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
@@ -191,8 +206,15 @@ class Tagging:
                 if min_confidence is not None and e["confidence"] < min_confidence:
                     continue
                 start, end = tokens[e["start"]].start, tokens[e["end"] - 1].end
-                out.append({"text": text[start:end], "label": e["type"], "start": start, "end": end,
-                            "confidence": e["confidence"]})
+                out.append(
+                    {
+                        "text": text[start:end],
+                        "label": e["type"],
+                        "start": start,
+                        "end": end,
+                        "confidence": e["confidence"],
+                    }
+                )
         return out
 
     __call__ = tag_text

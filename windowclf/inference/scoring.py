@@ -39,7 +39,7 @@ def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1)
         return out
     if type(network) is not WindowNetwork:  # a subclass may compute its scores otherwise
         for start in starts:
-            out[start:start + chunk] = network.scores(tuple(ids[start:start + chunk] for ids in inputs))
+            out[start : start + chunk] = network.scores(tuple(ids[start : start + chunk] for ids in inputs))
         return out
     char_table = None
     if network.chars is not None:  # r of every distinct word once, then gathered like a table's rows
@@ -59,7 +59,7 @@ def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1)
     def work(my_starts):
         try:
             _score_chunks(network, inputs, mode, my_starts, chunk, out, char_table)
-        except BaseException as err:  # noqa: BLE001 -- re-raised in the calling thread
+        except BaseException as err:
             errors.append(err)
 
     helpers = [threading.Thread(target=work, args=(starts[k::threads],), daemon=True) for k in range(1, threads)]
@@ -85,7 +85,8 @@ def _score_chunks(network, inputs, mode, starts, chunk, out, char_table):
     for start in starts:
         stop = min(start + chunk, n)
         rows = stop - start
-        xc = network.lookup(tuple(ids[start:stop] for ids in inputs), out=x[:rows], parts=parts, mode=mode,
-                            char_table=char_table)
+        xc = network.lookup(
+            tuple(ids[start:stop] for ids in inputs), out=x[:rows], parts=parts, mode=mode, char_table=char_table
+        )
         zc = z1[:rows]
         layers(network.params, network.activation, xc, zc, zc, out[start:stop])  # a1 = f(z1) in place

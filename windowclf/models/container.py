@@ -22,12 +22,21 @@ from pathlib import Path
 import numpy as np
 
 from windowclf._util.atomic import atomic_writer
-from windowclf.errors import DivergenceError, ModelFileError
 from windowclf._util.limits import format_bytes, require_memory
 from windowclf._util.outputs import open_regular
+from windowclf.errors import DivergenceError, ModelFileError
 
-__all__ = ["FORMAT_VERSION", "METADATA_ENTRY", "MAX_ENTRIES", "MAX_METADATA_BYTES", "MAX_JSON_DEPTH",
-           "save_model_file", "model_file_bytes", "load_model_file", "ModelFile"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_ENTRIES",
+    "MAX_JSON_DEPTH",
+    "MAX_METADATA_BYTES",
+    "METADATA_ENTRY",
+    "ModelFile",
+    "load_model_file",
+    "model_file_bytes",
+    "save_model_file",
+]
 
 FORMAT_VERSION = 1
 METADATA_ENTRY = "metadata.json"
@@ -131,13 +140,14 @@ class ModelFile:
             for info in self._zip.infolist():
                 if info.filename != METADATA_ENTRY:
                     self._read_header(info)
-            require_memory(sum(self._layout[name][1] for name in self._layout),
-                           "the arrays of this model file", self.path)
+            require_memory(
+                sum(self._layout[name][1] for name in self._layout), "the arrays of this model file", self.path
+            )
         except BaseException:
             self.close()
             raise
 
-    def __enter__(self) -> "ModelFile":
+    def __enter__(self) -> ModelFile:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -156,8 +166,10 @@ class ModelFile:
         try:
             declared = _declared_directory(self._file)
             if declared is not None and (declared[0] > MAX_ENTRIES or declared[1] > MAX_ENTRIES * 1024):
-                raise self._error(f"the zip directory declares {declared[0]:,} entries "
-                                  f"({declared[1]:,} bytes); a model file has at most {MAX_ENTRIES}")
+                raise self._error(
+                    f"the zip directory declares {declared[0]:,} entries "
+                    f"({declared[1]:,} bytes); a model file has at most {MAX_ENTRIES}"
+                )
             z = zipfile.ZipFile(self._file)
         except ModelFileError:
             raise
@@ -170,8 +182,10 @@ class ModelFile:
             raise self._error("an entry appears twice in the zip directory")
         for info in z.infolist():
             if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                raise self._error(f"entry {info.filename!r} is compressed with zip method {info.compress_type}; "
-                                  "model files hold stored or deflated entries")
+                raise self._error(
+                    f"entry {info.filename!r} is compressed with zip method {info.compress_type}; "
+                    "model files hold stored or deflated entries"
+                )
             if info.flag_bits & 0x1:
                 raise self._error(f"entry {info.filename!r} is encrypted; model files are not")
             if info.filename != METADATA_ENTRY and not info.filename.endswith(".npy"):
@@ -202,8 +216,10 @@ class ModelFile:
         if not isinstance(version, int) or isinstance(version, bool):
             raise self._error("metadata has no format_version")
         if version > FORMAT_VERSION:
-            raise self._error(f"model file format version {version} is newer than this windowclf reads "
-                              f"({FORMAT_VERSION}); upgrade windowclf")
+            raise self._error(
+                f"model file format version {version} is newer than this windowclf reads "
+                f"({FORMAT_VERSION}); upgrade windowclf"
+            )
         if version < 1:
             raise self._error(f"unknown model file format version {version}")
         return meta
@@ -219,8 +235,9 @@ class ModelFile:
                 length = f.read(size_bytes)
                 n = int.from_bytes(length, "little") if len(length) == size_bytes else -1
                 if not 0 < n <= _MAX_NPY_HEADER:
-                    raise self._error(f"entry {entry!r} has an .npy header of {n} bytes; at most "
-                                      f"{_MAX_NPY_HEADER} expected")
+                    raise self._error(
+                        f"entry {entry!r} has an .npy header of {n} bytes; at most {_MAX_NPY_HEADER} expected"
+                    )
                 header = f.read(n)
             read = np.lib.format.read_array_header_1_0 if magic[6] == 1 else np.lib.format.read_array_header_2_0
             shape, fortran, dtype = read(io.BytesIO(length + header))
@@ -236,8 +253,10 @@ class ModelFile:
         n_bytes = math.prod(shape) * dtype.itemsize
         offset = 8 + size_bytes + n
         if info.file_size != offset + n_bytes:
-            raise self._error(f"entry {entry!r}: its header declares shape {shape} of {dtype} "
-                              f"({format_bytes(n_bytes)}), but the entry holds {info.file_size - offset:,} bytes of data")
+            raise self._error(
+                f"entry {entry!r}: its header declares shape {shape} of {dtype} "
+                f"({format_bytes(n_bytes)}), but the entry holds {info.file_size - offset:,} bytes of data"
+            )
         name = entry[:-4]
         self.headers[name] = (tuple(shape), dtype)
         self._layout[name] = (offset, n_bytes, bool(fortran))
@@ -266,7 +285,7 @@ class ModelFile:
                     piece = f.read(min(n_bytes - done, _READ_PIECE))
                     if not piece:
                         raise EOFError("the entry ends early")
-                    buffer[done:done + len(piece)] = piece
+                    buffer[done : done + len(piece)] = piece
                     done += len(piece)
                 if f.read(1):
                     raise self._error(f"entry {entry!r} holds more data than its header declares")

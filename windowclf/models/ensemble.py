@@ -35,16 +35,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from windowclf import __version__
-from windowclf.inference.decoding import Decoder
 from windowclf.config.settings import entity_tags
 from windowclf.errors import ConfigError, ModelFileError
-from windowclf.nn.functions import log_softmax, softplus
-from windowclf.models.files import describe_open, file_contents, open_model_file, read_tagger
-from windowclf.models.container import MAX_ENTRIES, ModelFile, model_file_bytes, save_model_file
+from windowclf.inference.decoding import Decoder
 from windowclf.inference.prediction import Tagging
+from windowclf.models.container import MAX_ENTRIES, ModelFile, model_file_bytes, save_model_file
+from windowclf.models.files import describe_open, file_contents, open_model_file, read_tagger
 from windowclf.models.tagger import WindowTagger
+from windowclf.nn.functions import log_softmax, softplus
 
-__all__ = ["Ensemble", "SharedSettings", "MemberWindows", "load_any", "describe_file", "disagreement", "averaging"]
+__all__ = ["Ensemble", "MemberWindows", "SharedSettings", "averaging", "describe_file", "disagreement", "load_any"]
 
 _MEMBER = re.compile(r"member(0|[1-9][0-9]*)/")  # the prefix of member i's arrays, i written plainly
 
@@ -145,15 +145,18 @@ class Ensemble(Tagging):
                 model.check_fitted()
                 flat.append(model)
             else:
-                raise TypeError(f"member {i + 1} of an Ensemble must be a WindowTagger or an Ensemble, "
-                                f"got a {type(model).__name__}")
+                raise TypeError(
+                    f"member {i + 1} of an Ensemble must be a WindowTagger or an Ensemble, got a {type(model).__name__}"
+                )
         if not flat:
             raise ConfigError("an ensemble needs at least one trained model")
         for i, model in enumerate(flat[1:], 2):
             differs = disagreement(flat[0], model)
             if differs is not None:
-                raise ConfigError(f"model {i} differs from model 1 in {differs}; an ensemble's models "
-                                  "must predict the same tags the same way")
+                raise ConfigError(
+                    f"model {i} differs from model 1 in {differs}; an ensemble's models "
+                    "must predict the same tags the same way"
+                )
         first = flat[0]
         self.members = tuple(flat)
         self.tags = list(first.tags)
@@ -228,12 +231,14 @@ class Ensemble(Tagging):
             arrays.update({f"member{i}/{name}": value for name, value in member_arrays.items()})
             members.append(meta)
         if len(arrays) >= MAX_ENTRIES:  # the metadata is one more entry of the zip
-            raise ConfigError(f"an ensemble of {_models(len(self.members))} would hold {len(arrays):,} arrays; "
-                              f"a model file holds fewer than {MAX_ENTRIES:,}")
+            raise ConfigError(
+                f"an ensemble of {_models(len(self.members))} would hold {len(arrays):,} arrays; "
+                f"a model file holds fewer than {MAX_ENTRIES:,}"
+            )
         return arrays, {"windowclf_version": __version__, "ensemble": {"members": members}}
 
     @classmethod
-    def load(cls, path) -> "Ensemble":
+    def load(cls, path) -> Ensemble:
         """Read an ensemble file written by :meth:`save` (its path or its bytes), every member's
         array shapes checked against its metadata before any array is read; a single model's
         file gives an ensemble of that one model."""
@@ -358,11 +363,15 @@ class _MemberFile:
 
     def __init__(self, model_file, i: int, metadata: dict, path):
         self.metadata, self.path, self._file, self._prefix = metadata, path, model_file, f"member{i}/"
-        self.headers = {name[len(self._prefix):]: header for name, header in model_file.headers.items()
-                        if name.startswith(self._prefix)}
+        self.headers = {
+            name[len(self._prefix) :]: header
+            for name, header in model_file.headers.items()
+            if name.startswith(self._prefix)
+        }
 
     def check_entries(self, allowed: dict) -> None:
-        """As :meth:`ModelFile.check_entries <windowclf.models.container.ModelFile.check_entries>`, over this member's arrays."""
+        """As :meth:`ModelFile.check_entries <windowclf.models.container.ModelFile.check_entries>`,
+        over this member's arrays."""
         for name, (shape, _) in self.headers.items():
             if name not in allowed:
                 raise ModelFileError(f"unexpected array {name}", self.path)

@@ -5,25 +5,35 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from windowclf import __version__
-from windowclf.errors import ConfigError, ModelFileError
-from windowclf.features.tables import GAZETTEER
-from windowclf.features.gazetteer import Gazetteer
-from windowclf.models.metadata import check_metadata
-from windowclf.models.container import ModelFile, model_file_bytes, save_model_file
 from windowclf.config.settings import Settings
+from windowclf.errors import ConfigError, ModelFileError
+from windowclf.features.gazetteer import Gazetteer
+from windowclf.features.tables import GAZETTEER
+from windowclf.features.vocab import Vocabulary
+from windowclf.models.container import ModelFile, model_file_bytes, save_model_file
+from windowclf.models.metadata import check_metadata
 from windowclf.training.resume import TrainingState
 from windowclf.training.setup import build_optimizer
 from windowclf.training.snapshots import Patch, Snapshot, changed_rows
-from windowclf.features.vocab import Vocabulary
 
-__all__ = ["save_tagger", "load_tagger", "open_model_file", "reduce_tagger", "file_contents", "read_tagger", "describe",
-           "describe_open"]
+__all__ = [
+    "describe",
+    "describe_open",
+    "file_contents",
+    "load_tagger",
+    "open_model_file",
+    "read_tagger",
+    "reduce_tagger",
+    "save_tagger",
+]
 
 # Timings differ run to run; leaving them out keeps the file byte-identical for a seed.
 _TIMING_KEYS = ("seconds", "words_per_second", "dev_seconds")
 
 
-def save_tagger(tagger, params: dict, path, *, include_state: bool = True, include_initial: bool = True) -> bytes | None:
+def save_tagger(
+    tagger, params: dict, path, *, include_state: bool = True, include_initial: bool = True
+) -> bytes | None:
     """Write ``tagger`` with the weights ``params`` to ``path`` (see WindowTagger.save); with
     ``path`` None, return the file's bytes instead.
 
@@ -62,7 +72,7 @@ def file_contents(tagger, params: dict, *, include_state: bool = True, include_i
         "provenance": tagger.provenance,  # how the model was made: see WindowTagger.fit
     }
     if initial_rows is not None:
-        meta["initial_rows"] = int(len(initial_rows))
+        meta["initial_rows"] = len(initial_rows)
     if include_state and tagger.training_state is not None:
         st = tagger.training_state
         snapshot = st.params
@@ -71,7 +81,7 @@ def file_contents(tagger, params: dict, *, include_state: bool = True, include_i
         for name, patch in snapshot.patches.items():
             diff = _against(patch, params[name])
             arrays[f"state/rows/{name}"], arrays[f"state/values/{name}"] = diff.rows, diff.values
-            rows[name] = int(len(diff.rows))
+            rows[name] = len(diff.rows)
         arrays.update({f"state/optimizer/{k}": v for k, v in st.optimizer.items()})
         meta["state"] = {"epoch": st.epoch, "rng": st.rng, "bad_epochs": st.bad_epochs, "rows": rows}
     return arrays, meta
@@ -111,8 +121,7 @@ def describe_open(cls, model_file, path):
         expected = tagger.parameter_shapes()  # the network loading would allocate
     except ConfigError as err:
         raise ModelFileError(str(err), path) from None
-    model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path),
-                                      _state_rows(meta, expected, path)))
+    model_file.check_entries(_entries(expected, _initial_rows(meta, expected, path), _state_rows(meta, expected, path)))
     missing = sorted(f"param/{name}" for name in expected if f"param/{name}" not in model_file.headers)
     if missing:
         raise ModelFileError(f"missing array {missing[0]}", path)
@@ -138,12 +147,18 @@ def _state_rows(meta, expected, path) -> dict:
 
 def _entries(expected: dict, n_initial: int, state_rows: dict) -> dict:
     """Every array a model file may hold, with its shape."""
-    return {**{f"{kind}/{name}": shape for name, shape in expected.items()
-               for kind in ("param", "state/param", "state/optimizer")},
-            "initial/L": expected["L"], "initial/L_rows": (n_initial,),
-            "initial/L_values": (n_initial, expected["L"][1]),
-            **{f"state/rows/{name}": (n,) for name, n in state_rows.items()},
-            **{f"state/values/{name}": (n, expected[name][1]) for name, n in state_rows.items()}}
+    return {
+        **{
+            f"{kind}/{name}": shape
+            for name, shape in expected.items()
+            for kind in ("param", "state/param", "state/optimizer")
+        },
+        "initial/L": expected["L"],
+        "initial/L_rows": (n_initial,),
+        "initial/L_values": (n_initial, expected["L"][1]),
+        **{f"state/rows/{name}": (n,) for name, n in state_rows.items()},
+        **{f"state/values/{name}": (n, expected[name][1]) for name, n in state_rows.items()},
+    }
 
 
 def read_tagger(cls, model_file, path, training_state=True):
@@ -161,8 +176,11 @@ def _from_metadata(cls, meta, path):
     if "ensemble" in meta:  # written by windowclf.models.ensemble, whose loader reads it
         members = meta["ensemble"].get("members") if isinstance(meta["ensemble"], dict) else None
         count = f"{len(members)} model{'s' * (len(members) != 1)}" if isinstance(members, list) else "models"
-        raise ModelFileError(f"an ensemble of {count} (windowclf ensemble), not a single model: predict, evaluate "
-                             "and info read it; in Python, windowclf.load_any or Ensemble.load", path)
+        raise ModelFileError(
+            f"an ensemble of {count} (windowclf ensemble), not a single model: predict, evaluate "
+            "and info read it; in Python, windowclf.load_any or Ensemble.load",
+            path,
+        )
     check_metadata(meta, path)
     try:
         tagger = cls(Settings.from_dict(meta["settings"]))
@@ -210,7 +228,9 @@ def _load_arrays(tagger, model_file, meta, path, training_state=True):
     L = tagger.network.params["L"]
     if "initial/L" in arrays:  # files before 0.2 hold the whole matrix
         if arrays["initial/L"].shape != expected["L"]:
-            raise ModelFileError(f"array initial/L has shape {arrays['initial/L'].shape}, expected {expected['L']}", path)
+            raise ModelFileError(
+                f"array initial/L has shape {arrays['initial/L'].shape}, expected {expected['L']}", path
+            )
         tagger.initial_patch = Patch.difference(arrays["initial/L"].astype(dtype, copy=False), L)
     elif "initial/L_rows" in arrays or "initial/L_values" in arrays:
         tagger.initial_patch = _patch(arrays, "initial/L_rows", "initial/L_values", L, n_initial, path)
@@ -221,8 +241,9 @@ def _load_arrays(tagger, model_file, meta, path, training_state=True):
         for name, shape in expected.items():
             if name in state_rows:  # the rows where the last epoch differs from the best
                 table = tagger.network.params[name]
-                patches[name] = _patch(arrays, f"state/rows/{name}", f"state/values/{name}", table,
-                                       state_rows[name], path)
+                patches[name] = _patch(
+                    arrays, f"state/rows/{name}", f"state/values/{name}", table, state_rows[name], path
+                )
                 known.update({f"state/rows/{name}", f"state/values/{name}"})
                 continue
             arr = arrays.get(f"state/param/{name}")
@@ -232,14 +253,18 @@ def _load_arrays(tagger, model_file, meta, path, training_state=True):
             known.add(f"state/param/{name}")
         for key, arr in arrays.items():
             if key.startswith("state/optimizer/"):
-                name = key[len("state/optimizer/"):]
+                name = key[len("state/optimizer/") :]
                 if name not in expected or arr.shape != expected[name]:
                     raise ModelFileError(f"optimizer state {key} does not match the model", path)
                 opt[name] = arr.astype(dtype, copy=False)
                 known.add(key)
         try:
             tagger.training_state = TrainingState(
-                int(st["epoch"]), Snapshot.of(params, patches), opt, st["rng"], int(st["bad_epochs"]),
+                int(st["epoch"]),
+                Snapshot.of(params, patches),
+                opt,
+                st["rng"],
+                int(st["bad_epochs"]),
                 Settings.from_dict(tagger.settings.to_dict()),  # what resume may change
             )
         except (KeyError, TypeError, ValueError) as err:
@@ -257,8 +282,10 @@ def reduce_tagger(tagger):
     never as pickled objects; an untrained one has no model file and refuses.
     """
     if tagger.network is None:
-        raise TypeError("an untrained WindowTagger has no model file to pickle; send its settings "
-                        "(settings.to_dict()), or a trained model's path or bytes")
+        raise TypeError(
+            "an untrained WindowTagger has no model file to pickle; send its settings "
+            "(settings.to_dict()), or a trained model's path or bytes"
+        )
     return type(tagger).load, (save_tagger(tagger, tagger.weights(), None),)
 
 
@@ -275,7 +302,8 @@ def _patch(arrays, rows_name, values_name, table, n_rows: int, path) -> Patch:
     rows, values = arrays.get(rows_name), arrays.get(values_name)
     if rows is None or values is None or rows.shape != (n_rows,) or values.shape != (n_rows, table.shape[1]):
         raise ModelFileError(f"arrays {rows_name} and {values_name} are missing or misshapen", path)
-    if rows.dtype.kind not in "iu" or (n_rows and (rows.min() < 0 or rows.max() >= table.shape[0]
-                                                  or np.any(np.diff(rows) <= 0))):
+    if rows.dtype.kind not in "iu" or (
+        n_rows and (rows.min() < 0 or rows.max() >= table.shape[0] or np.any(np.diff(rows) <= 0))
+    ):
         raise ModelFileError(f"array {rows_name} must hold ascending row numbers of its table", path)
     return Patch(rows.astype(np.int64), values.astype(table.dtype, copy=False))

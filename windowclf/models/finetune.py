@@ -17,8 +17,14 @@ import numpy as np
 from windowclf.errors import ConfigError
 from windowclf.formats.vectors import WordVectors, cosine_top, save_word2vec_format
 
-__all__ = ["tuned_vectors", "vector_changes", "nearest_neighbours", "FineTuneReport", "finetune_report",
-           "export_vectors"]
+__all__ = [
+    "FineTuneReport",
+    "export_vectors",
+    "finetune_report",
+    "nearest_neighbours",
+    "tuned_vectors",
+    "vector_changes",
+]
 
 
 def tuned_vectors(tagger) -> WordVectors:
@@ -28,8 +34,10 @@ def tuned_vectors(tagger) -> WordVectors:
 
 def _initial(tagger) -> np.ndarray:
     if not tagger.pretrained:
-        raise ConfigError("this model was not started from pretrained vectors, so there is nothing to "
-                          "compare the tuned vectors with; train it with embeddings=...")
+        raise ConfigError(
+            "this model was not started from pretrained vectors, so there is nothing to "
+            "compare the tuned vectors with; train it with embeddings=..."
+        )
     return tagger.initial_vectors
 
 
@@ -48,8 +56,9 @@ def vector_changes(tagger) -> list:
     return [(keys[i], float(diff[i])) for i in order]
 
 
-def nearest_neighbours(vectors: np.ndarray, index_to_key, word: str, k: int = 10,
-                       key_to_index: dict | None = None) -> list:
+def nearest_neighbours(
+    vectors: np.ndarray, index_to_key, word: str, k: int = 10, key_to_index: dict | None = None
+) -> list:
     """The ``k`` words closest to ``word`` by cosine similarity (rounded to 4 places).
 
     Parameters
@@ -94,8 +103,10 @@ def finetune_report(tagger, words=(), k: int = 5) -> FineTuneReport:
     neighbours = {}
     for word in words:
         key = keys[tagger.vocab.lookup(word)]
-        neighbours[word] = (nearest_neighbours(initial, keys, key, k, index),
-                            nearest_neighbours(tagger.vectors, keys, key, k, index))
+        neighbours[word] = (
+            nearest_neighbours(initial, keys, key, k, index),
+            nearest_neighbours(tagger.vectors, keys, key, k, index),
+        )
     return FineTuneReport(len(keys), vector_changes(tagger), neighbours)
 
 

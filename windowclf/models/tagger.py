@@ -35,7 +35,6 @@ __all__ = ["WindowTagger"]
 log = logging.getLogger(__name__)
 
 
-
 class WindowTagger(Tagging):
     """A window-based word classifier (Collobert et al.'s window approach; CS224d's NER network).
 
@@ -95,8 +94,10 @@ class WindowTagger(Tagging):
     # ------------------------------------------------------------ embeddings (gensim names)
     index_to_key = property(lambda self: self.fitted().vocab.index_to_key, doc="Words in row order of L.")
     key_to_index = property(lambda self: self.fitted().vocab.key_to_index, doc="Word -> row of L.")
-    vectors = property(lambda self: self.fitted().network.params["L"],
-                       doc="The word embedding matrix L, shape (V, n) (the live array: copy before changing it).")
+    vectors = property(
+        lambda self: self.fitted().network.params["L"],
+        doc="The word embedding matrix L, shape (V, n) (the live array: copy before changing it).",
+    )
 
     # ------------------------------------------------------------------------- encoding
     def lookup_tables(self) -> list:
@@ -124,8 +125,11 @@ class WindowTagger(Tagging):
         for feature, _, vocab, _ in self.lookup_tables():
             if feature in DOCUMENT_FEATURES or feature == GAZETTEER:
                 docs = document_ids(documents, len(sentences))
-                keys = (self.gazetteer.keys(sentences, docs, own_tags) if feature == GAZETTEER
-                        else DOCUMENT_FEATURES[feature](sentences, docs))
+                keys = (
+                    self.gazetteer.keys(sentences, docs, own_tags)
+                    if feature == GAZETTEER
+                    else DOCUMENT_FEATURES[feature](sentences, docs)
+                )
                 lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
             else:
                 lookups.append((None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab))
@@ -148,8 +152,18 @@ class WindowTagger(Tagging):
         return np.array(y, dtype=np.int64)
 
     # ---------------------------------------------------------------------------- fit
-    def fit(self, sentences, tags, dev=None, *, documents=None, embeddings=None, callbacks=(), resume=False,
-            allow_new_data=False):
+    def fit(
+        self,
+        sentences,
+        tags,
+        dev=None,
+        *,
+        documents=None,
+        embeddings=None,
+        callbacks=(),
+        resume=False,
+        allow_new_data=False,
+    ):
         """Train on ``sentences`` (lists of tokens) and their ``tags`` (lists of tags, any scheme).
 
         Parameters
@@ -197,11 +211,20 @@ class WindowTagger(Tagging):
             dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
         s, read = self.settings, self.reads_documents  # then the documents are part of the data
         # the gazetteer leaves each training document's own entities out: its documents are data too
-        prints = {"train": fingerprint(sentences, tags, documents if read or GAZETTEER in s.features else None),
-                  "dev": dev_data and fingerprint(*dev_data, dev_docs if read else None)}
+        prints = {
+            "train": fingerprint(sentences, tags, documents if read or GAZETTEER in s.features else None),
+            "dev": dev_data and fingerprint(*dev_data, dev_docs if read else None),
+        }
         if resume:
-            check_resume(self.training_state, s, self.best, self.data_fingerprints, prints["train"], prints["dev"],
-                         allow_new_data)
+            check_resume(
+                self.training_state,
+                s,
+                self.best,
+                self.data_fingerprints,
+                prints["train"],
+                prints["dev"],
+                allow_new_data,
+            )
             if dev_data is not None and prints["dev"] != self.data_fingerprints.get("dev"):
                 self.best["f1"] = self.evaluate(*dev_data, documents=dev_docs)["overall"]["f1"]  # on these data
         else:
@@ -229,13 +252,20 @@ class WindowTagger(Tagging):
             st.params = self._copy_params()  # a snapshot of the rows this fit may change
         # what to fall back to if the very first epoch diverges or is interrupted
         self._last_good = self.training_state.params if self.training_state else self._copy_params()
-        options = Options(l2=s.l2, l2_tables={"L": s.l2_embeddings} if s.l2_embeddings else None,
-                          anchors={"L": self.initial_patch} if self.initial_patch is not None else None,
-                          # masks come from the shuffling generator, whose state resume restores
-                          dropout=(Dropout(s.dropout_input, s.dropout_hidden, rng)
-                                   if (s.dropout_input or s.dropout_hidden) else None))
-        objective = (SentenceObjective(self.network, inputs, y, lengths, options) if s.decoder == "sll"
-                     else WindowObjective(self.network, inputs, y, options))
+        options = Options(
+            l2=s.l2,
+            l2_tables={"L": s.l2_embeddings} if s.l2_embeddings else None,
+            anchors={"L": self.initial_patch} if self.initial_patch is not None else None,
+            # masks come from the shuffling generator, whose state resume restores
+            dropout=(
+                Dropout(s.dropout_input, s.dropout_hidden, rng) if (s.dropout_input or s.dropout_hidden) else None
+            ),
+        )
+        objective = (
+            SentenceObjective(self.network, inputs, y, lengths, options)
+            if s.decoder == "sll"
+            else WindowObjective(self.network, inputs, y, options)
+        )
         try:
             try:
                 with one_blas_thread():
@@ -275,8 +305,7 @@ class WindowTagger(Tagging):
                 train_tables.discard("L")
             options.train_tables = train_tables
             t0 = time.perf_counter()
-            loss = run_epoch(objective, self.optimizer, objective.draw_order(rng, s.batch_size),
-                             callback=callbacks)
+            loss = run_epoch(objective, self.optimizer, objective.draw_order(rng, s.batch_size), callback=callbacks)
             seconds = time.perf_counter() - t0
             check_finite(self.network.params)
             n_words = len(objective.y)
@@ -289,15 +318,24 @@ class WindowTagger(Tagging):
                 improved = self.best["f1"] is None or result.dev["f1"] > self.best["f1"]
             bad_epochs = 0 if improved else bad_epochs + 1
             self.training_state = TrainingState(
-                epoch + 1, self._copy_params(), {k: v.copy() for k, v in self.optimizer.state_arrays().items()},
-                rng.bit_generator.state, bad_epochs, Settings.from_dict(s.to_dict()))
+                epoch + 1,
+                self._copy_params(),
+                {k: v.copy() for k, v in self.optimizer.state_arrays().items()},
+                rng.bit_generator.state,
+                bad_epochs,
+                Settings.from_dict(s.to_dict()),
+            )
             self._last_good = self.training_state.params
             if improved:
                 self.best = {"epoch": epoch + 1, "f1": None if result.dev is None else result.dev["f1"]}
                 self._best_params = self.training_state.params
             self.history.append(result.to_dict())
-            log.info("epoch %d: loss %.4f%s", epoch + 1, loss,
-                     "" if result.dev is None else f", dev F1 {result.dev['f1']:.2f}")
+            log.info(
+                "epoch %d: loss %.4f%s",
+                epoch + 1,
+                loss,
+                "" if result.dev is None else f", dev F1 {result.dev['f1']:.2f}",
+            )
             stop = callbacks.on_epoch_end(result)
             if s.patience is not None and bad_epochs >= s.patience:
                 self.stopped_early = f"no better dev F1 for {bad_epochs} epochs (patience {s.patience})"
@@ -348,11 +386,12 @@ class WindowTagger(Tagging):
         weights so far, with the training state of the epoch just finished.
         """
         self.check_fitted()
-        model_files.save_tagger(self, self.weights(), path, include_state=include_state and not slim,
-                                include_initial=not slim)
+        model_files.save_tagger(
+            self, self.weights(), path, include_state=include_state and not slim, include_initial=not slim
+        )
 
     @classmethod
-    def load(cls, path, *, training_state: bool = True) -> "WindowTagger":
+    def load(cls, path, *, training_state: bool = True) -> WindowTagger:
         """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every
         array's shape; ``training_state=False`` reads only what tagging needs (not what resume,
         ``l2_embeddings`` or the changed-rows export need), in less time and memory."""
@@ -365,7 +404,7 @@ class WindowTagger(Tagging):
         """The settings as keyword arguments (scikit-learn's estimator protocol)."""
         return self.settings.to_dict()
 
-    def set_params(self, **params) -> "WindowTagger":
+    def set_params(self, **params) -> WindowTagger:
         """Change settings (validated); a trained network keeps its shape until the next fit."""
         self.settings = Settings.from_dict({**self.settings.to_dict(), **params})
         return self
@@ -375,7 +414,7 @@ class WindowTagger(Tagging):
         if self.network is None:
             raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
 
-    def fitted(self) -> "WindowTagger":
+    def fitted(self) -> WindowTagger:
         """The tagger itself, once :meth:`check_fitted` passes."""
         self.check_fitted()
         return self
@@ -395,5 +434,9 @@ def _versions_and_time(key: str) -> dict:
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
-    return {"windowclf": __version__, "numpy": np.__version__, "python": platform.python_version(),
-            key: when.replace(microsecond=0).isoformat()}
+    return {
+        "windowclf": __version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        key: when.replace(microsecond=0).isoformat(),
+    }

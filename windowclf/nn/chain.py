@@ -24,7 +24,7 @@ import numpy as np
 
 from windowclf.nn.functions import logsumexp
 
-__all__ = ["forward_backward", "scaled_expectations", "path_scores", "viterbi", "span_log_probabilities"]
+__all__ = ["forward_backward", "path_scores", "scaled_expectations", "span_log_probabilities", "viterbi"]
 
 # A rescaled step whose sum falls below this has lost digits to underflow (float64's normal range
 # ends near 1e-308): the log-space recursion takes over.
@@ -57,7 +57,7 @@ def forward_backward(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndar
     alpha, beta : ndarray of shape (B, T, K)
     log_Z : ndarray of shape (B,)
     """
-    B, T, K = E.shape
+    T = E.shape[1]
     alpha = np.empty_like(E)
     beta = np.zeros_like(E)
     last = 0.0 if end is None else end  # beta at a sentence's last word
@@ -201,8 +201,9 @@ def span_log_probabilities(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: n
     alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
     out = []
     for b, n in enumerate(mask.sum(axis=1).tolist()):
-        out.append(np.array([_span(span, E[b, :n], alpha[b, :n], beta[b, :n], A, A0, last) - log_Z[b]
-                             for span in spans[b]]))
+        out.append(
+            np.array([_span(span, E[b, :n], alpha[b, :n], beta[b, :n], A, A0, last) - log_Z[b] for span in spans[b]])
+        )
     return out
 
 

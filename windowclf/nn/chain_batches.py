@@ -9,7 +9,7 @@ import numpy as np
 
 from windowclf.nn import chain
 
-__all__ = ["pad", "unpad", "marginals", "decode", "posteriors", "span_log_probabilities"]
+__all__ = ["decode", "marginals", "pad", "posteriors", "span_log_probabilities", "unpad"]
 
 
 def pad(scores: np.ndarray, lengths: np.ndarray):
@@ -44,7 +44,7 @@ def _by_length(lengths, batch: int, which=None):
     which = np.arange(len(lengths)) if which is None else np.asarray(which, dtype=np.int64)
     order = which[np.argsort(lengths[which], kind="stable")]
     for b in range(0, len(order), batch):
-        idx = order[b:b + batch]
+        idx = order[b : b + batch]
         rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in idx])
         yield idx, lengths[idx], rows
 
@@ -64,8 +64,7 @@ def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=No
     return out
 
 
-def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None,
-               batch: int = 512) -> np.ndarray:
+def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 512) -> np.ndarray:
     """Posterior tag probabilities p_t(j) of every word, rows back to back, shape (sum(lengths), K)."""
     out = np.empty(scores.shape, dtype=np.float64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)

@@ -26,24 +26,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from windowclf.features.spellings import MAX_CHARS
 from windowclf.nn.functions import glorot_uniform
 from windowclf.nn.rowgrad import accumulate_rows
-from windowclf.features.spellings import MAX_CHARS
 
-__all__ = ["CHAR_PARAMS", "char_parameter_shapes", "init_char_params", "char_forward", "char_backward"]
+__all__ = ["CHAR_PARAMS", "char_backward", "char_forward", "char_parameter_shapes", "init_char_params"]
 
 CHAR_PARAMS = ("Q", "Wc", "bc")
 
 
 def char_parameter_shapes(n_chars: int, char_dim: int, char_window: int, filters: int) -> dict:
     """Q (n_chars, char_dim), Wc (filters, char_window * char_dim), bc (filters,)."""
-    return {"Q": (int(n_chars), int(char_dim)), "Wc": (int(filters), int(char_window) * int(char_dim)),
-            "bc": (int(filters),)}
+    return {
+        "Q": (int(n_chars), int(char_dim)),
+        "Wc": (int(filters), int(char_window) * int(char_dim)),
+        "bc": (int(filters),),
+    }
 
 
 def init_char_params(params: dict, shapes: dict, rng: np.random.Generator, dtype) -> None:
     """Q ~ N(0, 1/char_dim) as the word tables; Wc Glorot-uniform; bc = 0."""
-    n_chars, char_dim = shapes["Q"]
+    char_dim = shapes["Q"][1]
     params["Q"] = rng.normal(0.0, 1.0 / np.sqrt(char_dim), size=shapes["Q"]).astype(dtype)
     params["Wc"] = glorot_uniform(rng, *shapes["Wc"], dtype)
     params["bc"] = np.zeros(shapes["bc"], dtype=dtype)
@@ -73,22 +76,25 @@ def char_forward(params: dict, ids: np.ndarray, lengths: np.ndarray, keep: bool 
             continue
         padded = -(-len(words) // _BLOCK) * _BLOCK  # blocks filled with copies of the first word
         rows = np.concatenate((words, np.repeat(words[:1], padded - len(words))))
-        chars = ids[rows, :M + k - 1]  # (padded, M + 2h')
+        chars = ids[rows, : M + k - 1]  # (padded, M + 2h')
         # z_p for every position: the k characters around it, side by side (padded, M, k * char_dim)
         Z = Q.take(chars, axis=0)
-        Zw = np.lib.stride_tricks.sliding_window_view(Z, k, axis=1).transpose(0, 1, 3, 2).reshape(
-            padded, M, k * char_dim)
+        Zw = (
+            np.lib.stride_tricks.sliding_window_view(Z, k, axis=1)
+            .transpose(0, 1, 3, 2)
+            .reshape(padded, M, k * char_dim)
+        )
         U = np.empty((padded, M, filters), dtype=Q.dtype)
         for start in range(0, padded, _BLOCK):  # u_p = Wc z_p + bc, one block at a time
             block = slice(start, start + _BLOCK)
             np.matmul(Zw[block].reshape(_BLOCK * M, -1), Wc.T, out=U[block].reshape(_BLOCK * M, filters))
         U += bc
-        U = U[:len(words)]
+        U = U[: len(words)]
         U[np.arange(M)[None, :] >= lengths[words, None]] = -np.inf  # past a word's end: never the max
         best = U.argmax(axis=1)  # (words, filters): the position of each unit's max
         R[words] = np.take_along_axis(U, best[:, None, :], axis=1)[:, 0]  # r = max_p u_p
         if keep:
-            cache.append((words, chars[:len(words)], Zw[:len(words)], best))
+            cache.append((words, chars[: len(words)], Zw[: len(words)], best))
     return R, (cache if keep else None)
 
 
@@ -107,8 +113,10 @@ def char_backward(params: dict, cache, grad_R: np.ndarray) -> dict:
         grad_W += flat_U.T @ Zw.reshape(n * M, k * char_dim)  # dJ/dWc = sum_p dJ/du_p z_p^T
         grad_Zw = (flat_U @ Wc).reshape(n, M, k, char_dim)  # dJ/dz_p = Wc^T dJ/du_p
         for i in range(k):  # slice i of z_p reads the character at p + i
-            slot_ids.append(chars[:, i:i + M].ravel())
+            slot_ids.append(chars[:, i : i + M].ravel())
             slot_grads.append(grad_Zw[:, :, i].reshape(n * M, char_dim))
-    return {"bc": grad_R.sum(axis=0),  # dJ/dbc = sum_p dJ/du_p: one position per unit
-            "Wc": grad_W,
-            "Q": accumulate_rows(np.concatenate(slot_ids), np.concatenate(slot_grads))}
+    return {
+        "bc": grad_R.sum(axis=0),  # dJ/dbc = sum_p dJ/du_p: one position per unit
+        "Wc": grad_W,
+        "Q": accumulate_rows(np.concatenate(slot_ids), np.concatenate(slot_grads)),
+    }

@@ -13,13 +13,13 @@ from scipy.special import expit
 __all__ = [
     "ACTIVATIONS",
     "DERIVATIVES",
+    "ONE_WINDOW_LOSSES",
     "OUTPUTS",
     "glorot_uniform",
-    "ONE_WINDOW_LOSSES",
-    "softmax",
     "log_softmax",
     "logsumexp",
     "sigmoid",
+    "softmax",
     "softplus",
 ]
 
@@ -160,7 +160,7 @@ def logistic_one_window(n_outputs: int, dtype):
     """:func:`_logistic_loss` of one window (z2 of shape (1,)), delta2 = h - y written into ``delta2``."""
 
     def loss(z2, labels, i, delta2) -> float:
-        losses, d2 = _logistic_loss(z2[None, :], np.asarray(labels[i:i + 1]))
+        losses, d2 = _logistic_loss(z2[None, :], np.asarray(labels[i : i + 1]))
         delta2[:] = d2[0]
         return float(losses.sum())
 

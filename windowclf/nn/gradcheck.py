@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from windowclf.nn import sll
 from windowclf.features.spellings import EDGE, SpellingIds, Spellings
+from windowclf.features.vocab import Vocabulary
+from windowclf.nn import sll
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.rowgrad import RowGrad
-from windowclf.features.vocab import Vocabulary
 
-__all__ = ["relative_error", "numerical_gradient", "check_gradients", "random_problem", "sentence_problem",
-           "sentence_objective"]
+__all__ = [
+    "check_gradients",
+    "numerical_gradient",
+    "random_problem",
+    "relative_error",
+    "sentence_objective",
+    "sentence_problem",
+]
 
 
 def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
@@ -47,8 +53,18 @@ def numerical_gradient(f, theta: np.ndarray, index_iter, eps: float = 1e-5) -> n
     return np.array(out)
 
 
-def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, anchors=None,
-                    dropout=(0.0, 0.0), loss_and_grads=None, eps: float = 1e-5) -> dict:
+def check_gradients(
+    network: WindowNetwork,
+    ids,
+    y,
+    *,
+    l2=0.0,
+    l2_tables=None,
+    anchors=None,
+    dropout=(0.0, 0.0),
+    loss_and_grads=None,
+    eps: float = 1e-5,
+) -> dict:
     """Relative error between backprop and central differences, per parameter.
 
     Parameters
@@ -73,6 +89,7 @@ def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, a
     if network.dtype != np.float64:
         raise ValueError("gradient checks need float64 parameters")
     if loss_and_grads is None:
+
         def loss_and_grads():
             masks = Dropout(*dropout, np.random.default_rng(12345)) if any(dropout) else None
             return network.loss_and_grads(ids, y, l2=l2, l2_tables=l2_tables, anchors=anchors, dropout=masks)
@@ -98,8 +115,22 @@ def check_gradients(network: WindowNetwork, ids, y, *, l2=0.0, l2_tables=None, a
     return errors
 
 
-def random_problem(*, vocab_size=7, dim=3, window=3, hidden=4, n_classes=5, batch=6, activation="tanh",
-                   output="softmax", extra_tables=(), seed=0, char_filters=0, char_dim=3, char_window=3):
+def random_problem(
+    *,
+    vocab_size=7,
+    dim=3,
+    window=3,
+    hidden=4,
+    n_classes=5,
+    batch=6,
+    activation="tanh",
+    output="softmax",
+    extra_tables=(),
+    seed=0,
+    char_filters=0,
+    char_dim=3,
+    char_window=3,
+):
     """A small float64 network and batch in which one word fills several slots of one window and
     appears in several windows (the case the sparse accumulation must sum). With ``char_filters``
     the words are also spelled (mostly 1 to 6 letters of five, so letters repeat within and across
@@ -118,8 +149,17 @@ def random_problem(*, vocab_size=7, dim=3, window=3, hidden=4, n_classes=5, batc
         char_vocab = Vocabulary(sorted(set("".join(words))) + [EDGE], lowercase=False, digits=False)
         spellings = Spellings(words, char_vocab, char_window // 2)
         chars = (len(char_vocab), char_dim, char_window, char_filters)
-    net = WindowNetwork(tables, window, hidden, n_outputs, activation=activation, output=output,
-                        dtype=np.float64, seed=seed, chars=chars)
+    net = WindowNetwork(
+        tables,
+        window,
+        hidden,
+        n_outputs,
+        activation=activation,
+        output=output,
+        dtype=np.float64,
+        seed=seed,
+        chars=chars,
+    )
     # Spread the weights so that hidden units are neither saturated nor all at a kink.
     for name in net.params:
         net.params[name] = rng.normal(0, 0.5, size=net.params[name].shape)
@@ -157,6 +197,7 @@ def sentence_problem(*, n_classes=4, batch=7, lengths=None, rng=None, **problem)
 def sentence_objective(network, ids, y, lengths, *, l2=0.0, dropout=(0.0, 0.0)):
     """``loss_and_grads`` for :func:`check_gradients` on the SLL objective of these sentences,
     drawing the same dropout masks at every evaluation (as the window objective's check does)."""
+
     def loss_and_grads():
         masks = Dropout(*dropout, np.random.default_rng(12345)) if any(dropout) else None
         return sll.sentence_loss_and_grads(network, ids, y, lengths, l2=l2, dropout=masks)

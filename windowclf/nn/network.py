@@ -26,18 +26,17 @@ the whole objective by m leaves its minimiser unchanged.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 import numpy as np
 
-from windowclf.errors import ConfigError
-from windowclf.nn.functions import ACTIVATIONS, DERIVATIVES, OUTPUTS, glorot_uniform
-from windowclf.nn.chars import char_backward, char_forward, char_parameter_shapes, init_char_params
 from windowclf._util.limits import require_memory
+from windowclf.errors import ConfigError
+from windowclf.nn.chars import char_backward, char_forward, char_parameter_shapes, init_char_params
+from windowclf.nn.functions import ACTIVATIONS, DERIVATIVES, OUTPUTS, glorot_uniform
 from windowclf.nn.rowgrad import accumulate_rows
 
-__all__ = ["Forward", "Dropout", "WindowNetwork", "parameter_shapes", "layers", "weight_penalty", "row_penalty"]
+__all__ = ["Dropout", "Forward", "WindowNetwork", "layers", "parameter_shapes", "row_penalty", "weight_penalty"]
 
 
 # Training holds the weights about four times (the live ones, the best epoch's, the last epoch's
@@ -110,9 +109,11 @@ def parameter_shapes(tables, window: int, hidden: int, n_outputs: int, dtype=np.
     if chars is not None:
         shapes.update(char_parameter_shapes(*chars))
     n_params = sum(math.prod(shape) for shape in shapes.values())
-    require_memory(_COPIES * n_params * np.dtype(dtype).itemsize,
-                   f"a network of {n_params:,} parameters (hidden {hidden}, window {window}, "
-                   f"tables {', '.join(f'{name} {n:,}x{dim}' for name, n, dim in tables)})")
+    require_memory(
+        _COPIES * n_params * np.dtype(dtype).itemsize,
+        f"a network of {n_params:,} parameters (hidden {hidden}, window {window}, "
+        f"tables {', '.join(f'{name} {n:,}x{dim}' for name, n, dim in tables)})",
+    )
     return shapes
 
 
@@ -142,8 +143,19 @@ class WindowNetwork:
         the last input of every call is then a :class:`~windowclf.features.spellings.SpellingIds`.
     """
 
-    def __init__(self, tables, window, hidden, n_outputs, activation="tanh", output="softmax",
-                 dtype=np.float32, seed=0, initialize=True, chars=None):
+    def __init__(
+        self,
+        tables,
+        window,
+        hidden,
+        n_outputs,
+        activation="tanh",
+        output="softmax",
+        dtype=np.float32,
+        seed=0,
+        initialize=True,
+        chars=None,
+    ):
         if activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
         if output not in OUTPUTS:
@@ -167,12 +179,12 @@ class WindowNetwork:
             return
         rng = np.random.default_rng(seed)
         self.params = {}
-        for name, n_rows, dim in tables:
+        for name, _, dim in tables:
             table = self.params[name] = np.empty(shapes[name], dtype=self.dtype)
             # drawn a block of rows at a time: the same numbers as one draw (the generator's stream
             # is sequential), without a float64 copy of a table of a million words
             for start in range(0, table.shape[0], _INIT_ROWS):
-                block = table[start:start + _INIT_ROWS]
+                block = table[start : start + _INIT_ROWS]
                 block[...] = rng.normal(0.0, 1.0 / np.sqrt(dim), size=block.shape)
         # Glorot-uniform, as CS224d's random_weight_matrix: eps = sqrt(6) / sqrt(fan_in + fan_out)
         self.params["W1"] = glorot_uniform(rng, *shapes["W1"], self.dtype)
@@ -288,7 +300,7 @@ class WindowNetwork:
             for name, dim, word_ids in zip(self.table_names + ["r"], self.slot_dims, fw.ids):
                 width = self.window * dim
                 # slice j of the C slices belongs to word_ids[:, j]
-                slices = grad_x[:, offset:offset + width].reshape(B * self.window, dim)
+                slices = grad_x[:, offset : offset + width].reshape(B * self.window, dim)
                 if name in names:
                     grads[name] = accumulate_rows(word_ids.ravel(), slices)
                 elif name == "r":  # dJ/dr of each distinct word (all are in the batch), then into Q, Wc, bc
@@ -376,7 +388,7 @@ def row_penalty(J: float, params, grads, l2_tables, anchors) -> float:
         diff = params[name][g.rows]
         if anchors is not None and name in anchors:
             diff = diff - anchors[name][g.rows]
-        J += 0.5 * lam * float(np.sum(diff ** 2))
+        J += 0.5 * lam * float(np.sum(diff**2))
         g.values += lam * diff  # + lambda (L_r - L0_r) on the touched rows
     return J
 
@@ -393,4 +405,3 @@ def _batch_outer(delta: np.ndarray, a: np.ndarray) -> np.ndarray:
     out = delta.T * a
     out += 0.0
     return out
-

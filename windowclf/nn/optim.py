@@ -13,7 +13,7 @@ import numpy as np
 from windowclf.errors import ConfigError
 from windowclf.nn.rowgrad import RowGrad
 
-__all__ = ["SGD", "Momentum", "AdaGrad", "OPTIMIZERS", "make_optimizer", "learning_rate_scale"]
+__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Momentum", "learning_rate_scale", "make_optimizer"]
 
 
 class _Optimizer:

@@ -59,7 +59,7 @@ def accumulate_rows(ids: np.ndarray, slices: np.ndarray) -> RowGrad:
     rows, inverse = _distinct_rows(ids, template.indices.dtype)
     S = _slot_matrix(template, inverse)
     # grad_L[r] = sum_{slots j with word r} grad_x slice j
-    return RowGrad(rows, (S @ slices)[:rows.shape[0]])
+    return RowGrad(rows, (S @ slices)[: rows.shape[0]])
 
 
 # Up to this many slots Python's set and sort beat numpy's per-call overhead (a window or two).
@@ -72,8 +72,7 @@ def _distinct_rows(ids: np.ndarray, index_dtype):
         id_list = ids.tolist()
         row_list = sorted(set(id_list))
         position = {row: k for k, row in enumerate(row_list)}
-        return (np.array(row_list, dtype=ids.dtype),
-                np.array([position[i] for i in id_list], dtype=index_dtype))
+        return (np.array(row_list, dtype=ids.dtype), np.array([position[i] for i in id_list], dtype=index_dtype))
     sorted_ids = np.sort(ids)
     is_first = np.empty(sorted_ids.shape[0], dtype=bool)
     is_first[:1] = True

@@ -40,12 +40,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from windowclf.nn import chain, chain_batches
 from windowclf._util.limits import require_memory
+from windowclf.nn import chain, chain_batches
 from windowclf.nn.network import row_penalty, weight_penalty
 
-__all__ = ["TRANSITION_PARAMS", "init_transitions", "sentence_batches", "transition_shapes", "sll_loss_and_grads",
-           "nll_and_grads", "sentence_loss_and_grads"]
+__all__ = [
+    "TRANSITION_PARAMS",
+    "init_transitions",
+    "nll_and_grads",
+    "sentence_batches",
+    "sentence_loss_and_grads",
+    "sll_loss_and_grads",
+    "transition_shapes",
+]
 
 # Names of the transition parameters in the network's parameter dict.
 TRANSITION_PARAMS = ("A", "A0")
@@ -94,7 +101,7 @@ def sentence_batches(lengths, batch_words: int, rng: np.random.Generator) -> lis
         start, taken = 0, 0
         for i, total in enumerate(ends.tolist()):
             if total - taken >= batch_words:
-                out.append(pool[start:i + 1])
+                out.append(pool[start : i + 1])
                 start, taken = i + 1, total
         return pool[start:]
 
@@ -187,14 +194,16 @@ def _log_space_expectations(E: np.ndarray, lengths, A, A0):
     alpha, beta, log_Z = chain.forward_backward(Eb, mask, A, A0)
     p = np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]  # p_t(j)
     # p_t(i, j) = exp(alpha_{t-1}[i] + A[i, j] + E[t, j] + beta_t[j] - log Z), for t >= 1
-    pair = np.exp(alpha[:, :-1, :, None] + A[None, None] + (Eb[:, 1:] + beta[:, 1:])[:, :, None, :]
-                  - log_Z[:, None, None, None])
+    pair = np.exp(
+        alpha[:, :-1, :, None] + A[None, None] + (Eb[:, 1:] + beta[:, 1:])[:, :, None, :] - log_Z[:, None, None, None]
+    )
     pair *= mask[:, 1:, None, None]
     return log_Z, p.transpose(1, 0, 2), pair.sum(axis=(0, 1))
 
 
-def sentence_loss_and_grads(network, ids, y, lengths, *, l2=0.0, train_tables=None, l2_tables=None,
-                            anchors=None, dropout=None):
+def sentence_loss_and_grads(
+    network, ids, y, lengths, *, l2=0.0, train_tables=None, l2_tables=None, anchors=None, dropout=None
+):
     """SLL objective of a batch of whole sentences through the window network, and all gradients.
 
     Parameters

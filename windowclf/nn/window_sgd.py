@@ -109,8 +109,9 @@ def _outer_product_gemm(dtype, a_col, b_row, out_T):
         from scipy.linalg import blas
     except ImportError:  # pragma: no cover - scipy without its BLAS wrappers
         return None
-    gemm = {np.dtype(np.float32): getattr(blas, "sgemm", None),
-            np.dtype(np.float64): getattr(blas, "dgemm", None)}.get(np.dtype(dtype))
+    gemm = {np.dtype(np.float32): getattr(blas, "sgemm", None), np.dtype(np.float64): getattr(blas, "dgemm", None)}.get(
+        np.dtype(dtype)
+    )
     if gemm is None:
         return None
     a_col[...] = 1
@@ -122,8 +123,7 @@ def _outer_product_gemm(dtype, a_col, b_row, out_T):
     return gemm
 
 
-def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, l2_tables=None,
-                   anchors=None):
+def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, l2_tables=None, anchors=None):
     """``step(i) -> J``: the per-example SGD step on window i.
 
     Parameters
@@ -187,7 +187,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
     for name, dim, ids in zip(names, network.table_dims, inputs):
         table, width = p[name], C * dim
         ids = np.ascontiguousarray(ids)
-        x_flat = x[offset:offset + width]
+        x_flat = x[offset : offset + width]
         # take(mode="clip") does not buffer its output as mode="raise" does; the ids are in range
         lookups.append((table, ids, x_flat.reshape(C, dim)))
         if name in trained:
@@ -197,8 +197,9 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
                     distinct &= ids[:, j] != ids[:, k]
             values = empty(width, dtype)
             slot_values = list(values.reshape(C, dim))
-            row_grads.append((name, table, ids, x_flat, grad_x[offset:offset + width], values, slot_values,
-                              distinct.tolist()))
+            row_grads.append(
+                (name, table, ids, x_flat, grad_x[offset : offset + width], values, slot_values, distinct.tolist())
+            )
         offset += width
     single = lookups[0] if len(lookups) == 1 else None
     grad_b2 = b2_buffer if fix_b2 else delta2
@@ -270,7 +271,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
         else:
             for (theta, grad), lr in zip(dense, rate):
                 _update(theta, grad, lr)
-        for (name, table, ids, x_flat, grad_part, values, slot_values, distinct), lr in zip(row_grads, rate[4:]):
+        for (_, table, ids, x_flat, grad_part, values, slot_values, distinct), lr in zip(row_grads, rate[4:]):
             add(grad_part, zero, values)  # 0 + slice: each slot's term of S @ slices
             row_ids = ids[i].tolist()
             slots = all_slots if distinct[i] else _sum_repeated(row_ids, slot_values)

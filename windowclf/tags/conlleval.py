@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
-from windowclf.tags.entities import OUTSIDE, ends_chunk, split_tag, starts_chunk
 from windowclf.errors import InputError
+from windowclf.tags.entities import OUTSIDE, ends_chunk, split_tag, starts_chunk
 from windowclf.tags.token_metrics import Scores
 
 __all__ = [
@@ -96,8 +96,7 @@ class _ChunkMatcher:
         return self.counts
 
 
-def count_chunks(gold_sequences: Iterable[Sequence[str]],
-                 pred_sequences: Iterable[Sequence[str]]) -> ConllevalCounts:
+def count_chunks(gold_sequences: Iterable[Sequence[str]], pred_sequences: Iterable[Sequence[str]]) -> ConllevalCounts:
     """Count tokens, correct tags and gold / predicted / correct chunks as conlleval does.
 
     Parameters
@@ -181,8 +180,11 @@ def precision_recall_f1(counts: ConllevalCounts) -> dict:
     """
     overall = _scores(counts.n_correct_chunks, counts.n_gold_chunks, counts.n_pred_chunks)
     per_type = {
-        t: _scores(counts.correct_chunks_by_type.get(t, 0), counts.gold_chunks_by_type.get(t, 0),
-                   counts.pred_chunks_by_type.get(t, 0))
+        t: _scores(
+            counts.correct_chunks_by_type.get(t, 0),
+            counts.gold_chunks_by_type.get(t, 0),
+            counts.pred_chunks_by_type.get(t, 0),
+        )
         for t in counts.types
     }
     return {"overall": overall, "per_type": per_type}
@@ -218,17 +220,24 @@ def conlleval_report(counts: ConllevalCounts) -> str:
                   PER: precision: 100.00%; recall: 100.00%; FB1: 100.00  1
     """
     # The format strings are the script's printf formats, kept recognisable on purpose.
-    out = [(f"processed {counts.n_tokens} tokens with {counts.n_gold_chunks} phrases; "
-            f"found: {counts.n_pred_chunks} phrases; correct: {counts.n_correct_chunks}.\n")]
+    out = [
+        (
+            f"processed {counts.n_tokens} tokens with {counts.n_gold_chunks} phrases; "
+            f"found: {counts.n_pred_chunks} phrases; correct: {counts.n_correct_chunks}.\n"
+        )
+    ]
     scores = precision_recall_f1(counts)
     if counts.n_tokens > 0:
         accuracy = 100 * counts.n_correct_tags / counts.n_tokens
-        out.append("accuracy: %6.2f%%; precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f\n"
-                   % (accuracy, *scores["overall"]))
+        out.append(
+            "accuracy: %6.2f%%; precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f\n" % (accuracy, *scores["overall"])
+        )
     for t in _report_types(counts):
-        out.append(f"{_perl_rjust(t, 17)}: "
-                   + "precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f  %d\n"
-                   % (*scores["per_type"][t], counts.pred_chunks_by_type.get(t, 0)))
+        out.append(
+            f"{_perl_rjust(t, 17)}: "
+            + "precision: %6.2f%%; recall: %6.2f%%; FB1: %6.2f  %d\n"
+            % (*scores["per_type"][t], counts.pred_chunks_by_type.get(t, 0))
+        )
     return "".join(out)
 
 
@@ -241,8 +250,12 @@ def to_json(counts: ConllevalCounts) -> dict:
     """
     scores = precision_recall_f1(counts)
     per_type = {
-        t: {"gold": counts.gold_chunks_by_type.get(t, 0), "predicted": counts.pred_chunks_by_type.get(t, 0),
-            "correct": counts.correct_chunks_by_type.get(t, 0), **s._asdict()}
+        t: {
+            "gold": counts.gold_chunks_by_type.get(t, 0),
+            "predicted": counts.pred_chunks_by_type.get(t, 0),
+            "correct": counts.correct_chunks_by_type.get(t, 0),
+            **s._asdict(),
+        }
         for t, s in scores["per_type"].items()
     }
     return {
@@ -255,4 +268,3 @@ def to_json(counts: ConllevalCounts) -> dict:
         **scores["overall"]._asdict(),
         "per_type": per_type,
     }
-

@@ -19,20 +19,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["OUTSIDE", "BARE_PREFIXES", "ends_chunk", "entity_spans", "split_tag", "starts_chunk"]
+__all__ = ["BARE_PREFIXES", "OUTSIDE", "ends_chunk", "entity_spans", "split_tag", "starts_chunk"]
 
 OUTSIDE = "O"
 
 # (previous prefix, current prefix) pairs on which conlleval's startOfChunk is true.
-_CONLLEVAL_STARTS = frozenset({
-    ("B", "B"), ("I", "B"), ("O", "B"), ("O", "I"),
-    ("E", "E"), ("E", "I"), ("O", "E"),
-})
+_CONLLEVAL_STARTS = frozenset(
+    {
+        ("B", "B"),
+        ("I", "B"),
+        ("O", "B"),
+        ("O", "I"),
+        ("E", "E"),
+        ("E", "I"),
+        ("O", "E"),
+    }
+)
 # (previous prefix, current prefix) pairs on which conlleval's endOfChunk is true.
-_CONLLEVAL_ENDS = frozenset({
-    ("B", "B"), ("B", "O"), ("I", "B"), ("I", "O"),
-    ("E", "E"), ("E", "I"), ("E", "O"),
-})
+_CONLLEVAL_ENDS = frozenset(
+    {
+        ("B", "B"),
+        ("B", "O"),
+        ("I", "B"),
+        ("I", "O"),
+        ("E", "E"),
+        ("E", "I"),
+        ("E", "O"),
+    }
+)
 # The IOBES additions (see the module docstring); every pair involves S, or is E then B.
 _IOBES_STARTS = frozenset({("E", "B"), ("S", "B"), ("S", "I"), ("S", "E")})
 _IOBES_ENDS = frozenset({("E", "B"), ("B", "S"), ("I", "S"), ("E", "S")})

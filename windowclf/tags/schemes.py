@@ -1,18 +1,19 @@
 """Tag schemes (IO, IOB1, IOB2, IOBES) as data: spelling entities in a scheme, converting, checking tags.
 
-Entities are read from tags by :func:`windowclf.tags.entities.entity_spans` (conlleval's rules). Writing is table-driven: each scheme says how the single token of a length-1 entity,
-and the first, middle and last tokens of a longer one, are spelled (``_LAYOUTS``).
+Entities are read from tags by :func:`windowclf.tags.entities.entity_spans` (conlleval's rules).
+Writing is table-driven: each scheme says how the single token of a length-1 entity, and the
+first, middle and last tokens of a longer one, are spelled (``_LAYOUTS``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from itertools import product
 
-from windowclf.tags.entities import BARE_PREFIXES, OUTSIDE, entity_spans, split_tag
 from windowclf.errors import ConfigError, InputError
+from windowclf.tags.entities import BARE_PREFIXES, OUTSIDE, entity_spans, split_tag
 
 __all__ = [
     "SCHEMES",
@@ -57,11 +58,17 @@ _LAYOUTS = {
     # IO is CS224d's 5-class setting: bare types (I-TYPE where a bare one would misread),
     # and adjacent same-type entities merge.
     "IO": _Layout("", "", "", "", None, ("I",), "every entity token is TYPE"),
-    "IOB1": _Layout("I", "I", "I", "I", "B", (),
-                    "I-TYPE throughout; B-TYPE only where an entity directly follows one of the same type"),
+    "IOB1": _Layout(
+        "I",
+        "I",
+        "I",
+        "I",
+        "B",
+        (),
+        "I-TYPE throughout; B-TYPE only where an entity directly follows one of the same type",
+    ),
     "IOB2": _Layout("B", "B", "I", "I", None, (), "an entity is B-TYPE followed by I-TYPE"),
-    "IOBES": _Layout("S", "B", "I", "E", None, (),
-                     "S-TYPE for one token, else B-TYPE, I-TYPE ..., E-TYPE"),
+    "IOBES": _Layout("S", "B", "I", "E", None, (), "S-TYPE for one token, else B-TYPE, I-TYPE ..., E-TYPE"),
 }
 
 SCHEMES: tuple[str, ...] = tuple(_LAYOUTS)
@@ -199,8 +206,14 @@ def _check_tag(tag: str, scheme: str | None, path, line: int | None) -> None:
     raise InputError(f"tag {tag!r} is not {what} (expected {_expected(accepted)})", path, line)
 
 
-def validate_tags(tags: Sequence[str], scheme: str | None = None, path=None,
-                  lines: Sequence[int] | None = None, *, check_sequence: bool = True) -> None:
+def validate_tags(
+    tags: Sequence[str],
+    scheme: str | None = None,
+    path=None,
+    lines: Sequence[int] | None = None,
+    *,
+    check_sequence: bool = True,
+) -> None:
     """Raise :class:`InputError` at the first tag of a sentence that ``scheme`` does not allow.
 
     Each tag must pass :func:`check_tag`. With a scheme and ``check_sequence``, the sentence
@@ -225,8 +238,9 @@ def validate_tags(tags: Sequence[str], scheme: str | None = None, path=None,
     >>> validate_tags(['O', 'I-PER'], 'IOB2', path='dev.txt', lines=[7, 8])
     Traceback (most recent call last):
     ...
-    windowclf.errors.InputError: dev.txt:8: tag 'I-PER' after 'O' is not valid IOB2 (expected 'B-PER': an entity is B-TYPE followed by I-TYPE)
+    windowclf.errors.InputError: dev.txt:8: tag 'I-PER' after 'O' is not valid IOB2 (expected 'B-PER': ...)
     """
+
     def line_of(i):
         return None if lines is None else lines[i]
 
@@ -237,8 +251,11 @@ def validate_tags(tags: Sequence[str], scheme: str | None = None, path=None,
     for i, (tag, expected) in enumerate(zip(tags, convert(tags, scheme))):
         if split_tag(tag) != split_tag(expected):
             where = "at the start of a sentence" if i == 0 else f"after {tags[i - 1]!r}"
-            raise InputError(f"tag {tag!r} {where} is not valid {scheme} "
-                             f"(expected {expected!r}: {_layout(scheme).rule})", path, line_of(i))
+            raise InputError(
+                f"tag {tag!r} {where} is not valid {scheme} (expected {expected!r}: {_layout(scheme).rule})",
+                path,
+                line_of(i),
+            )
 
 
 def tag_set(types: Iterable[str], scheme: str) -> list[str]:
@@ -327,8 +344,7 @@ def transition_constraints(tags: Sequence[str], scheme: str):
     pieces = [split_tag(t) for t in tags]
     start = np.array([_allowed_at_start(scheme, p) for p, _ in pieces], dtype=bool)
     end = np.array([_allowed_at_end(scheme, p) for p, _ in pieces], dtype=bool)
-    pairs = np.array([[_allowed_pair(scheme, a, b, ta == tb) for b, tb in pieces] for a, ta in pieces],
-                     dtype=bool)
+    pairs = np.array([[_allowed_pair(scheme, a, b, ta == tb) for b, tb in pieces] for a, ta in pieces], dtype=bool)
     return start, pairs, end
 
 
@@ -341,7 +357,7 @@ def _stand_in(prefix: str, entity_type: str) -> str:
     return OUTSIDE if prefix == OUTSIDE else _join(prefix, entity_type)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _valid(scheme: str, sentence: tuple) -> bool:
     try:
         validate_tags(list(sentence), scheme)
@@ -350,13 +366,13 @@ def _valid(scheme: str, sentence: tuple) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _stand_in_tags(scheme: str) -> tuple:
     prefixes = _layout(scheme).written
     return (OUTSIDE,) + tuple(_join(p, t) for t in _STAND_INS for p in prefixes)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_prefixes(scheme: str) -> frozenset:
     """The prefixes split_tag reads from the scheme's tags (IO's bare TYPE reads as I), and O."""
     return frozenset({OUTSIDE} | {split_tag(_join(p, "X"))[0] for p in _layout(scheme).accepted})
@@ -366,7 +382,7 @@ def _contexts(scheme: str) -> list:
     return [()] + [(t,) for t in _stand_in_tags(scheme)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _allowed_at_start(scheme: str, prefix: str) -> bool:
     if prefix not in _read_prefixes(scheme):
         return False
@@ -374,7 +390,7 @@ def _allowed_at_start(scheme: str, prefix: str) -> bool:
     return any(_valid(scheme, (tag,) + after) for after in _contexts(scheme))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _allowed_at_end(scheme: str, prefix: str) -> bool:
     if prefix not in _read_prefixes(scheme):
         return False
@@ -382,10 +398,9 @@ def _allowed_at_end(scheme: str, prefix: str) -> bool:
     return any(_valid(scheme, before + (tag,)) for before in _contexts(scheme))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _allowed_pair(scheme: str, first: str, second: str, same_type: bool) -> bool:
     if first not in _read_prefixes(scheme) or second not in _read_prefixes(scheme):
         return False
     a, b = _stand_in(first, "X"), _stand_in(second, "X" if same_type else "Y")
-    return any(_valid(scheme, before + (a, b) + after)
-               for before, after in product(_contexts(scheme), repeat=2))
+    return any(_valid(scheme, before + (a, b) + after) for before, after in product(_contexts(scheme), repeat=2))

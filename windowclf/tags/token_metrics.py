@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from windowclf.tags.entities import OUTSIDE, split_tag
 from windowclf.errors import InputError
+from windowclf.tags.entities import OUTSIDE, split_tag
 
 __all__ = ["Scores", "confusion_matrix", "format_confusion_matrix", "token_f1", "token_f1_report"]
 
@@ -30,7 +30,7 @@ def _flat_types(tags) -> list[str]:
     """Entity type of every tag (``O`` for outside), from flat tags or from sentences of tags."""
     out = []
     for item in tags:
-        for tag in ([item] if isinstance(item, str) else item):
+        for tag in [item] if isinstance(item, str) else item:
             prefix, entity_type = split_tag(tag)
             out.append(OUTSIDE if prefix == OUTSIDE else entity_type)
     return out
@@ -46,8 +46,11 @@ def _class_indices(gold, pred, labels) -> tuple[np.ndarray, np.ndarray, list[str
         labels = list(dict.fromkeys(OUTSIDE if split_tag(t)[0] == OUTSIDE else split_tag(t)[1] for t in labels))
     index = {t: i for i, t in enumerate(labels)}
     try:
-        return (np.array([index[t] for t in gold_types], dtype=np.intp),
-                np.array([index[t] for t in pred_types], dtype=np.intp), labels)
+        return (
+            np.array([index[t] for t in gold_types], dtype=np.intp),
+            np.array([index[t] for t in pred_types], dtype=np.intp),
+            labels,
+        )
     except KeyError as err:
         raise InputError(f"type {err.args[0]!r} is not among the labels ({', '.join(labels)})") from None
 
@@ -146,7 +149,9 @@ def token_f1(gold, pred, labels: Sequence[str] | None = None) -> Scores:
 
 def token_f1_report(scores: Scores) -> str:
     """The lines CS224d's ``eval_performance`` prints."""
-    return ("=== Performance (omitting 'O' class) ===\n"
-            "Mean precision:  %.02f%%\n"
-            "Mean recall:     %.02f%%\n"
-            "Mean F1:         %.02f%%\n" % scores)
+    return (
+        "=== Performance (omitting 'O' class) ===\n"
+        "Mean precision:  %.02f%%\n"
+        "Mean recall:     %.02f%%\n"
+        "Mean F1:         %.02f%%\n" % scores
+    )

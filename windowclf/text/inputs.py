@@ -11,10 +11,12 @@ from __future__ import annotations
 from windowclf.errors import InputError
 from windowclf.text.tokenize import Token
 
-__all__ = ["token_lists", "tagged_pairs", "document_ids"]
+__all__ = ["document_ids", "tagged_pairs", "token_lists"]
 
-_HINT = ("pass a list of sentences, each a list of tokens, e.g. [['Anna', 'lives', 'in', 'Oslo']]; "
-         "for raw text use windowclf.split_sentences(text)")
+_HINT = (
+    "pass a list of sentences, each a list of tokens, e.g. [['Anna', 'lives', 'in', 'Oslo']]; "
+    "for raw text use windowclf.split_sentences(text)"
+)
 
 
 def token_lists(sentences, what: str = "sentences") -> list:
@@ -25,7 +27,7 @@ def token_lists(sentences, what: str = "sentences") -> list:
     >>> token_lists("Anna lives")
     Traceback (most recent call last):
     ...
-    TypeError: sentences: got a str; pass a list of sentences, each a list of tokens, e.g. [['Anna', 'lives', 'in', 'Oslo']]; for raw text use windowclf.split_sentences(text)
+    TypeError: sentences: got a str; pass a list of sentences, each a list of tokens, ...
     """
     if isinstance(sentences, (str, bytes)):
         raise TypeError(f"{what}: got a {type(sentences).__name__}; {_HINT}")
@@ -36,8 +38,9 @@ def token_lists(sentences, what: str = "sentences") -> list:
     out = []
     for i, sentence in enumerate(items):
         if isinstance(sentence, (str, bytes)):
-            raise TypeError(f"{what}[{i}] is a {type(sentence).__name__} ({sentence[:40]!r}), not a list "
-                            f"of tokens; {_HINT}")
+            raise TypeError(
+                f"{what}[{i}] is a {type(sentence).__name__} ({sentence[:40]!r}), not a list of tokens; {_HINT}"
+            )
         try:
             tokens = sentence if type(sentence) is list else list(sentence)
         except TypeError:
@@ -92,5 +95,7 @@ def document_ids(documents, n_sentences: int, what: str = "documents") -> list:
         try:
             hash(doc)
         except TypeError:
-            raise TypeError(f"{what}[{i}] is a {type(doc).__name__}; documents are named by numbers or strings") from None
+            raise TypeError(
+                f"{what}[{i}] is a {type(doc).__name__}; documents are named by numbers or strings"
+            ) from None
     return out

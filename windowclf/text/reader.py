@@ -3,14 +3,14 @@ offsets, its own text and its document: what ``windowclf predict`` tags."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import IO, Iterator, NamedTuple
+from collections.abc import Iterator, Sequence
+from typing import IO, NamedTuple
 
 from windowclf.errors import InputError
 from windowclf.text.sentences import PARAGRAPH_BREAKS
 from windowclf.text.tokenize import iter_sentence_spans
 
-__all__ = ["TextSentence", "Offsets", "text_sentences"]
+__all__ = ["Offsets", "TextSentence", "text_sentences"]
 
 _LINE_BREAK = PARAGRAPH_BREAKS["document-per-line"]  # where one of its lines (documents) ends
 
@@ -26,8 +26,16 @@ class TextSentence(NamedTuple):
     document: int = 0
 
 
-def text_sentences(stream: IO[str], name: str | None = None, *, offset_base: int = 0, line_base: int = 1,
-                   encoding: str | None = None, mode: str = "text", make=TextSentence) -> Iterator:
+def text_sentences(
+    stream: IO[str],
+    name: str | None = None,
+    *,
+    offset_base: int = 0,
+    line_base: int = 1,
+    encoding: str | None = None,
+    mode: str = "text",
+    make=TextSentence,
+) -> Iterator:
     """Sentences of raw text, read in blocks, each with its token offsets and its original text.
 
     Offsets count characters of the decoded stream (open files with ``newline=""`` so that
@@ -54,8 +62,7 @@ def text_sentences(stream: IO[str], name: str | None = None, *, offset_base: int
         if per_line and end is not None and text.breaks_line(end, starts[0]):
             document += 1
         end = ends[-1]
-        yield make(tokens, offsets=Offsets(starts, ends), text=text.take(starts[0], end), file=name,
-                   document=document)
+        yield make(tokens, offsets=Offsets(starts, ends), text=text.take(starts[0], end), file=name, document=document)
 
 
 class Offsets(Sequence):
@@ -68,7 +75,7 @@ class Offsets(Sequence):
     (True, (5, 7))
     """
 
-    __slots__ = ("starts", "ends")
+    __slots__ = ("ends", "starts")
 
     def __init__(self, starts: list, ends: list):
         self.starts, self.ends = starts, ends
@@ -100,9 +107,10 @@ def _undecodable_line(raw, start: int, encoding: str) -> int | None:
     try:
         raw.seek(start)
         for number, line in enumerate(raw, 1):
-            line.decode(encoding)
-    except UnicodeDecodeError:
-        return number
+            try:
+                line.decode(encoding)
+            except UnicodeDecodeError:
+                return number
     except (OSError, LookupError, ValueError):
         pass
     return None
@@ -125,8 +133,11 @@ class _TextWindow:
             try:
                 block = self.stream.read(1 << 16)
             except UnicodeDecodeError as err:
-                raise InputError(f"cannot decode the text as {self.encoding} ({err.reason}); pass --encoding",
-                                 self.name, self._undecodable_line()) from None
+                raise InputError(
+                    f"cannot decode the text as {self.encoding} ({err.reason}); pass --encoding",
+                    self.name,
+                    self._undecodable_line(),
+                ) from None
             if not block:
                 return
             self.buf += block
@@ -144,9 +155,9 @@ class _TextWindow:
 
     def take(self, start: int, end: int) -> str:
         """text[start:end], forgetting everything before ``end`` (sentences come in order)."""
-        piece = self.buf[start - self.base:end - self.base]
+        piece = self.buf[start - self.base : end - self.base]
         # Drop the text before ``end`` once it is most of the buffer: dropping it at every
         # sentence would copy the rest of the block each time.
         if 2 * (end - self.base) > len(self.buf):
-            self.buf, self.base = self.buf[end - self.base:], end
+            self.buf, self.base = self.buf[end - self.base :], end
         return piece

@@ -22,8 +22,12 @@ _PARAGRAPH_BREAK_RE = re.compile(r"\n[^\S\n]*\n")
 # Every line break str.splitlines knows: where a paragraph (or sentence) per line ends.
 _LINE_BREAK_RE = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # how a stream is cut into paragraphs: blank lines (running text), or every line break
-PARAGRAPH_BREAKS = {"text": _PARAGRAPH_BREAK_RE, "paragraph-per-line": _LINE_BREAK_RE,
-                    "sentence-per-line": _LINE_BREAK_RE, "document-per-line": _LINE_BREAK_RE}
+PARAGRAPH_BREAKS = {
+    "text": _PARAGRAPH_BREAK_RE,
+    "paragraph-per-line": _LINE_BREAK_RE,
+    "sentence-per-line": _LINE_BREAK_RE,
+    "document-per-line": _LINE_BREAK_RE,
+}
 
 
 SENTENCE_MODES = tuple(PARAGRAPH_BREAKS)
@@ -57,8 +61,9 @@ def sentences_of_text(text: str, split, make, breaks=_PARAGRAPH_BREAK_RE) -> Ite
     yield from _paragraph_sentences(text, start, len(text), 0, split, make)
 
 
-def stream_sentences(lines_or_file, offset_base: int, max_chars: int, split, make,
-                     breaks=_PARAGRAPH_BREAK_RE) -> Iterator:
+def stream_sentences(
+    lines_or_file, offset_base: int, max_chars: int, split, make, breaks=_PARAGRAPH_BREAK_RE
+) -> Iterator:
     """The sentences of a text stream, yielded as they settle; see :func:`windowclf.text.tokenize.iter_sentences`.
 
     ``max_chars`` is checked at the call, not at the first ``next``.

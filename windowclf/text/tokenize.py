@@ -37,7 +37,7 @@ import numpy as np
 from windowclf.errors import InputError
 from windowclf.text.sentences import mode_splitting, sentences_of_text, stream_sentences
 
-__all__ = ["Token", "tokenize", "split_sentences", "iter_sentences", "iter_sentence_spans", "MAX_PARAGRAPH_CHARS"]
+__all__ = ["MAX_PARAGRAPH_CHARS", "Token", "iter_sentence_spans", "iter_sentences", "split_sentences", "tokenize"]
 
 MAX_PARAGRAPH_CHARS = 100_000
 """Default cap on the text iter_sentences holds at once within one paragraph."""
@@ -46,10 +46,24 @@ MAX_PARAGRAPH_CHARS = 100_000
 # general punctuation, currency signs, arrows to miscellaneous symbols, CJK punctuation,
 # small and fullwidth forms, emoji.
 _NON_WORD_RANGES = (
-    (0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA1, 0xBF), (0xD7, 0xD7),
-    (0xF7, 0xF7), (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2190, 0x2BFF), (0x3000, 0x303F),
-    (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF01, 0xFF0F), (0xFF1A, 0xFF20), (0xFF3B, 0xFF40),
-    (0xFF5B, 0xFF65), (0x1F000, 0x1FAFF),
+    (0x21, 0x2F),
+    (0x3A, 0x40),
+    (0x5B, 0x60),
+    (0x7B, 0x7E),
+    (0xA1, 0xBF),
+    (0xD7, 0xD7),
+    (0xF7, 0xF7),
+    (0x2000, 0x206F),
+    (0x20A0, 0x20CF),
+    (0x2190, 0x2BFF),
+    (0x3000, 0x303F),
+    (0xFE10, 0xFE1F),
+    (0xFE30, 0xFE4F),
+    (0xFF01, 0xFF0F),
+    (0xFF1A, 0xFF20),
+    (0xFF3B, 0xFF40),
+    (0xFF5B, 0xFF65),
+    (0x1F000, 0x1FAFF),
 )
 
 
@@ -81,12 +95,64 @@ _UPPER = "[A-Z\u00c0-\u00d6\u00d8-\u00de]"
 # sentence (see _ENDABLE), the titles, months and "vs." never do.
 _ENDING_ABBREVIATIONS = ("Inc", "Corp", "Ltd", "Co", "Cos", "Bros", "Plc", "Pty", "etc", "Jr", "Sr")
 _TITLE_ABBREVIATIONS = (
-    "Mr", "Mrs", "Ms", "Messrs", "Mme", "Mlle", "Dr", "Prof", "Rev", "Hon", "Pres",
-    "Gov", "Sen", "Rep", "Gen", "Lt", "Col", "Maj", "Capt", "Sgt", "Cpl", "Adm", "Cmdr",
-    "St", "Mt", "Ft", "Ave", "Blvd", "Rd",
-    "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
-    "Calif", "Fla", "Ariz", "Colo", "Conn", "Mich", "Minn", "Tenn",
-    "vs", "approx", "est", "dept", "fig", "vol", "pp", "cf", "Ph\\.D",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Messrs",
+    "Mme",
+    "Mlle",
+    "Dr",
+    "Prof",
+    "Rev",
+    "Hon",
+    "Pres",
+    "Gov",
+    "Sen",
+    "Rep",
+    "Gen",
+    "Lt",
+    "Col",
+    "Maj",
+    "Capt",
+    "Sgt",
+    "Cpl",
+    "Adm",
+    "Cmdr",
+    "St",
+    "Mt",
+    "Ft",
+    "Ave",
+    "Blvd",
+    "Rd",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Sept",
+    "Oct",
+    "Nov",
+    "Dec",
+    "Calif",
+    "Fla",
+    "Ariz",
+    "Colo",
+    "Conn",
+    "Mich",
+    "Minn",
+    "Tenn",
+    "vs",
+    "approx",
+    "est",
+    "dept",
+    "fig",
+    "vol",
+    "pp",
+    "cf",
+    "Ph\\.D",
 )
 _ABBREVIATIONS = "|".join(sorted(_ENDING_ABBREVIATIONS + _TITLE_ABBREVIATIONS, key=len, reverse=True))
 
@@ -132,14 +198,54 @@ _CJK_TERMINATORS = frozenset("\u3002\uff01\uff1f")
 _ALL_TERMINATORS = _TERMINATOR_CHARS | _CJK_TERMINATORS
 _ENDING_CHARS = frozenset(".!?") | _CJK_TERMINATORS  # a token ending in one may end a sentence
 _ENDING_CODES = np.array(sorted(map(ord, _ENDING_CHARS)), dtype=np.uint32)
-_CLOSERS = frozenset(['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''",
-                      "\u300d", "\u300f", "\uff09", "\u3011"])  # 」 』 ） 】
+_CLOSERS = frozenset(
+    ['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''", "\u300d", "\u300f", "\uff09", "\u3011"]
+)  # 」 』 ） 】
 _OPENERS = frozenset(['"', "'", "(", "[", "{", "\u201c", "\u2018", "\u00ab", "`", "``"])
 _ENDABLE_WORDS = frozenset(a + "." for a in _ENDING_ABBREVIATIONS)
 _SENTENCE_OPENERS = frozenset(
-    """A An The This That These Those There It Its He She His Her They Their We Our I You
-    But And Yet So However Meanwhile In On At For From After Before When While If As
-    Shares Analysts Officials""".split()
+    [
+        "A",
+        "An",
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "There",
+        "It",
+        "Its",
+        "He",
+        "She",
+        "His",
+        "Her",
+        "They",
+        "Their",
+        "We",
+        "Our",
+        "I",
+        "You",
+        "But",
+        "And",
+        "Yet",
+        "So",
+        "However",
+        "Meanwhile",
+        "In",
+        "On",
+        "At",
+        "For",
+        "From",
+        "After",
+        "Before",
+        "When",
+        "While",
+        "If",
+        "As",
+        "Shares",
+        "Analysts",
+        "Officials",
+    ]
 )
 
 
@@ -276,7 +382,6 @@ def iter_sentence_spans(
     return stream_sentences(lines_or_file, offset_base, max_chars, split, _span_sentence, breaks)
 
 
-
 def _check_text(text) -> None:
     if not isinstance(text, str):
         raise InputError(f"expected text (str), got {type(text).__name__}")
@@ -317,8 +422,11 @@ def _split_paragraph(text: str, start: int, end: int, base: int):
         if not spans:
             return None
         texts = [text[a:b] for a, b in spans]
-        offsets = ([a + base for a, _ in spans], [b + base for _, b in spans],
-                   [i for i, t in enumerate(texts) if t[-1] in _ENDING_CHARS])
+        offsets = (
+            [a + base for a, _ in spans],
+            [b + base for _, b in spans],
+            [i for i, t in enumerate(texts) if t[-1] in _ENDING_CHARS],
+        )
     starts, ends, ending = offsets
     n_tokens = len(texts)
     breaks = []  # index of the first token of each sentence after the first
@@ -344,9 +452,13 @@ def _split_paragraph(text: str, start: int, end: int, base: int):
         elif word[:-1].isdigit():
             if index:
                 breaks.append(index)
-        elif index + 1 < n_tokens and _is_endable(word):
-            if texts[index + 1] in _SENTENCE_OPENERS and starts[index + 1] > ends[index]:
-                breaks.append(index + 1)
+        elif (
+            index + 1 < n_tokens
+            and _is_endable(word)
+            and texts[index + 1] in _SENTENCE_OPENERS
+            and starts[index + 1] > ends[index]
+        ):
+            breaks.append(index + 1)
     return texts, starts, ends, [0] + sorted(set(breaks))
 
 
@@ -375,19 +487,14 @@ def _token_offsets(text: str, start: int, end: int, texts: list, base: int):
     end_code = codes[last_char]
     ending = np.flatnonzero(np.isin(end_code, _ENDING_CODES))  # . ! ? and the CJK ones
     offset = start + base
-    return ((solid[last - lengths + 1] + offset).tolist(), (last_char + (offset + 1)).tolist(),
-            ending.tolist())
+    return ((solid[last - lengths + 1] + offset).tolist(), (last_char + (offset + 1)).tolist(), ending.tolist())
 
 
 def _closes(starts: list, ends: list, index: int) -> bool:
     # A quote or bracket after a terminator closes the sentence when it touches the
     # terminator ('said."') or stands free (' . " ' in pre-tokenized text); one that
     # touches only the next word ('said. "Next') opens the next sentence.
-    return (
-        starts[index] == ends[index - 1]
-        or index + 1 == len(starts)
-        or starts[index + 1] > ends[index]
-    )
+    return starts[index] == ends[index - 1] or index + 1 == len(starts) or starts[index + 1] > ends[index]
 
 
 def _is_endable(word: str) -> bool:

@@ -10,7 +10,7 @@ import numpy as np
 
 from windowclf.errors import DivergenceError
 
-__all__ = ["EpochResult", "Callback", "CallbackList", "run_epoch", "check_finite"]
+__all__ = ["Callback", "CallbackList", "EpochResult", "check_finite", "run_epoch"]
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,13 @@ class EpochResult:
 
     def to_dict(self) -> dict:
         """JSON-ready record (one line of the training log)."""
-        out = {"epoch": self.epoch, "train_loss": self.train_loss, "seconds": round(self.seconds, 3),
-               "words_per_second": round(self.windows_per_second, 1), "lr": self.lr}
+        out = {
+            "epoch": self.epoch,
+            "train_loss": self.train_loss,
+            "seconds": round(self.seconds, 3),
+            "words_per_second": round(self.windows_per_second, 1),
+            "lr": self.lr,
+        }
         if self.dev is not None:
             out["dev"] = self.dev
         out.update({k: round(v, 3) if isinstance(v, float) else v for k, v in self.extra.items()})
@@ -66,7 +71,8 @@ class CallbackList(Callback):
             hook(done, total)
 
     def on_epoch_end(self, result) -> bool:
-        return any([bool(hook(result)) for hook in self._epoch])  # every callback hears of every epoch
+        stops = [bool(hook(result)) for hook in self._epoch]  # every callback hears of every epoch
+        return any(stops)
 
 
 def check_finite(params: dict, what: str = "parameters") -> None:
@@ -104,8 +110,10 @@ def run_epoch(objective, optimizer, order, *, callback=None) -> float:
         for position, batch in enumerate(order.batches):
             J = step(batch)  # the parameters move only when J is finite
             if not math.isfinite(J):
-                raise DivergenceError(f"training loss became {J} at {order.where(position, batch)} of the epoch; "
-                                      "lower the learning rate (--lr)")
+                raise DivergenceError(
+                    f"training loss became {J} at {order.where(position, batch)} of the epoch; "
+                    "lower the learning rate (--lr)"
+                )
             total_loss += J
             n_batches += 1
             if callback is not None:

@@ -20,7 +20,7 @@ from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import SGD
 from windowclf.nn.window_sgd import one_window_sgd
 
-__all__ = ["Options", "WindowOrder", "SentenceOrder", "WindowObjective", "SentenceObjective"]
+__all__ = ["Options", "SentenceObjective", "SentenceOrder", "WindowObjective", "WindowOrder"]
 
 
 @dataclass
@@ -111,6 +111,7 @@ class _Objective:
             if isfinite(J):
                 optimizer.update(params, grads)
             return J
+
         return step
 
 
@@ -138,8 +139,9 @@ class WindowObjective(_Objective):
 
     def loss_and_grads(self, order: WindowOrder, start: int):
         stop = start + order.batch_size
-        return self.network.loss_and_grads(tuple(ids[start:stop] for ids in order.inputs), order.y[start:stop],
-                                           **self.options.as_kwargs())
+        return self.network.loss_and_grads(
+            tuple(ids[start:stop] for ids in order.inputs), order.y[start:stop], **self.options.as_kwargs()
+        )
 
     def stepper(self, optimizer, order: WindowOrder):
         """The step for this epoch: the per-example fast step where it applies, else the general one.
@@ -149,8 +151,13 @@ class WindowObjective(_Objective):
         (:data:`FAST_STEP_OPTIONS`), an l2 that is a Python number and ids in range.
         """
         if order.batch_size == 1 and self._fast_step_covers(optimizer, order):
-            return one_window_sgd(self.network, optimizer, order.inputs, order.y,
-                                  **{name: getattr(self.options, name) for name in FAST_STEP_OPTIONS})
+            return one_window_sgd(
+                self.network,
+                optimizer,
+                order.inputs,
+                order.y,
+                **{name: getattr(self.options, name) for name in FAST_STEP_OPTIONS},
+            )
         return self.general_step(optimizer, order)
 
     def _fast_step_covers(self, optimizer, order) -> bool:
@@ -165,16 +172,22 @@ class WindowObjective(_Objective):
         if options.l2 and type(options.l2) not in (float, int):
             return False  # a numpy scalar may compute in its own precision
         p = net.params
-        shapes = {"W1": (net.hidden, net.input_dim), "b1": (net.hidden,), "W2": (net.n_outputs, net.hidden),
-                  "b2": (net.n_outputs,)}
+        shapes = {
+            "W1": (net.hidden, net.input_dim),
+            "b1": (net.hidden,),
+            "W2": (net.n_outputs, net.hidden),
+            "b2": (net.n_outputs,),
+        }
         for name in net.table_names + list(shapes):
             if type(p[name]) is not np.ndarray or p[name].dtype != net.dtype:
                 return False
         if any(p[name].shape != shape for name, shape in shapes.items()):
             return False
         # out-of-range ids: the general step reports them
-        return all(ids.shape == (len(order.y), net.window) and (ids.size == 0 or (ids.min() >= 0 and ids.max() < len(p[name])))
-                   for name, ids in zip(net.table_names, order.inputs))
+        return all(
+            ids.shape == (len(order.y), net.window) and (ids.size == 0 or (ids.min() >= 0 and ids.max() < len(p[name])))
+            for name, ids in zip(net.table_names, order.inputs)
+        )
 
 
 class SentenceObjective(_Objective):
@@ -204,8 +217,13 @@ class SentenceObjective(_Objective):
 
     def loss_and_grads(self, order: SentenceOrder, sentences):
         rows = np.concatenate([np.arange(self.starts[i], self.starts[i] + self.lengths[i]) for i in sentences])
-        return sll.sentence_loss_and_grads(self.network, tuple(ids[rows] for ids in self.inputs), self.y[rows],
-                                           self.lengths[sentences], **self.options.as_kwargs())
+        return sll.sentence_loss_and_grads(
+            self.network,
+            tuple(ids[rows] for ids in self.inputs),
+            self.y[rows],
+            self.lengths[sentences],
+            **self.options.as_kwargs(),
+        )
 
     def stepper(self, optimizer, order: SentenceOrder):
         """The general step (the per-example fast step is the window objective's)."""

@@ -17,12 +17,26 @@ from windowclf.config.settings import Settings
 from windowclf.errors import ConfigError
 from windowclf.training.snapshots import Snapshot
 
-__all__ = ["RESUMABLE", "ResumeError", "TrainingState", "fingerprint", "resumed_settings", "check_resume"]
+__all__ = ["RESUMABLE", "ResumeError", "TrainingState", "check_resume", "fingerprint", "resumed_settings"]
 
 # What a resume may change: the rest is the shape of the network or its optimizer's state.
-RESUMABLE = frozenset({"lr", "lr_decay", "lr_schedule", "lr_embeddings", "l2", "l2_embeddings", "dropout_input",
-                       "dropout_hidden", "batch_size", "epochs", "patience", "freeze_embeddings",
-                       "freeze_epochs"})
+RESUMABLE = frozenset(
+    {
+        "lr",
+        "lr_decay",
+        "lr_schedule",
+        "lr_embeddings",
+        "l2",
+        "l2_embeddings",
+        "dropout_input",
+        "dropout_hidden",
+        "batch_size",
+        "epochs",
+        "patience",
+        "freeze_embeddings",
+        "freeze_epochs",
+    }
+)
 
 
 @dataclass
@@ -114,22 +128,30 @@ def check_resume(
     s = settings
     done = state.epoch
     if done >= s.epochs:
-        raise ResumeError(f"the model has trained {done} epochs already; ask for more epochs to continue",
-                          "epochs")
+        raise ResumeError(f"the model has trained {done} epochs already; ask for more epochs to continue", "epochs")
     # Epochs since the best are the trainer's count of epochs without improvement: a run that
     # patience stopped stays stopped, as it would have in one go.
     best_epoch = best.get("epoch")
     if s.patience is not None and best_epoch is not None and done - best_epoch >= s.patience:
-        raise ResumeError(f"the model stopped early: no better dev F1 for {done - best_epoch} epochs "
-                          f"(patience {s.patience}); raise patience to continue", "patience")
+        raise ResumeError(
+            f"the model stopped early: no better dev F1 for {done - best_epoch} epochs "
+            f"(patience {s.patience}); raise patience to continue",
+            "patience",
+        )
     if best.get("f1") is not None and dev_print is None:
-        raise ResumeError("the model's best epoch was chosen by dev F1; resume it with the same dev data "
-                          "(dev=, or --dev), or its best epoch would be replaced by the last one")
+        raise ResumeError(
+            "the model's best epoch was chosen by dev F1; resume it with the same dev data "
+            "(dev=, or --dev), or its best epoch would be replaced by the last one"
+        )
     if allow_new_data:
         return
     if recorded.get("train") is not None and recorded["train"] != train_print:
-        raise ResumeError("the training data differ from the data the model was trained on; pass "
-                          "allow_new_data=True (--allow-new-data) to continue on other data")
+        raise ResumeError(
+            "the training data differ from the data the model was trained on; pass "
+            "allow_new_data=True (--allow-new-data) to continue on other data"
+        )
     if recorded.get("dev") is not None and dev_print is not None and recorded["dev"] != dev_print:
-        raise ResumeError("the dev data differ from the data the best epoch was chosen on; pass "
-                          "allow_new_data=True (--allow-new-data) to rescore the best epoch on them and go on")
+        raise ResumeError(
+            "the dev data differ from the data the best epoch was chosen on; pass "
+            "allow_new_data=True (--allow-new-data) to rescore the best epoch on them and go on"
+        )

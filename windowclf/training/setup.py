@@ -26,7 +26,7 @@ from windowclf.tags.entities import entity_spans
 from windowclf.tags.schemes import tag_set
 from windowclf.training.snapshots import Patch
 
-__all__ = ["NewModel", "new_model", "n_outputs", "lookup_tables", "build_network", "network_shapes", "build_optimizer"]
+__all__ = ["NewModel", "build_network", "build_optimizer", "lookup_tables", "n_outputs", "network_shapes", "new_model"]
 
 log = logging.getLogger("windowclf.models.tagger")
 
@@ -59,7 +59,8 @@ def new_model(settings: Settings, sentences, tags, embeddings) -> NewModel:
     )
     gazetteer = Gazetteer.build(sentences, s.entity_tags(tags)) if GAZETTEER in s.features else None
     feature_vocabs = {
-        f: gazetteer.key_vocabulary() if gazetteer is not None and f == GAZETTEER
+        f: gazetteer.key_vocabulary()
+        if gazetteer is not None and f == GAZETTEER
         else build_feature_vocab(f, sentences, s.affix_min_count)
         for f in s.features
     }
@@ -118,8 +119,16 @@ def build_network(settings: Settings, tables, char_vocab, n_out: int, *, initial
     output units; without ``initialize`` no random weights are drawn (a model file's replace them)."""
     s = settings
     network = WindowNetwork(
-        _sizes(tables), s.window, s.hidden, n_out, activation=s.activation, output=s.output,
-        dtype=np.dtype(s.dtype), seed=s.seed, initialize=initialize, chars=_chars(s, char_vocab),
+        _sizes(tables),
+        s.window,
+        s.hidden,
+        n_out,
+        activation=s.activation,
+        output=s.output,
+        dtype=np.dtype(s.dtype),
+        seed=s.seed,
+        initialize=initialize,
+        chars=_chars(s, char_vocab),
     )
     if s.decoder == "sll":
         # tag transition scores live beside W1, W2: trained, saved and shape-checked like them

@@ -33,12 +33,12 @@ class Patch:
         self.rows, self.values = np.asarray(rows, dtype=np.int64), values
 
     @classmethod
-    def take(cls, table: np.ndarray, rows: np.ndarray) -> "Patch":
+    def take(cls, table: np.ndarray, rows: np.ndarray) -> Patch:
         """A copy of ``table``'s ``rows`` (ascending, distinct)."""
         return cls(rows, table[rows])
 
     @classmethod
-    def difference(cls, table: np.ndarray, base: np.ndarray) -> "Patch":
+    def difference(cls, table: np.ndarray, base: np.ndarray) -> Patch:
         """The rows of ``table`` that differ from ``base``: ``table`` is ``base`` with this patch."""
         rows = changed_rows(base, table)
         return cls(rows, table[rows])
@@ -57,7 +57,7 @@ class Patch:
         """Whether ``table`` has the patch's values at its rows, bit for bit."""
         return len(changed_rows(self.values, table[self.rows])) == 0
 
-    def extended(self, table: np.ndarray, rows: np.ndarray) -> "Patch":
+    def extended(self, table: np.ndarray, rows: np.ndarray) -> Patch:
         """This patch, plus ``rows`` of ``table`` where it has none (their values taken from it)."""
         new = np.setdiff1d(rows, self.rows)
         if not len(new):
@@ -108,7 +108,7 @@ class Snapshot:
         return out
 
     @classmethod
-    def of(cls, arrays: dict, patches: dict) -> "Snapshot":
+    def of(cls, arrays: dict, patches: dict) -> Snapshot:
         """A snapshot from whole ``arrays`` and ``patches`` (a model file's training state)."""
         snap = cls({})
         snap.arrays, snap.patches = dict(arrays), dict(patches)
