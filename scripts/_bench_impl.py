@@ -352,7 +352,7 @@ def time_predict(corpus, n_sentences, repeats):
             out = io.StringIO()
             n_tokens = 0
             t0 = time.perf_counter()
-            stream = text_sentences(io.StringIO(text), make=lambda tokens, **kw: Tagged(tokens, None, **kw))
+            stream = text_sentences(io.StringIO(text), make=lambda tokens, **kw: Tagged(tokens, [], **kw))
             while chunk := list(itertools.islice(stream, 1000)):
                 for s, predicted in zip(chunk, tagger.predict([s.tokens for s in chunk])):
                     s.tags = predicted

@@ -32,10 +32,11 @@ def format_bytes(n: int) -> str:
     """``n`` bytes in binary units, one decimal."""
     if n < 1024:
         return f"{n} bytes"
+    size = float(n)
     for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        n /= 1024
-        if n < 1024 or unit == "PiB":
-            return f"{n:,.1f} {unit}"
+        size /= 1024
+        if size < 1024 or unit == "PiB":
+            return f"{size:,.1f} {unit}"
     raise AssertionError("unreachable")
 
 

@@ -83,9 +83,9 @@ class TerminalStream(io.TextIOBase):
         return True
 
     @property
-    def encoding(self):
+    def encoding(self):  # type: ignore[override]  # the wrapped stream's, read-only as a file's is
         return self._stream.encoding
 
     @property
-    def errors(self):
+    def errors(self):  # type: ignore[override]  # the wrapped stream's, read-only
         return self._stream.errors

@@ -59,7 +59,7 @@ class Job:
         if not self.inputs:
             raise ConfigError("no input files: name the files to tag into the output directory")
         self.out_dir, self.model, self.options = os.fspath(out_dir), model, options
-        names = {}
+        names: dict[str, int] = {}
         for path in self.inputs:
             if path == "-":
                 raise ConfigError("stdin cannot be tagged into an output directory; name files")
@@ -85,7 +85,9 @@ class Job:
             total = sum(os.path.getsize(self.inputs[i]) for i in todo)
             block_bytes = max(SEGMENT_BYTES, total // max(1, workers * _TASKS_PER_WORKER))
         self._clean(todo)
-        self.tasks, self._pending, self._reports = [], {}, {}
+        self.tasks: list = []
+        self._pending: dict = {}
+        self._reports: dict = {}
         for i in todo:
             blocks = plan_blocks(self.inputs[i], options, block_bytes or None)
             if len(blocks) == 1:

@@ -225,7 +225,8 @@ class Stream:
         self.raw = raw
         self.cut = cuttable(encoding)
         self.cutter, self.counter = _Cutter(spacing), _Counter(encoding)
-        self.buf, self.cuts, self.eof = b"", [], False
+        self.buf, self.eof = b"", False
+        self.cuts: list[int] = []
 
     def _fill(self) -> None:
         read = getattr(self.raw, "read1", self.raw.read)

@@ -105,8 +105,8 @@ class Block(NamedTuple):
     """Segments ``segments`` (consecutive) of the file ``path``: block ``index`` of ``count``."""
 
     path: str
-    index: int
-    count: int
+    index: int  # type: ignore[assignment]  # a field, as the README's Spark recipe reads it
+    count: int  # type: ignore[assignment]
     segments: tuple
     layout: tuple = ()  # CoNLL input: (separator, n_columns, first_line) the file's earlier lines set
 
@@ -137,6 +137,7 @@ def model_ref(model, *, send: str = "bytes") -> ModelRef:
         raise ConfigError(f"send must be bytes or path, got {send!r}")
     if isinstance(model, ModelRef):
         return model
+    tagger: WindowTagger | Ensemble | None
     if isinstance(model, WindowTagger):
         data, path, tagger = model_io.reduce_tagger(model)[1][0], None, model
     elif isinstance(model, Ensemble):
@@ -234,7 +235,7 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
 
 def _raw_tagged(tokens, **fields) -> Tagged:
     """A sentence of raw text, to be tagged (what text_sentences makes of each sentence)."""
-    return Tagged(tokens, None, **fields)
+    return Tagged(tokens, [], **fields)
 
 
 def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict):
@@ -250,7 +251,7 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
             first_line=segment.line,
             layout=layout,
         ):
-            yield Tagged(s.tokens, None, columns=s.columns, file=s.path, document=s.document)
+            yield Tagged(s.tokens, [], columns=s.columns, file=s.path, document=s.document)
         return
     encoding = options.encoding
     if codecs.lookup(encoding).name == "utf-8":
@@ -338,7 +339,7 @@ def tag_shard(model, source, output, options: TagOptions | None = None, **option
     tagger = load_model(model)
     start = time.perf_counter()
     if isinstance(source, Block):
-        path, segments, layout = source.path, source.segments, _layout_dict(source.layout)
+        path, segments, layout = source.path, list(source.segments), _layout_dict(source.layout)
     else:
         path = os.fspath(source)
         segments, layout = seg.plan(path, options.encoding), {}
@@ -370,7 +371,8 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
     """
     path = os.fspath(path)
     segments = seg.plan(path, options.encoding)
-    groups, size = [[]], 0
+    groups: list[list] = [[]]
+    size = 0
     for s in segments:
         if groups[-1] and block_bytes is not None and size >= block_bytes:
             groups.append([])
@@ -388,7 +390,7 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
         )
     blocks = []
     for i, group in enumerate(groups):
-        layout = ()
+        layout: tuple = ()
         if found is not None and i > 0:
             line = group[0].line
             set_before = found["separator_line"] is not None and found["separator_line"] < line

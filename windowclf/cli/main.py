@@ -76,7 +76,7 @@ class _Group(click.Group):
             except click.UsageError as err:  # click would add a usage line and a hint: keep errors one line
                 raise BadInput(printable(err.format_message())) from None
             except click.ClickException as err:
-                err.message = printable(err.message)
+                err.message = printable(err.message)  # type: ignore[misc]  # click's Final; its text, made safe
                 raise
             except WindowclfError as err:
                 raise click.ClickException(printable(err)) from None

@@ -235,11 +235,11 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
             sentences, gold, scheme=scheme, constrain=constrain, documents=documents
         )
         counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
-    report = conlleval.to_json(counts) if as_json else conlleval.conlleval_report(counts)
     scores = token_metrics.token_f1(gold, pred) if token_f1 else None
     if confusion:
         matrix, labels = confusion_table(gold, pred)
     if as_json:
+        report = conlleval.to_json(counts)
         if scores is not None:
             report["token_f1"] = scores._asdict()
         if confusion:
@@ -248,8 +248,8 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
             report["calibration"] = calibrated
         click.echo(json.dumps(report))
         return
-    click.echo(report, nl=False)
-    if calibration:
+    click.echo(conlleval.conlleval_report(counts), nl=False)
+    if calibration and calibrated is not None:
         click.echo("\n" + calibration_report(calibrated), nl=False)
     if scores is not None:
         click.echo("\n" + token_metrics.token_f1_report(scores), nl=False)

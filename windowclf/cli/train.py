@@ -8,6 +8,7 @@ import stat
 import sys
 import time
 from collections import Counter
+from typing import TextIO
 
 import click
 import numpy as np
@@ -39,7 +40,7 @@ class _Log:
 
     def __init__(self, target, resumed_log=None, epochs_kept: int = 0):
         self.target, self.resumed_log, self.epochs_kept = target, resumed_log, epochs_kept
-        self.file = None
+        self.file: TextIO | None = None
 
     def write(self, record: dict) -> None:
         if self.file is None:
@@ -414,7 +415,7 @@ def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
             tagger.best,
             tagger.data_fingerprints,
             fingerprint(sentences, tags, documents if read else None),
-            dev and fingerprint(*dev[:2], dev[2] if read else None),
+            dev and fingerprint(dev[0], dev[1], dev[2] if read else None),
             allow_new_data,
         )
     except ResumeError as err:

@@ -165,6 +165,6 @@ def check_patience(patience: int | None, has_dev: bool) -> None:
 def entity_tags(output: str, positive_tag: str | None, tags_list) -> list:
     """Tags as a model with this ``output`` (and ``positive_tag``) reads entities in them: the one
     definition behind :meth:`Settings.entity_tags` (see there), for models and ensembles alike."""
-    if output != "sigmoid":
+    if output != "sigmoid" or positive_tag is None:
         return tags_list
     return [one_vs_rest(tags, positive_tag) for tags in tags_list]

@@ -26,7 +26,8 @@ def document_case_keys(sentences, documents) -> list:
     >>> document_case_keys([["JAPAN", "WIN"], ["Japan", "beat", "Syria"], ["Syria", "lost", "to", "Japan"]], [0, 0, 0])
     [['Title', 'none'], ['Title', 'none', 'none'], ['Title', 'none', 'none', 'none']]
     """
-    seen = {}  # (document, word) -> caps class -> occurrences after a sentence's first word
+    # (document, word) -> caps class -> occurrences after a sentence's first word
+    seen: dict[tuple, dict[str, int]] = {}
     for tokens, doc in zip(sentences, documents):
         for token in tokens[1:]:
             counts = seen.setdefault((doc, token.lower()), {})

@@ -19,6 +19,7 @@ model). Training data in one document leaves out each sentence's own entities in
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
 
 from windowclf.errors import ModelFileError
 from windowclf.features.documents import vote_key
@@ -120,7 +121,7 @@ class Gazetteer:
         list of list of str
             n lists of n_i keys: ``none``, ``B-T`` or ``I-T``.
         """
-        units = itertools.repeat(None)
+        units: Iterable = itertools.repeat(None)
         own: dict = {}
         if own_tags is not None:
             documents = [0] * len(sentences) if documents is None else list(documents)

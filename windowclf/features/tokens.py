@@ -35,7 +35,7 @@ def shape_key(token: str) -> str:
     >>> [shape_key(t) for t in ["Paris", "EU", "1996-08-28", "U.S.", "McDonald's", "3.5%"]]
     ['Xx', 'X', 'd-d-d', 'X.X.', "XxXx'x", 'd.d%']
     """
-    out = []
+    out: list[str] = []
     for c in token:
         k = "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c
         if not out or out[-1] != k:

@@ -64,7 +64,7 @@ class Vocabulary:
         for special in (unk, start, end):
             if special not in self.index_to_key:
                 self.index_to_key.append(special)
-        self.key_to_index = {}
+        self.key_to_index: dict[str, int] = {}
         for i, key in enumerate(self.index_to_key):
             self.key_to_index.setdefault(key, i)
         self.lowercase = bool(lowercase)
@@ -107,14 +107,17 @@ class Vocabulary:
         (e.g. a pretrained file's) are added after them.
         """
         probe = cls([], lowercase=lowercase, digits=digits)
-        counts = Counter()
+        counts: Counter[str] = Counter()
         for tokens in sentences:
             counts.update(probe.normalize(w) for w in tokens)
         words = [w for w, c in counts.most_common() if c >= min_count]
         if max_size is not None:
             words = words[:max_size]
         seen = set(words)
-        words += [w for w in extra if w not in seen and not seen.add(w)]
+        for w in extra:
+            if w not in seen:
+                seen.add(w)
+                words.append(w)
         return cls(words, lowercase=lowercase, digits=digits)
 
     @classmethod

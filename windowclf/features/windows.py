@@ -110,7 +110,7 @@ def encode_windows(sentences, lookups, window: int) -> tuple:
     token_codes = np.fromiter(map(codes.__getitem__, flat), dtype=np.int64, count=len(flat))
     distinct = list(codes)
     lengths = [len(tokens) for tokens in sentences]
-    out = []
+    out: list = []  # id matrices, and SpellingIds for the characters
     for key, vocab, *half in lookups:
         if half:
             spellings = Spellings(distinct, vocab, half[0])

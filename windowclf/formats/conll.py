@@ -218,7 +218,7 @@ class _SentenceReader:
         self.tag_column = tag_column
         self.separator = separator
         self.docstart = docstart
-        self.n_columns = None
+        self.n_columns: int | None = None  # set by the first row
         self.first_line = None
         self.rows: list[list[str]] = []
         self.numbers: list[int] = []
@@ -253,7 +253,7 @@ class _SentenceReader:
             return None
         rows, numbers = self.rows, self.numbers
         self.rows, self.numbers = [], []
-        tags = [row[self.tag_column] for row in rows] if self.n_columns > 1 else None
+        tags = [row[self.tag_column] for row in rows] if (self.n_columns or 0) > 1 else None
         return Sentence(
             tokens=[row[self.word_column] for row in rows],
             tags=tags,

@@ -89,7 +89,8 @@ def read_tagged(
                 f"not fall on token boundaries and were left out ({shown})"
             )
         return TaggedCorpus(tokens, tags, None, warnings)
-    corpus = TaggedCorpus([], [], [])
+    documents: list = []
+    corpus = TaggedCorpus([], [], documents)
     for s in read_conll(
         path,
         require_sentences=True,
@@ -103,5 +104,5 @@ def read_tagged(
         validate_tags(s.tags, scheme, path, s.lines)
         corpus.sentences.append(s.tokens)
         corpus.tags.append(s.tags)
-        corpus.documents.append(s.document)
+        documents.append(s.document)
     return corpus

@@ -12,7 +12,7 @@ import io
 import logging
 import re
 import zlib
-from typing import IO
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def open_binary(path: str) -> IO[bytes]:
     """
     raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     try:
-        return _GzipReader(raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw
+        return cast(IO[bytes], _GzipReader(raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw)
     except BaseException:
         raw.close()
         raise
@@ -232,7 +232,8 @@ def _parse_values(fields: list[bytes], out: np.ndarray, path: str, line: int) ->
 
 
 def read_text_vectors(stream: IO[bytes], path: str, header: bool, keep, dtype: np.dtype, encoding: str) -> Parsed:
-    count = dim = rows = None
+    count = dim = None
+    rows: Any = None  # a _Rows once the first vector says its dimension
     n_lines = number = 0
     for number, line in _lines(stream, path):
         if number == 1:
@@ -347,7 +348,7 @@ def read_cs224d(vocab_path: str, vectors_path: str, dtype: np.dtype, encoding: s
             words.append(word)
     if not words:
         raise InputError("empty file; expected one word a line", path=vocab_path)
-    vectors = None
+    vectors: Any = None  # allocated once the first line says the dimension
     number = 0
     with open_binary(vectors_path) as stream:
         for number, line in _lines(stream, vectors_path):

@@ -23,7 +23,7 @@ import gzip
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
@@ -96,12 +96,12 @@ class WordVectors:
     index_to_key : list of str, length n_words
     vectors : ndarray of shape (n_words, dim)
     key_to_index : dict of str to int
-        Built from ``index_to_key`` when not given.
+        Built from ``index_to_key`` when not given (or empty).
     """
 
     index_to_key: list[str]
     vectors: np.ndarray
-    key_to_index: dict[str, int] | None = None
+    key_to_index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
         self.index_to_key = list(self.index_to_key)
@@ -109,7 +109,7 @@ class WordVectors:
             raise InputError("vectors must be a 2-d array of shape (n_words, dim)")
         if self.vectors.shape[0] != len(self.index_to_key):
             raise InputError(f"{len(self.index_to_key)} words but {self.vectors.shape[0]} vector rows")
-        if self.key_to_index is None:
+        if not self.key_to_index:
             self.key_to_index = {}
             for i, key in enumerate(self.index_to_key):
                 if self.key_to_index.setdefault(key, i) != i:

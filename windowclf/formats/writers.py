@@ -148,7 +148,7 @@ def sentence_json(s: Tagged) -> dict:
         base = 0
     else:
         offsets = [tuple(o) for o in s.offsets]
-        base, text = offsets[0][0], s.text
+        base, text = offsets[0][0], s.text or ""
     spans = []
     for etype, start, end in entities(s):
         char_start, char_end = offsets[start][0], offsets[end - 1][1]
@@ -165,7 +165,7 @@ def sentence_json(s: Tagged) -> dict:
         confidence = None if s.confidences is None else s.confidences.get((start, end - 1))
         if confidence is not None:
             spans[-1]["confidence"] = round(float(confidence), 6)
-    record = {}
+    record: dict = {}
     if s.file is not None:
         record["file"] = file_name(s.file)  # valid Unicode: a name's undecodable bytes as \xNN
     record["text"] = text

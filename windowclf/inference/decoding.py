@@ -201,9 +201,10 @@ def expected_calibration_error(confidences, correct, bins: int = 10) -> dict:
     for b in range(bins):
         inside = index == b
         n = int(inside.sum())
-        row = {"low": b / bins, "high": (b + 1) / bins, "entities": n, "confidence": None, "accuracy": None}
+        row: dict = {"low": b / bins, "high": (b + 1) / bins, "entities": n, "confidence": None, "accuracy": None}
         if n:
-            row["confidence"], row["accuracy"] = float(conf[inside].mean()), float(hit[inside].mean())
-            ece += n / len(conf) * abs(row["accuracy"] - row["confidence"])
+            confidence, accuracy = float(conf[inside].mean()), float(hit[inside].mean())
+            row["confidence"], row["accuracy"] = confidence, accuracy
+            ece += n / len(conf) * abs(accuracy - confidence)
         table.append(row)
     return {"ece": 100.0 * ece, "entities": len(conf), "bins": table}

@@ -7,6 +7,7 @@ trained model; the tagger module keeps training, saving and loading.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,26 @@ _SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a 
 
 
 class Tagging:
-    """Prediction methods of a trained :class:`~windowclf.models.tagger.WindowTagger` (a mix-in)."""
+    """Prediction methods of a trained :class:`~windowclf.models.tagger.WindowTagger` (a mix-in).
+
+    What a class that mixes it in provides: ``settings`` (the model's settings: ``scheme``,
+    ``output``, ``decoder``, ``positive_tag``, ``doc_vote``, ``features``), ``tags`` (its output
+    tags), ``network`` (the trained network; an ensemble overrides :meth:`scores` and
+    :meth:`decoder` instead), :meth:`encode` and :meth:`check_fitted`.
+    """
+
+    settings: Any
+    tags: list
+    network: Any
+
+    def encode(self, sentences, documents=None) -> Any:
+        """The window ids of ``sentences`` (see :meth:`WindowTagger.encode
+        <windowclf.models.tagger.WindowTagger.encode>`)."""
+        raise NotImplementedError
+
+    def check_fitted(self) -> None:
+        """Raise ConfigError unless the model is trained."""
+        raise NotImplementedError
 
     def scores(self, sentences, windows=None, documents=None) -> np.ndarray:
         """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
@@ -82,7 +102,8 @@ class Tagging:
         sentences = token_lists(sentences)
         documents = document_ids(documents, len(sentences))
         full = [s for s in sentences if s]
-        tags, found = [], []
+        tags: list[list[str]] = []
+        found: list = []
         if full:
             decoder, lengths = self.decoder(constrain), [len(s) for s in full]
             z2 = self._chain_scores(full, [d for s, d in zip(sentences, documents) if s], decoder, windows)

@@ -46,7 +46,9 @@ def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1)
         char_table, slots, _ = network.char_table(inputs[-1])
         inputs = tuple(inputs[:-1]) + (slots,)
     inputs = tuple(np.ascontiguousarray(ids) for ids in inputs)
-    tables = [network.params[name] for name in network.table_names] + ([char_table] if network.chars else [])
+    tables: list = [network.params[name] for name in network.table_names]
+    if char_table is not None:
+        tables.append(char_table)
     # take(mode="clip") gathers without buffering; it agrees with the default mode for ids in range
     in_range = all(ids.size == 0 or (ids.min() >= 0 and ids.max() < len(table)) for ids, table in zip(inputs, tables))
     mode = "clip" if in_range else "raise"

@@ -18,6 +18,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -135,8 +136,8 @@ class ModelFile:
         try:
             self._zip = self._open_zip()
             self.metadata = self._read_metadata()
-            self.headers = {}
-            self._layout = {}
+            self.headers: dict[str, tuple] = {}  # name -> (shape, dtype)
+            self._layout: dict[str, tuple] = {}  # name -> (offset, bytes, fortran order)
             for info in self._zip.infolist():
                 if info.filename != METADATA_ENTRY:
                     self._read_header(info)
@@ -170,7 +171,7 @@ class ModelFile:
                     f"the zip directory declares {declared[0]:,} entries "
                     f"({declared[1]:,} bytes); a model file has at most {MAX_ENTRIES}"
                 )
-            z = zipfile.ZipFile(self._file)
+            z = zipfile.ZipFile(cast(IO[bytes], self._file))
         except ModelFileError:
             raise
         except MemoryError:
@@ -276,7 +277,7 @@ class ModelFile:
         offset, n_bytes, fortran = self._layout[name]
         entry = f"{name}.npy"
         out = np.empty(math.prod(shape), dtype=dtype)
-        buffer = memoryview(out.view(np.uint8).reshape(-1)) if n_bytes else None
+        buffer: Any = memoryview(out.view(np.uint8).reshape(-1)) if n_bytes else None  # type: ignore[arg-type]
         try:
             with self._zip.open(entry) as f:
                 f.read(offset)

@@ -137,7 +137,7 @@ class Ensemble(Tagging):
     def __init__(self, members):
         if isinstance(members, Tagging):
             raise TypeError("Ensemble takes a list of models: Ensemble([model, ...])")
-        flat = []
+        flat: list[WindowTagger] = []
         for i, model in enumerate(members):
             if isinstance(model, Ensemble):
                 flat.extend(model.members)
@@ -158,7 +158,7 @@ class Ensemble(Tagging):
                     "must predict the same tags the same way"
                 )
         first = flat[0]
-        self.members = tuple(flat)
+        self.members: tuple[WindowTagger, ...] = tuple(flat)
         self.tags = list(first.tags)
         s = first.settings
         self.settings = SharedSettings(s.scheme, s.output, s.decoder, s.positive_tag, s.doc_vote)
@@ -173,7 +173,7 @@ class Ensemble(Tagging):
     @property
     def _probability_dtype(self) -> np.dtype:
         """The dtype of predict_proba's arrays: the widest of the members' (float64 if any is)."""
-        return np.result_type(*(m.network.dtype for m in self.members))
+        return np.result_type(*(m.weights()["L"].dtype for m in self.members))
 
     # ------------------------------------------------------------------------ scores
     def encode(self, sentences, documents=None) -> MemberWindows:
@@ -212,7 +212,7 @@ class Ensemble(Tagging):
         s = self.settings
         transitions = None
         if s.decoder == "sll":
-            transitions = tuple(_mean(m.network.params[name] for m in self.members) for name in ("A", "A0"))
+            transitions = tuple(_mean(m.weights()[name] for m in self.members) for name in ("A", "A0"))
         return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain, transitions=transitions)
 
     # ------------------------------------------------------------------------- files
@@ -251,9 +251,11 @@ class Ensemble(Tagging):
 
 def _mean(arrays) -> np.ndarray:
     """The mean of ``arrays`` in float64, summed one after another in order (one new array)."""
-    total, count = None, 0
-    for arr in arrays:
-        total = np.array(arr, dtype=np.float64) if total is None else np.add(total, arr, out=total)
+    it = iter(arrays)
+    total = np.array(next(it), dtype=np.float64)
+    count = 1
+    for arr in it:
+        np.add(total, arr, out=total)
         count += 1
     total /= count
     return total
@@ -261,10 +263,10 @@ def _mean(arrays) -> np.ndarray:
 
 def _log_of_mean_softmax(scores, k: int) -> np.ndarray:
     """log((1/k) sum_i softmax(z_i)), shape (n, K): log-sum-exp of the members' log-probabilities."""
-    total = None
-    for z in scores:
-        logp = log_softmax(np.asarray(z, dtype=np.float64))
-        total = logp if total is None else np.logaddexp(total, logp, out=total)
+    it = iter(scores)
+    total = log_softmax(np.asarray(next(it), dtype=np.float64))
+    for z in it:
+        np.logaddexp(total, log_softmax(np.asarray(z, dtype=np.float64)), out=total)
     total -= math.log(k)
     return total
 
@@ -273,12 +275,13 @@ def _logit_of_mean_sigmoid(scores) -> np.ndarray:
     """logit of the mean of h_i = sigmoid(z_i), shape (n, 1): log sum h_i - log sum (1 - h_i),
     each a log-sum-exp of log h_i = -softplus(-z_i) and log(1 - h_i) = -softplus(z_i), so that
     neither 0 nor 1 is ever reached (the 1/k of the mean cancels)."""
-    positive = negative = None
-    for z in scores:
-        z = np.asarray(z[:, 0], dtype=np.float64)
-        log_h, log_not_h = -softplus(-z), -softplus(z)
-        positive = log_h if positive is None else np.logaddexp(positive, log_h, out=positive)
-        negative = log_not_h if negative is None else np.logaddexp(negative, log_not_h, out=negative)
+    it = iter(scores)
+    z = np.asarray(next(it)[:, 0], dtype=np.float64)
+    positive, negative = -softplus(-z), -softplus(z)  # log h, log(1 - h)
+    for scores_i in it:
+        z = np.asarray(scores_i[:, 0], dtype=np.float64)
+        np.logaddexp(positive, -softplus(-z), out=positive)
+        np.logaddexp(negative, -softplus(z), out=negative)
     return (positive - negative)[:, None]
 
 

@@ -21,7 +21,7 @@ from windowclf.inference.evaluation import Scorer
 from windowclf.inference.prediction import Tagging
 from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
-from windowclf.nn.optim import learning_rate_scale
+from windowclf.nn.optim import Optimizer, learning_rate_scale
 from windowclf.tags.schemes import convert
 from windowclf.text.inputs import document_ids, tagged_pairs
 from windowclf.training import setup
@@ -80,16 +80,17 @@ class WindowTagger(Tagging):
         self.gazetteer: Gazetteer | None = None  # with the gazetteer feature: the training entity strings
         self.tags: list = []
         self.network: WindowNetwork | None = None
-        self.optimizer = None
+        self.optimizer: Optimizer | None = None
         self.history: list = []
-        self.stopped_early = None  # why patience ended the last fit, if it did
+        self.stopped_early: str | None = None  # why patience ended the last fit, if it did
         self.provenance: dict = {}  # how the model was made (versions, time; the command line adds its files)
-        self.best = {"epoch": None, "f1": None}
+        self.best: dict = {"epoch": None, "f1": None}
         self.initial_patch: Patch | None = None
         self.training_state: TrainingState | None = None
-        self._best_params = None  # while fit runs: the best epoch's weights so far
-        self._last_good = None  # while fit runs: the last completed epoch's weights
-        self.data_fingerprints = {"train": None, "dev": None}  # resume.fingerprint of the data
+        self._best_params: Snapshot | None = None  # while fit runs: the best epoch's weights so far
+        self._last_good: Snapshot | None = None  # while fit runs: the last completed epoch's weights
+        self._snapshot_rows: dict | None = None  # while fit runs: the rows of each table it may change
+        self.data_fingerprints: dict = {"train": None, "dev": None}  # resume.fingerprint of the data
 
     # ------------------------------------------------------------ embeddings (gensim names)
     index_to_key = property(lambda self: self.fitted().vocab.index_to_key, doc="Words in row order of L.")
@@ -102,6 +103,8 @@ class WindowTagger(Tagging):
     # ------------------------------------------------------------------------- encoding
     def lookup_tables(self) -> list:
         """(feature, table name, vocabulary, dim) of every lookup table, L first."""
+        if self.vocab is None:
+            raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
         return setup.lookup_tables(self.settings, self.vocab, self.feature_vocabs)
 
     def make_network(self, *, initialize: bool = True) -> WindowNetwork:
@@ -121,15 +124,16 @@ class WindowTagger(Tagging):
         (None: the sentences are one document). ``own_tags``: the sentences' tags when they are
         the training data, whose own entities the gazetteer feature leaves out
         (:meth:`Gazetteer.keys <windowclf.features.gazetteer.Gazetteer.keys>`)."""
-        lookups = []
+        lookups: list = []
         for feature, _, vocab, _ in self.lookup_tables():
             if feature in DOCUMENT_FEATURES or feature == GAZETTEER:
                 docs = document_ids(documents, len(sentences))
-                keys = (
-                    self.gazetteer.keys(sentences, docs, own_tags)
-                    if feature == GAZETTEER
-                    else DOCUMENT_FEATURES[feature](sentences, docs)
-                )
+                if feature == GAZETTEER:
+                    if self.gazetteer is None:
+                        raise ConfigError("the gazetteer feature needs the model's gazetteer")
+                    keys = self.gazetteer.keys(sentences, docs, own_tags)
+                else:
+                    keys = DOCUMENT_FEATURES[feature](sentences, docs)
                 lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
             else:
                 lookups.append((None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab))
@@ -207,16 +211,16 @@ class WindowTagger(Tagging):
         check_patience(self.settings.patience, dev is not None)
         dev_data = dev_docs = None
         if dev is not None:
-            dev_data = tagged_pairs(*dev[:2], what="dev sentences")
+            dev_data = tagged_pairs(dev[0], dev[1], what="dev sentences")
             dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
         s, read = self.settings, self.reads_documents  # then the documents are part of the data
         # the gazetteer leaves each training document's own entities out: its documents are data too
-        prints = {
+        prints: dict = {
             "train": fingerprint(sentences, tags, documents if read or GAZETTEER in s.features else None),
-            "dev": dev_data and fingerprint(*dev_data, dev_docs if read else None),
+            "dev": dev_data and fingerprint(dev_data[0], dev_data[1], dev_docs if read else None),
         }
         if resume:
-            check_resume(
+            state = check_resume(
                 self.training_state,
                 s,
                 self.best,
@@ -240,13 +244,13 @@ class WindowTagger(Tagging):
         self._best_params = None
         self._snapshot_rows = self._trainable_rows(inputs)
         if self.initial_patch is not None:  # the pretrained values of every row this fit may change
-            L = self.network.params["L"]
+            L = self._net.params["L"]
             self.initial_patch = self.initial_patch.extended(L, self._snapshot_rows.get("L", np.arange(len(L))))
         if resume:
-            st = self.training_state
+            st = state
             self._best_params = self._copy_params()  # a loaded model holds its best epoch's weights
             self._restore(st.params)
-            self.optimizer.load_state(st.optimizer)
+            self._opt.load_state(st.optimizer)
             rng.bit_generator.state = st.rng
             start_epoch, bad_epochs = st.epoch, st.bad_epochs
             st.params = self._copy_params()  # a snapshot of the rows this fit may change
@@ -297,19 +301,19 @@ class WindowTagger(Tagging):
         self.stopped_early = None
         for epoch in range(start_epoch, s.epochs):
             lr_scale = learning_rate_scale(epoch, s.lr_decay, s.lr_schedule, s.epochs)
-            self.optimizer.lr = s.lr * lr_scale
+            self._opt.lr = s.lr * lr_scale
             if s.lr_embeddings is not None:
-                self.optimizer.lr_overrides["L"] = s.lr_embeddings * lr_scale
-            train_tables = set(self.network.table_names)
+                self._opt.lr_overrides["L"] = s.lr_embeddings * lr_scale
+            train_tables = set(self._net.table_names)
             if s.freeze_embeddings or epoch < s.freeze_epochs:
                 train_tables.discard("L")
             options.train_tables = train_tables
             t0 = time.perf_counter()
             loss = run_epoch(objective, self.optimizer, objective.draw_order(rng, s.batch_size), callback=callbacks)
             seconds = time.perf_counter() - t0
-            check_finite(self.network.params)
+            check_finite(self._net.params)
             n_words = len(objective.y)
-            result = EpochResult(epoch + 1, loss, seconds, n_words / max(seconds, 1e-9), lr=self.optimizer.lr)
+            result = EpochResult(epoch + 1, loss, seconds, n_words / max(seconds, 1e-9), lr=self._opt.lr)
             improved = True
             if dev is not None:  # prepared once (evaluation.Scorer), scored every epoch
                 t0 = time.perf_counter()
@@ -320,7 +324,7 @@ class WindowTagger(Tagging):
             self.training_state = TrainingState(
                 epoch + 1,
                 self._copy_params(),
-                {k: v.copy() for k, v in self.optimizer.state_arrays().items()},
+                {k: v.copy() for k, v in self._opt.state_arrays().items()},
                 rng.bit_generator.state,
                 bad_epochs,
                 Settings.from_dict(s.to_dict()),
@@ -347,23 +351,36 @@ class WindowTagger(Tagging):
     def _trainable_rows(self, inputs) -> dict:
         """The rows of each lookup table that training on ``inputs`` may change (the ids its windows
         hold), when the optimizer changes nothing else (not momentum, whose velocity moves every row)."""
-        if not self.optimizer.batch_rows_only:
+        if not self._opt.batch_rows_only:
             return {}
-        return {name: np.unique(ids) for name, ids in zip(self.network.table_names, inputs)}
+        return {name: np.unique(ids) for name, ids in zip(self._net.table_names, inputs)}
 
     def _copy_params(self) -> Snapshot:
         """A snapshot of the weights: of the lookup tables, the rows this fit may change."""
-        return Snapshot(self.network.params, getattr(self, "_snapshot_rows", None))
+        return Snapshot(self._net.params, self._snapshot_rows)
 
     def _restore(self, snapshot):
         if snapshot is not None:
-            snapshot.restore(self.network.params)
+            snapshot.restore(self._net.params)
 
     def weights(self) -> dict:
         """The weights the model file holds: the best epoch's (while fit runs), else the live ones."""
         if self._best_params is None:
-            return self.network.params
-        return self._best_params.full(self.network.params)
+            return self._net.params
+        return self._best_params.full(self._net.params)
+
+    @property
+    def _net(self) -> WindowNetwork:
+        """The network, once there is one (ConfigError before)."""
+        if self.network is None:
+            raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
+        return self.network
+
+    @property
+    def _opt(self) -> Optimizer:
+        if self.optimizer is None:
+            raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
+        return self.optimizer
 
     @property
     def pretrained(self) -> bool:
@@ -375,7 +392,7 @@ class WindowTagger(Tagging):
         """L before fine-tuning (a new array), when it came from pretrained vectors; else None."""
         if self.initial_patch is None:
             return None
-        return self.initial_patch.applied(self.fitted().network.params["L"])
+        return self.initial_patch.applied(self._net.params["L"])
 
     # ---------------------------------------------------------------------- save/load
     def save(self, path, *, include_state: bool = True, slim: bool = False) -> None:
@@ -411,8 +428,7 @@ class WindowTagger(Tagging):
 
     def check_fitted(self) -> None:
         """Raise ConfigError unless the tagger is trained (fitted or loaded)."""
-        if self.network is None:
-            raise ConfigError("this tagger is not trained yet; call fit() or WindowTagger.load()")
+        self._net  # noqa: B018 - raises when there is no network
 
     def fitted(self) -> WindowTagger:
         """The tagger itself, once :meth:`check_fitted` passes."""
@@ -421,7 +437,7 @@ class WindowTagger(Tagging):
 
 
 # help(WindowTagger) and editors show every setting as a keyword of the constructor
-WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))
+WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))  # type: ignore[attr-defined]
 
 
 def _versions_and_time(key: str) -> dict:

@@ -48,7 +48,8 @@ def init_char_params(params: dict, shapes: dict, rng: np.random.Generator, dtype
     """Q ~ N(0, 1/char_dim) as the word tables; Wc Glorot-uniform; bc = 0."""
     char_dim = shapes["Q"][1]
     params["Q"] = rng.normal(0.0, 1.0 / np.sqrt(char_dim), size=shapes["Q"]).astype(dtype)
-    params["Wc"] = glorot_uniform(rng, *shapes["Wc"], dtype)
+    filters, width = shapes["Wc"]
+    params["Wc"] = glorot_uniform(rng, filters, width, dtype)
     params["bc"] = np.zeros(shapes["bc"], dtype=dtype)
 
 

@@ -7,6 +7,8 @@ derivatives are written from the activation's own output where the seeds do so
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.special import expit
 
@@ -139,7 +141,8 @@ def softmax_one_window(n_outputs: int, dtype):
     """
     logp, expz = np.empty(n_outputs, dtype), np.empty(n_outputs, dtype)
     z_max, norm = np.empty((), dtype), np.empty((), dtype)
-    subtract, exp, log, reduce = np.subtract, np.exp, np.log, np.add.reduce
+    subtract, exp, log = np.subtract, np.exp, np.log
+    reduce: Any = np.add.reduce  # called by position: (array, axis, dtype, out)
 
     def loss(z2, labels, i, delta2) -> float:
         z_max[()] = max(z2.tolist())

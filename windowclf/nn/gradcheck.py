@@ -91,7 +91,7 @@ def check_gradients(
     if loss_and_grads is None:
 
         def loss_and_grads():
-            masks = Dropout(*dropout, np.random.default_rng(12345)) if any(dropout) else None
+            masks = Dropout(dropout[0], dropout[1], np.random.default_rng(12345)) if any(dropout) else None
             return network.loss_and_grads(ids, y, l2=l2, l2_tables=l2_tables, anchors=anchors, dropout=masks)
 
     def f():
@@ -162,8 +162,8 @@ def random_problem(
     )
     # Spread the weights so that hidden units are neither saturated nor all at a kink.
     for name in net.params:
-        net.params[name] = rng.normal(0, 0.5, size=net.params[name].shape)
-    ids = [rng.integers(0, rows, size=(batch, window)) for _, rows, _ in tables]
+        net.params[name] = np.asarray(rng.normal(0, 0.5, size=net.params[name].shape))
+    ids: list = [rng.integers(0, rows, size=(batch, window)) for _, rows, _ in tables]
     ids[0][0, :] = 1  # word 1 fills every slot of window 0 ...
     ids[0][1:, window // 2] = 1  # ... and the middle slot of every other window
     if char_filters:  # each slot's word, spelled; the last column the sentence's end
@@ -199,7 +199,7 @@ def sentence_objective(network, ids, y, lengths, *, l2=0.0, dropout=(0.0, 0.0)):
     drawing the same dropout masks at every evaluation (as the window objective's check does)."""
 
     def loss_and_grads():
-        masks = Dropout(*dropout, np.random.default_rng(12345)) if any(dropout) else None
+        masks = Dropout(dropout[0], dropout[1], np.random.default_rng(12345)) if any(dropout) else None
         return sll.sentence_loss_and_grads(network, ids, y, lengths, l2=l2, dropout=masks)
 
     return loss_and_grads

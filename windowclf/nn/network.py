@@ -104,7 +104,7 @@ def parameter_shapes(tables, window: int, hidden: int, n_outputs: int, dtype=np.
     {'L': (10, 3), 'W1': (4, 9), 'b1': (4,), 'W2': (5, 4), 'b2': (5,)}
     """
     D = int(window) * (sum(dim for _, _, dim in tables) + (0 if chars is None else int(chars[3])))
-    shapes = {name: (int(n), int(dim)) for name, n, dim in tables}
+    shapes: dict[str, tuple[int, ...]] = {name: (int(n), int(dim)) for name, n, dim in tables}
     shapes.update(W1=(int(hidden), D), b1=(int(hidden),), W2=(int(n_outputs), int(hidden)), b2=(int(n_outputs),))
     if chars is not None:
         shapes.update(char_parameter_shapes(*chars))
@@ -171,7 +171,7 @@ class WindowNetwork:
         self.output = output
         self.dtype = np.dtype(dtype)
         self.chars = None if chars is None else tuple(int(v) for v in chars)
-        self.char_filters = 0 if chars is None else self.chars[3]
+        self.char_filters = 0 if self.chars is None else self.chars[3]
         # Sizes come from settings or a model file's metadata: checked before anything is allocated.
         shapes = parameter_shapes(tables, self.window, self.hidden, self.n_outputs, self.dtype, self.chars)
         if not initialize:  # a model file's arrays replace these (np.empty touches no page of memory)
@@ -187,9 +187,9 @@ class WindowNetwork:
                 block = table[start : start + _INIT_ROWS]
                 block[...] = rng.normal(0.0, 1.0 / np.sqrt(dim), size=block.shape)
         # Glorot-uniform, as CS224d's random_weight_matrix: eps = sqrt(6) / sqrt(fan_in + fan_out)
-        self.params["W1"] = glorot_uniform(rng, *shapes["W1"], self.dtype)
+        self.params["W1"] = glorot_uniform(rng, shapes["W1"][0], shapes["W1"][1], self.dtype)
         self.params["b1"] = np.zeros(shapes["b1"], dtype=self.dtype)
-        self.params["W2"] = glorot_uniform(rng, *shapes["W2"], self.dtype)
+        self.params["W2"] = glorot_uniform(rng, shapes["W2"][0], shapes["W2"][1], self.dtype)
         self.params["b2"] = np.zeros(shapes["b2"], dtype=self.dtype)
         if self.chars is not None:  # drawn last: a network without them draws what it always drew
             init_char_params(self.params, shapes, rng, self.dtype)
@@ -277,7 +277,7 @@ class WindowNetwork:
         in ``train_tables`` (default: all tables).
         """
         p = self.params
-        grads = {}
+        grads: dict = {}
         h = fw.a1 if fw.h is None else fw.h
         grads["W2"] = _batch_outer(delta2, h)  # grad_W2 = delta2 a1^T
         grads["b2"] = delta2.sum(axis=0)  # grad_b2 = delta2
@@ -303,7 +303,7 @@ class WindowNetwork:
                 slices = grad_x[:, offset : offset + width].reshape(B * self.window, dim)
                 if name in names:
                     grads[name] = accumulate_rows(word_ids.ravel(), slices)
-                elif name == "r":  # dJ/dr of each distinct word (all are in the batch), then into Q, Wc, bc
+                elif name == "r" and fw.chars is not None:  # dJ/dr of each distinct word, then into Q, Wc, bc
                     grad_r = accumulate_rows(word_ids.ravel(), slices).values
                     grads.update(char_backward(p, fw.chars[1], grad_r))
                 offset += width

@@ -13,10 +13,10 @@ import numpy as np
 from windowclf.errors import ConfigError
 from windowclf.nn.rowgrad import RowGrad
 
-__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Momentum", "learning_rate_scale", "make_optimizer"]
+__all__ = ["OPTIMIZERS", "SGD", "AdaGrad", "Momentum", "Optimizer", "learning_rate_scale", "make_optimizer"]
 
 
-class _Optimizer:
+class Optimizer:
     """Learning rate per parameter: ``lr``, or ``lr_overrides[name]`` where given."""
 
     name = ""
@@ -44,7 +44,7 @@ class _Optimizer:
         self.state = {k: np.array(v) for k, v in arrays.items()}
 
 
-class SGD(_Optimizer):
+class SGD(Optimizer):
     """theta <- theta - lr * grad."""
 
     name = "sgd"
@@ -62,7 +62,7 @@ class SGD(_Optimizer):
                 params[name] -= lr * g
 
 
-class Momentum(_Optimizer):
+class Momentum(Optimizer):
     """Heavy-ball momentum exactly as seed 004 writes it.
 
         phi   <- (1 - alpha) phi + alpha grad
@@ -97,7 +97,7 @@ class Momentum(_Optimizer):
             theta -= self.lr_for(name) * phi  # theta <- theta - gamma phi
 
 
-class AdaGrad(_Optimizer):
+class AdaGrad(Optimizer):
     """AdaGrad: G <- G + grad^2; theta <- theta - lr grad / (sqrt(G) + eps).
 
     The state of a lookup table is kept per row and only the batch's rows are read or written.

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from functools import partial
 from math import isfinite
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,9 @@ class _Rates:
 
     def __init__(self, optimizer, names, dtype):
         self.optimizer, self.names, self.dtype = optimizer, names, dtype
-        self.lr, self.key, self.rates = object(), None, None
+        self.lr: object = object()
+        self.key: Any = None
+        self.rates: Any = None
         self.arrays = False  # whether the first four rates (W2, b2, W1, b1) are all 0-d arrays
 
     def get(self) -> list:
@@ -164,7 +167,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
     fprime, grad_h, delta1, b1_buffer = (empty(H, dtype) for _ in range(4))
     delta2, b2_buffer = empty(K, dtype), empty(K, dtype)
     grad_W1, grad_W2 = empty((H, D), dtype), empty((K, H), dtype)
-    squares = (empty((H, D), dtype), empty((K, H), dtype)) if l2 else (None, None)
+    squares: Any = (empty((H, D), dtype), empty((K, H), dtype)) if l2 else (None, None)
     grad_x = empty(D, dtype)
     delta1_col, delta2_col = delta1[:, None], delta2[:, None]
     # grad_W1 = delta1 x^T and grad_W2 = delta2 a1^T from BLAS ?gemm: grad_W1 read column-major is
@@ -175,7 +178,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
     if outer is not None and _outer_product_gemm(dtype, a1_col, delta2_row, grad_W2_T) is None:
         outer = None
     zero = np.zeros((), dtype)
-    l2_rate = np.array(l2, dtype=dtype) if l2 else None
+    l2_rate: Any = np.array(l2, dtype=dtype) if l2 else None
     rates = _Rates(optimizer, ["W2", "b2", "W1", "b1"] + trained, dtype)
     labels = np.asarray(y).tolist()  # ints: the loss indexes with them
 
@@ -240,7 +243,7 @@ def one_window_sgd(network, optimizer, inputs, y, *, l2=0.0, train_tables=None, 
         if fix_W1:
             add(grad_W1, zero, grad_W1)
         if l2:
-            l2_W1, l2_W2 = squares
+            l2_W1, l2_W2 = squares[0], squares[1]
             multiply(W1, l2_rate, l2_W1)
             add(grad_W1, l2_W1, grad_W1)  # + lambda W1
             multiply(W2, l2_rate, l2_W2)
@@ -319,7 +322,8 @@ def _sum_repeated(row_ids, slot_values) -> list:
     ``slot_values[j]`` holds slot j's ``0 + slice``; an id's sum is added in slot order into its
     first slot, as the sparse product adds it.
     """
-    first, keep = {}, []
+    first: dict[int, int] = {}
+    keep: list = []
     for j, row in enumerate(row_ids):
         k = first.setdefault(row, j)
         if k == j:

@@ -141,7 +141,7 @@ def count_chunks(gold_sequences: Iterable[Sequence[str]], pred_sequences: Iterab
             raise InputError(f"the {longer} has more sentences than the other (sentence {index + 1} has no partner)")
         if isinstance(gold, str) or isinstance(pred, str):
             raise InputError(f"sentence {index + 1} is a string; expected one sequence of tags per sentence")
-        gold, pred = list(gold), list(pred)
+        gold, pred = list(gold), list(pred)  # type: ignore[call-overload]  # sequences, checked above
         if len(gold) != len(pred):
             raise InputError(f"sentence {index + 1} has {len(gold)} gold tags but {len(pred)} predicted tags")
         for gold_tag, pred_tag in zip(gold, pred):

@@ -191,6 +191,7 @@ def check_tag(tag: str, scheme: str | None = None) -> None:
 
 
 def _check_tag(tag: str, scheme: str | None, path, line: int | None) -> None:
+    accepted: tuple[str, ...]
     if scheme is None:
         accepted, what = _ANY_PREFIXES, "a tag of any scheme"
     else:

@@ -96,7 +96,7 @@ class Offsets(Sequence):
             return self.starts == other.starts and self.ends == other.ends
         return isinstance(other, Sequence) and list(self) == [tuple(pair) for pair in other]
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # equal to lists, so unhashable as they are
 
     def __repr__(self) -> str:
         return repr(list(self))

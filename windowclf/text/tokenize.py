@@ -76,7 +76,7 @@ def _word_character_class() -> str:
     that every character \\w calls alphanumeric is a word character here too.
     """
     excluded = [chr(c) for low, high in _NON_WORD_RANGES for c in range(low, high + 1) if not chr(c).isalnum()]
-    runs = []
+    runs: list[list[str]] = []
     for char in excluded:
         if runs and ord(char) == ord(runs[-1][1]) + 1:
             runs[-1][1] = char

@@ -29,7 +29,7 @@ class EpochResult:
 
     def to_dict(self) -> dict:
         """JSON-ready record (one line of the training log)."""
-        out = {
+        out: dict = {
             "epoch": self.epoch,
             "train_loss": self.train_loss,
             "seconds": round(self.seconds, 3),

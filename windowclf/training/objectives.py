@@ -102,6 +102,10 @@ class _Objective:
         self.network = network
         self.options = options or Options()
 
+    def loss_and_grads(self, order, batch) -> tuple:
+        """(J, gradients) of one batch of ``order`` (each objective defines it)."""
+        raise NotImplementedError
+
     def general_step(self, optimizer, order):
         """``step(batch) -> J``: loss_and_grads, then the optimizer's update when J is finite."""
         params = self.network.params

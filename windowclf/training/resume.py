@@ -114,8 +114,9 @@ def check_resume(
     train_print: str,
     dev_print: str | None,
     allow_new_data: bool,
-) -> None:
-    """Raise :class:`ResumeError` unless a model (loaded from a file) may resume on this data.
+) -> TrainingState:
+    """The model's training state, checked: :class:`ResumeError` unless a model (loaded from a
+    file) may resume on this data.
 
     ``state`` is its training state, ``settings`` the settings asked for now, ``best`` its best
     epoch (``{"epoch", "f1"}``), ``recorded`` the fingerprints of the data it was trained and
@@ -144,7 +145,7 @@ def check_resume(
             "(dev=, or --dev), or its best epoch would be replaced by the last one"
         )
     if allow_new_data:
-        return
+        return state
     if recorded.get("train") is not None and recorded["train"] != train_print:
         raise ResumeError(
             "the training data differ from the data the model was trained on; pass "
@@ -155,3 +156,4 @@ def check_resume(
             "the dev data differ from the data the best epoch was chosen on; pass "
             "allow_new_data=True (--allow-new-data) to rescore the best epoch on them and go on"
         )
+    return state

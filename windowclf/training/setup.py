@@ -68,7 +68,7 @@ def new_model(settings: Settings, sentences, tags, embeddings) -> NewModel:
     if s.output == "sigmoid":
         labels = {t for ts in tags for t in ts}
         negative = "0" if labels <= {"0", "1"} else "O"
-        model_tags = [negative, s.positive_tag]
+        model_tags: list[str] = [negative, str(s.positive_tag)]  # the rules make it a tag
     else:
         types = sorted({etype for ts in tags for etype, _, _ in entity_spans(ts)})
         model_tags = tag_set(types, s.scheme)
