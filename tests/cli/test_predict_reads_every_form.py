@@ -233,3 +233,21 @@ def test_every_commands_help_renders_cleanly(names):
         text
     )  # no CR, ESC, ...: a docstring's "\r\n" once garbled it
     assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_the_tokenizer_that_split_the_training_texts_splits_raw_text_by_default(tmp_path):
+    texts = [
+        ("@anna_k flies to #Oslo :)", [[0, 7, "PER"], [17, 22, "LOC"]]),
+        ("#Lyon with @peter_b <3", [[0, 5, "LOC"], [11, 19, "PER"]]),
+    ] * 30
+    path = tmp_path / "tweets.jsonl"
+    path.write_text("".join(json.dumps({"text": t, "entities": e}) + "\n" for t, e in texts), encoding="utf-8")
+    model = tmp_path / "m.npz"
+    said = run("train", path, "-o", model, "--tokenizer", "social", *TINY)
+    assert "Warning" not in said.stderr  # every span falls on the social tokens' boundaries
+    assert WindowTagger.load(model).training_input["tokenizer"] == "social"
+    assert "tokenizer" in run("info", model).stdout
+    tokens = [line.split("\t")[0] for line in run("predict", "-m", model, input="@maria_l in #Rome ;)\n").stdout.splitlines() if line]
+    assert tokens == ["@maria_l", "in", "#Rome", ";)"]
+    assert WindowTagger.load(model).tag_text("@maria_l in #Rome")[0].text in ("@maria_l", "#Rome")
+    assert "FB1" in run("evaluate", "-m", model, path).stdout  # its texts split the same way

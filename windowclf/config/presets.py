@@ -49,7 +49,7 @@ _COLLOBERT = {
 }
 
 PRESETS: dict[str, dict] = {
-    "default": {},  # the seeds' network: window 3, hidden 100, tanh, softmax over IO tags, caps
+    "default": {},  # the seeds' network: window 3, hidden 100, tanh, softmax over the data's scheme, caps
     # plus the document vote: each word's scores moved towards those of the same word elsewhere in
     # its document, weight 2 (on the three seeds' models of the 36-epoch preset, decoded again: +0.50
     # to +0.77 dev F1, the best of weights 1, 2, 3, 4 and 6 for each, before words in capitals voted
