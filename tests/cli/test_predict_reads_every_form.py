@@ -247,7 +247,11 @@ def test_the_tokenizer_that_split_the_training_texts_splits_raw_text_by_default(
     assert "Warning" not in said.stderr  # every span falls on the social tokens' boundaries
     assert WindowTagger.load(model).training_input["tokenizer"] == "social"
     assert "tokenizer" in run("info", model).stdout
-    tokens = [line.split("\t")[0] for line in run("predict", "-m", model, input="@maria_l in #Rome ;)\n").stdout.splitlines() if line]
+    tokens = [
+        line.split("\t")[0]
+        for line in run("predict", "-m", model, input="@maria_l in #Rome ;)\n").stdout.splitlines()
+        if line
+    ]
     assert tokens == ["@maria_l", "in", "#Rome", ";)"]
     assert WindowTagger.load(model).tag_text("@maria_l in #Rome")[0].text in ("@maria_l", "#Rome")
     assert "FB1" in run("evaluate", "-m", model, path).stdout  # its texts split the same way
