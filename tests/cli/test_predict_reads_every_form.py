@@ -112,6 +112,7 @@ def test_input_that_looks_structured_is_never_tagged_as_prose(hub, tmp_path):
     assert prose.startswith("{\t")
 
 
+@pytest.mark.slow
 def test_a_json_lines_file_cut_into_blocks_joins_to_what_predict_writes(hub, tmp_path):
     where, model = hub
     one = (where / "dev.jsonl").read_bytes()

@@ -104,12 +104,14 @@ texts = st.one_of(
     st.text(max_size=120),
     st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=3)), max_size=60).map("".join),
     # a paragraph past 2,000 characters takes its offsets from the non-space characters' positions
-    st.lists(st.sampled_from(_PIECES), min_size=700, max_size=900).map("".join),
+    st.lists(st.sampled_from([p for p in _PIECES if p.isprintable() or p == " "]), min_size=600, max_size=650)
+    .map("".join)
+    .map(lambda text: text.ljust(2001, "y")),
 )
 
 
 @pytest.mark.parametrize("tokenizer", TOKENIZERS)
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(text=texts)
 def test_offsets_slice_back_and_no_character_is_lost_or_invented(tokenizer, text):
     tokens = tokenize(text, tokenizer=tokenizer)
@@ -122,7 +124,7 @@ def test_offsets_slice_back_and_no_character_is_lost_or_invented(tokenizer, text
 
 
 @pytest.mark.parametrize("tokenizer", TOKENIZERS)
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(text=texts, data=st.data())
 def test_a_stream_cut_anywhere_gives_the_sentences_of_the_whole_text(tokenizer, text, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
