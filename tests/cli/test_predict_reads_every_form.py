@@ -201,7 +201,10 @@ def test_a_directory_is_walked_in_name_order_hidden_files_left_out(conll_model, 
     assert sorted(p.name for p in out.iterdir()) == ["a.txt.conll", "c.txt.conll", "manifest.json"]
     assert "\r" not in first.stderr and "skipped" not in first.stderr  # a log, not a terminal: no bar frames
     again = run("predict", "-m", conll_model, "--output-dir", out, news)
-    assert "2 files in" in again.stderr and "2 skipped" in again.stderr
+    assert (
+        "2 files in" in again.stderr
+        and f"2 skipped, done already: {news / 'a.txt'}, {news / 'b' / 'c.txt'}" in again.stderr
+    )
     (news / "empty").mkdir()
     assert "no file to tag" in run("predict", "-m", conll_model, news / "empty", code=2).stderr
 

@@ -79,15 +79,13 @@ def predict_to_dir(
     finally:
         if bar is not None:
             bar.close()
-    skipped = sum(1 for r in records if r.get("skipped"))
-    done = f"{len(records) - skipped} tagged, {skipped} skipped (done already, by the manifest)" if skipped else ""
-    click.echo(
-        printable(
-            f"{len(records)} files in {out_dir}{': ' + done if done else ''}: {sum(r['tokens'] for r in records):,} "
-            f"tokens (manifest: {out_dir}/manifest.json)"
-        ),
-        err=True,
-    )
+    skipped = [r["input"] for r in records if r.get("skipped")]
+    tokens = sum(r["tokens"] for r in records)
+    line = f"{len(records)} files in {out_dir}: {tokens:,} tokens (manifest: {out_dir}/manifest.json)"
+    if skipped:  # a rerun: what the manifest showed done, and was left as it was
+        shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        line += f"; {len(skipped)} skipped, done already: {shown}"
+    click.echo(printable(line), err=True)
     return records
 
 

@@ -509,7 +509,7 @@ class WindowTagger(Tagging):
         """Entity F1 (conlleval's) of the predictions for ``sentences`` against ``tags``, as a
         fraction in [0, 1]: scikit-learn's ``score``, what ``cross_val_score`` and ``GridSearchCV``
         maximize (``evaluate`` gives it in percent, with precision, recall and the rest)."""
-        return self.evaluate(sentences, tags, labels=labels, documents=documents)["overall"]["f1"] / 100
+        return float(self.evaluate(sentences, tags, labels=labels, documents=documents)["overall"]["f1"]) / 100
 
     def __repr__(self) -> str:
         defaults = Settings().to_dict()
