@@ -25,6 +25,8 @@ from windowclf.errors import InputError, ModelFileError  # noqa: E402
 from windowclf.formats.conll import read_conll  # noqa: E402
 from windowclf.models.tagger import WindowTagger  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a LocalCluster of 2 worker processes
+
 TIMEOUT = 120  # seconds any one job may take here
 
 

@@ -76,10 +76,11 @@ def test_segments_hold_at_least_the_spacing_and_end_at_blank_lines(tmp_path):
 
 
 # JSON output computes every entity's probability (forward-backward), ten times the work: a smaller file.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fmt,crlf,bom,size,block_sizes",
     [
-        pytest.param("json", False, True, 1.2, (1,), marks=pytest.mark.slow),
+        ("json", False, True, 1.2, (1,)),
         ("conll", True, False, 2.5, (1, 2 * SEGMENT_BYTES)),
     ],
 )
@@ -110,6 +111,7 @@ def test_blocks_joined_in_order_equal_the_whole_file_and_predict(
             assert text[record["start"] : record["end"]] == record["text"]
 
 
+@pytest.mark.slow
 def test_conll_blocks_carry_the_files_layout(tiny_model, tmp_path):
     path = tmp_path / "big.conll"
     data = make_conll(int(2.2 * SEGMENT_BYTES), separator="\t")
@@ -139,6 +141,7 @@ def test_conll_blocks_carry_the_files_layout(tiny_model, tmp_path):
     assert joined == good
 
 
+@pytest.mark.slow
 def test_stdin_is_tagged_as_the_file_is(tiny_model, tmp_path):
     data = make_text(int(1.5 * SEGMENT_BYTES), seed=2)
     path = tmp_path / "in.txt"
@@ -147,6 +150,7 @@ def test_stdin_is_tagged_as_the_file_is(tiny_model, tmp_path):
     assert result.exit_code == 0 and result.stdout_bytes == predict_cli(tiny_model, path)
 
 
+@pytest.mark.slow
 def test_an_undecodable_byte_late_in_a_file_is_named_alike_everywhere(tiny_model, tmp_path):
     data = bytearray(make_text(int(2.3 * SEGMENT_BYTES), seed=3))
     at = len(data) - 500

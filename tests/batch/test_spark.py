@@ -16,6 +16,8 @@ from support import make_text, predict_cli  # noqa: E402
 from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402
 from windowclf.batch.shards import TagOptions, model_ref, plan_blocks, tag_shard  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a local Spark session
+
 
 @pytest.fixture(scope="module")
 def spark():

@@ -18,6 +18,8 @@ from support import SAMPLE, run_windowclf, start_windowclf
 from windowclf.models.container import load_model_file
 from windowclf.models.tagger import WindowTagger
 
+pytestmark = pytest.mark.slow  # each test trains in real processes
+
 SMALL = [
     "--hidden",
     "20",

@@ -325,6 +325,7 @@ def conll_files(draw):
     ]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(sentences=conll_files(), separator=st.sampled_from([" ", "\t"]))
 def test_write_then_read_is_the_identity(sentences, separator):

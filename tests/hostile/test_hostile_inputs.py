@@ -22,7 +22,10 @@ from hypothesis import strategies as st
 
 from windowclf.cli.main import main
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
+pytestmark = [
+    pytest.mark.slow,  # a warm fork server and hundreds of real processes
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)"),
+]
 
 TRAIN = ["train", "train.conll", "-o", "new.npz", *TINY]
 

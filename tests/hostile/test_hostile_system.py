@@ -30,7 +30,10 @@ from windowclf.formats.vectors import load_vectors
 from windowclf.models.container import load_model_file
 from windowclf.models.tagger import WindowTagger
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
+pytestmark = [
+    pytest.mark.slow,  # a warm fork server and hundreds of real processes
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)"),
+]
 
 SLOW = ["--hidden", "20", "--dim", "20", "--seed", "3", "--batch-size", "1", "--no-progress"]
 

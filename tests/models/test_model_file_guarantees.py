@@ -17,6 +17,7 @@ from windowclf.errors import DivergenceError, ModelFileError
 from windowclf.models.container import save_model_file
 
 
+@pytest.mark.slow
 def test_sigkill_during_save_leaves_the_previous_model_intact(tmp_path):
     model = tmp_path / "model.npz"
     sentences, tags = synthetic_task(40)

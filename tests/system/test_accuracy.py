@@ -12,6 +12,8 @@ import pytest
 from windowclf.formats.conll import read_conll
 from windowclf.models.tagger import WindowTagger
 
+pytestmark = pytest.mark.slow  # training on the real data
+
 
 def _read(path):
     sentences = list(read_conll(path))

@@ -3,6 +3,7 @@
 import os
 import re
 
+import pytest
 from support import REPO
 
 
@@ -12,6 +13,7 @@ def python_blocks(section: str) -> list:
     return re.findall(r"```python\n(.*?)```", body, flags=re.S)
 
 
+@pytest.mark.slow
 def test_library_example_runs(tmp_path, monkeypatch, capsys):
     blocks = python_blocks("Library")
     assert blocks, "the README's Library section has no python example"
@@ -42,6 +44,7 @@ def test_every_test_the_readme_cites_exists():
             assert re.search(rf"^def {name}\(", source, flags=re.M), f"{path}::{name}"
 
 
+@pytest.mark.slow
 def test_first_tagger_section_runs_in_a_fresh_directory():
     import subprocess
     import sys

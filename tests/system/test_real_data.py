@@ -15,6 +15,8 @@ import pytest
 from windowclf.formats.conll import Sentence, read_conll
 from windowclf.formats.vectors import load_cs224d, load_vectors
 
+pytestmark = pytest.mark.slow  # reading the real data sets and GloVe
+
 GLOVE_SUBSET = "embeddings/glove.6B.50d/glove.6B.50d.conll03-train-dev.txt"
 GLOVE_FULL = "embeddings/glove.6B.50d/glove.6B.50d.txt.gz"
 

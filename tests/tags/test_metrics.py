@@ -303,6 +303,7 @@ def gold_and_pred(draw, tags=PERL_TAGS, fix=without_e_then_b_of_one_type):
     return gold, pred
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(gold_and_pred())
 def test_count_chunks_equals_a_line_by_line_transcription_of_the_perl(data):
@@ -340,6 +341,7 @@ def test_iobes_singles_are_separate_although_perl_2004_merges_them():
 BIOES_TAGS = ["O", "B-A", "I-A", "E-A", "S-A", "B-B", "I-B", "E-B", "S-B"]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(gold_and_pred(BIOES_TAGS, list))
 def test_correct_chunks_are_shared_entities_for_any_bioes_tags(data):

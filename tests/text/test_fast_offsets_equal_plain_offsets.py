@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import TOKENIZER_PIECES, texts
@@ -41,6 +42,7 @@ def _both(function, *args):
     return by_match, by_vector
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(texts, long_texts))
 def test_vectorized_offsets_equal_the_matches_offsets(text):
@@ -56,6 +58,7 @@ def test_vectorized_offsets_on_unicode_spaces_and_lone_surrogates():
     assert "".join(t.text for t in by_vector) == "".join(text.split())
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(texts, long_texts), st.data())
 def test_sentence_spans_equal_sentences_of_tokens_for_any_cut(text, data):
