@@ -29,6 +29,11 @@ SAMPLE = REPO / "data" / "sample"  # the checked-in sample corpus (data/sample)
 TEST_DATA = REPO / "tests" / "data"  # small golden files written by the project
 
 
+# Why a test that needs an optional extra is skipped without it (pytest.importorskip's reason).
+PLOT_EXTRA = "matplotlib is not installed: pip install 'windowclf[plot]'"
+DASK_EXTRA = "dask[distributed] is not installed: pip install 'windowclf[dask]'"
+
+
 def shared_data_dir() -> Path:
     """The real data: $WINDOWCLF_DATA, else ../shared/data beside the repository."""
     return Path(os.environ.get("WINDOWCLF_DATA", REPO.parent / "shared" / "data"))

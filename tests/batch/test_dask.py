@@ -10,13 +10,11 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from support import DASK_EXTRA, SAMPLE, make_text, predict_cli
 
-distributed = pytest.importorskip(
-    "distributed", reason="dask[distributed] is not installed: pip install 'windowclf[dask]'"
-)
-dask = pytest.importorskip("dask", reason="dask is not installed: pip install 'windowclf[dask]'")
-pytest.importorskip("dask.bag", reason="dask.bag is not installed: pip install 'windowclf[dask]'")
-from support import SAMPLE, make_text, predict_cli  # noqa: E402
+distributed = pytest.importorskip("distributed", reason=DASK_EXTRA)
+dask = pytest.importorskip("dask", reason=DASK_EXTRA)
+pytest.importorskip("dask.bag", reason=DASK_EXTRA)  # dask.bag.from_sequence below
 
 from windowclf.batch.on_dask import _quiet_profiler, _stop_profiler, sweep, tag_bag, tag_files, tagging_config  # noqa: E402
 from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402

@@ -227,6 +227,7 @@ class Case:
     stdin: bytes | None = None
     extra_files: dict = field(default_factory=dict)
     after_reading: bool = False  # found once the data are read: stdout may hold train's data summary
+    needs: str | None = None  # an optional package the command needs to get as far as the error
 
 
 CASES = [
@@ -605,6 +606,7 @@ CASES = [
         ["plot", "out.npz.log.jsonl", "-o", "curves.xyz"],
         None,
         "the extension names the image format",
+        needs="matplotlib",
     ),
     # ---- sizes from headers and options, checked before allocating (class 2)
     Case(
@@ -839,6 +841,8 @@ def test_the_table_has_at_least_30_distinct_cases():
 def test_bad_input_is_one_line_exit_2_naming_file_and_line_and_changes_no_file(
     case, model_bytes, tmp_path, monkeypatch
 ):
+    if case.needs is not None:
+        pytest.importorskip(case.needs, reason=f"{case.needs} is not installed: the command stops before this error")
     monkeypatch.chdir(tmp_path)  # relative names, so the message holds exactly "name:LINE:"
     _make_files(tmp_path, case.files, model_bytes)
     before = _snapshot(tmp_path)

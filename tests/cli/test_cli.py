@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
-from support import REPO, TEST_DATA, run
+from support import PLOT_EXTRA, REPO, TEST_DATA, run
 
 import windowclf.models.tagger
 from windowclf.cli.main import main
@@ -471,7 +471,7 @@ def test_plot_without_matplotlib_says_how_to_install(model, monkeypatch, tmp_pat
 
 
 def test_plot_writes_curves_and_confusion(model, sample, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=PLOT_EXTRA)
     out = tmp_path / "curves.png"
     result = run("plot", f"{model}.log.jsonl", "-o", out, "--confusion", model, sample / "dev.conll")
     assert result.exit_code == 0, result.output
@@ -492,7 +492,7 @@ def test_plot_writes_curves_and_confusion(model, sample, tmp_path):
 
 
 def test_plot_bad_log_names_the_line(tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=PLOT_EXTRA)
     log = tmp_path / "m.log.jsonl"
     log.write_text('{"epoch": 1, "train_loss": 0.5}\nnot json\n')
     assert_one_line_error(run("plot", log, "-o", tmp_path / "x.png"), 2, f"{log}:2:")

@@ -12,7 +12,7 @@ import re
 from functools import cache
 
 import pytest
-from support import REPO
+from support import DASK_EXTRA, PLOT_EXTRA, REPO
 
 PACKAGE = REPO / "windowclf"
 MODULES = sorted(
@@ -182,7 +182,9 @@ def _assert_acyclic(graph: dict) -> None:
 @pytest.mark.parametrize("module", MODULES)
 def test_doctests_pass(module):
     if module == "cli.plots":
-        pytest.importorskip("matplotlib")
+        pytest.importorskip("matplotlib", reason=PLOT_EXTRA)
+    if module == "batch.on_dask":
+        pytest.importorskip("distributed", reason=DASK_EXTRA)
     name = "windowclf" if module == "__init__" else "windowclf." + module.removesuffix(".__init__")
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from support import SAMPLE, run
+from support import PLOT_EXTRA, SAMPLE, run
 
 import windowclf.errors as windowclf_errors
 from windowclf import WindowTagger
@@ -295,7 +295,7 @@ def test_info_reads_the_metadata_and_headers_but_no_array(model_file, monkeypatc
 
 
 def test_plot_takes_a_model_file_for_its_history(model_file, tmp_path):
-    pytest.importorskip("matplotlib")
+    pytest.importorskip("matplotlib", reason=PLOT_EXTRA)
     result = run("plot", model_file, "-o", tmp_path / "curves.png")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
