@@ -121,8 +121,23 @@ class Tagging:
         return sentences, [t for t, _ in out], [e for _, e in out]
 
     def predict_proba(self, sentences, *, constrain: bool = True, documents=None) -> list:
-        """Class probabilities per token, arrays of shape (n_words_i, len(tags)): each word's softmax,
-        or (SLL, constrained decoding) the marginals of the chain the decoder searches."""
+        """Class probabilities per token: each word's softmax, or (SLL, constrained decoding) the
+        marginals of the chain the decoder searches.
+
+        Parameters
+        ----------
+        sentences : list of list of str
+            n_sentences sentences of tokens; sentence i has n_words_i.
+        constrain : bool
+            Marginals of the chain under the scheme's constraints (as decoding reads it).
+        documents : sequence, length n_sentences, optional
+            Each sentence's document, for a model that reads documents (None: one document).
+
+        Returns
+        -------
+        list of ndarray
+            One array of shape (n_words_i, len(tags)) per sentence, each row summing to 1.
+        """
         self.check_fitted()
         sentences = token_lists(sentences)
         lengths = [len(s) for s in sentences]
@@ -156,6 +171,22 @@ class Tagging:
         features that read the whole document (None, here and in the other methods: the sentences
         given are one document).
 
+        Parameters
+        ----------
+        sentences : list of list of str
+            n_sentences sentences of tokens; sentence i has n_words_i.
+        scheme : str, optional
+            The scheme of the tags returned (``"IOB2"``, ``"BIO"``, ``"IOBES"``, ...; case ignored).
+        constrain : bool
+            Decode under the scheme's constraints (False: each word's best tag, or SLL's
+            unconstrained Viterbi).
+        min_confidence : float in [0, 1], optional
+            Entities less likely than this are tagged ``O``.
+        confidences : bool
+            Return each sentence's entity records with its tags.
+        documents : sequence, length n_sentences, optional
+            Each sentence's document.
+
         Returns
         -------
         list of list of str
@@ -186,6 +217,15 @@ class Tagging:
 
     def predict_entities(self, sentences, *, constrain: bool = True, documents=None) -> list:
         """The entities of each sentence with their probabilities under the model.
+
+        Parameters
+        ----------
+        sentences : list of list of str
+            n_sentences sentences of tokens.
+        constrain : bool
+            Decode under the scheme's constraints.
+        documents : sequence, length n_sentences, optional
+            Each sentence's document.
 
         Returns
         -------
@@ -241,6 +281,16 @@ class Tagging:
         ``whitespace`` or ``social``, default the one the model was trained for, else ``conll``),
         tagged as one document.
 
+        Parameters
+        ----------
+        text : str
+            Raw text; its entities' ``char_start`` and ``char_end`` index it.
+        constrain : bool
+            Decode under the scheme's constraints.
+        min_confidence : float in [0, 1], optional
+            Entities less likely than this are left out.
+        tokenizer : {"conll", "whitespace", "social"}, optional
+
         Returns
         -------
         list of Entity
@@ -273,9 +323,18 @@ class Tagging:
         Each text is its own document (for the features that read a document), as in
         :meth:`tag_text`; the entities of a text are those ``tag_text(text)`` gives.
 
+        Parameters
+        ----------
+        texts : iterable of str
+        batch_size : int
+            Texts tagged at a time (at least 1).
+        constrain, min_confidence, tokenizer
+            As for :meth:`tag_text`.
+
         Yields
         ------
         list of Entity
+            The entities of each text, in the order of ``texts``.
         """
         if isinstance(texts, str):
             raise TypeError("pipe takes an iterable of texts; for one text use tag_text")
