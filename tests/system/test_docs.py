@@ -43,7 +43,8 @@ BLOCK_TIMEOUT = 300  # seconds; blocks that train train the sample corpus for a 
 
 @dataclass
 class Block:
-    """One fenced block of a page: its language, the words after it, its first line and its text."""
+    """One fenced block of a page: its language, the words after it, the line of its opening fence
+    (1-based) and its text."""
 
     page: Path
     line: int
@@ -325,3 +326,36 @@ def test_the_index_maps_every_page_and_the_readme_links_the_index():
     unmapped = [str(p.relative_to(REPO)) for p in PAGES[1:] if p != index and p.resolve() not in linked]
     assert not unmapped, f"docs/index.md does not link {unmapped}"
     assert "docs/index.md" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------ the runner itself
+
+
+def test_a_transcript_line_of_dots_stands_for_any_lines_and_nothing_else_is_loose():
+    assert matches(["a", "...", "z"], ["a", "b", "c", "z"])
+    assert matches(["a", "...", "z"], ["a", "z"])
+    assert matches(["a", "..."], ["a"])
+    assert not matches(["a", "...", "z"], ["a", "b"])
+    assert not matches(["a", "z"], ["a", "b", "z"])
+    assert not matches(["a"], ["a", "b"])
+    assert not matches(["a b"], ["a  b"])
+
+
+def test_blocks_are_read_with_their_language_words_and_first_line(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Text\n\n```sh needs-data\necho one\n```\n\n- item\n\n  ```python\n  print(2)\n  ```\n\n"
+        "```console\n$ windowclf --version \\\n    --help\nsomething\n...\n```\n\n~~~\nplain\n~~~\n",
+        encoding="utf-8",
+    )
+    page_blocks.cache_clear()
+    blocks = page_blocks(page)
+    assert [(b.language, b.flags, b.code) for b in blocks] == [
+        ("sh", ["needs-data"], "echo one\n"),
+        ("python", [], "print(2)\n"),
+        ("console", [], "$ windowclf --version \\\n    --help\nsomething\n...\n"),
+        ("", [], "plain\n"),
+    ]
+    assert [b.line for b in blocks] == [3, 9, 13, 20]  # the lines of their opening fences
+    assert [b.runs for b in blocks] == [True, True, True, False]
+    assert transcript(blocks[2]) == [("windowclf --version \\\n    --help", ["something", "..."])]
