@@ -36,6 +36,7 @@ from windowclf.errors import ConfigError, ModelFileError
 from windowclf.formats.conll import file_layout, parse_incr
 from windowclf.formats.lines import text_codec
 from windowclf.formats.writers import CONFIDENCE_FORMATS, WRITERS, Tagged
+from windowclf.inference.scoring import restart_projections, tagging_session
 from windowclf.models import files as model_io
 from windowclf.models.ensemble import Ensemble, load_any
 from windowclf.models.tagger import WindowTagger
@@ -199,18 +200,20 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     """Tag ``sentences`` (Tagged, tokens filled in) ``options.chunk_size`` at a time and write them
     to the text stream ``out``; returns (tokens, sentences) written.
 
-    A model whose features read the whole document (``doccase``) takes ``sentences`` (a segment:
-    see tag_input) at once, its documents those of CoNLL input's ``-DOCSTART-`` lines, or for raw
-    text the segment itself (a file, up to the blank line after each megabyte of it) or, with
-    ``sentence_mode="document-per-line"``, each of its lines."""
+    A model that reads whole documents (``doccase``, the document vote) takes them whole, at least
+    ``chunk_size`` sentences at a time: CoNLL input's ``-DOCSTART-`` documents, or for raw text the
+    segment itself (at most :data:`~windowclf.batch.segments.MAX_SEGMENT_BYTES` of the file) or,
+    with ``sentence_mode="document-per-line"``, each of its lines."""
     sigmoid = tagger.settings.output == "sigmoid"
     positive = tagger.settings.positive_tag if sigmoid else None
     write = WRITERS[options.output_format]
     json_out = options.output_format in CONFIDENCE_FORMATS
     extra = dict(options.predict)
     n_tokens = n_sentences = 0
-    whole = tagger.reads_documents
-    while chunk := list(sentences if whole else islice(sentences, options.chunk_size)):
+    chunks = (
+        _documents(sentences, options.chunk_size) if tagger.reads_documents else _chunks(sentences, options.chunk_size)
+    )
+    for chunk in chunks:
         token_lists = [s.tokens for s in chunk]
         documents = [s.document for s in chunk]
         predicted = tagger.predict(
@@ -231,6 +234,26 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
             n_tokens += len(tags)
         n_sentences += len(chunk)
     return n_tokens, n_sentences
+
+
+def _chunks(sentences, size: int):
+    """Lists of ``size`` sentences (the last shorter)."""
+    while chunk := list(islice(sentences, size)):
+        yield chunk
+
+
+def _documents(sentences, size: int):
+    """Lists of whole documents (consecutive sentences of one ``document``), each of at least
+    ``size`` sentences unless the sentences end: a model that reads documents sees each whole, and
+    no more of the input is held than the documents of one list."""
+    chunk: list = []
+    for s in sentences:
+        if chunk and s.document != chunk[-1].document and len(chunk) >= size:
+            yield chunk
+            chunk = []
+        chunk.append(s)
+    if chunk:
+        yield chunk
 
 
 def _raw_tagged(tokens, **fields) -> Tagged:
@@ -274,8 +297,11 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
 def _tag_segments(tagger, path, name, parts, out, options, layout) -> tuple:
     """Tag (Segment, binary stream) pairs in order, each on its own batches; returns the counts."""
     tokens = count = 0
-    with _older_objects_frozen():
+    with _older_objects_frozen(), tagging_session():  # each distinct token of the file looked up once
         for segment, stream in parts:
+            # projections afresh at each segment, so that its output depends on its bytes alone
+            # (BLAS may round a row by its place in a product's block)
+            restart_projections()
             sentences = _segment_sentences(stream, name, segment, options, layout)
             with stream, closing(sentences):  # the reader lets go of the stream before it closes
                 t, s = write_tagged(tagger, sentences, out, options)
@@ -302,10 +328,16 @@ def tag_input(tagger, path, out, options: TagOptions) -> tuple:
     predict`` writes it; returns (tokens, sentences)."""
     path = os.fspath(path)
     if path != "-" and seg.is_regular(path):
-        return _tag_file(tagger, path, seg.plan(path, options.encoding), {}, out, options)
+        return _tag_file(tagger, path, _plan(path, options), {}, out, options)
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
-        return _tag_segments(tagger, path, name, seg.Stream(raw, options.encoding).segments(), out, options, {})
+        stream = seg.Stream(raw, options.encoding, lines_only=options.input_format == "conll")
+        return _tag_segments(tagger, path, name, stream.segments(), out, options, {})
+
+
+def _plan(path, options: TagOptions) -> list:
+    """The segments of a file as ``options`` read it (a CoNLL file is never cut inside a line)."""
+    return seg.plan(path, options.encoding, lines_only=options.input_format == "conll")
 
 
 def _tag_file(tagger, path, segments, layout, out, options) -> tuple:
@@ -342,7 +374,7 @@ def tag_shard(model, source, output, options: TagOptions | None = None, **option
         path, segments, layout = source.path, list(source.segments), _layout_dict(source.layout)
     else:
         path = os.fspath(source)
-        segments, layout = seg.plan(path, options.encoding), {}
+        segments, layout = _plan(path, options), {}
     with atomic_writer(output, "wb") as file:
         out = _HashingWriter(file)
         tokens, sentences = _tag_file(tagger, path, segments, layout, out, options)
@@ -370,7 +402,7 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
     lines set (separator, columns), read from the file's first lines.
     """
     path = os.fspath(path)
-    segments = seg.plan(path, options.encoding)
+    segments = _plan(path, options)
     groups: list[list] = [[]]
     size = 0
     for s in segments:

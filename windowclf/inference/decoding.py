@@ -43,10 +43,13 @@ class Decoder:
         An SLL model's learned scores.
     constrain : bool
         Whether decoding keeps to the scheme's well-formed sequences.
+    rescaled : bool
+        Posteriors by the rescaled forward-backward recursion (within 1e-12 of the log-space one,
+        which takes over where it underflows); False: the log-space recursion always.
     """
 
-    def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True):
-        self.output, self.constrain = output, constrain
+    def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True, rescaled=True):
+        self.output, self.constrain, self.rescaled = output, constrain, rescaled
         # the tags entities are read from: a one-vs-rest model's classes are O and its bare type,
         # as schemes.one_vs_rest reads gold tags
         self.chunk_tags = one_vs_rest(["O", tags[1]], tags[1]) if output == "sigmoid" else list(tags)
@@ -91,10 +94,15 @@ class Decoder:
         if not (self.sll or self.constrained):
             return np.exp(self.log_scores(z2))
         return chain_batches.posteriors(
-            self.log_scores(z2), lengths, self.A, self.A0, end=self.end if self.constrained else None
+            self.log_scores(z2),
+            lengths,
+            self.A,
+            self.A0,
+            end=self.end if self.constrained else None,
+            rescaled=self.rescaled,
         )
 
-    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float) -> np.ndarray:
+    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float, groups=None) -> np.ndarray:
         """z2 moved towards what each word's other occurrences in its document say (the document vote).
 
         Each word's probabilities of the entity types and of O, q_t = sum over the tags of a type of
@@ -118,6 +126,9 @@ class Decoder:
             Each sentence's document.
         weight : float
             How far the scores move (0: not at all).
+        groups : ndarray of shape (n_words,), int, optional
+            Each word's group (its document and vote form), numbered, when the caller has it
+            (:func:`~windowclf.inference.prediction.vote_groups`); the same result.
 
         Returns
         -------
@@ -126,14 +137,16 @@ class Decoder:
         """
         to_type = self._to_type
         q = self.marginals(z2, lengths) @ to_type
-        per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
-        index: dict = {}
-        group = np.fromiter(
-            (index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
-            dtype=np.int64,
-            count=len(q),
-        )
-        sums = np.zeros((len(index), q.shape[1]))
+        if groups is None:
+            per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
+            index: dict = {}
+            groups = np.fromiter(
+                (index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
+                dtype=np.int64,
+                count=len(q),
+            )
+        group = np.asarray(groups)
+        sums = np.zeros((int(group.max(initial=-1)) + 1, q.shape[1]))
         np.add.at(sums, group, q)
         mean = sums[group] / np.bincount(group)[group][:, None]
         bonus = weight * (mean - q) @ to_type.T  # (n_words, K) in the chain's log-score terms

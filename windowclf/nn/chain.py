@@ -144,6 +144,67 @@ def scaled_expectations(E: np.ndarray, lengths: np.ndarray, A: np.ndarray, A0: n
     return log_Z, p, pair
 
 
+def scaled_posteriors(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=None):
+    """The tag posteriors p_t(j) by the rescaled recursion of :func:`scaled_expectations`, for
+    decoding: scores may be -inf where the scheme forbids a start, pair or end (``end``: as in
+    :func:`forward_backward`). With F = exp(end - max end) (1 without ``end``),
+
+        beta^_{T-1}[j] = F[j] / sum_k alpha^_{T-1}[k] F[k];   beta^_t, p_t as in scaled_expectations
+
+    Parameters
+    ----------
+    E : ndarray of shape (B, T, K), float64
+        Emission scores, padded (finite everywhere).
+    mask : ndarray of shape (B, T), bool
+        True at real words; every sentence has at least one.
+    A, A0, end : transition (K, K), start (K,) and optional end (K,) scores, float64
+
+    Returns
+    -------
+    ndarray of shape (B, T, K), zero at padding, or None when a step underflowed or the
+    posteriors do not sum to 1 within 1e-9 (the caller then takes :func:`forward_backward`).
+    """
+    B, T, K = E.shape
+    lengths = mask.sum(axis=1)
+    Et = np.ascontiguousarray(E.transpose(1, 0, 2))  # time-major: each step a contiguous (B, K)
+    live = mask.T
+    alpha, c = np.empty_like(Et), np.empty((T, B))
+    with np.errstate(all="ignore"):  # underflow or -inf everywhere shows in c and s, checked below
+        G = np.exp(Et - Et.max(axis=2, keepdims=True))
+        P, P0 = np.exp(A - A.max()), np.exp(A0 - A0.max())
+        al, gs, cs = list(alpha), list(G), list(c[:, :, None])
+        reduce = np.add.reduce
+        np.multiply(P0, gs[0], out=al[0])  # a_0 = P0 * G[0]
+        reduce(al[0], 1, out=c[0])
+        np.divide(al[0], cs[0], out=al[0])
+        for t in range(1, T):
+            np.dot(al[t - 1], P, out=al[t])  # a_t = (alpha^_{t-1} @ P) * G[t]
+            np.multiply(al[t], gs[t], out=al[t])
+            reduce(al[t], 1, out=c[t])
+            np.divide(al[t], cs[t], out=al[t])
+        rows = np.arange(B)
+        final = alpha[lengths - 1, rows]  # alpha^ at each sentence's last word (B, K)
+        F = np.ones(K) if end is None else np.exp(end - np.max(end))
+        s = final @ F
+        if not (np.all(c[live] >= _SMALLEST_SCALE) and np.all(s >= _SMALLEST_SCALE)):
+            return None
+        c[~live] = 1.0  # past a sentence's end beta^ is 0: its steps only must stay finite
+        G /= c[:, :, None]  # G[t] / c_t from here on
+        beta, Y = np.zeros_like(G), np.empty_like(G)
+        be, ys, PT = list(beta), list(Y), np.ascontiguousarray(P.T)
+        ends = F[None, :] / s[:, None]  # beta^ at each sentence's last word
+        is_last = list((np.arange(T)[:, None] == lengths[None, :] - 1)[:, :, None])
+        beta[lengths - 1, rows] = ends
+        for t in range(T - 1, 0, -1):
+            np.multiply(gs[t], be[t], out=ys[t])
+            np.dot(ys[t], PT, out=be[t - 1])  # beta^_{t-1} = P @ (G[t] beta^_t) / c_t
+            np.copyto(be[t - 1], ends, where=is_last[t - 1])
+        p = alpha * beta  # zero at padding, where beta^ is
+    if not np.all(np.abs(p.sum(axis=2)[live] - 1.0) <= 1e-9):  # NaN fails too
+        return None
+    return p.transpose(1, 0, 2)
+
+
 def path_scores(E: np.ndarray, mask: np.ndarray, y: np.ndarray, A: np.ndarray, A0: np.ndarray) -> np.ndarray:
     """s(y) for each sentence of the batch; ``y`` of shape (B, T) (any value at padding)."""
     B, T, _ = E.shape
