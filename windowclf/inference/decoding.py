@@ -68,8 +68,8 @@ class Decoder:
         self._pieces = [split_tag(t) for t in self.chunk_tags]
         types = sorted({t for _, t in self._pieces if t})
         self._to_type = np.zeros((K, len(types) + 1))  # tag -> its entity type (last column: O)
-        for j, (_, t) in enumerate(self._pieces):
-            self._to_type[j, types.index(t) if t else len(types)] = 1.0
+        self._type_of = np.array([types.index(t) if t else len(types) for _, t in self._pieces])
+        self._to_type[np.arange(K), self._type_of] = 1.0
         self._rule_cache = {}
 
     def log_scores(self, z2: np.ndarray) -> np.ndarray:
@@ -89,10 +89,12 @@ class Decoder:
             return np.argmax(z2, axis=1)
         return chain_batches.decode(self.log_scores(z2), lengths, self.A, self.A0, end=self.end)
 
-    def marginals(self, z2: np.ndarray, lengths) -> np.ndarray:
-        """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2))."""
+    def marginals(self, z2: np.ndarray, lengths, project=None) -> np.ndarray:
+        """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2)), or
+        with ``project`` (K, M) their product with it, (n_words, M)."""
         if not (self.sll or self.constrained):
-            return np.exp(self.log_scores(z2))
+            p = np.exp(self.log_scores(z2))
+            return p if project is None else p @ project
         return chain_batches.posteriors(
             self.log_scores(z2),
             lengths,
@@ -100,6 +102,7 @@ class Decoder:
             self.A0,
             end=self.end if self.constrained else None,
             rescaled=self.rescaled,
+            project=project,
         )
 
     def voted(self, z2: np.ndarray, lengths, words, documents, weight: float, groups=None) -> np.ndarray:
@@ -136,7 +139,7 @@ class Decoder:
             The scores in z2's terms (a one-vs-rest model's logit).
         """
         to_type = self._to_type
-        q = self.marginals(z2, lengths) @ to_type
+        q = self.marginals(z2, lengths, project=to_type)  # (n_words, types + 1)
         if groups is None:
             per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
             index: dict = {}
@@ -148,12 +151,20 @@ class Decoder:
         group = np.asarray(groups)
         sums = np.zeros((int(group.max(initial=-1)) + 1, q.shape[1]))
         np.add.at(sums, group, q)
-        mean = sums[group] / np.bincount(group)[group][:, None]
-        bonus = weight * (mean - q) @ to_type.T  # (n_words, K) in the chain's log-score terms
-        z = np.asarray(z2, dtype=np.float64)
+        counts = np.bincount(group)
+        move = sums[group]  # then weight (mean - q), in place: (n_words, types + 1)
+        np.divide(move, counts[group][:, None], out=move)
+        np.subtract(move, q, out=move)
+        np.multiply(move, weight, out=move)
+        del q
+        z = np.array(z2, dtype=np.float64)
         if self.output == "sigmoid":  # E = (log(1 - h), log h): the logit moves by the difference
-            return z + (bonus[:, 1] - bonus[:, 0])[:, None]
-        return z + bonus  # SLL: E is z2; softmax: log_softmax(z2 + b) is E + b up to each word's constant
+            negative, positive = self._type_of
+            return z + (move[:, positive] - move[:, negative])[:, None]
+        # each tag gains its type's move (to_type's one 1 a row: the product's value exactly); SLL: E
+        # is z2; softmax: log_softmax(z2 + b) is E + b up to each word's constant
+        z += move[:, self._type_of]
+        return z
 
     def entities(self, z2: np.ndarray, lengths, classes: np.ndarray) -> list:
         """The entities of the decoded ``classes`` with their probabilities.

@@ -54,6 +54,7 @@ _TOKEN_BLOCK = 32  # tokens projected by one product
 _WINDOW_BLOCK = 256  # windows whose second layer is one product (and whose sums fit the CPU's caches)
 _MAX_COMBINATIONS = 4096  # positional tables' row combinations projected together
 _PASS_WINDOWS = 1 << 14  # windows scored per pass (their tokens' projections all in the cache)
+_PROJECT_TOKENS = 512  # tokens taken through the character features at a time
 
 
 class Projector:
@@ -152,7 +153,12 @@ class Projector:
         return rows
 
     def _project(self, table, codes: np.ndarray, rows: np.ndarray) -> None:
-        """P[code, s] for every slot s into ``rows``: e(t) @ W_tokens, _TOKEN_BLOCK tokens at a time."""
+        """P[code, s] for every slot s into ``rows``: e(t) @ W_tokens, _TOKEN_BLOCK tokens at a time
+        (and _PROJECT_TOKENS at a time through the character features, to bound the memory)."""
+        for start in range(0, len(codes), _PROJECT_TOKENS):
+            self._project_some(table, codes[start : start + _PROJECT_TOKENS], rows[start : start + _PROJECT_TOKENS])
+
+    def _project_some(self, table, codes: np.ndarray, rows: np.ndarray) -> None:
         p, C, H = self.network.params, self.network.window, self.network.hidden
         n = len(codes)
         padded = -(-n // _TOKEN_BLOCK) * _TOKEN_BLOCK  # the last block filled with copies of the first code
@@ -165,11 +171,12 @@ class Projector:
             else:
                 pieces.append(p[name].take(table.ids[k][block_codes], axis=0))  # "r" is last: k is the lookup
         e = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
-        out = np.empty((padded, C * H), self.W_tokens.dtype)
+        out = np.empty((_TOKEN_BLOCK, C * H), self.W_tokens.dtype)
+        P = self.P.reshape(self.capacity, C * H)
         for start in range(0, padded, _TOKEN_BLOCK):
-            np.matmul(e[start : start + _TOKEN_BLOCK], self.W_tokens, out=out[start : start + _TOKEN_BLOCK])
-        P = self.P.reshape(self.capacity, C, H)
-        P[rows] = out[:n].reshape(n, C, H)
+            np.matmul(e[start : start + _TOKEN_BLOCK], self.W_tokens, out=out)
+            m = min(_TOKEN_BLOCK, n - start)
+            P[rows[start : start + m]] = out[:m]
 
     # ------------------------------------------------------------------ scores
     def scores(self, tokens, threads: int = 1) -> np.ndarray:
