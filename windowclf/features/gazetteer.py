@@ -170,10 +170,10 @@ class Gazetteer:
         ends = np.repeat(np.cumsum(lengths), lengths)  # where each word's sentence ends
         if forms is None:
             form = self._form or (lambda w: w)
-            window = lambda i, j: list(map(form, words[i:j]))  # noqa: E731
+            window = lambda i, j: list(map(form, words[i:j]))
         else:
             numbers, strings = forms
-            window = lambda i, j: [strings[k] for k in numbers[i:j].tolist()]  # noqa: E731
+            window = lambda i, j: [strings[k] for k in numbers[i:j].tolist()]
         if self._lengths is None:  # the lengths of the strings each first word begins, longest first
             found: dict = {}
             for key in self.counts:

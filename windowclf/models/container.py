@@ -301,6 +301,7 @@ class ModelFile:
         """A stored entry's data read into ``buffer`` with one ``readinto`` (no copy through pieces
         of bytes, whose fresh pages cost more than the read), its CRC-32 checked."""
         file = self._file
+        assert file is not None  # open while the ModelFile is
         file.seek(info.header_offset)
         local = file.read(_LOCAL_HEADER.size)
         if len(local) < _LOCAL_HEADER.size or not local.startswith(b"PK\x03\x04"):

@@ -36,8 +36,8 @@ import numpy as np
 
 from windowclf import __version__
 from windowclf.config.settings import entity_tags
-from windowclf.features.token_table import TokenTable
 from windowclf.errors import ConfigError, ModelFileError
+from windowclf.features.token_table import TokenTable
 from windowclf.inference.decoding import Decoder
 from windowclf.inference.prediction import Tagging
 from windowclf.inference.scoring import TaggingState

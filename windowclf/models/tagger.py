@@ -6,22 +6,23 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.settings import Settings, check_patience
 from windowclf.errors import ConfigError, DivergenceError, InputError
-from windowclf.features.gazetteer import Gazetteer
 from windowclf.features.documents import DOCUMENT_KEYS, document_case_indices
+from windowclf.features.gazetteer import Gazetteer
 from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER
 from windowclf.features.token_table import TokenTable, TokenWindows
 from windowclf.features.tokens import FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
 from windowclf.features.windows import encode_windows
 from windowclf.inference.evaluation import Scorer
-from windowclf.inference.scoring import forget
 from windowclf.inference.prediction import Tagging
+from windowclf.inference.scoring import forget
 from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
@@ -185,7 +186,7 @@ class WindowTagger(Tagging):
                     if gazetteer.match == "capitals"
                     else (codes, table.tokens)
                 )
-                keys = gazetteer.key_vocabulary().index_to_key
+                keys: Sequence[str] = gazetteer.key_vocabulary().index_to_key
                 index = gazetteer.key_indices(flat, starts, lengths, forms)
             else:
                 first = np.zeros(len(codes), dtype=bool)

@@ -266,7 +266,7 @@ def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=
 def _predecessor_groups(A: np.ndarray) -> list:
     """(targets, tags allowed before them) for the tags j whose allowed predecessors (A[i, j] > -inf)
     are the same, in order of first target; a tag none may follow keeps every tag as one."""
-    allowed = A > -np.inf
+    allowed = np.isfinite(A) | (A > 0)  # A[i, j] > -inf
     groups: dict = {}
     for j in range(A.shape[1]):
         before = tuple(np.flatnonzero(allowed[:, j]).tolist()) or tuple(range(A.shape[0]))
