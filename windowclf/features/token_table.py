@@ -12,7 +12,8 @@ Codes 0 and 1 are the sentence-edge padding words ``<s>`` and ``</s>``; a table 
 :data:`MAX_TOKENS` tokens starts afresh at the next call (``generation`` counts the fresh starts),
 so its memory is bounded whatever the text.
 
->>> >>> table = TokenTable([(None, Vocabulary(["oslo", "is"]))])
+>>> from windowclf.features.vocab import Vocabulary
+>>> table = TokenTable([(None, Vocabulary(["oslo", "is"]))])
 >>> table.codes(["Oslo", "is", "oslo", "Oslo"]).tolist(), table.ids[0][: len(table)].tolist()
 ([2, 3, 4, 2], [3, 4, 0, 1, 0])
 """
@@ -30,7 +31,8 @@ from windowclf.features.tokens import CAPS_KEYS, caps_key
 
 __all__ = ["MAX_TOKENS", "PAD_END", "PAD_START", "TokenTable", "TokenWindows"]
 
-PAD_START, PAD_END = 0, 1
+PAD_START = 0  # the code of the padding word before a sentence (<s>)
+PAD_END = 1  # after it (</s>)
 MAX_TOKENS = 1 << 17
 """Distinct tokens a table holds before it starts afresh (about 30 MB with characters)."""
 
