@@ -2,8 +2,8 @@
 
 ``windowclf predict`` tags a file segment by segment, each on its own, so that a segment's output
 depends on its own bytes only: tagged on one machine or on many, one after another or in any
-grouping, the segments give the same bytes. A segment is also what bounds the text tagging holds
-at once: raw text's documents never cross one (:data:`MAX_SEGMENT_BYTES`).
+grouping, the segments give the same bytes. A segment also bounds what tagging reads at once
+(:data:`MAX_SEGMENT_BYTES`), and no document crosses one.
 
 A cut is found from the bytes alone, so a file's cuts are the same whether it is scanned ahead
 (:func:`plan`) or read as a stream (:class:`Stream`). Within the window from ``spacing`` to
@@ -37,15 +37,13 @@ import re
 import stat
 from typing import NamedTuple
 
-from windowclf.text.reader import MAX_DOCUMENT_BYTES
-
 __all__ = ["MAX_SEGMENT_BYTES", "SEGMENT_BYTES", "Segment", "Stream", "cuttable", "open_segment", "plan"]
 
 SEGMENT_BYTES = 1 << 20
 """Bytes a segment holds at least (but the last). Part of what ``predict`` writes: keep it fixed."""
-MAX_SEGMENT_BYTES = MAX_DOCUMENT_BYTES
-"""Bytes a segment holds at most (raw text; CoNLL input: up to the line end after them): the bound
-on a raw-text document (:data:`windowclf.text.reader.MAX_DOCUMENT_BYTES`)."""
+MAX_SEGMENT_BYTES = SEGMENT_BYTES + SEGMENT_BYTES // 4
+"""Bytes a segment holds at most (raw text; CoNLL input: up to the first line end after them), so
+that what tagging reads at once is bounded whatever the file's layout."""
 
 _READ_BYTES = 1 << 20
 _NON_BLANK = re.compile(rb"[^ \t\r]")

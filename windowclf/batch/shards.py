@@ -40,6 +40,7 @@ from windowclf.inference.scoring import restart_projections, tagging_session
 from windowclf.models import files as model_io
 from windowclf.models.ensemble import Ensemble, load_any
 from windowclf.models.tagger import WindowTagger
+from windowclf.text.inputs import bounded_documents
 from windowclf.text.reader import text_sentences
 from windowclf.text.sentences import SENTENCE_MODES
 
@@ -51,6 +52,7 @@ __all__ = [
     "load_model",
     "model_ref",
     "plan_blocks",
+    "tag_block_into",
     "tag_input",
     "tag_shard",
     "write_tagged",
@@ -202,8 +204,9 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
 
     A model that reads whole documents (``doccase``, the document vote) takes them whole, at least
     ``chunk_size`` sentences at a time: CoNLL input's ``-DOCSTART-`` documents, or for raw text the
-    segment itself (at most :data:`~windowclf.batch.segments.MAX_SEGMENT_BYTES` of the file) or,
-    with ``sentence_mode="document-per-line"``, each of its lines."""
+    segment itself or, with ``sentence_mode="document-per-line"``, each of its lines; a document of
+    more than :data:`~windowclf.text.inputs.MAX_DOCUMENT_CHARS` characters of tokens in pieces of
+    about that many (:func:`~windowclf.text.inputs.bounded_documents`)."""
     sigmoid = tagger.settings.output == "sigmoid"
     positive = tagger.settings.positive_tag if sigmoid else None
     write = WRITERS[options.output_format]
@@ -213,9 +216,8 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     chunks = (
         _documents(sentences, options.chunk_size) if tagger.reads_documents else _chunks(sentences, options.chunk_size)
     )
-    for chunk in chunks:
+    for chunk, documents in chunks:
         token_lists = [s.tokens for s in chunk]
-        documents = [s.document for s in chunk]
         predicted = tagger.predict(
             token_lists, scheme=options.scheme, confidences=json_out, documents=documents, **extra
         )
@@ -237,23 +239,28 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
 
 
 def _chunks(sentences, size: int):
-    """Lists of ``size`` sentences (the last shorter)."""
+    """Lists of ``size`` sentences (the last shorter), with their documents."""
     while chunk := list(islice(sentences, size)):
-        yield chunk
+        yield chunk, [s.document for s in chunk]
 
 
 def _documents(sentences, size: int):
-    """Lists of whole documents (consecutive sentences of one ``document``), each of at least
-    ``size`` sentences unless the sentences end: a model that reads documents sees each whole, and
-    no more of the input is held than the documents of one list."""
+    """Lists of whole documents, each of at least ``size`` sentences unless the sentences end, and
+    each sentence's document: ``document`` (consecutive sentences), in pieces of at most
+    MAX_DOCUMENT_CHARS characters (:func:`~windowclf.text.inputs.bounded_documents`). A model that
+    reads documents sees each piece whole, and no more of the input is held than one list."""
     chunk: list = []
+    documents: list = []
+    pieces: dict = {}
     for s in sentences:
-        if chunk and s.document != chunk[-1].document and len(chunk) >= size:
-            yield chunk
-            chunk = []
+        (document,) = bounded_documents([s.tokens], [s.document], pieces=pieces)
+        if chunk and document != documents[-1] and len(chunk) >= size:
+            yield chunk, documents
+            chunk, documents = [], []
         chunk.append(s)
+        documents.append(document)
     if chunk:
-        yield chunk
+        yield chunk, documents
 
 
 def _raw_tagged(tokens, **fields) -> Tagged:
@@ -333,6 +340,12 @@ def tag_input(tagger, path, out, options: TagOptions) -> tuple:
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
         stream = seg.Stream(raw, options.encoding, lines_only=options.input_format == "conll")
         return _tag_segments(tagger, path, name, stream.segments(), out, options, {})
+
+
+def tag_block_into(tagger, block: Block, out, options: TagOptions) -> tuple:
+    """Tag a :class:`Block` of a file into the text stream ``out`` (its part of what :func:`tag_input`
+    writes for the file); returns (tokens, sentences)."""
+    return _tag_file(tagger, block.path, list(block.segments), _layout_dict(block.layout), out, options)
 
 
 def _plan(path, options: TagOptions) -> list:

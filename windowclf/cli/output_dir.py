@@ -13,7 +13,8 @@ import time
 
 import click
 
-from windowclf.batch.jobs import Job, run_in_process
+from windowclf.batch.jobs import Job
+from windowclf.batch.processes import can_fork, run_on_cores
 from windowclf.batch.shards import TagOptions, model_ref
 
 __all__ = ["DASK_HINT", "predict_to_dir"]
@@ -47,9 +48,19 @@ class _Progress:
 
 
 def predict_to_dir(
-    model_path, inputs, out_dir, options: TagOptions, *, workers=None, scheduler=None, block_size=None, progress=True
+    model_path,
+    inputs,
+    out_dir,
+    options: TagOptions,
+    *,
+    workers=None,
+    scheduler=None,
+    block_size=None,
+    progress=True,
+    jobs: int = 1,
 ) -> list:
-    """What ``predict --output-dir`` does; returns the job's records, one per input."""
+    """What ``predict --output-dir`` does; returns the job's records, one per input. Without Dask,
+    ``jobs`` processes tag the files' segments (:func:`~windowclf.batch.processes.run_on_cores`)."""
     if out_dir is None:
         raise click.UsageError("--workers and --scheduler write files: give --output-dir DIR")
     if workers and scheduler:
@@ -63,8 +74,10 @@ def predict_to_dir(
     block_bytes = None if block_size is None else int(block_size * (1 << 20))
     try:
         if not (workers or scheduler):
-            job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes if block_bytes is not None else 0)
-            records = run_in_process(job, bar)
+            # one task a file, or on several processes one a segment (none when they cannot be forked)
+            whole = 1 if jobs > 1 and can_fork() else 0
+            job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes if block_bytes is not None else whole)
+            records = run_on_cores(job, jobs, bar)
         else:
             records = _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar)
     finally:

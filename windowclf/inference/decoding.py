@@ -18,6 +18,8 @@ the span between the forward and backward variables (:func:`chain_batches.span_l
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from windowclf.features.documents import vote_key
@@ -26,7 +28,7 @@ from windowclf.nn.functions import log_softmax, softplus
 from windowclf.tags.entities import ends_chunk, entity_spans, split_tag, starts_chunk
 from windowclf.tags.schemes import one_vs_rest, transition_constraints
 
-__all__ = ["Decoder", "expected_calibration_error"]
+__all__ = ["Decoder", "MovedScores", "expected_calibration_error"]
 
 
 class Decoder:
@@ -73,7 +75,10 @@ class Decoder:
         self._rule_cache = {}
 
     def log_scores(self, z2: np.ndarray) -> np.ndarray:
-        """E: the chain's per-word log-scores in float64, shape (n_words, K)."""
+        """E: the chain's per-word log-scores in float64, shape (n_words, K) (an SLL model's moved
+        scores as they are: :class:`MovedScores`)."""
+        if self.sll and isinstance(z2, MovedScores):
+            return z2
         z = np.asarray(z2, dtype=np.float64)
         if self.output == "sigmoid":
             return np.stack([-softplus(z[:, 0]), -softplus(-z[:, 0])], axis=1)  # log(1 - h), log h
@@ -105,7 +110,7 @@ class Decoder:
             project=project,
         )
 
-    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float, groups=None) -> np.ndarray:
+    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float, groups=None) -> Any:
         """z2 moved towards what each word's other occurrences in its document say (the document vote).
 
         Each word's probabilities of the entity types and of O, q_t = sum over the tags of a type of
@@ -135,8 +140,9 @@ class Decoder:
 
         Returns
         -------
-        ndarray, float64, shape (n_words, K)
-            The scores in z2's terms (a one-vs-rest model's logit).
+        ndarray or MovedScores, float64, shape (n_words, K)
+            The scores in z2's terms (a one-vs-rest model's logit); an SLL model's as
+            :class:`MovedScores`, which makes their rows as the chain reads them.
         """
         to_type = self._to_type
         q = self.marginals(z2, lengths, project=to_type)  # (n_words, types + 1)
@@ -157,14 +163,14 @@ class Decoder:
         np.subtract(move, q, out=move)
         np.multiply(move, weight, out=move)
         del q
-        z = np.array(z2, dtype=np.float64)
         if self.output == "sigmoid":  # E = (log(1 - h), log h): the logit moves by the difference
             negative, positive = self._type_of
-            return z + (move[:, positive] - move[:, negative])[:, None]
+            return np.asarray(z2, dtype=np.float64) + (move[:, positive] - move[:, negative])[:, None]
         # each tag gains its type's move (to_type's one 1 a row: the product's value exactly); SLL: E
-        # is z2; softmax: log_softmax(z2 + b) is E + b up to each word's constant
-        z += move[:, self._type_of]
-        return z
+        # is z2, read batch by batch (MovedScores); softmax: log_softmax(z2 + b) is E + b up to each
+        # word's constant
+        moved = MovedScores(z2, move, self._type_of)
+        return moved if self.sll else np.asarray(moved)
 
     def entities(self, z2: np.ndarray, lengths, classes: np.ndarray) -> list:
         """The entities of the decoded ``classes`` with their probabilities.
@@ -205,6 +211,29 @@ class Decoder:
 
 
 _EDGE = ("O", "")  # what the chunk rules see before a sentence's first word and after its last
+
+
+class MovedScores:
+    """z2 (n_words, K) with each tag's row moved by its type's column of ``move`` (n_words, types),
+    in float64, made rows at a time: ``scores[rows]``, as the chain reads a batch, holds no
+    (n_words, K) float64 array beside z2 (``np.asarray`` makes the whole one)."""
+
+    def __init__(self, z2: np.ndarray, move: np.ndarray, type_of: np.ndarray):
+        self.z2, self.move, self.type_of = z2, move, type_of
+        self.shape = z2.shape
+        self.dtype = np.dtype(np.float64)
+
+    def __len__(self) -> int:
+        return len(self.z2)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        z = np.array(self.z2[rows], dtype=np.float64)
+        z += self.move[rows][..., self.type_of]
+        return z
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        z = self[slice(None)]
+        return z if dtype is None else z.astype(dtype, copy=False)
 
 
 def expected_calibration_error(confidences, correct, bins: int = 10) -> dict:

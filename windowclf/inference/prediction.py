@@ -22,7 +22,7 @@ from windowclf.nn.functions import OUTPUTS
 from windowclf.nn.network import WindowNetwork
 from windowclf.nn.projections import Projector
 from windowclf.tags.schemes import convert
-from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
+from windowclf.text.inputs import bounded_documents, document_ids, tagged_pairs, token_lists
 from windowclf.text.tokenize import split_sentences
 
 __all__ = ["Tagging", "vote_groups"]
@@ -250,15 +250,20 @@ class Tagging:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
         does (:func:`~windowclf.text.tokenize.split_sentences`), tagged, and returned as
         ``{"text", "label", "start", "end", "confidence"}`` with character offsets into ``text``
-        (``text[start:end]`` is the entity) and its probability under the model.
+        (``text[start:end]`` is the entity) and its probability under the model. For a model that
+        reads documents, the text is one, in pieces of at most MAX_DOCUMENT_CHARS characters as
+        ``windowclf predict`` reads a file's text (:func:`~windowclf.text.inputs.bounded_documents`).
 
         ``tagger(text)`` is the same call.
         """
         if not isinstance(text, str):
             raise TypeError(f"tag_text takes a str, got a {type(text).__name__}; for token lists use predict")
         sentences = split_sentences(text)
+        # one document, in pieces as windowclf predict reads the text of a file (text.inputs)
+        documents = bounded_documents([[t.text for t in s] for s in sentences], [0] * len(sentences))
         out = []
-        for tokens, entities in zip(sentences, self.predict_entities(sentences, constrain=constrain)):
+        found = self.predict_entities(sentences, constrain=constrain, documents=documents)
+        for tokens, entities in zip(sentences, found):
             for e in entities:
                 if min_confidence is not None and e["confidence"] < min_confidence:
                     continue

@@ -10,13 +10,7 @@ from windowclf.errors import InputError
 from windowclf.text.sentences import PARAGRAPH_BREAKS
 from windowclf.text.tokenize import iter_sentence_spans
 
-__all__ = ["MAX_DOCUMENT_BYTES", "Offsets", "TextSentence", "text_sentences"]
-
-MAX_DOCUMENT_BYTES = 5 << 18
-"""The most bytes (1.25 MiB) of raw text one document holds where the text does not say where its
-documents end: ``windowclf predict`` reads a file in segments of at most this many bytes
-(:mod:`windowclf.batch.segments`) and no document crosses a segment, so that what tagging holds
-of a document is bounded whatever the file."""
+__all__ = ["Offsets", "TextSentence", "text_sentences"]
 
 _LINE_BREAK = PARAGRAPH_BREAKS["document-per-line"]  # where one of its lines (documents) ends
 
