@@ -9,6 +9,7 @@ from collections import Counter
 
 import click
 
+from windowclf._util.heap import return_freed_memory
 from windowclf._util.printable import printable
 from windowclf.batch.processes import available_cores, tag_on_cores
 from windowclf.batch.shards import TagOptions
@@ -54,8 +55,8 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
     "sentence_mode",
     flag_value="document-per-line",
     help="Raw text: each line is a document (for models with document features), split into "
-    "sentences as --paragraph-per-line; without it a file, in pieces of about a megabyte, is "
-    "one document. Example: --document-per-line",
+    "sentences as --paragraph-per-line; without it a file is one, read in pieces of about "
+    "130,000 characters. Example: --document-per-line",
 )
 @click.option(
     "--format",
@@ -165,6 +166,7 @@ def predict(
         sentence_mode=sentence_mode or "text",
     )
     jobs = min(2, available_cores()) if jobs is None else jobs
+    return_freed_memory()  # a long run's peak memory is what it holds at once (_util.heap)
     if output_dir is not None or workers or scheduler:
         return predict_to_dir(
             model_path,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import mmap
 import re
 import struct
 import zipfile
@@ -99,6 +100,38 @@ def _write(f, arrays: dict, metadata: dict) -> None:
 _NPY_HEADER_BOUND = 4096
 # A zip entry's local header (APPNOTE.TXT 4.3.7): its name's and extra field's lengths end it.
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_MAP_BYTES = 16 << 20  # arrays this large (a big vocabulary's L) are mapped from the file, not read
+_CHECK_BYTES = 4 << 20  # a mapped array's bytes checked at a time
+
+
+class _Mapped:
+    """An entry's bytes in a private, copy-on-write map of its file, from page-aligned ``base``:
+    ``head`` (the ``.npy`` header) and ``data`` (the array's, from offset ``skip`` of the map)."""
+
+    def __init__(self, fileno: int, base: int, start: int, offset: int, n_bytes: int):
+        self.skip, self.n_bytes = start - base + offset, n_bytes
+        self.map = mmap.mmap(fileno, self.skip + n_bytes, flags=mmap.MAP_PRIVATE, offset=base)
+        self.head = self.map[start - base : self.skip]
+
+    def check(self, crc: int, dtype) -> bool:
+        """Raise BadZipFile unless the entry's CRC-32 is ``crc``; False if its floats hold NaN or
+        inf. A piece at a time, each piece's pages dropped from this process once read (they come
+        back, from the file, when a row is read), so that checking does not raise the peak memory."""
+        step = _CHECK_BYTES - _CHECK_BYTES % max(dtype.itemsize, 1)
+        total, finite = zlib.crc32(self.head), True
+        with memoryview(self.map) as whole:
+            for at in range(self.skip, self.skip + self.n_bytes, step):
+                piece = whole[at : min(at + step, self.skip + self.n_bytes)]
+                total = zlib.crc32(piece, total)
+                if dtype.kind == "f":
+                    finite = finite and bool(np.isfinite(np.frombuffer(piece, dtype=dtype)).all())
+                piece.release()
+                if hasattr(self.map, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+                    page = at - at % mmap.PAGESIZE
+                    self.map.madvise(mmap.MADV_DONTNEED, page, min(at + step, len(self.map)) - page)
+        if total != crc:
+            raise zipfile.BadZipFile("Bad CRC-32 for a mapped entry")
+        return finite
 
 
 def load_model_file(path, data: bytes | None = None):
@@ -284,7 +317,14 @@ class ModelFile:
         buffer: Any = memoryview(out.view(np.uint8).reshape(-1)) if n_bytes else None  # type: ignore[arg-type]
         try:
             info = self._zip.getinfo(entry)
-            if info.compress_type == zipfile.ZIP_STORED:
+            mapped = None
+            if info.compress_type == zipfile.ZIP_STORED and n_bytes >= _MAP_BYTES:
+                mapped = self._map_stored(info, offset, n_bytes)
+            if mapped is not None:
+                out = np.frombuffer(mapped.map, dtype=dtype, count=math.prod(shape), offset=mapped.skip)
+                if not mapped.check(info.CRC, dtype):
+                    raise self._error(f"entry {entry!r} holds NaN or inf")
+            elif info.compress_type == zipfile.ZIP_STORED:
                 self._read_stored(info, offset, n_bytes, buffer)
             else:
                 self._read_pieces(entry, offset, n_bytes, buffer)
@@ -293,13 +333,28 @@ class ModelFile:
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as err:
             raise self._error(f"entry {entry!r} is damaged (truncated file?): {err}") from None
         arr = out.reshape(shape[::-1]).T if fortran else out.reshape(shape)
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        if mapped is None and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise self._error(f"entry {entry!r} holds NaN or inf")
         return arr
 
-    def _read_stored(self, info: zipfile.ZipInfo, offset: int, n_bytes: int, buffer) -> None:
-        """A stored entry's data read into ``buffer`` with one ``readinto`` (no copy through pieces
-        of bytes, whose fresh pages cost more than the read), its CRC-32 checked."""
+    def _map_stored(self, info: zipfile.ZipInfo, offset: int, n_bytes: int):
+        """A large stored entry's data mapped from the file (private copy-on-write pages: writable,
+        the file never changed); None where the file cannot be mapped (the model came as bytes).
+        Only the pages of the rows tagging reads stay in memory, shared with every process that
+        maps the file (the workers of batch.processes)."""
+        if isinstance(self._file, io.BytesIO) or not hasattr(mmap, "MAP_PRIVATE"):
+            return None
+        start = self._data_start(info)
+        base = (start // mmap.ALLOCATIONGRANULARITY) * mmap.ALLOCATIONGRANULARITY
+        try:
+            assert self._file is not None  # open while the ModelFile is
+            view = _Mapped(self._file.fileno(), base, start, offset, n_bytes)
+        except (OSError, ValueError, io.UnsupportedOperation):  # a file system that cannot map: read it
+            return None
+        return view
+
+    def _data_start(self, info: zipfile.ZipInfo) -> int:
+        """Where an entry's bytes start in the file, after its local header."""
         file = self._file
         assert file is not None  # open while the ModelFile is
         file.seek(info.header_offset)
@@ -307,7 +362,14 @@ class ModelFile:
         if len(local) < _LOCAL_HEADER.size or not local.startswith(b"PK\x03\x04"):
             raise zipfile.BadZipFile("bad local file header")
         name_length, extra_length = _LOCAL_HEADER.unpack(local)[-2:]
-        file.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+
+    def _read_stored(self, info: zipfile.ZipInfo, offset: int, n_bytes: int, buffer) -> None:
+        """A stored entry's data read into ``buffer`` with one ``readinto`` (no copy through pieces
+        of bytes, whose fresh pages cost more than the read), its CRC-32 checked."""
+        file = self._file
+        assert file is not None  # open while the ModelFile is
+        file.seek(self._data_start(info))
         head = file.read(offset)
         got = file.readinto(buffer) if n_bytes else 0
         if len(head) != offset or got != n_bytes:

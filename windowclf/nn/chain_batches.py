@@ -36,8 +36,8 @@ def marginals(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) ->
 
 
 # Padded words a batch holds at most (but a single longer sentence): a few long sentences together
-# would otherwise make (B, T, K) arrays of hundreds of megabytes.
-_CELLS = 1 << 15
+# would otherwise make (B, T, K) arrays of hundreds of megabytes (at this size, a few megabytes).
+_CELLS = 1 << 13
 
 
 def _by_length(lengths, batch: int, which=None):

@@ -46,9 +46,9 @@ from windowclf.nn.functions import ACTIVATIONS
 
 __all__ = ["CACHE_BYTES", "Projector"]
 
-CACHE_BYTES = 32 << 20
-"""Memory the projections of a network's tokens may take (about 3,000 tokens of the strong presets'
-network, 27,000 of the default one)."""
+CACHE_BYTES = 24 << 20
+"""Memory the projections of a network's tokens may take (about 2,500 tokens of the strong presets'
+network, 20,000 of the default one)."""
 
 _TOKEN_BLOCK = 32  # tokens projected by one product
 _WINDOW_BLOCK = 256  # windows whose second layer is one product (and whose sums fit the CPU's caches)
