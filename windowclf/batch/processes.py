@@ -8,7 +8,7 @@ same file tagged in one process gives (``tests/batch/test_processes.py``). The t
 writers are Python, which one process runs on one core at a time; processes, unlike threads, run
 them side by side.
 
-At most two segments a worker are in flight (read, tagged or waiting to be written), so memory
+At most one segment a worker and one more are in flight (being tagged, or waiting to be written), so memory
 stays bounded whatever the file; the first bad input, in file order, fails the command with the
 line the single process prints for it, after the output before it. Needs the ``fork`` start method
 (Linux): elsewhere, and for pipes, files are tagged in this process.
@@ -30,7 +30,6 @@ from windowclf.inference import prediction
 
 __all__ = ["available_cores", "can_fork", "run_on_cores", "tag_blocks", "tag_on_cores"]
 
-_IN_FLIGHT = 2  # segments a worker may have waiting: one tagged, one being tagged
 _WORKER: dict = {}  # what a forked worker tags with: set in the parent before the fork
 
 
@@ -77,7 +76,7 @@ def tag_blocks(tagger, blocks: list, out, options, jobs: int) -> tuple:
         pending = iter(blocks)
         for block in pending:
             waiting.append(pool.apply_async(_tag_block, (block,)))
-            if len(waiting) >= _IN_FLIGHT * jobs:
+            if len(waiting) > jobs:
                 break
         while waiting:
             text, t, s, error = waiting.popleft().get()
@@ -121,7 +120,7 @@ def run_on_cores(job: Job, jobs: int, progress=None) -> list:
                     (task, pool.apply_async(shards.tag_shard, (job.model, task.source, task.output, job.options)))
                 )
 
-        for _ in range(_IN_FLIGHT * jobs):
+        for _ in range(jobs + 1):
             submit()
 
         def results():

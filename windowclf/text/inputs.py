@@ -83,7 +83,7 @@ def tagged_pairs(sentences, tags, what: str = "sentences"):
     return sentences, tags
 
 
-def bounded_documents(sentences, documents, limit: int = MAX_DOCUMENT_CHARS, pieces: dict | None = None) -> list:
+def bounded_documents(sentences, documents, limit: int | None = None, pieces: dict | None = None) -> list:
     """Each sentence's document, as (document, piece): a document's sentences after its first
     ``limit`` characters of tokens start its next piece, and so on (a sentence is never cut).
 
@@ -93,8 +93,9 @@ def bounded_documents(sentences, documents, limit: int = MAX_DOCUMENT_CHARS, pie
         The sentences, n_i tokens each.
     documents : sequence of hashable
         Each sentence's document (those of a document need not be consecutive).
-    limit : int
-        Characters of tokens a piece holds before the next sentence starts another.
+    limit : int, optional
+        Characters of tokens a piece holds before the next sentence starts another (default
+        :data:`MAX_DOCUMENT_CHARS`).
     pieces : dict, optional
         Where each document's piece stands: pass the same dict with the next sentences of a
         stream to go on from there.
@@ -106,6 +107,7 @@ def bounded_documents(sentences, documents, limit: int = MAX_DOCUMENT_CHARS, pie
     >>> bounded_documents([["ab", "c"], ["de"], ["f"], ["g"]], [0, 0, 0, 1], limit=4)
     [(0, 0), (0, 0), (0, 1), (1, 0)]
     """
+    limit = MAX_DOCUMENT_CHARS if limit is None else limit
     pieces = {} if pieces is None else pieces  # document -> (its current piece, characters in it)
     out = []
     for tokens, doc in zip(sentences, documents):
