@@ -298,7 +298,8 @@ def tagging_rows(quick: bool, models: dict | None = None) -> list:
                     (
                         f"predict best-glove peak memory, {mb:.0f} MB raw file, {what}",
                         f"{r['pss_mb']:.0f} MB",
-                        f"{r['processes']} processes, largest RSS {r['rss_mb']:.0f} MB; {r['rate']:,.0f} words/s",
+                        f"{r['processes']} process{'es' * (r['processes'] != 1)}, largest RSS {r['rss_mb']:.0f} MB; "
+                        f"{r['rate']:,.0f} words/s",
                         None,
                         f"<= {TARGETS['rss_mb']} MB",
                         r["pss_mb"] <= TARGETS["rss_mb"],

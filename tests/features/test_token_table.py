@@ -50,7 +50,7 @@ def test_token_codes_hold_the_ids_of_every_window_of_encode(rich):
 def test_a_table_past_its_size_starts_afresh_between_calls(rich, monkeypatch):
     monkeypatch.setattr(token_table, "MAX_TOKENS", 50)
     table = rich.token_table()
-    first = rich.encode_tokens([s.tokens for s in DEV[:30]], table=table)
+    rich.encode_tokens([s.tokens for s in DEV[:30]], table=table)
     assert len(table) > 50 and table.generation == 0
     second = rich.encode_tokens([s.tokens for s in DEV[:30]], table=table)
     assert table.generation == 1

@@ -71,5 +71,5 @@ def test_a_damaged_mapped_array_is_one_model_file_error(big_model, tmp_path, dam
         data[at : at + 4] = np.float32(np.nan).tobytes()
     bad = tmp_path / "bad.npz"
     bad.write_bytes(bytes(data))
-    with pytest.raises(ModelFileError, match="bad.npz"):
+    with pytest.raises(ModelFileError, match=r"bad\.npz"):
         load_any(bad, training_state=False)

@@ -44,7 +44,7 @@ def _dev():
 
 
 def test_projected_scores_are_the_general_pass_within_rounding(trained):
-    name, tagger = trained
+    _, tagger = trained
     sentences, documents = _dev()
     projected = tagger.scores(sentences, documents=documents)
     general = tagger.scores(sentences, tagger.encode(sentences, documents), documents)
@@ -54,7 +54,7 @@ def test_projected_scores_are_the_general_pass_within_rounding(trained):
 
 
 def test_tags_are_the_general_pass_and_probabilities_and_confidences_within_1e6(trained):
-    name, tagger = trained
+    _, tagger = trained
     sentences, documents = _dev()
     full = [s for s in sentences if s]
     _, general_tags, general_entities = tagger.decode_sentences(
