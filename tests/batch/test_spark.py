@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
@@ -14,7 +15,7 @@ pyspark = pytest.importorskip(
 from support import make_text, predict_cli  # noqa: E402
 
 from windowclf.batch.segments import SEGMENT_BYTES  # noqa: E402
-from windowclf.batch.shards import TagOptions, model_ref, plan_blocks, tag_shard  # noqa: E402
+from windowclf.batch.shards import TagOptions, join_parts, model_ref, plan_blocks, tag_shard  # noqa: E402
 
 pytestmark = pytest.mark.slow  # a local Spark session
 
@@ -50,5 +51,6 @@ def test_map_partitions_over_files_and_blocks_writes_what_predict_prints(spark, 
     reports = spark.parallelize(blocks, len(blocks)).mapPartitions(tag).collect()
     assert len(reports) == len(blocks)
     for f in files:
-        parts = sorted(out.glob(os.path.basename(f) + ".*"))
-        assert b"".join(p.read_bytes() for p in parts) == predict_cli(tiny_model, f)
+        joined = io.BytesIO()  # each file's parts in block order (the README's recipe)
+        join_parts(sorted((r for r in reports if r["input"] == f), key=lambda r: r["block"]), joined, options)
+        assert joined.getvalue() == predict_cli(tiny_model, f)

@@ -267,11 +267,11 @@ def test_predict_json_offsets_slice_back_to_the_text(model, sample, tmp_path):
     n_entities = 0
     for line in result.stdout.splitlines():
         record = json.loads(line)
-        assert text[record["start"] : record["end"]] == record["text"]
+        assert text[record["char_start"] : record["char_end"]] == record["text"]
         assert [text[s:e] for s, e in record["offsets"]] == record["tokens"]
         for entity in record["entities"]:
             assert text[entity["char_start"] : entity["char_end"]] == entity["text"]
-            first, last = record["offsets"][entity["start"]], record["offsets"][entity["end"] - 1]
+            first, last = record["offsets"][entity["token_start"]], record["offsets"][entity["token_end"] - 1]
             assert (entity["char_start"], entity["char_end"]) == (first[0], last[1])
             n_entities += 1
     assert n_entities > 0

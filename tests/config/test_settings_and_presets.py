@@ -78,7 +78,7 @@ def test_a_settings_file_round_trips_through_info_and_flags_override_it(tmp_path
     again = tmp_path / "again.toml"
     again.write_text(toml, encoding="utf-8")
     assert Settings.from_dict({**Settings().to_dict(), **read_settings_file(again)}) == trained
-    assert to_toml(trained.to_dict()) == toml
+    assert toml.startswith(to_toml(trained.to_dict()))  # then the [data] table of what it was made from
 
 
 @pytest.mark.parametrize(

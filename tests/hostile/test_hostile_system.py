@@ -223,7 +223,7 @@ def _on_a_terminal(args, cwd, stdin=b""):
 def test_control_characters_from_files_are_escaped_on_a_terminal_and_kept_in_pipes(tmp_path):
     conll = "Anna B-\x9b31mPER\nlives O\nin O\nOslo B-LOC\n\n" * 20  # a C1 control (CSI) in a type name
     (tmp_path / "c1.conll").write_text(conll, encoding="utf-8")
-    assert run_windowclf("train", "c1.conll", "-o", "m.npz", *TINY, cwd=tmp_path)[0] == 0
+    assert run_windowclf("train", "c1.conll", "-o", "m.npz", *TINY, "--scheme", "IO", cwd=tmp_path)[0] == 0
     code, seen = _on_a_terminal(["info", "m.npz"], tmp_path)
     assert code == 0 and "\x9b".encode() not in seen and b"\\x9b31mPER" in seen, seen
     text = b"Anna lives in Oslo \x1b]0;pwned\x07 today.\n"

@@ -99,7 +99,7 @@ def test_every_entity_has_its_probability_in_json_and_the_filter_drops_the_unlik
     assert out.exit_code == 0, out.output
     entities = [e for line in out.stdout.splitlines() for e in json.loads(line)["entities"]]
     assert entities and all(0 < e["confidence"] <= 1 for e in entities)
-    library = [e["confidence"] for s in tagger.predict_entities(windowclf.split_sentences(text)) for e in s]
+    library = [e.confidence for s in tagger.predict_entities(windowclf.split_sentences(text)) for e in s]
     assert [e["confidence"] for e in entities] == [round(c, 6) for c in library]
     threshold = sorted(library)[len(library) // 2]
     kept = run("predict", "-m", model, "--format", "json", "--min-confidence", threshold, input=text)

@@ -80,14 +80,16 @@ def test_an_ensemble_of_one_model_predicts_what_the_model_predicts(kind):
         Ensemble([model]).predict(DEV_SENTENCES, confidences=True),
     )
     assert [tags for tags, _ in one] == [tags for tags, _ in alone]
-    assert [sorted(c) for _, c in one] == [sorted(c) for _, c in alone]
+    assert [[(e.label, e.token_start, e.token_end) for e in c] for _, c in one] == [
+        [(e.label, e.token_start, e.token_end) for e in c] for _, c in alone
+    ]
     if kind == "sll":  # the same chain, bit for bit
         assert one == alone
         for p, q in zip(Ensemble([model]).predict_proba(DEV_SENTENCES), model.predict_proba(DEV_SENTENCES)):
             assert p.dtype == q.dtype and np.array_equal(p, q)
     else:  # log(mean p) of one model is log softmax(z2), to rounding
         for (_, c), (_, d) in zip(one, alone):
-            assert all(abs(c[span] - d[span]) <= 1e-12 for span in d)
+            assert all(abs(x.confidence - y.confidence) <= 1e-12 for x, y in zip(c, d))
     assert (
         Ensemble([model]).evaluate(DEV_SENTENCES, DEV_TAGS)["counts"]
         == model.evaluate(DEV_SENTENCES, DEV_TAGS)["counts"]
@@ -118,9 +120,9 @@ def test_two_models_average_what_their_decoders_read_and_decode_it(kind, models)
     expected = np.split(np.array(a.tags)[flat], np.cumsum(lengths)[:-1])
     got = ensemble.predict(full, confidences=True)
     assert [tags for tags, _ in got] == [list(t) for t in expected]
-    for (_, confidences), found in zip(got, decoder.entities(E, lengths, flat)):
-        assert sorted(confidences) == [(s, e - 1) for _, s, e, _ in found]  # predict keys (first, last)
-        assert all(abs(confidences[s, e - 1] - c) <= 1e-12 for _, s, e, c in found)
+    for (_, entities), found in zip(got, decoder.entities(E, lengths, flat)):
+        assert [(e.token_start, e.token_end) for e in entities] == [(s, e) for _, s, e, _ in found]
+        assert all(abs(e.confidence - c) <= 1e-12 for e, (_, _, _, c) in zip(entities, found))
     np.testing.assert_allclose(
         np.concatenate(ensemble.predict_proba(full)), decoder.marginals(E, lengths), rtol=0, atol=1e-12
     )

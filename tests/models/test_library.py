@@ -28,8 +28,8 @@ def test_text_in_entities_out_with_character_offsets_and_confidence(tagger):
     assert entities == tagger(text)
     assert entities, "the sample model finds some entity in this text"
     for e in entities:
-        assert text[e["start"] : e["end"]] == e["text"]
-        assert e["label"] in {"PER", "LOC", "ORG", "MISC"} and 0 < e["confidence"] <= 1
+        assert text[e.char_start : e.char_end] == e.text
+        assert e.label in {"PER", "LOC", "ORG", "MISC"} and 0 < e.confidence <= 1
     sentences = windowclf.split_sentences(text)
     spans = tagger.predict_entities(sentences)
     assert len(entities) == sum(map(len, spans))

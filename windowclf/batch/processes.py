@@ -80,7 +80,7 @@ def tag_blocks(tagger, blocks: list, out, options, jobs: int) -> tuple:
                 break
         while waiting:
             text, t, s, error = waiting.popleft().get()
-            out.write(text)
+            out.write(shards.renumbered_text(text, count, options, blocks[0].path))  # records counted on
             if error is not None:
                 raise error
             tokens, count = tokens + t, count + s

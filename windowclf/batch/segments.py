@@ -20,12 +20,16 @@ A cut is found from the bytes alone, so a file's cuts are the same whether it is
    window's end (on a character's first byte). CoNLL input is never cut inside a line: it ends at
    the first line end after the window instead.
 
-Files in encodings whose bytes do not show their line ends (UTF-16, stateful codes) are one segment.
+JSON lines are cut at the end of the first line (any line: a record is a line) that ends at least
+``spacing`` bytes after the segment's start (``lines=True``). Files in encodings whose bytes do not
+show their line ends (UTF-16, stateful codes) are one segment.
 
 >>> _Cutter(8).feed(b"one two three\\n\\nfour\\n \\nfive\\n\\nsix\\n")
 [15, 28]
 >>> _Cutter(8, 20).feed(b"Oslo is cold. Rome is warm, Lyon too.")
 [14, 22]
+>>> _Cutter(8, lines=True).feed(b'{"a": 1}\\n{"b": 2}\\n{"c": 3}\\n')
+[9, 18, 27]
 """
 
 from __future__ import annotations
@@ -100,14 +104,16 @@ class _Cutter:
     """Finds the cuts of a byte stream fed in pieces (absolute byte offsets, in order).
 
     ``limit`` (default MAX_SEGMENT_BYTES, at least ``spacing`` + 8) ends the window a cut is looked for
-    in; ``lines_only`` (CoNLL input) never cuts inside a line. No cut can come before
-    :attr:`settled`.
+    in; ``lines_only`` (CoNLL input) never cuts inside a line; ``lines`` (JSON lines) cuts at the
+    first line end, any line's, and never inside a line. No cut can come before :attr:`settled`.
     """
 
-    def __init__(self, spacing: int = SEGMENT_BYTES, limit: int | None = None, lines_only: bool = False):
-        self.spacing = spacing
+    def __init__(
+        self, spacing: int = SEGMENT_BYTES, limit: int | None = None, lines_only: bool = False, *, lines: bool = False
+    ):
+        self.spacing, self.lines = spacing, lines
         self.limit = max(spacing + 8, MAX_SEGMENT_BYTES if limit is None else limit)  # room for a character
-        self.lines_only = lines_only
+        self.lines_only = lines_only or lines
         self.start = 0  # where the current segment starts
         self.pos = 0  # bytes fed so far
         self.blank = True  # the current line, so far, holds blanks only
@@ -174,8 +180,12 @@ class _Cutter:
         self.window, self.searched = bytearray(), 0
 
     def _blank_line_cut(self) -> int | None:
-        """Rule 1: the end of the first blank line whose closing newline is in the window."""
+        """Rule 1: the end of the first blank line whose closing newline is in the window (JSON lines:
+        of the first line)."""
         window, opens = self.window, self.start + self.spacing - 1
+        if self.lines:
+            close = window.find(b"\n")
+            return None if close < 0 else opens + close + 1
         if self.first_line:  # the line the window starts in, blank so far: its end closes a blank line
             close = window.find(b"\n")
             if _NON_BLANK.search(window, 0, len(window) if close < 0 else close) is not None:
@@ -231,16 +241,23 @@ class _Counter:
 
 
 def plan(
-    path, encoding: str = "utf-8", spacing: int = SEGMENT_BYTES, *, limit: int | None = None, lines_only: bool = False
+    path,
+    encoding: str = "utf-8",
+    spacing: int = SEGMENT_BYTES,
+    *,
+    limit: int | None = None,
+    lines_only: bool = False,
+    lines: bool = False,
 ) -> list:
     """The segments of the regular file ``path``, in order: one read of its bytes, nothing decoded.
 
     An empty file has one empty segment, a file in an encoding that is not :func:`cuttable` one
-    segment of the whole file. ``limit`` and ``lines_only`` (CoNLL input): see the module's rules.
+    segment of the whole file. ``limit``, ``lines_only`` (CoNLL input) and ``lines`` (JSON lines):
+    see the module's rules.
     """
     if not cuttable(encoding):
         return [Segment(0, os.stat(path).st_size, 1, 0)]
-    cutter, counter, segments = _Cutter(spacing, limit, lines_only), _Counter(encoding), []
+    cutter, counter, segments = _Cutter(spacing, limit, lines_only, lines=lines), _Counter(encoding), []
     start, line, char = 0, 1, 0
     with open(path, "rb") as file:
         while data := file.read(_READ_BYTES):
@@ -323,10 +340,11 @@ class Stream:
         *,
         limit: int | None = None,
         lines_only: bool = False,
+        lines: bool = False,
     ):
         self.raw = raw
         self.cut = cuttable(encoding)
-        self.cutter, self.counter = _Cutter(spacing, limit, lines_only), _Counter(encoding)
+        self.cutter, self.counter = _Cutter(spacing, limit, lines_only, lines=lines), _Counter(encoding)
         self.buf, self.eof = b"", False
         self.cuts: list[int] = []
 
