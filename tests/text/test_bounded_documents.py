@@ -44,10 +44,10 @@ def test_predict_and_tag_text_read_a_long_text_in_the_same_pieces(reading_model,
     expected = reading_model.predict(sentences, documents=documents)
     assert predicted == [t for s in expected for t in s]
     assert expected != reading_model.predict(sentences), "the pieces must change something for the test to see"
-    found = {(e["start"], e["end"], e["label"]) for e in reading_model.tag_text(text)}
+    found = {(e.char_start, e.char_end, e.label) for e in reading_model.tag_text(text)}
     spans = split_sentences(text)
     mine = {
-        (spans[i][e["start"]].start, spans[i][e["end"] - 1].end, e["type"])
+        (spans[i][e.token_start].start, spans[i][e.token_end - 1].end, e.label)
         for i, ents in enumerate(reading_model.predict_entities(sentences, documents=documents))
         for e in ents
     }

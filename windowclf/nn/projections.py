@@ -91,10 +91,11 @@ class Projector:
         cols = [np.concatenate([columns[n][s] for n in self.token_names]) for s in range(C)]
         self.W_tokens = np.ascontiguousarray(np.concatenate([W1[:, c].T for c in cols], axis=1), dtype)
         self.Q, self.radix = self._positional(p, columns, C, H, dtype)
+        # rows of P at most; it grows to them as a call needs (a short call holds a short table)
         self.capacity = max(2 * _TOKEN_BLOCK + 8, int(cache_bytes) // (C * H * dtype.itemsize))
-        self.P = np.empty((self.capacity * C, H), dtype)  # row r * C + s: P[token of row r, s]
-        self._code_of_row = np.full(self.capacity, -1, np.int64)
-        self._last_used = np.full(self.capacity, -1, np.int64)
+        self.P = np.empty((0, H), dtype)  # row r * C + s: P[token of row r, s]
+        self._code_of_row = np.full(0, -1, np.int64)
+        self._last_used = np.full(0, -1, np.int64)
         self._row_of = np.full(0, -1, np.int64)  # code -> row of P, or -1
         self._generation = None
         self._clock = 0
@@ -138,6 +139,11 @@ class Projector:
         self._clock += 1
         rows = self._row_of[needed]  # needed in order of first appearance: the order they are projected in
         missing = needed[rows < 0]
+        free = int(np.count_nonzero(self._code_of_row < 0))
+        if len(missing) > free and len(self._code_of_row) < self.capacity:
+            self._grow(
+                min(self.capacity, max(2 * len(self._code_of_row), len(self._code_of_row) - free + len(missing)))
+            )
         if len(missing):
             # the rows no code of this pass needs, least recently used first (free ones at -1)
             self._last_used[rows[rows >= 0]] = self._clock
@@ -151,6 +157,16 @@ class Projector:
             rows = self._row_of[needed]
         self._last_used[rows] = self._clock
         return rows
+
+    def _grow(self, rows: int) -> None:
+        """Room for ``rows`` tokens' projections (the ones held kept where they are)."""
+        C = self.network.window
+        P = np.empty((rows * C, self.P.shape[1]), self.P.dtype)
+        P[: len(self.P)] = self.P
+        self.P = P
+        grown = len(self._code_of_row)
+        self._code_of_row = np.concatenate((self._code_of_row, np.full(rows - grown, -1, np.int64)))
+        self._last_used = np.concatenate((self._last_used, np.full(rows - grown, -1, np.int64)))
 
     def _project(self, table, codes: np.ndarray, rows: np.ndarray) -> None:
         """P[code, s] for every slot s into ``rows``: e(t) @ W_tokens, _TOKEN_BLOCK tokens at a time
@@ -172,7 +188,7 @@ class Projector:
                 pieces.append(p[name].take(table.ids[k][block_codes], axis=0))  # "r" is last: k is the lookup
         e = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
         out = np.empty((_TOKEN_BLOCK, C * H), self.W_tokens.dtype)
-        P = self.P.reshape(self.capacity, C * H)
+        P = self.P.reshape(len(self._code_of_row), C * H)
         for start in range(0, padded, _TOKEN_BLOCK):
             np.matmul(e[start : start + _TOKEN_BLOCK], self.W_tokens, out=out)
             m = min(_TOKEN_BLOCK, n - start)
