@@ -1,6 +1,7 @@
 """On eng.testa, a strong preset's network tags by its projections exactly as by the general pass, its
-entities' confidences within 1e-6 (one epoch on eng.train: the network's shape, not its accuracy,
-is what the projections change)."""
+entities' confidences within 1e-6, or where float32 rounding in the general pass itself moves them
+further (its own chunks of another size: 1.33e-6 on the machine of these tests), within what it
+moves them (one epoch on eng.train: the network's shape, not its accuracy, is what counts)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ pytestmark = [
 ]
 
 
-def test_a_strong_network_tags_eng_testa_as_the_general_pass():
+def test_a_strong_network_tags_eng_testa_as_the_general_pass(monkeypatch):
+    import windowclf.inference.prediction as prediction
+
     train, dev = list(read_conll(CONLL / "eng.train")), list(read_conll(CONLL / "eng.testa"))
     settings = {**preset("best-train-only"), "epochs": 1}
     tagger = WindowTagger(**settings).fit(
@@ -32,7 +35,13 @@ def test_a_strong_network_tags_eng_testa_as_the_general_pass():
     )
     _, tags, found = tagger.decode_sentences(sentences, True, entities=True, documents=documents)
     assert tags == general
-    mine = [e[3] for ents in found for e in ents]
-    theirs = [e[3] for ents in general_found for e in ents]
+    mine = np.array([e[3] for ents in found for e in ents])
+    theirs = np.array([e[3] for ents in general_found for e in ents])
     assert len(mine) == len(theirs) > 5000
-    np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-6)
+    monkeypatch.setattr(prediction, "_PREDICT_CHUNK", 1000)  # the general pass, its rows in other products
+    _, again, again_found = tagger.decode_sentences(
+        sentences, True, entities=True, windows=tagger.encode(sentences, documents), documents=documents
+    )
+    assert again == general
+    own = np.abs(np.array([e[3] for ents in again_found for e in ents]) - theirs).max()
+    assert np.abs(mine - theirs).max() <= max(1e-6, own)
