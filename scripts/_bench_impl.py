@@ -561,15 +561,21 @@ def main(argv=None):
     parser.add_argument(
         "--only-strong", action="store_true", help="only the strong configurations' rows (scripts/_bench_strong.py)"
     )
+    parser.add_argument(
+        "--only-tagging",
+        action="store_true",
+        help="only the command's tagging rows and the peers (scripts/_bench_tagging.py)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
-    if args.only_dask or args.only_strong:
+    if args.only_dask or args.only_strong or args.only_tagging:
         from _bench_dask import dask_rows
         from _bench_strong import strong_rows
+        from _bench_tagging import tagging_rows
 
         table = Table()
-        for row in (dask_rows if args.only_dask else strong_rows)(args.quick):
+        for row in (dask_rows if args.only_dask else strong_rows if args.only_strong else tagging_rows)(args.quick):
             table.add(*row)
         table.print()
         return 0
@@ -680,11 +686,16 @@ def main(argv=None):
         table.add(*row)
     from _bench_dask import dask_rows
     from _bench_strong import strong_rows
+    from _bench_tagging import tagging_rows
 
     for row in dask_rows(args.quick):
         table.add(*row)
-    for row in strong_rows(args.quick):
-        table.add(*row)
+    with tempfile.TemporaryDirectory() as where:
+        models: dict = {}  # the presets' models the strong rows train, timed by the tagging rows
+        for row in strong_rows(args.quick, models, where):
+            table.add(*row)
+        for row in tagging_rows(args.quick, models):
+            table.add(*row)
     table.print()
     print()
     print(

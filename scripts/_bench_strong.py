@@ -93,10 +93,10 @@ _TRAIN = (
 )
 
 
-def train_run(args: list, target: float) -> dict:
+def train_run(args: list, target: float, keep: str | None = None) -> dict:
     """Run ``windowclf train`` with ``args``; the seconds to the first epoch at or above ``target``
     dev F1, the whole run's seconds, its best F1, its peak RSS (VmHWM) and its model file's size,
-    as it writes it and prediction-only (``export-model``)."""
+    as it writes it and prediction-only (``export-model``), kept at ``keep`` when given."""
     with tempfile.TemporaryDirectory() as where:
         model, hwm = os.path.join(where, "model.npz"), os.path.join(where, "hwm")
         env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""), SOURCE_DATE_EPOCH="0")
@@ -126,6 +126,9 @@ def train_run(args: list, target: float) -> dict:
         params = sum(a.size for a in tagger.network.params.values())
         slim = os.path.join(where, "slim.npz")
         tagger.save(slim, slim=True)
+        if keep is not None:  # the tagging rows time the preset's model (scripts/_bench_tagging.py)
+            os.replace(slim, keep)
+            slim = keep
         with open(hwm) as f:
             rss_kb = f.read().strip()
         return {
@@ -140,8 +143,9 @@ def train_run(args: list, target: float) -> dict:
         }
 
 
-def strong_rows(quick: bool) -> list:
-    """(measure, value, reference, ratio, target, met) rows."""
+def strong_rows(quick: bool, models: dict | None = None, where: str | None = None) -> list:
+    """(measure, value, reference, ratio, target, met) rows; with ``models`` and ``where``, each
+    preset's model is kept in ``where`` and its path put in ``models`` under the preset's name."""
     corpus = _conll()
     labels = (
         "SLL epoch vs softmax epoch, strong network (window 5, hidden 500, 4 tables, dropout)",
@@ -183,7 +187,10 @@ def strong_rows(quick: bool) -> list:
     else:
         rows.append(("preset best-glove (windowclf train)", "n/a (GloVe not found)", "", None, "", None))
     for name, extra, target, limit in runs:
-        r = train_run(common + ["--preset", name] + extra, target)
+        keep = None if models is None or where is None else os.path.join(where, f"{name}.npz")
+        r = train_run(common + ["--preset", name] + extra, target, keep)
+        if keep is not None and "error" not in r:
+            models[name] = keep
         label = f"preset {name}: wall to dev F1 >= {target}" + (" (incl. loading the vectors)" if extra else "")
         if "error" in r:
             rows.append((label, r["error"], "", None, f"<= {limit:.0f} s", False))

@@ -74,8 +74,10 @@ def test_tagger_predictions_do_not_depend_on_the_threads(monkeypatch):
     monkeypatch.setattr(tagger_module, "_SCORE_THREADS", 1)
     one = tagger.scores(sents)
     assert one.tobytes() == two.tobytes()
-    inputs = tagger.encode(sents)
-    assert one.tobytes() == _reference(tagger.network, inputs, tagger_module._PREDICT_CHUNK).tobytes()
+    inputs = tagger.encode(sents)  # given windows, the general pass: the reference's bits
+    general = tagger.scores(sents, inputs)
+    assert general.tobytes() == _reference(tagger.network, inputs, tagger_module._PREDICT_CHUNK).tobytes()
+    np.testing.assert_allclose(one, general, rtol=1e-5, atol=1e-5)  # tagging's projections: within rounding
 
 
 def test_a_subclass_of_the_network_keeps_its_own_scores():

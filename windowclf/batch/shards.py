@@ -48,10 +48,12 @@ from windowclf.formats.lines import text_codec
 from windowclf.formats.sniff import FORMS, HEAD_BYTES, input_form
 from windowclf.formats.tagged import file_schemes
 from windowclf.formats.writers import CONFIDENCE_FORMATS, INPUT_FORM_FORMATS, WRITERS, RecordParts, Tagged
+from windowclf.inference.scoring import restart_projections, tagging_session
 from windowclf.models import files as model_io
 from windowclf.models.ensemble import Ensemble, load_any
 from windowclf.models.tagger import WindowTagger
 from windowclf.tags.schemes import SchemeDetector, output_scheme
+from windowclf.text.inputs import bounded_documents
 from windowclf.text.reader import text_sentences
 from windowclf.text.sentences import SENTENCE_MODES
 from windowclf.text.tokenize import check_tokenizer
@@ -67,7 +69,9 @@ __all__ = [
     "model_ref",
     "output_suffix",
     "plan_blocks",
+    "renumbered_text",
     "resolved",
+    "tag_block_into",
     "tag_input",
     "tag_shard",
     "write_tagged",
@@ -279,10 +283,11 @@ def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence:
     sentences) written. Sentences are numbered from ``first_sentence`` (their ``sentence`` in entity
     records); a JSON lines record without tokens is written back but is no sentence.
 
-    A model whose features read the whole document (``doccase``) takes ``sentences`` (a segment:
-    see tag_input) at once, its documents those of CoNLL input's ``-DOCSTART-`` lines, or for raw
-    text the segment itself (a file, up to the blank line after each megabyte of it) or, with
-    ``sentence_mode="document-per-line"``, each of its lines."""
+    A model that reads whole documents (``doccase``, the document vote) takes them whole, at least
+    ``chunk_size`` sentences at a time: CoNLL input's ``-DOCSTART-`` documents, or for raw text the
+    segment itself or, with ``sentence_mode="document-per-line"``, each of its lines; a document of
+    more than :data:`~windowclf.text.inputs.MAX_DOCUMENT_CHARS` characters of tokens in pieces of
+    about that many (:func:`~windowclf.text.inputs.bounded_documents`)."""
     sigmoid = tagger.settings.output == "sigmoid"
     positive = tagger.settings.positive_tag if sigmoid else None
     write = WRITERS[options.output_format]
@@ -290,10 +295,10 @@ def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence:
     writes_empty = options.output_format in INPUT_FORM_FORMATS
     extra = dict(options.predict)
     n_tokens, number = 0, first_sentence
-    whole = tagger.reads_documents
-    while chunk := list(sentences if whole else islice(sentences, options.chunk_size)):
+    size = options.chunk_size
+    chunks = _documents(sentences, size) if tagger.reads_documents else _chunks(sentences, size)
+    for chunk, documents in chunks:
         token_lists = [s.tokens for s in chunk]
-        documents = [s.document for s in chunk]
         predicted = tagger.predict(
             token_lists, scheme=options.scheme, confidences=json_out, documents=documents, **extra
         )
@@ -316,6 +321,31 @@ def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence:
             write(out, s)
             n_tokens += len(tags)
     return n_tokens, number - first_sentence
+
+
+def _chunks(sentences, size: int):
+    """Lists of ``size`` sentences (the last shorter), with their documents."""
+    while chunk := list(islice(sentences, size)):
+        yield chunk, [s.document for s in chunk]
+
+
+def _documents(sentences, size: int):
+    """Lists of whole documents, each of at least ``size`` sentences unless the sentences end, and
+    each sentence's document: ``document`` (consecutive sentences), in pieces of at most
+    MAX_DOCUMENT_CHARS characters (:func:`~windowclf.text.inputs.bounded_documents`). A model that
+    reads documents sees each piece whole, and no more of the input is held than one list."""
+    chunk: list = []
+    documents: list = []
+    pieces: dict = {}
+    for s in sentences:
+        (document,) = bounded_documents([s.tokens], [s.document], pieces=pieces)
+        if chunk and document != documents[-1] and len(chunk) >= size:
+            yield chunk, documents
+            chunk, documents = [], []
+        chunk.append(s)
+        documents.append(document)
+    if chunk:
+        yield chunk, documents
 
 
 def _raw_tagged(tokens, **fields) -> Tagged:
@@ -389,8 +419,11 @@ def _tag_segments(tagger, path, name, parts, out, options, layout, first_sentenc
     ``ranking``: how the schemes fit the input's own tags (None: not known, as for a stream: then
     from its first segment's tags, where the output carries tags)."""
     tokens, count = 0, 0
-    with _older_objects_frozen():
+    with _older_objects_frozen(), tagging_session():  # each distinct token of the file looked up once
         for segment, stream in parts:
+            # projections afresh at each segment, so that its output depends on its bytes alone
+            # (BLAS may round a row by its place in a product's block)
+            restart_projections()
             sentences = _segment_sentences(stream, name, segment, options, layout)
             with stream, closing(sentences):  # the reader lets go of the stream before it closes
                 if ranking is None and _follows_input_scheme(tagger, options):
@@ -482,13 +515,17 @@ def tag_input(tagger, path, out, options: TagOptions) -> tuple:
     if path != "-" and seg.is_regular(path):
         options = resolved(options, path)
         ranking = _file_ranking(path, options, tagger)
-        segments = seg.plan(path, options.encoding, lines=options.input_format == "jsonl")
-        return _tag_file(tagger, path, segments, {}, out, _with_scheme(tagger, options, ranking))
+        return _tag_file(tagger, path, _plan(path, options), {}, out, _with_scheme(tagger, options, ranking))
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
         head = _read_head(raw)
         options = resolved(options, name, head if options.input_format == "auto" else None)
-        stream = seg.Stream(_Replayed(head, raw), options.encoding, lines=options.input_format == "jsonl")
+        stream = seg.Stream(
+            _Replayed(head, raw),
+            options.encoding,
+            lines=options.input_format == "jsonl",
+            lines_only=options.input_format == "conll",
+        )
         return _tag_segments(tagger, path, name, stream.segments(), out, options, {})
 
 
@@ -541,6 +578,48 @@ class _HashingWriter:
         return len(text)
 
 
+def _shard(tagger, source, options: TagOptions) -> tuple:
+    """(path, segments, layout, options) of a file or :class:`Block` as the tagger reads it."""
+    options = model_options(options, tagger)
+    if isinstance(source, Block):
+        path, segments, layout = source.path, list(source.segments), _layout_dict(source.layout)
+        if source.input_format:
+            options = replace(options, input_format=source.input_format)
+        options = resolved(options, path)
+        ranking = source.schemes if source.schemes is not None else _file_ranking(path, options, tagger)
+    else:
+        path = os.fspath(source)
+        options = resolved(options, path)
+        segments, layout = _plan(path, options), {}
+        ranking = _file_ranking(path, options, tagger)
+    return path, segments, layout, _with_scheme(tagger, options, ranking)
+
+
+def _plan(path, options: TagOptions) -> list:
+    """The segments of a file as ``options`` (resolved) read it: JSON lines at any line end, CoNLL
+    input never inside a line."""
+    return seg.plan(
+        path, options.encoding, lines=options.input_format == "jsonl", lines_only=options.input_format == "conll"
+    )
+
+
+def tag_block_into(tagger, block: Block, out, options: TagOptions) -> tuple:
+    """Tag a :class:`Block` of a file into the text stream ``out``: what :func:`tag_shard` writes for
+    it (its entity records' ``sentence`` counted from the block's start: :func:`renumbered_text`
+    counts them on); returns (tokens, sentences)."""
+    path, segments, layout, options = _shard(tagger, block, options)
+    return _tag_file(tagger, path, segments, layout, out, options)
+
+
+def renumbered_text(text: str, shift: int, options: TagOptions, name=None) -> str:
+    """A block's output as it joins the blocks before it (:func:`join_parts`, for text): its entity
+    records' ``"sentence": N`` made N + ``shift`` where the format numbers them."""
+    output_format = options.output_format if name is None else resolved(options, name).output_format
+    if not shift or output_format not in _NUMBERED_FORMATS:
+        return text
+    return "".join(line.decode("utf-8") for line in _renumbered(text.encode("utf-8").splitlines(True), shift))
+
+
 def tag_shard(model, source, output, options: TagOptions | None = None, **option_values) -> dict:
     """Tag ``source`` (a file's path, or a :class:`Block` of one) into ``output``, atomically.
 
@@ -552,20 +631,8 @@ def tag_shard(model, source, output, options: TagOptions | None = None, **option
     """
     options = options or TagOptions(**option_values)
     tagger = load_model(model)
-    options = model_options(options, tagger)
     start = time.perf_counter()
-    if isinstance(source, Block):
-        path, segments, layout = source.path, list(source.segments), _layout_dict(source.layout)
-        if source.input_format:
-            options = replace(options, input_format=source.input_format)
-        options = resolved(options, path)
-        ranking = source.schemes if source.schemes is not None else _file_ranking(path, options, tagger)
-    else:
-        path = os.fspath(source)
-        options = resolved(options, path)
-        segments, layout = seg.plan(path, options.encoding, lines=options.input_format == "jsonl"), {}
-        ranking = _file_ranking(path, options, tagger)
-    options = _with_scheme(tagger, options, ranking)
+    path, segments, layout, options = _shard(tagger, source, options)
     with atomic_writer(output, "wb") as file:
         out = _HashingWriter(file)
         tokens, sentences = _tag_file(tagger, path, segments, layout, out, options)
@@ -635,7 +702,7 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
     """
     path = os.fspath(path)
     options = resolved(options, path)
-    segments = seg.plan(path, options.encoding, lines=options.input_format == "jsonl")
+    segments = _plan(path, options)
     groups: list[list] = [[]]
     size = 0
     for s in segments:

@@ -16,7 +16,8 @@ import time
 import click
 
 from windowclf._util.printable import printable
-from windowclf.batch.jobs import Job, run_in_process
+from windowclf.batch.jobs import Job
+from windowclf.batch.processes import can_fork, run_on_cores
 from windowclf.batch.shards import ModelRef, TagOptions
 
 __all__ = ["DASK_HINT", "predict_to_dir"]
@@ -58,10 +59,20 @@ class _Progress:
 
 
 def predict_to_dir(
-    ref: ModelRef, inputs, out_dir, options: TagOptions, *, workers=None, scheduler=None, block_size=None, progress=True
+    ref: ModelRef,
+    inputs,
+    out_dir,
+    options: TagOptions,
+    *,
+    workers=None,
+    scheduler=None,
+    block_size=None,
+    progress=True,
+    jobs: int = 1,
 ) -> list:
     """What ``predict --output-dir`` does with the model ``ref`` (:func:`~windowclf.batch.shards.model_ref`,
-    checked before); returns the job's records, one per input."""
+    checked before); returns the job's records, one per input. Without Dask, ``jobs`` processes tag
+    the files' segments (:func:`~windowclf.batch.processes.run_on_cores`)."""
     if out_dir is None:
         raise click.UsageError("--workers and --scheduler write files: give --output-dir DIR")
     if workers and scheduler:
@@ -72,8 +83,10 @@ def predict_to_dir(
     block_bytes = None if block_size is None else int(block_size * (1 << 20))
     try:
         if not (workers or scheduler):
-            job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes if block_bytes is not None else 0)
-            records = run_in_process(job, bar)
+            # one task a file, or on several processes one a segment (none when they cannot be forked)
+            whole = 1 if jobs > 1 and can_fork() else 0
+            job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes if block_bytes is not None else whole)
+            records = run_on_cores(job, jobs, bar)
         else:
             records = _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar)
     finally:

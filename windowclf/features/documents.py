@@ -7,9 +7,11 @@ sentence's first word hides. :func:`document_case_keys` is the ``doccase`` featu
 
 from __future__ import annotations
 
+import numpy as np
+
 from windowclf.features.tokens import CAPS_KEYS, caps_key
 
-__all__ = ["DOCUMENT_KEYS", "document_case_keys", "vote_key"]
+__all__ = ["DOCUMENT_KEYS", "document_case_indices", "document_case_keys", "vote_key"]
 
 DOCUMENT_KEYS = ("none",) + CAPS_KEYS
 
@@ -47,6 +49,47 @@ def document_case_keys(sentences, documents) -> list:
             keys.append(best)
         out.append(keys)
     return out
+
+
+def document_case_indices(lower: np.ndarray, caps: np.ndarray, first: np.ndarray, documents: np.ndarray) -> np.ndarray:
+    """:func:`document_case_keys` of words given as numbers, as indices into DOCUMENT_KEYS.
+
+    Parameters
+    ----------
+    lower : ndarray of shape (n_words,), int
+        The number of each word's lowercased form (equal forms, equal numbers).
+    caps : ndarray of shape (n_words,), int
+        Each word's :func:`caps_key` as an index into CAPS_KEYS.
+    first : ndarray of shape (n_words,), bool
+        Whether the word is its sentence's first.
+    documents : ndarray of shape (n_words,), int
+        Each word's document number.
+
+    Returns
+    -------
+    ndarray of shape (n_words,), int
+        Index into DOCUMENT_KEYS of each word's key: the same keys as :func:`document_case_keys`.
+
+    The words of :func:`document_case_keys`' example (JAPAN WIN / Japan beat Syria / Syria lost to Japan):
+
+    >>> lower, caps = np.array([0, 1, 0, 2, 3, 3, 4, 5, 0]), np.array([2, 2, 1, 0, 1, 1, 0, 0, 1])
+    >>> first = np.array([1, 0, 1, 0, 0, 1, 0, 0, 0], bool)
+    >>> [DOCUMENT_KEYS[k] for k in document_case_indices(lower, caps, first, np.zeros(9, int))]
+    ['Title', 'none', 'Title', 'none', 'none', 'Title', 'none', 'none', 'none']
+    """
+    n_caps = len(CAPS_KEYS)
+    lower, caps, first, documents = (np.asarray(a) for a in (lower, caps, first, documents))
+    if not len(lower):
+        return np.zeros(0, dtype=np.int64)
+    # one group per (document, lowercased form)
+    _, group = np.unique(documents.astype(np.int64) * (int(lower.max()) + 1) + lower, return_inverse=True)
+    group = group.ravel()
+    later = ~first.astype(bool)
+    counts = np.bincount(group[later] * n_caps + caps[later], minlength=(group.max() + 1) * n_caps)
+    mine = counts.reshape(-1, n_caps)[group]  # (n_words, n_caps): every occurrence after a sentence's first word
+    mine[np.flatnonzero(later), caps[later]] -= 1  # this occurrence is not "elsewhere"
+    best = mine.argmax(axis=1)  # ties: the first in CAPS_KEYS
+    return np.where(mine[np.arange(len(best)), best] > 0, best + 1, 0)
 
 
 def vote_key(word: str) -> str:

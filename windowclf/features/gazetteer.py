@@ -21,6 +21,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 
+import numpy as np
+
 from windowclf.errors import ModelFileError
 from windowclf.features.documents import vote_key
 from windowclf.features.vocab import Vocabulary
@@ -63,6 +65,8 @@ class Gazetteer:
         self.match, self._form = match, MATCHES[match]
         self.longest = max(map(len, counts), default=0)
         self._first = {key[0] for key in counts}  # most words start no string: skipped at once
+        self._key_index: dict = {}  # string -> its key's index in key_vocabulary(), for new text
+        self._lengths: dict | None = None  # first word -> the lengths of its strings, longest first
 
     @classmethod
     def build(cls, sentences, tags, match: str = "capitals") -> Gazetteer:
@@ -131,6 +135,71 @@ class Gazetteer:
                     of_key = own.setdefault((unit, key), {})
                     of_key[etype] = of_key.get(etype, 0) + 1
         return [self._sentence_keys(tokens, unit, own) for unit, tokens in zip(units, sentences)]
+
+    def starts(self, tokens) -> np.ndarray:
+        """Whether each of ``tokens`` (str) may begin an entity string, shape (len(tokens),) bool."""
+        form, first = self._form, self._first
+        return np.fromiter((form(t) in first if form else t in first for t in tokens), dtype=bool, count=len(tokens))
+
+    def key_indices(self, words, starts: np.ndarray, lengths, forms=None) -> np.ndarray:
+        """:meth:`keys` of new text (nothing left out), sentences back to back, as indices into
+        :meth:`key_vocabulary`'s keys.
+
+        Parameters
+        ----------
+        words : list of str, length n_words
+            The sentences' tokens, back to back.
+        starts : ndarray of shape (n_words,), bool
+            :meth:`starts` of ``words`` (only where it is True is a match tried).
+        lengths : sequence of int
+            The sentences' lengths (sum n_words).
+        forms : (ndarray of shape (n_words,), list of str), optional
+            Each word's form as this gazetteer compares it, as a number into the list (what a
+            token table keeps); None: computed from ``words``.
+
+        Returns
+        -------
+        ndarray of shape (n_words,), int
+
+        >>> g = Gazetteer.build([["New", "York", "beat", "Boston"]], [["B-ORG", "I-ORG", "O", "B-ORG"]])
+        >>> words = ["In", "NEW", "YORK", ".", "new", "york"]
+        >>> g.key_indices(words, g.starts(words), [4, 2]).tolist()
+        [0, 1, 2, 0, 0, 0]
+        """
+        out = np.zeros(len(words), dtype=np.int64)
+        ends = np.repeat(np.cumsum(lengths), lengths)  # where each word's sentence ends
+        if forms is None:
+            form = self._form or (lambda w: w)
+            window = lambda i, j: list(map(form, words[i:j]))
+        else:
+            numbers, strings = forms
+            window = lambda i, j: [strings[k] for k in numbers[i:j].tolist()]
+        if self._lengths is None:  # the lengths of the strings each first word begins, longest first
+            found: dict = {}
+            for key in self.counts:
+                found.setdefault(key[0], set()).add(len(key))
+            self._lengths = {first: sorted(n, reverse=True) for first, n in found.items()}
+        covered = 0  # words before it belong to a match already
+        for i in np.flatnonzero(starts).tolist():
+            if i < covered:
+                continue
+            seen = window(i, min(i + self.longest, int(ends[i])))
+            for length in self._lengths.get(seen[0], ()):
+                key = tuple(seen[:length])
+                if len(key) == length and key in self.counts:
+                    first = self._first_key_index(key)
+                    out[i] = first
+                    out[i + 1 : i + length] = first + 1  # B-T, then I-T
+                    covered = i + length
+                    break
+        return out
+
+    def _first_key_index(self, key) -> int:
+        """The index of B-T for the type that tagged ``key`` most often (1 + 2 * its place in types)."""
+        index = self._key_index.get(key)
+        if index is None:
+            index = self._key_index[key] = 1 + 2 * self.types.index(self._type(key, None))
+        return index
 
     def _sentence_keys(self, tokens, unit, own) -> list:
         if self._form is not None:

@@ -61,12 +61,15 @@ class Vocabulary:
 
     def __init__(self, index_to_key, *, lowercase=True, digits=True, unk=UNK, start=START, end=END):
         self.index_to_key = list(index_to_key)
+        self.key_to_index: dict[str, int] = dict(zip(self.index_to_key, range(len(self.index_to_key))))
+        if len(self.key_to_index) < len(self.index_to_key):  # a word twice: its first row is its id
+            self.key_to_index = {}
+            for i, key in enumerate(self.index_to_key):
+                self.key_to_index.setdefault(key, i)
         for special in (unk, start, end):
-            if special not in self.index_to_key:
+            if special not in self.key_to_index:
+                self.key_to_index[special] = len(self.index_to_key)
                 self.index_to_key.append(special)
-        self.key_to_index: dict[str, int] = {}
-        for i, key in enumerate(self.index_to_key):
-            self.key_to_index.setdefault(key, i)
         self.lowercase = bool(lowercase)
         self.digits = bool(digits)
         self.unk, self.start, self.end = unk, start, end

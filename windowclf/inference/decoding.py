@@ -18,6 +18,8 @@ the span between the forward and backward variables (:func:`chain_batches.span_l
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from windowclf.features.documents import vote_key
@@ -26,7 +28,7 @@ from windowclf.nn.functions import log_softmax, softplus
 from windowclf.tags.entities import ends_chunk, entity_spans, split_tag, starts_chunk
 from windowclf.tags.schemes import one_vs_rest, transition_constraints
 
-__all__ = ["Decoder", "expected_calibration_error"]
+__all__ = ["Decoder", "MovedScores", "expected_calibration_error"]
 
 
 class Decoder:
@@ -43,10 +45,13 @@ class Decoder:
         An SLL model's learned scores.
     constrain : bool
         Whether decoding keeps to the scheme's well-formed sequences.
+    rescaled : bool
+        Posteriors by the rescaled forward-backward recursion (within 1e-12 of the log-space one,
+        which takes over where it underflows); False: the log-space recursion always.
     """
 
-    def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True):
-        self.output, self.constrain = output, constrain
+    def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True, rescaled=True):
+        self.output, self.constrain, self.rescaled = output, constrain, rescaled
         # the tags entities are read from: a one-vs-rest model's classes are O and its bare type,
         # as schemes.one_vs_rest reads gold tags
         self.chunk_tags = one_vs_rest(["O", tags[1]], tags[1]) if output == "sigmoid" else list(tags)
@@ -65,12 +70,15 @@ class Decoder:
         self._pieces = [split_tag(t) for t in self.chunk_tags]
         types = sorted({t for _, t in self._pieces if t})
         self._to_type = np.zeros((K, len(types) + 1))  # tag -> its entity type (last column: O)
-        for j, (_, t) in enumerate(self._pieces):
-            self._to_type[j, types.index(t) if t else len(types)] = 1.0
+        self._type_of = np.array([types.index(t) if t else len(types) for _, t in self._pieces])
+        self._to_type[np.arange(K), self._type_of] = 1.0
         self._rule_cache = {}
 
     def log_scores(self, z2: np.ndarray) -> np.ndarray:
-        """E: the chain's per-word log-scores in float64, shape (n_words, K)."""
+        """E: the chain's per-word log-scores in float64, shape (n_words, K) (an SLL model's moved
+        scores as they are: :class:`MovedScores`)."""
+        if self.sll and isinstance(z2, MovedScores):
+            return z2
         z = np.asarray(z2, dtype=np.float64)
         if self.output == "sigmoid":
             return np.stack([-softplus(z[:, 0]), -softplus(-z[:, 0])], axis=1)  # log(1 - h), log h
@@ -86,15 +94,23 @@ class Decoder:
             return np.argmax(z2, axis=1)
         return chain_batches.decode(self.log_scores(z2), lengths, self.A, self.A0, end=self.end)
 
-    def marginals(self, z2: np.ndarray, lengths) -> np.ndarray:
-        """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2))."""
+    def marginals(self, z2: np.ndarray, lengths, project=None) -> np.ndarray:
+        """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2)), or
+        with ``project`` (K, M) their product with it, (n_words, M)."""
         if not (self.sll or self.constrained):
-            return np.exp(self.log_scores(z2))
+            p = np.exp(self.log_scores(z2))
+            return p if project is None else p @ project
         return chain_batches.posteriors(
-            self.log_scores(z2), lengths, self.A, self.A0, end=self.end if self.constrained else None
+            self.log_scores(z2),
+            lengths,
+            self.A,
+            self.A0,
+            end=self.end if self.constrained else None,
+            rescaled=self.rescaled,
+            project=project,
         )
 
-    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float) -> np.ndarray:
+    def voted(self, z2: np.ndarray, lengths, words, documents, weight: float, groups=None) -> Any:
         """z2 moved towards what each word's other occurrences in its document say (the document vote).
 
         Each word's probabilities of the entity types and of O, q_t = sum over the tags of a type of
@@ -118,29 +134,43 @@ class Decoder:
             Each sentence's document.
         weight : float
             How far the scores move (0: not at all).
+        groups : ndarray of shape (n_words,), int, optional
+            Each word's group (its document and vote form), numbered, when the caller has it
+            (:func:`~windowclf.inference.prediction.vote_groups`); the same result.
 
         Returns
         -------
-        ndarray, float64, shape (n_words, K)
-            The scores in z2's terms (a one-vs-rest model's logit).
+        ndarray or MovedScores, float64, shape (n_words, K)
+            The scores in z2's terms (a one-vs-rest model's logit); an SLL model's as
+            :class:`MovedScores`, which makes their rows as the chain reads them.
         """
         to_type = self._to_type
-        q = self.marginals(z2, lengths) @ to_type
-        per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
-        index: dict = {}
-        group = np.fromiter(
-            (index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
-            dtype=np.int64,
-            count=len(q),
-        )
-        sums = np.zeros((len(index), q.shape[1]))
+        q = self.marginals(z2, lengths, project=to_type)  # (n_words, types + 1)
+        if groups is None:
+            per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
+            index: dict = {}
+            groups = np.fromiter(
+                (index.setdefault(key, len(index)) for key in zip(per_word, map(vote_key, words))),
+                dtype=np.int64,
+                count=len(q),
+            )
+        group = np.asarray(groups)
+        sums = np.zeros((int(group.max(initial=-1)) + 1, q.shape[1]))
         np.add.at(sums, group, q)
-        mean = sums[group] / np.bincount(group)[group][:, None]
-        bonus = weight * (mean - q) @ to_type.T  # (n_words, K) in the chain's log-score terms
-        z = np.asarray(z2, dtype=np.float64)
+        counts = np.bincount(group)
+        move = sums[group]  # then weight (mean - q), in place: (n_words, types + 1)
+        np.divide(move, counts[group][:, None], out=move)
+        np.subtract(move, q, out=move)
+        np.multiply(move, weight, out=move)
+        del q
         if self.output == "sigmoid":  # E = (log(1 - h), log h): the logit moves by the difference
-            return z + (bonus[:, 1] - bonus[:, 0])[:, None]
-        return z + bonus  # SLL: E is z2; softmax: log_softmax(z2 + b) is E + b up to each word's constant
+            negative, positive = self._type_of
+            return np.asarray(z2, dtype=np.float64) + (move[:, positive] - move[:, negative])[:, None]
+        # each tag gains its type's move (to_type's one 1 a row: the product's value exactly); SLL: E
+        # is z2, read batch by batch (MovedScores); softmax: log_softmax(z2 + b) is E + b up to each
+        # word's constant
+        moved = MovedScores(z2, move, self._type_of)
+        return moved if self.sll else np.asarray(moved)
 
     def entities(self, z2: np.ndarray, lengths, classes: np.ndarray) -> list:
         """The entities of the decoded ``classes`` with their probabilities.
@@ -181,6 +211,29 @@ class Decoder:
 
 
 _EDGE = ("O", "")  # what the chunk rules see before a sentence's first word and after its last
+
+
+class MovedScores:
+    """z2 (n_words, K) with each tag's row moved by its type's column of ``move`` (n_words, types),
+    in float64, made rows at a time: ``scores[rows]``, as the chain reads a batch, holds no
+    (n_words, K) float64 array beside z2 (``np.asarray`` makes the whole one)."""
+
+    def __init__(self, z2: np.ndarray, move: np.ndarray, type_of: np.ndarray):
+        self.z2, self.move, self.type_of = z2, move, type_of
+        self.shape = z2.shape
+        self.dtype = np.dtype(np.float64)
+
+    def __len__(self) -> int:
+        return len(self.z2)
+
+    def __getitem__(self, rows) -> np.ndarray:
+        z = np.array(self.z2[rows], dtype=np.float64)
+        z += self.move[rows][..., self.type_of]
+        return z
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        z = self[slice(None)]
+        return z if dtype is None else z.astype(dtype, copy=False)
 
 
 def expected_calibration_error(confidences, correct, bins: int = 10) -> dict:

@@ -20,10 +20,13 @@ class Scorer:
     :func:`~windowclf.tags.schemes.detect_scheme` finds; as predicted when none fits), so token
     accuracy compares like with like; a one-vs-rest model's gold and predictions are both read as
     its training labels are (:meth:`Settings.entity_tags <windowclf.config.settings.Settings.entity_tags>`).
+    ``general``: score with the general forward pass and log-space posteriors on windows prepared
+    once (training's dev scoring, whose numbers pick the best epoch); False: as tagging scores
+    (:meth:`Tagging.scores <windowclf.inference.prediction.Tagging.scores>`).
     """
 
-    def __init__(self, tagger, sentences, tags, *, scheme=None, constrain=True, documents=None):
-        self.tagger, self.sentences, self.constrain = tagger, sentences, constrain
+    def __init__(self, tagger, sentences, tags, *, scheme=None, constrain=True, documents=None, general=True):
+        self.tagger, self.sentences, self.constrain, self.general = tagger, sentences, constrain, general
         self.documents = documents
         self.one_vs_rest = tagger.settings.output == "sigmoid"
         self.gold = tagger.settings.entity_tags(tags)  # how the model reads entities in tags
@@ -34,7 +37,7 @@ class Scorer:
         """What :meth:`WindowTagger.evaluate <windowclf.models.tagger.WindowTagger.evaluate>` returns
         (without ``calibration``: no entity confidences, and ``"calibration"`` None)."""
         tagger = self.tagger
-        if self._windows is None:
+        if self._windows is None and self.general:
             full = [i for i, s in enumerate(self.sentences) if s]
             self._windows = tagger.encode(
                 [self.sentences[i] for i in full], None if self.documents is None else [self.documents[i] for i in full]
@@ -61,8 +64,9 @@ class Scorer:
 
 def score(tagger, sentences, tags, *, scheme=None, constrain=True, documents=None) -> dict:
     """What :meth:`WindowTagger.evaluate <windowclf.models.tagger.WindowTagger.evaluate>` returns: one
-    :class:`Scorer` call."""
-    return Scorer(tagger, sentences, tags, scheme=scheme, constrain=constrain, documents=documents).score()
+    :class:`Scorer` call, scored as tagging scores."""
+    scorer = Scorer(tagger, sentences, tags, scheme=scheme, constrain=constrain, documents=documents, general=False)
+    return scorer.score()
 
 
 def _calibration(found, gold) -> dict:

@@ -14,16 +14,19 @@ import numpy as np
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
 from windowclf.features.tables import DOCUMENT_FEATURES
+from windowclf.features.token_table import TokenTable
 from windowclf.inference import evaluation
 from windowclf.inference.decoding import Decoder
-from windowclf.inference.scoring import chunked_scores
+from windowclf.inference.scoring import TaggingState, chunked_scores, session_state
 from windowclf.nn.functions import OUTPUTS
+from windowclf.nn.network import WindowNetwork
+from windowclf.nn.projections import Projector
 from windowclf.tags.record import Entity, sentence_entities
 from windowclf.tags.schemes import convert
-from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
+from windowclf.text.inputs import bounded_documents, document_ids, tagged_pairs, token_lists
 from windowclf.text.tokenize import check_tokenizer, split_sentences
 
-__all__ = ["Tagging"]
+__all__ = ["Tagging", "vote_groups"]
 
 _PREDICT_CHUNK = 2048  # windows per forward pass when predicting (fits the CPU caches)
 _SCORE_THREADS = min(2, os.cpu_count() or 1)  # threads sharing the chunks of a forward pass
@@ -49,6 +52,19 @@ class Tagging:
         <windowclf.models.tagger.WindowTagger.encode>`)."""
         raise NotImplementedError
 
+    def encode_tokens(self, sentences, documents=None, *, table=None) -> Any:
+        """``sentences`` as codes of a token table (see :meth:`WindowTagger.encode_tokens
+        <windowclf.models.tagger.WindowTagger.encode_tokens>`)."""
+        raise NotImplementedError
+
+    def token_table(self) -> Any:
+        """A new, empty token table of this model's per-token lookups."""
+        raise NotImplementedError
+
+    def per_token_tables(self) -> list:
+        """The names of the network's tables read per token (``"r"``: the character features)."""
+        raise NotImplementedError
+
     def check_fitted(self) -> None:
         """Raise ConfigError unless the model is trained."""
         raise NotImplementedError
@@ -56,13 +72,25 @@ class Tagging:
     def scores(self, sentences, windows=None, documents=None) -> np.ndarray:
         """Output scores z2 of every word of ``sentences``, back to back, shape (n_words, K).
 
-        ``network.scores`` of each chunk of _PREDICT_CHUNK windows, the chunks shared among
-        _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
-        ``windows`` may hold ``encode(sentences, documents)`` already.
+        The one place that picks the forward pass: a plain WindowNetwork's scores come from its
+        per-token projections (:class:`~windowclf.nn.projections.Projector`, kept with the token
+        table for the session: :func:`~windowclf.inference.scoring.tagging_session`). Given
+        ``windows`` (``encode(sentences, documents)``, as training's dev scoring prepares them),
+        or for any other network, the general pass: ``network.scores`` of each chunk of
+        _PREDICT_CHUNK windows (:func:`~windowclf.inference.scoring.chunked_scores`). Either way
+        the chunks or blocks are shared among _SCORE_THREADS threads, which change no bit.
         """
-        ids = self.encode(sentences, documents) if windows is None else windows
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
+            if windows is None and type(self.network) is WindowNetwork:
+                state = session_state(self, self._tagging_state)
+                tokens = self.encode_tokens(sentences, documents, table=state.table)
+                return state.projector.scores(tokens, _SCORE_THREADS)
+            ids = self.encode(sentences, documents) if windows is None else windows
             return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
+
+    def _tagging_state(self) -> TaggingState:
+        """What a session keeps for this model: its token table and the network's Projector."""
+        return TaggingState(self.token_table, lambda: Projector(self.network, self.per_token_tables()))
 
     @property
     def _probability_dtype(self) -> np.dtype:
@@ -82,11 +110,18 @@ class Tagging:
         weight = self.settings.doc_vote
         if not weight:
             return z2
-        return decoder.voted(z2, [len(s) for s in sentences], [w for s in sentences for w in s], documents, weight)
+        words = [w for s in sentences for w in s]
+        groups = None
+        if windows is None:  # tagging: the words' vote forms from the session's token table, once per token
+            table = session_state(self, self._tagging_state).table
+            groups = vote_groups(table, table.codes(words), [len(s) for s in sentences], documents)
+        return decoder.voted(z2, [len(s) for s in sentences], words, documents, weight, groups=groups)
 
     # ------------------------------------------------------------------------ predict
-    def decoder(self, constrain: bool = True) -> Decoder:
-        """The :class:`~windowclf.inference.decoding.Decoder` of this model (scheme constraints on or off)."""
+    def decoder(self, constrain: bool = True, *, general: bool = False) -> Decoder:
+        """The :class:`~windowclf.inference.decoding.Decoder` of this model (scheme constraints on or
+        off; ``general``: its chain's posteriors by the log-space recursion, as training's dev
+        scoring reads them, instead of the rescaled one)."""
         self.check_fitted()
         s, p = self.settings, self.network.params
         return Decoder(
@@ -95,6 +130,7 @@ class Tagging:
             output=s.output,
             constrain=constrain,
             transitions=(p["A"], p["A0"]) if s.decoder == "sll" else None,
+            rescaled=not general,
         )
 
     def decode_sentences(self, sentences, constrain, *, entities=False, windows=None, documents=None):
@@ -108,7 +144,7 @@ class Tagging:
         tags: list[list[str]] = []
         found: list = []
         if full:
-            decoder, lengths = self.decoder(constrain), [len(s) for s in full]
+            decoder, lengths = self.decoder(constrain, general=windows is not None), [len(s) for s in full]
             z2 = self._chain_scores(full, [d for s, d in zip(sentences, documents) if s], decoder, windows)
             flat = decoder.decode(z2, lengths)
             all_tags, start = list(map(self.tags.__getitem__, flat.tolist())), 0
@@ -279,7 +315,9 @@ class Tagging:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
         does (:func:`~windowclf.text.tokenize.split_sentences`; ``tokenizer``: ``conll``,
         ``whitespace`` or ``social``, default the one the model was trained for, else ``conll``),
-        tagged as one document.
+        tagged as one document (for a model that reads documents, in pieces of at most
+        MAX_DOCUMENT_CHARS characters, as ``windowclf predict`` reads a file's text:
+        :func:`~windowclf.text.inputs.bounded_documents`).
 
         Parameters
         ----------
@@ -362,7 +400,8 @@ class Tagging:
         """The entities of each of ``texts``, each text its own document, tagged in one call."""
         split = [split_sentences(text, tokenizer=tokenizer) for text in texts]
         sentences = [[t.text for t in s] for sentences in split for s in sentences]
-        documents = [i for i, sentences in enumerate(split) for _ in sentences]
+        # each text one document, in pieces as windowclf predict reads the text of a file (text.inputs)
+        documents = bounded_documents(sentences, [i for i, sentences in enumerate(split) for _ in sentences])
         found = iter(self.predict_entities(sentences, constrain=constrain, documents=documents))
         out = []
         for text, text_sentences in zip(texts, split):
@@ -379,3 +418,13 @@ class Tagging:
                 )
             out.append(entities)
         return out
+
+
+def vote_groups(table: TokenTable, codes: np.ndarray, lengths, documents) -> np.ndarray:
+    """The document vote's group of each word: its document and its :func:`vote_key
+    <windowclf.features.documents.vote_key>` form (from the table's ``vote`` column), numbered, shape (n_words,)."""
+    numbers: dict = {}
+    docs = np.fromiter((numbers.setdefault(d, len(numbers)) for d in documents), dtype=np.int64, count=len(documents))
+    forms = table.column("vote")[codes]
+    by_word = np.repeat(docs, np.asarray(lengths, dtype=np.int64))
+    return np.unique(by_word * (int(forms.max(initial=0)) + 1) + forms, return_inverse=True)[1].ravel()

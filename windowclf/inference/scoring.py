@@ -1,14 +1,101 @@
-"""Tagging's forward pass: the network's scores of many windows, chunk by chunk, on threads."""
+"""Tagging's forward pass: the network's scores of many windows, on threads, and what a tagging
+session keeps from call to call.
+
+Two passes compute the same scores. :func:`chunked_scores` is the general one, the network's own
+forward pass (:func:`windowclf.nn.network.layers`) chunk by chunk: training's dev scoring and any
+network that is not a plain :class:`~windowclf.nn.network.WindowNetwork` run it, and it is the
+reference the other is tested against. Tagging runs the per-token projections of
+:mod:`windowclf.nn.projections` (:meth:`Tagging.scores
+<windowclf.inference.prediction.Tagging.scores>` chooses). Within a :func:`tagging_session` a model
+keeps its distinct tokens and their projections from call to call (bounded:
+:data:`~windowclf.features.token_table.MAX_TOKENS`, :data:`~windowclf.nn.projections.CACHE_BYTES`),
+so tagging a file in pieces looks each token up and projects it once; outside one, each call starts
+afresh (a caller may change the weights between calls).
+"""
 
 from __future__ import annotations
 
+import contextvars
 import threading
+from contextlib import contextmanager
 
 import numpy as np
 
 from windowclf.nn.network import WindowNetwork, layers
 
-__all__ = ["chunked_scores"]
+__all__ = ["TaggingState", "chunked_scores", "forget", "restart_projections", "session_state", "tagging_session"]
+
+_SESSION: contextvars.ContextVar[dict | None] = contextvars.ContextVar("windowclf_tagging_session", default=None)
+
+
+@contextmanager
+def tagging_session():
+    """A context in which models keep what they compute per distinct token from call to call.
+
+    The caller promises that no model's weights or vocabularies change inside it (tagging a file
+    does not change them). Sessions nest (the inner one starts empty) and belong to their thread
+    or task (a ``contextvars`` variable).
+    """
+    token = _SESSION.set({})
+    try:
+        yield
+    finally:
+        _SESSION.reset(token)
+
+
+def session_state(owner, make):
+    """What ``owner`` keeps in the current session: ``make()`` the first time (and every time
+    outside a session)."""
+    states = _SESSION.get()
+    if states is None:
+        return make()
+    kept = states.get(id(owner))
+    if kept is None or kept[0] is not owner:
+        kept = states[id(owner)] = (owner, make())  # the owner held too, so its id is not reused
+    return kept[1]
+
+
+class TaggingState:
+    """What a model keeps for a tagging session: its token table (made once) and its projector
+    (made when first asked for, and again after :func:`restart_projections`).
+
+    Parameters
+    ----------
+    make_table : callable
+        Returns a new, empty :class:`~windowclf.features.token_table.TokenTable`.
+    make_projector : callable or None
+        Returns a new :class:`~windowclf.nn.projections.Projector` (None: the model has none).
+    """
+
+    def __init__(self, make_table, make_projector=None):
+        self.table = make_table()
+        self._make_projector = make_projector
+        self._projector = None
+
+    @property
+    def projector(self):
+        """The projector, made now if there is none."""
+        if self._projector is None and self._make_projector is not None:
+            self._projector = self._make_projector()
+        return self._projector
+
+    def restart(self) -> None:
+        """Drop the projector (its cache and what it computed), keeping the token table."""
+        self._projector = None
+
+
+def restart_projections() -> None:
+    """Start every model's projections afresh in the current session (its token tables kept): what
+    is computed from here on depends on the calls from here on only (a segment of a file)."""
+    for _, state in (_SESSION.get() or {}).values():
+        state.restart()
+
+
+def forget(owner) -> None:
+    """Drop what ``owner`` keeps in the current session (its weights are about to change)."""
+    states = _SESSION.get()
+    if states is not None:
+        states.pop(id(owner), None)
 
 
 def chunked_scores(network: WindowNetwork, inputs, chunk: int, threads: int = 1) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import mmap
 import re
 import struct
 import zipfile
@@ -97,6 +98,40 @@ def _write(f, arrays: dict, metadata: dict) -> None:
 
 # np.lib.format pads a .npy header to a multiple of 64 bytes; its dict is far shorter than this.
 _NPY_HEADER_BOUND = 4096
+# A zip entry's local header (APPNOTE.TXT 4.3.7): its name's and extra field's lengths end it.
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_MAP_BYTES = 16 << 20  # arrays this large (a big vocabulary's L) are mapped from the file, not read
+_CHECK_BYTES = 4 << 20  # a mapped array's bytes checked at a time
+
+
+class _Mapped:
+    """An entry's bytes in a private, copy-on-write map of its file, from page-aligned ``base``:
+    ``head`` (the ``.npy`` header) and ``data`` (the array's, from offset ``skip`` of the map)."""
+
+    def __init__(self, fileno: int, base: int, start: int, offset: int, n_bytes: int):
+        self.skip, self.n_bytes = start - base + offset, n_bytes
+        self.map = mmap.mmap(fileno, self.skip + n_bytes, flags=mmap.MAP_PRIVATE, offset=base)
+        self.head = self.map[start - base : self.skip]
+
+    def check(self, crc: int, dtype) -> bool:
+        """Raise BadZipFile unless the entry's CRC-32 is ``crc``; False if its floats hold NaN or
+        inf. A piece at a time, each piece's pages dropped from this process once read (they come
+        back, from the file, when a row is read), so that checking does not raise the peak memory."""
+        step = _CHECK_BYTES - _CHECK_BYTES % max(dtype.itemsize, 1)
+        total, finite = zlib.crc32(self.head), True
+        with memoryview(self.map) as whole:
+            for at in range(self.skip, self.skip + self.n_bytes, step):
+                piece = whole[at : min(at + step, self.skip + self.n_bytes)]
+                total = zlib.crc32(piece, total)
+                if dtype.kind == "f":
+                    finite = finite and bool(np.isfinite(np.frombuffer(piece, dtype=dtype)).all())
+                piece.release()
+                if hasattr(self.map, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
+                    page = at - at % mmap.PAGESIZE
+                    self.map.madvise(mmap.MADV_DONTNEED, page, min(at + step, len(self.map)) - page)
+        if total != crc:
+            raise zipfile.BadZipFile("Bad CRC-32 for a mapped entry")
+        return finite
 
 
 def load_model_file(path, data: bytes | None = None):
@@ -206,7 +241,8 @@ class ModelFile:
             if _json_depth(raw) > MAX_JSON_DEPTH:
                 raise self._error(f"metadata nested deeper than {MAX_JSON_DEPTH} levels")
             meta = json.loads(text, parse_constant=_no_constant)
-            json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") fail here
+            if _SURROGATE_ESCAPE.search(raw):  # only an escape can make one: decoded UTF-8 holds none
+                json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") fail here
         except ModelFileError:
             raise
         except (ValueError, RecursionError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
@@ -272,52 +308,120 @@ class ModelFile:
                 raise self._error(f"array {name} has shape {shape}, expected {tuple(allowed[name])}")
 
     def read(self, name: str) -> np.ndarray:
-        """The array ``name``, read in bounded pieces into one buffer; NaN and inf refused."""
+        """The array ``name``, read into one buffer (a stored entry straight from the file, its
+        CRC-32 checked as zipfile checks it; a deflated one in bounded pieces); NaN and inf refused."""
         shape, dtype = self.headers[name]
         offset, n_bytes, fortran = self._layout[name]
         entry = f"{name}.npy"
         out = np.empty(math.prod(shape), dtype=dtype)
         buffer: Any = memoryview(out.view(np.uint8).reshape(-1)) if n_bytes else None  # type: ignore[arg-type]
         try:
-            with self._zip.open(entry) as f:
-                f.read(offset)
-                done = 0
-                while done < n_bytes:
-                    piece = f.read(min(n_bytes - done, _READ_PIECE))
-                    if not piece:
-                        raise EOFError("the entry ends early")
-                    buffer[done : done + len(piece)] = piece
-                    done += len(piece)
-                if f.read(1):
-                    raise self._error(f"entry {entry!r} holds more data than its header declares")
+            info = self._zip.getinfo(entry)
+            mapped = None
+            if info.compress_type == zipfile.ZIP_STORED and n_bytes >= _MAP_BYTES:
+                mapped = self._map_stored(info, offset, n_bytes)
+            if mapped is not None:
+                out = np.frombuffer(mapped.map, dtype=dtype, count=math.prod(shape), offset=mapped.skip)
+                if not mapped.check(info.CRC, dtype):
+                    raise self._error(f"entry {entry!r} holds NaN or inf")
+            elif info.compress_type == zipfile.ZIP_STORED:
+                self._read_stored(info, offset, n_bytes, buffer)
+            else:
+                self._read_pieces(entry, offset, n_bytes, buffer)
         except ModelFileError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as err:
             raise self._error(f"entry {entry!r} is damaged (truncated file?): {err}") from None
         arr = out.reshape(shape[::-1]).T if fortran else out.reshape(shape)
-        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        if mapped is None and arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
             raise self._error(f"entry {entry!r} holds NaN or inf")
         return arr
+
+    def _map_stored(self, info: zipfile.ZipInfo, offset: int, n_bytes: int):
+        """A large stored entry's data mapped from the file (private copy-on-write pages: writable,
+        the file never changed); None where the file cannot be mapped (the model came as bytes).
+        Only the pages of the rows tagging reads stay in memory, shared with every process that
+        maps the file (the workers of batch.processes)."""
+        if isinstance(self._file, io.BytesIO) or not hasattr(mmap, "MAP_PRIVATE"):
+            return None
+        start = self._data_start(info)
+        base = (start // mmap.ALLOCATIONGRANULARITY) * mmap.ALLOCATIONGRANULARITY
+        try:
+            assert self._file is not None  # open while the ModelFile is
+            view = _Mapped(self._file.fileno(), base, start, offset, n_bytes)
+        except (OSError, ValueError, io.UnsupportedOperation):  # a file system that cannot map: read it
+            return None
+        return view
+
+    def _data_start(self, info: zipfile.ZipInfo) -> int:
+        """Where an entry's bytes start in the file, after its local header."""
+        file = self._file
+        assert file is not None  # open while the ModelFile is
+        file.seek(info.header_offset)
+        local = file.read(_LOCAL_HEADER.size)
+        if len(local) < _LOCAL_HEADER.size or not local.startswith(b"PK\x03\x04"):
+            raise zipfile.BadZipFile("bad local file header")
+        name_length, extra_length = _LOCAL_HEADER.unpack(local)[-2:]
+        return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+
+    def _read_stored(self, info: zipfile.ZipInfo, offset: int, n_bytes: int, buffer) -> None:
+        """A stored entry's data read into ``buffer`` with one ``readinto`` (no copy through pieces
+        of bytes, whose fresh pages cost more than the read), its CRC-32 checked."""
+        file = self._file
+        assert file is not None  # open while the ModelFile is
+        file.seek(self._data_start(info))
+        head = file.read(offset)
+        got = file.readinto(buffer) if n_bytes else 0
+        if len(head) != offset or got != n_bytes:
+            raise EOFError("the entry ends early")
+        if zlib.crc32(buffer if n_bytes else b"", zlib.crc32(head)) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+
+    def _read_pieces(self, entry: str, offset: int, n_bytes: int, buffer) -> None:
+        with self._zip.open(entry) as f:
+            f.read(offset)
+            done = 0
+            while done < n_bytes:
+                piece = f.read(min(n_bytes - done, _READ_PIECE))
+                if not piece:
+                    raise EOFError("the entry ends early")
+                buffer[done : done + len(piece)] = piece
+                done += len(piece)
+            if f.read(1):
+                raise self._error(f"entry {entry!r} holds more data than its header declares")
 
     def read_all(self) -> dict:
         """Every array, by name."""
         return {name: self.read(name) for name in self.headers}
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-# A JSON string, escapes and all (the unrolled form: linear time, no backtracking).
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"[]{}'))
 
 
 def _json_depth(raw: bytes) -> int:
-    """The deepest nesting of [ and { in JSON text, strings skipped (an upper bound for bad JSON)."""
-    skeleton = np.frombuffer(_JSON_STRING.sub(b"", raw), dtype=np.uint8)
-    if not skeleton.size:
+    """The deepest nesting of [ and { in JSON text, strings skipped (an upper bound for bad JSON).
+
+    First the text is cut down, at C speed, to its quotes and brackets: escaped backslashes and
+    escaped quotes go, then every other character, so that what is left of a string is a pair of
+    quotes around brackets.
+
+    >>> _json_depth(b'{"a": ["[[\\\\", "\\"]"], "b": [[1]]}')
+    3
+    """
+    bare = np.frombuffer(raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE), np.uint8)
+    if not bare.size:
         return 0
-    steps = np.isin(skeleton, _OPENS).astype(np.int64) - np.isin(skeleton, _CLOSES)
+    quote = bare == ord('"')
+    in_string = (np.cumsum(quote) & 1).astype(bool) | quote  # from an opening quote to its closing one
+    steps = np.isin(bare, _OPENS).astype(np.int64) - np.isin(bare, _CLOSES)
+    steps[in_string] = 0
     return int(np.cumsum(steps).max())
 
 

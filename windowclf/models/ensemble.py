@@ -37,8 +37,10 @@ import numpy as np
 from windowclf import __version__
 from windowclf.config.settings import entity_tags
 from windowclf.errors import ConfigError, ModelFileError
+from windowclf.features.token_table import TokenTable
 from windowclf.inference.decoding import Decoder
 from windowclf.inference.prediction import Tagging
+from windowclf.inference.scoring import TaggingState
 from windowclf.models.container import MAX_ENTRIES, ModelFile, model_file_bytes, save_model_file
 from windowclf.models.files import describe_open, file_contents, open_model_file, read_tagger
 from windowclf.models.tagger import WindowTagger
@@ -199,26 +201,36 @@ class Ensemble(Tagging):
 
         ``windows`` may hold :meth:`encode` of ``sentences`` (and ``documents``) already.
         """
-        if windows is None:
-            windows = self.encode(sentences, documents)
+        if windows is None:  # each member's tagging pass (Tagging.scores picks it)
+            sentences = sentences if isinstance(sentences, list) else list(sentences)
+            scores = (m.scores(sentences, None, documents) for m in self.members)
         elif not isinstance(windows, MemberWindows) or len(windows) != len(self.members):
             raise TypeError("an Ensemble's windows are its encode(sentences): one encoding per member")
-        scores = (m.scores(sentences, w) for m, w in zip(self.members, windows))
+        else:
+            scores = (m.scores(sentences, w) for m, w in zip(self.members, windows))
         if self.settings.decoder == "sll":
             return _mean(scores)
         if self.settings.output == "sigmoid":
             return _logit_of_mean_sigmoid(scores)
         return _log_of_mean_softmax(scores, len(self.members))
 
-    def decoder(self, constrain: bool = True) -> Decoder:
+    def decoder(self, constrain: bool = True, *, general: bool = False) -> Decoder:
         """The :class:`~windowclf.inference.decoding.Decoder` of the averaged chain (scheme constraints on or off):
         for SLL members, with the mean of their transitions A (K, K) and A0 (K,), in float64 (taken
-        here, from the members' current weights)."""
+        here, from the members' current weights); ``general`` as :meth:`Tagging.decoder
+        <windowclf.inference.prediction.Tagging.decoder>` takes it."""
         s = self.settings
         transitions = None
         if s.decoder == "sll":
             transitions = tuple(_mean(m.weights()[name] for m in self.members) for name in ("A", "A0"))
-        return Decoder(self.tags, s.scheme, output=s.output, constrain=constrain, transitions=transitions)
+        return Decoder(
+            self.tags, s.scheme, output=s.output, constrain=constrain, transitions=transitions, rescaled=not general
+        )
+
+    def _tagging_state(self) -> TaggingState:
+        """What a session keeps for the ensemble: a token table for the vote's forms (its members
+        keep their own)."""
+        return TaggingState(lambda: TokenTable([]))
 
     # ------------------------------------------------------------------------- files
     def save(self, path) -> None:

@@ -124,9 +124,10 @@ class _Checker:
     def vocabulary(self, vocab, where: str) -> None:
         vocab = self.kind(vocab, where, dict)
         words = self.kind(vocab.get("index_to_key"), f"{where}.index_to_key", list)
-        for i, word in enumerate(words):
-            if not isinstance(word, str):
-                raise self.error(f"{where}.index_to_key[{i}]", "must be a string", word)
+        if not set(map(type, words)) <= {str}:  # JSON strings are str: the loop only names the first other
+            for i, word in enumerate(words):
+                if not isinstance(word, str):
+                    raise self.error(f"{where}.index_to_key[{i}]", "must be a string", word)
         for key in ("lowercase", "digits"):
             self.kind(vocab.get(key), f"{where}.{key}", bool)
         for key in ("unk", "start", "end"):

@@ -7,20 +7,24 @@ import itertools
 import logging
 import os
 import time
+from collections.abc import Sequence
 
 import numpy as np
 
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.settings import Settings, check_patience, unknown_settings
 from windowclf.errors import ConfigError, DivergenceError, InputError
+from windowclf.features.documents import DOCUMENT_KEYS, document_case_indices
 from windowclf.features.gazetteer import Gazetteer
 from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER
+from windowclf.features.token_table import TokenTable, TokenWindows
 from windowclf.features.tokens import FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
 from windowclf.features.windows import encode_windows
 from windowclf.formats.fields import check_field
 from windowclf.inference.evaluation import Scorer
 from windowclf.inference.prediction import Tagging
+from windowclf.inference.scoring import forget
 from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
@@ -165,6 +169,62 @@ class WindowTagger(Tagging):
             lookups.append((None, self.char_vocab, self.settings.char_window // 2))
         return encode_windows(sentences, lookups, self.settings.window)
 
+    def per_token_tables(self) -> list:
+        """The names of the network's tables whose rows depend on the token alone (the word, its
+        per-token features, ``"r"`` for its characters), in the network's order; the others (document
+        features, the gazetteer) read the word's place."""
+        names = [name for feature, name, _, _ in self.lookup_tables() if not _reads_place(feature)]
+        return names + (["r"] if self.settings.char_filters else [])
+
+    def token_table(self) -> TokenTable:
+        """A new, empty :class:`~windowclf.features.token_table.TokenTable` of this model's per-token lookups."""
+        lookups = [
+            (None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab)
+            for feature, _, vocab, _ in self.lookup_tables()
+            if not _reads_place(feature)
+        ]
+        chars = (self.char_vocab, self.settings.char_window // 2) if self.settings.char_filters else None
+        return TokenTable(lookups, chars)
+
+    def encode_tokens(self, sentences, documents=None, *, table: TokenTable | None = None) -> TokenWindows:
+        """``sentences`` (lists of tokens) as codes of ``table`` (a new :meth:`token_table` if None),
+        with the ids of the tables that read a word's place, one per word (``documents`` as
+        :meth:`encode` takes them): what tagging's per-token projections read. Its ids are those of
+        :meth:`encode` (its document features and gazetteer keys computed from the codes)."""
+        table = self.token_table() if table is None else table
+        table.start_call()
+        flat = list(itertools.chain.from_iterable(sentences))
+        codes = table.codes(flat)
+        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
+        positional, vocabs = [], []
+        for feature, _, vocab, _ in self.lookup_tables():
+            if not _reads_place(feature):
+                continue
+            if feature == GAZETTEER:
+                gazetteer = self.gazetteer
+                if gazetteer is None:
+                    raise ConfigError("the gazetteer feature needs the model's gazetteer")
+                starts = table.column(f"gazetteer-{id(gazetteer)}", gazetteer.starts)[codes]
+                forms = (
+                    (table.column("vote")[codes], table.forms("vote"))
+                    if gazetteer.match == "capitals"
+                    else (codes, table.tokens)
+                )
+                keys: Sequence[str] = gazetteer.key_vocabulary().index_to_key
+                index = gazetteer.key_indices(flat, starts, lengths, forms)
+            else:
+                first = np.zeros(len(codes), dtype=bool)
+                first[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
+                numbers: dict = {}
+                docs = [numbers.setdefault(d, len(numbers)) for d in document_ids(documents, len(sentences))]
+                by_word = np.repeat(np.array(docs, dtype=np.int64), lengths)
+                keys = DOCUMENT_KEYS
+                lower, caps = table.column("lower")[codes], table.column("caps")[codes]
+                index = DOCUMENT_FEATURE_INDICES[feature](lower, caps, first, by_word)
+            positional.append(vocab.ids(list(keys))[index])
+            vocabs.append(vocab)
+        return TokenWindows(table, codes, lengths, tuple(positional), tuple(vocabs))
+
     def _labels(self, tags_list, *, path=None) -> np.ndarray:
         """Class index of every token (training targets), shape (n_tokens,)."""
         s = self.settings
@@ -251,6 +311,7 @@ class WindowTagger(Tagging):
         sentences, tags = tagged_pairs(sentences, tags, labels=labels)
         _check_fields(sentences, tags)
         documents = document_ids(documents, len(sentences))
+        forget(self)  # what a tagging session kept of these weights
         check_patience(self.settings.patience, dev is not None)
         if tokenizer is not None:
             check_tokenizer(tokenizer)
@@ -284,7 +345,8 @@ class WindowTagger(Tagging):
                 allow_new_data,
             )
             if dev_data is not None and prints["dev"] != self.data_fingerprints.get("dev"):
-                self.best["f1"] = self.evaluate(*dev_data, documents=dev_docs)["overall"]["f1"]  # on these data
+                rescored = Scorer(self, *dev_data, documents=dev_docs).score(calibration=False)  # as dev scores
+                self.best["f1"] = rescored["overall"]["f1"]  # on these data
         else:
             self._start(sentences, tags, embeddings)
             self._unfitted_by = None
@@ -542,6 +604,15 @@ class WindowTagger(Tagging):
         """The tagger itself, once :meth:`check_fitted` passes."""
         self.check_fitted()
         return self
+
+
+# document features from numbers (features.documents): indices into DOCUMENT_KEYS
+DOCUMENT_FEATURE_INDICES = {"doccase": document_case_indices}
+
+
+def _reads_place(feature: str) -> bool:
+    """Whether a feature reads the word's place (its document, its neighbours), not the token alone."""
+    return feature in DOCUMENT_FEATURES or feature == GAZETTEER
 
 
 _DEFAULTS = Settings().to_dict()

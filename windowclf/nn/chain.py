@@ -144,6 +144,72 @@ def scaled_expectations(E: np.ndarray, lengths: np.ndarray, A: np.ndarray, A0: n
     return log_Z, p, pair
 
 
+def scaled_posteriors(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=None):
+    """The tag posteriors p_t(j) by the rescaled recursion of :func:`scaled_expectations`, for
+    decoding: scores may be -inf where the scheme forbids a start, pair or end (``end``: as in
+    :func:`forward_backward`). With F = exp(end - max end) (1 without ``end``),
+
+        beta^_{T-1}[j] = F[j] / sum_k alpha^_{T-1}[k] F[k];   beta^_t, p_t as in scaled_expectations
+
+    Parameters
+    ----------
+    E : ndarray of shape (B, T, K), float64
+        Emission scores, padded (finite everywhere).
+    mask : ndarray of shape (B, T), bool
+        True at real words; every sentence has at least one.
+    A, A0, end : transition (K, K), start (K,) and optional end (K,) scores, float64
+
+    Returns
+    -------
+    ndarray of shape (B, T, K), zero at padding, or None when a step underflowed or the
+    posteriors do not sum to 1 within 1e-9 (the caller then takes :func:`forward_backward`).
+    """
+    B, T, K = E.shape
+    lengths = mask.sum(axis=1)
+    # tag-major, time first: each step's (K, B) is contiguous and its sum over the tags a reduction
+    # of whole rows, which numpy does many times faster than one over a short last axis
+    Et = np.ascontiguousarray(E.transpose(1, 2, 0))  # (T, K, B)
+    live = mask.T  # (T, B)
+    alpha, inverse = np.empty_like(Et), np.empty((T, 1, B))
+    with np.errstate(all="ignore"):  # underflow or -inf everywhere shows in c and s, checked below
+        G = np.exp(Et - Et.max(axis=1, keepdims=True))
+        P, P0 = np.exp(A - A.max()), np.exp(A0 - A0.max())
+        PT = np.ascontiguousarray(P.T)
+        al, gs, inv = list(alpha), list(G), list(inverse)
+        c = np.empty((T, B))
+        reduce = np.add.reduce
+        np.multiply(P0[:, None], gs[0], out=al[0])  # a_0 = P0 * G[0]
+        for t in range(T):
+            if t:
+                np.dot(PT, al[t - 1], out=al[t])  # a_t = (alpha^_{t-1} @ P) * G[t], tag-major
+                np.multiply(al[t], gs[t], out=al[t])
+            reduce(al[t], 0, out=c[t])  # c_t
+            np.divide(1.0, c[t], out=inv[t][0])
+            np.multiply(al[t], inv[t], out=al[t])
+        rows = np.arange(B)
+        final = alpha[lengths - 1, :, rows]  # alpha^ at each sentence's last word (B, K)
+        F = np.ones(K) if end is None else np.exp(end - np.max(end))
+        s = final @ F
+        if not (np.all(c[live] >= _SMALLEST_SCALE) and np.all(s >= _SMALLEST_SCALE)):
+            return None
+        inverse[~live[:, None, :]] = 1.0  # past a sentence's end beta^ is 0: its steps only must stay finite
+        G *= inverse  # G[t] / c_t from here on
+        beta = np.zeros_like(G)
+        be, Y = list(beta), np.empty((K, B))
+        ends = (F[:, None] / s[None, :]).T  # beta^ at each sentence's last word (B, K)
+        is_last = list((np.arange(T)[:, None] == lengths[None, :] - 1)[:, None, :])
+        beta[lengths - 1, :, rows] = ends
+        ends = np.ascontiguousarray(ends.T)  # (K, B)
+        for t in range(T - 1, 0, -1):
+            np.multiply(gs[t], be[t], out=Y)
+            np.dot(P, Y, out=be[t - 1])  # beta^_{t-1} = P @ (G[t] beta^_t) / c_t
+            np.copyto(be[t - 1], ends, where=is_last[t - 1])
+        p = alpha * beta  # zero at padding, where beta^ is
+    if not np.all(np.abs(p.sum(axis=1).T[mask] - 1.0) <= 1e-9):  # NaN fails too
+        return None
+    return p.transpose(2, 0, 1)
+
+
 def path_scores(E: np.ndarray, mask: np.ndarray, y: np.ndarray, A: np.ndarray, A0: np.ndarray) -> np.ndarray:
     """s(y) for each sentence of the batch; ``y`` of shape (B, T) (any value at padding)."""
     B, T, _ = E.shape
@@ -157,26 +223,55 @@ def viterbi(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end=
     """The highest-scoring tag path of each sentence, shape (B, T) (0 at padding).
 
     delta_0 = A0 + E[0];  delta_t[j] = max_i(delta_{t-1}[i] + A[i, j]) + E[t, j]; then follow
-    the argmax back-pointers from the best last tag (by delta + ``end`` when given).
+    the argmax back-pointers (the first best i) from the best last tag (by delta + ``end`` when
+    given). The max runs over the tags i allowed before j (A[i, j] > -inf), the tags j that allow
+    the same ones taken together (IOBES: 9 + 4 x 2 pairs of 17 x 17), tag-major so that each
+    step is a few operations on whole (tags, B) rows.
     """
     B, T, K = E.shape
-    delta = A0 + E[:, 0]
-    back = np.zeros((B, T, K), dtype=np.int64)
-    back[:, 0] = np.arange(K)
+    Et = np.ascontiguousarray(E.transpose(1, 2, 0))  # (T, K, B)
+    live = mask.T
+    tags = np.arange(K)[:, None]
+    back = np.empty((T, K, B), dtype=np.int8 if K <= 127 else np.int64)
+    back[0] = tags
+    delta = A0[:, None] + Et[0]  # (K, B)
+    step, best = np.empty_like(delta), np.empty((K, B), dtype=back.dtype)
+    groups = _predecessor_groups(A)
     for t in range(1, T):
-        cand = delta[:, :, None] + A[None]  # (B, i, j)
-        best_prev = np.argmax(cand, axis=1)
-        step = np.take_along_axis(cand, best_prev[:, None, :], axis=1)[:, 0] + E[:, t]
-        live = mask[:, t]
-        delta = np.where(live[:, None], step, delta)
-        # at padding each tag points to itself, so the path walks back to the last real word
-        back[:, t] = np.where(live[:, None], best_prev, np.arange(K)[None, :])
-    path = np.zeros((B, T), dtype=np.int64)
-    path[:, T - 1] = np.argmax(delta if end is None else delta + end, axis=1)
+        for targets, before in groups:  # delta_t[j] = max_{i before j}(delta_{t-1}[i] + A[i, j]) + E[t, j]
+            A_to = A[:, targets][:, :, None]  # (K, |targets|, 1)
+            top = delta[before[0]] + A_to[before[0]]  # (|targets|, B)
+            arg = np.full(top.shape, before[0], dtype=back.dtype)
+            for i in before[1:]:
+                cand = delta[i] + A_to[i]
+                np.copyto(arg, i, where=cand > top)  # the first best i
+                np.maximum(top, cand, out=top)
+            step[targets] = top
+            best[targets] = arg
+        step += Et[t]
+        if live[t].all():
+            delta, step = step, delta
+            back[t] = best
+        else:  # at padding delta stays and each tag points to itself: the path walks back to the last word
+            delta = np.where(live[t], step, delta)
+            back[t] = np.where(live[t], best, tags)
+    path = np.empty((T, B), dtype=np.int64)
+    path[T - 1] = np.argmax(delta if end is None else delta + end[:, None], axis=0)
     rows = np.arange(B)
     for t in range(T - 1, 0, -1):
-        path[:, t - 1] = back[rows, t, path[:, t]]
-    return np.where(mask, path, 0)
+        path[t - 1] = back[t, path[t], rows]
+    return np.where(mask, path.T, 0)
+
+
+def _predecessor_groups(A: np.ndarray) -> list:
+    """(targets, tags allowed before them) for the tags j whose allowed predecessors (A[i, j] > -inf)
+    are the same, in order of first target; a tag none may follow keeps every tag as one."""
+    allowed = np.isfinite(A) | (A > 0)  # A[i, j] > -inf
+    groups: dict = {}
+    for j in range(A.shape[1]):
+        before = tuple(np.flatnonzero(allowed[:, j]).tolist()) or tuple(range(A.shape[0]))
+        groups.setdefault(before, []).append(j)
+    return [(np.array(targets), list(before)) for before, targets in groups.items()]
 
 
 def span_log_probabilities(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray, end, spans) -> list:

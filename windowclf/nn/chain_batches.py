@@ -35,21 +35,34 @@ def marginals(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: np.ndarray) ->
     return np.exp(alpha + beta - log_Z[:, None, None]) * mask[:, :, None]
 
 
+# Padded words a batch holds at most (but a single longer sentence): a few long sentences together
+# would otherwise make (B, T, K) arrays of hundreds of megabytes (at this size, a few megabytes).
+_CELLS = 1 << 13
+
+
 def _by_length(lengths, batch: int, which=None):
     """Batches of sentences of similar length (so padding stays small): each batch's sentence
     indices, their lengths and their rows in the back-to-back layout. ``which`` limits the
-    batches to those sentences (default: all)."""
+    batches to those sentences (default: all). A batch holds at most ``batch`` sentences and, but
+    for a single sentence, _CELLS words once padded; a sentence's results do not depend on the
+    others of its batch."""
     lengths = np.asarray(lengths, dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    starts = np.cumsum(lengths) - lengths
     which = np.arange(len(lengths)) if which is None else np.asarray(which, dtype=np.int64)
     order = which[np.argsort(lengths[which], kind="stable")]
-    for b in range(0, len(order), batch):
-        idx = order[b : b + batch]
-        rows = np.concatenate([np.arange(starts[i], starts[i] + lengths[i]) for i in idx])
-        yield idx, lengths[idx], rows
+    b = 0
+    while b < len(order):
+        k = min(batch, len(order) - b)
+        while k > 1 and k * lengths[order[b + k - 1]] > _CELLS:  # sorted: the last is the longest
+            k = max(1, min(k - 1, _CELLS // int(lengths[order[b + k - 1]])))
+        idx = order[b : b + k]
+        sizes = lengths[idx]
+        rows = np.repeat(starts[idx] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+        yield idx, sizes, rows
+        b += k
 
 
-def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 512) -> np.ndarray:
+def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 2048) -> np.ndarray:
     """Viterbi tag indices for sentences whose emission rows are back to back in ``scores``.
 
     Returns
@@ -64,14 +77,34 @@ def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=No
     return out
 
 
-def posteriors(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=None, batch: int = 512) -> np.ndarray:
-    """Posterior tag probabilities p_t(j) of every word, rows back to back, shape (sum(lengths), K)."""
-    out = np.empty(scores.shape, dtype=np.float64)
+def posteriors(
+    scores: np.ndarray,
+    lengths,
+    A: np.ndarray,
+    A0: np.ndarray,
+    *,
+    end=None,
+    batch: int = 2048,
+    rescaled: bool = True,
+    project: np.ndarray | None = None,
+) -> np.ndarray:
+    """Posterior tag probabilities p_t(j) of every word, rows back to back, shape (sum(lengths), K),
+    or with ``project`` (K, M) their product with it, shape (sum(lengths), M), batch by batch.
+
+    By the rescaled recursion (:func:`chain.scaled_posteriors`, one (K, K) @ (K, B) product a
+    word), or where it underflows, and always without ``rescaled``, the log-space one
+    (:func:`chain.forward_backward`); they agree within 1e-12 (tests/test_chain.py).
+    """
+    width = scores.shape[1] if project is None else project.shape[1]
+    out = np.empty((scores.shape[0], width), dtype=np.float64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
     for _, batch_lengths, rows in _by_length(lengths, batch):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
-        alpha, beta, log_Z = chain.forward_backward(E, mask, A, A0, end)
-        out[rows] = np.exp(alpha + beta - log_Z[:, None, None])[mask]
+        p = chain.scaled_posteriors(E, mask, A, A0, end) if rescaled else None
+        if p is None:
+            alpha, beta, log_Z = chain.forward_backward(E, mask, A, A0, end)
+            p = np.exp(alpha + beta - log_Z[:, None, None])
+        out[rows] = p[mask] if project is None else p[mask] @ project
     return out
 
 
@@ -85,7 +118,7 @@ def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.nd
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
     lengths = np.asarray(lengths, dtype=np.int64)
     out = [np.zeros(0) for _ in lengths]
-    # the sentences that have spans, by length, 512 at a time: one forward-backward per batch
+    # the sentences that have spans, by length, 512 at a time (fewer when long): one forward-backward a batch
     wanted = [i for i in range(len(lengths)) if spans[i]]
     with np.errstate(divide="ignore", invalid="ignore"):
         for batch, batch_lengths, rows in _by_length(lengths, 512, wanted):

@@ -11,7 +11,14 @@ from __future__ import annotations
 from windowclf.errors import InputError
 from windowclf.text.tokenize import Token
 
-__all__ = ["document_ids", "label_names", "tagged_pairs", "token_lists"]
+__all__ = ["MAX_DOCUMENT_CHARS", "bounded_documents", "document_ids", "label_names", "tagged_pairs", "token_lists"]
+
+MAX_DOCUMENT_CHARS = 1 << 17
+"""The most characters of tokens (131,072: about 20,000 words) one document of a file holds for a
+model that reads documents: a longer one, as raw text without marks is, goes to the model in
+pieces (:func:`bounded_documents`), so that what tagging holds at once is bounded whatever the
+file. ``windowclf predict`` and :meth:`~windowclf.inference.prediction.Tagging.tag_text` read
+documents through it."""
 
 _HINT = (
     "pass a list of sentences, each a list of tokens, e.g. [['Anna', 'lives', 'in', 'Oslo']]; "
@@ -117,6 +124,42 @@ def tagged_pairs(sentences, tags, what: str = "sentences", labels=None):
         if len(s) != len(t):
             raise InputError(f"sentence {i} has {len(s)} tokens but {len(t)} tags")
     return sentences, tags
+
+
+def bounded_documents(sentences, documents, limit: int | None = None, pieces: dict | None = None) -> list:
+    """Each sentence's document, as (document, piece): a document's sentences after its first
+    ``limit`` characters of tokens start its next piece, and so on (a sentence is never cut).
+
+    Parameters
+    ----------
+    sentences : sequence of list of str
+        The sentences, n_i tokens each.
+    documents : sequence of hashable
+        Each sentence's document (those of a document need not be consecutive).
+    limit : int, optional
+        Characters of tokens a piece holds before the next sentence starts another (default
+        :data:`MAX_DOCUMENT_CHARS`).
+    pieces : dict, optional
+        Where each document's piece stands: pass the same dict with the next sentences of a
+        stream to go on from there.
+
+    Returns
+    -------
+    list of (hashable, int)
+
+    >>> bounded_documents([["ab", "c"], ["de"], ["f"], ["g"]], [0, 0, 0, 1], limit=4)
+    [(0, 0), (0, 0), (0, 1), (1, 0)]
+    """
+    limit = MAX_DOCUMENT_CHARS if limit is None else limit
+    pieces = {} if pieces is None else pieces  # document -> (its current piece, characters in it)
+    out = []
+    for tokens, doc in zip(sentences, documents):
+        piece, size = pieces.get(doc, (0, 0))
+        if size >= limit:
+            piece, size = piece + 1, 0
+        pieces[doc] = (piece, size + sum(map(len, tokens)))
+        out.append((doc, piece))
+    return out
 
 
 def document_ids(documents, n_sentences: int, what: str = "documents") -> list:
