@@ -1,10 +1,17 @@
-"""The sha256 of a file, read a block at a time."""
+"""The sha256 of a file, read a block at a time; and of the inputs a command reads, as it reads them."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
+import io
+import os
+import stat
 
-__all__ = ["file_sha256"]
+from windowclf._util.outputs import open_regular
+
+__all__ = ["ReadLedger", "file_sha256", "open_input", "recorded_reads"]
 
 _BLOCK = 1 << 20
 
@@ -24,3 +31,93 @@ def file_sha256(path) -> str:
         while block := file.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
+
+
+class _HashingRaw(io.RawIOBase):
+    """A file's raw bytes, each one hashed as it is read (the buffered reader above reads through it)."""
+
+    def __init__(self, raw: io.FileIO, ledger: tuple, key: str):
+        self._raw, self._ledgers, self._key = raw, ledger, key
+        self._digest = hashlib.sha256()
+        self._regular = stat.S_ISREG(os.fstat(raw.fileno()).st_mode)
+
+    @property
+    def name(self):
+        return self._raw.name
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def readinto(self, b) -> int:
+        n = self._raw.readinto(b)
+        if n:
+            self._digest.update(memoryview(b)[:n])
+        return n or 0
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            # A reader may stop before the end (a header's count, an error): the rest of the file is
+            # read from the same descriptor, never again by name, so the digest is the whole file's.
+            sha256 = None
+            if self._regular:
+                while block := self._raw.read(_BLOCK):
+                    self._digest.update(block)
+                sha256 = self._digest.hexdigest()
+            for ledger in self._ledgers:
+                ledger.digests.setdefault(self._key, sha256)
+        finally:
+            self._raw.close()
+            super().close()
+
+
+class ReadLedger:
+    """The sha256 of every file opened with :func:`open_input` while it is active
+    (:func:`recorded_reads`), from the bytes read: ``digests`` maps a file's absolute path to its
+    hex sha256, or None for what is not a regular file (a pipe holds no bytes to hash again)."""
+
+    def __init__(self):
+        self.digests: dict = {}
+
+    def sha256(self, path) -> str | None:
+        """The digest of ``path`` as it was read; KeyError if it was never read while recording."""
+        return self.digests[os.path.abspath(os.fspath(path))]
+
+
+_LEDGERS: contextvars.ContextVar[tuple] = contextvars.ContextVar("windowclf_read_ledgers", default=())
+
+
+@contextlib.contextmanager
+def recorded_reads():
+    """A :class:`ReadLedger` of the files read (through :func:`open_input`) inside the block."""
+    ledger = ReadLedger()
+    token = _LEDGERS.set((*_LEDGERS.get(), ledger))
+    try:
+        yield ledger
+    finally:
+        _LEDGERS.reset(token)
+
+
+def open_input(path, regular: str | None = None) -> io.BufferedReader:
+    """Open the input file ``path`` to read in binary (as ``open(path, "rb")``, with its OSError);
+    with ``regular`` (what the file must be, "a TOML settings file"), anything but a regular file
+    is refused as :func:`~windowclf._util.outputs.open_regular` refuses it.
+
+    While :func:`recorded_reads` is active the bytes are hashed as they are read, and the digest
+    goes to the ledger when the file is closed: what a command records of its inputs is what it
+    read, whatever happens to the file by name afterwards.
+    """
+    ledgers = _LEDGERS.get()
+    opened = open_regular(path, regular) if regular is not None else None
+    if not ledgers:
+        return opened or open(path, "rb")
+    raw = opened.detach() if opened is not None else io.FileIO(path, "r")
+    try:
+        return io.BufferedReader(_HashingRaw(raw, ledgers, os.path.abspath(os.fspath(path))))
+    except BaseException:
+        raw.close()
+        raise

@@ -5,11 +5,13 @@ The data model is gensim's: ``index_to_key`` (list) and ``key_to_index`` (dict).
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 
 import numpy as np
 
+from windowclf._util.hashing import open_input
 from windowclf.errors import InputError
 
 __all__ = ["END", "START", "UNK", "Vocabulary", "canonicalize_digits", "normalize_word"]
@@ -125,7 +127,7 @@ class Vocabulary:
         """Load a one-word-a-line file (CS224d's ``vocab.txt``); line i is row i - 1."""
         words = []
         try:
-            with open(path, encoding=encoding, newline=None) as f:
+            with io.TextIOWrapper(open_input(path), encoding=encoding, newline=None) as f:
                 for number, line in enumerate(f, 1):
                     word = line.rstrip("\r\n").lstrip("\ufeff") if number == 1 else line.rstrip("\r\n")
                     word = word.strip()

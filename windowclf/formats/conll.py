@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from windowclf._util.atomic import atomic_writer
+from windowclf._util.hashing import open_input
 from windowclf.errors import ConfigError, InputError
 from windowclf.formats.lines import numbered_lines
 
@@ -107,7 +108,7 @@ def read_conll(
         Inconsistent column counts, mixed separators, empty fields, undecodable
         bytes, binary data, over-long lines; each with path and line.
     """
-    with open(path, "rb") as file:
+    with open_input(path) as file:
         yield from parse_incr(
             file,
             path=os.fspath(path),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from windowclf._util.hashing import open_input
 from windowclf.errors import InputError
 from windowclf.tags.entities import entity_spans
 from windowclf.tags.schemes import entities_to_tags
@@ -38,6 +39,7 @@ class ReadReport:
     entities: int = 0
     unaligned: int = 0
     unaligned_examples: list = field(default_factory=list)  # (line, start, end, label), the first few
+    lines: list = field(default_factory=list)  # the line of each sentence's record
 
 
 def looks_like_jsonl(path) -> bool:
@@ -54,7 +56,7 @@ def read_jsonl(path, *, labels=None, encoding: str = "utf-8"):
     """
     sentences, tags, report = [], [], ReadReport()
     labels = None if labels is None else list(labels)
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         number = 0
         while raw := f.readline(_MAX_LINE + 1):
             number += 1
@@ -85,6 +87,7 @@ def read_jsonl(path, *, labels=None, encoding: str = "utf-8"):
             for tokens, sentence_tags in pairs:
                 sentences.append(tokens)
                 tags.append(sentence_tags)
+                report.lines.append(number)
                 report.sentences += 1
                 report.entities += len(entity_spans(sentence_tags))
     if not sentences:

@@ -32,12 +32,15 @@ class TaggedCorpus:
         the file has no document structure (JSON lines).
     warnings : list of str
         What was read but left out, one line each (JSON lines spans off token boundaries).
+    lines : list of int
+        The line of the file each sentence starts on (errors about a sentence name it).
     """
 
     sentences: list
     tags: list
     documents: list | None
     warnings: list = field(default_factory=list)
+    lines: list = field(default_factory=list)
 
     def __iter__(self):  # sentences, tags, documents = read_tagged(...)
         return iter((self.sentences, self.tags, self.documents))
@@ -88,7 +91,7 @@ def read_tagged(
                 f"{path}: {report.unaligned} of {report.unaligned + report.entities} entities do "
                 f"not fall on token boundaries and were left out ({shown})"
             )
-        return TaggedCorpus(tokens, tags, None, warnings)
+        return TaggedCorpus(tokens, tags, None, warnings, report.lines)
     documents: list = []
     corpus = TaggedCorpus([], [], documents)
     for s in read_conll(
@@ -105,4 +108,5 @@ def read_tagged(
         corpus.sentences.append(s.tokens)
         corpus.tags.append(s.tags)
         documents.append(s.document)
+        corpus.lines.append(s.lines[0])
     return corpus
