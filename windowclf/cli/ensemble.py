@@ -8,8 +8,8 @@ import os
 
 import click
 
-from windowclf._util.outputs import check_output
 from windowclf._util.printable import file_name, printable
+from windowclf.cli.options import Command, guard_output
 from windowclf.cli.reports import format_summary, model_summary
 from windowclf.errors import InputError
 from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_any
@@ -17,7 +17,7 @@ from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_an
 __all__ = ["ensemble", "show_ensemble"]
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("model_paths", metavar="MODEL...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
     "-o",
@@ -41,7 +41,7 @@ def ensemble(model_paths, out_path):
       windowclf ensemble -o runs/ensemble.npz runs/seed0.npz runs/seed1.npz runs/seed2.npz
       windowclf evaluate -m runs/ensemble.npz data/sample/dev.conll
     """
-    target = check_output(out_path, {f"MODEL {i}": path for i, path in enumerate(model_paths, 1)})
+    target = guard_output(out_path)
     models = [load_any(path, training_state=False) for path in model_paths]
     for path, model in zip(model_paths[1:], models[1:]):
         differs = disagreement(models[0], model)

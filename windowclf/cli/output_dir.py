@@ -13,8 +13,10 @@ import time
 
 import click
 
+from windowclf._util.printable import printable, unescaped
 from windowclf.batch.jobs import Job, run_in_process
 from windowclf.batch.shards import TagOptions, model_ref
+from windowclf.cli.options import command_inputs
 
 __all__ = ["DASK_HINT", "predict_to_dir"]
 
@@ -25,7 +27,7 @@ class _Progress:
     """``tasks 3/8, 1,204,550 tokens, 512,330 tokens/s`` on one stderr line, redrawn in place."""
 
     def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
+        self.stream = stream or unescaped(sys.stderr)  # its text is its own numbers
         self.start = time.perf_counter()
         self.drawn = False
 
@@ -63,7 +65,14 @@ def predict_to_dir(
     block_bytes = None if block_size is None else int(block_size * (1 << 20))
     try:
         if not (workers or scheduler):
-            job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes if block_bytes is not None else 0)
+            job = Job(
+                inputs,
+                out_dir,
+                ref,
+                options,
+                block_bytes=block_bytes if block_bytes is not None else 0,
+                protect=command_inputs(),
+            )
             records = run_in_process(job, bar)
         else:
             records = _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar)
@@ -71,8 +80,10 @@ def predict_to_dir(
         if bar is not None:
             bar.close()
     click.echo(
-        f"{len(records)} files in {out_dir}: {sum(r['tokens'] for r in records):,} tokens "
-        f"(manifest: {out_dir}/manifest.json)",
+        printable(
+            f"{len(records)} files in {out_dir}: {sum(r['tokens'] for r in records):,} tokens "
+            f"(manifest: {out_dir}/manifest.json)"
+        ),
         err=True,
     )
     return records
@@ -89,7 +100,16 @@ def _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar
     with dask.config.set(tagging_config()):
         if scheduler:
             with Client(scheduler, timeout="30s") as client:
-                return tag_files(inputs, out_dir, ref, client, options=options, block_bytes=block_bytes, progress=bar)
+                return tag_files(
+                    inputs,
+                    out_dir,
+                    ref,
+                    client,
+                    options=options,
+                    block_bytes=block_bytes,
+                    progress=bar,
+                    protect=command_inputs(),
+                )
         with (
             LocalCluster(
                 n_workers=workers,
@@ -101,4 +121,13 @@ def _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar
             ) as cluster,
             Client(cluster) as client,
         ):
-            return tag_files(inputs, out_dir, ref, client, options=options, block_bytes=block_bytes, progress=bar)
+            return tag_files(
+                inputs,
+                out_dir,
+                ref,
+                client,
+                options=options,
+                block_bytes=block_bytes,
+                progress=bar,
+                protect=command_inputs(),
+            )

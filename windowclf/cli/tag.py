@@ -11,7 +11,16 @@ import click
 
 from windowclf._util.printable import printable
 from windowclf.batch.shards import TagOptions, tag_input
-from windowclf.cli.options import Choice, conll_options, constrain_option, model_option, read_kwargs, read_tagged
+from windowclf.cli.options import (
+    Choice,
+    Command,
+    Number,
+    conll_options,
+    constrain_option,
+    model_option,
+    read_kwargs,
+    read_tagged,
+)
 from windowclf.cli.output_dir import predict_to_dir
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
@@ -23,7 +32,7 @@ from windowclf.tags.schemes import split_tag, validate_tags
 __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 
 
-@click.command()
+@click.command(cls=Command)
 @model_option
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option(
@@ -80,7 +89,7 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 @constrain_option
 @click.option(
     "--min-confidence",
-    type=click.FloatRange(0, 1),
+    type=Number(0, 1),
     default=None,
     help="Drop (tag O) the entities whose probability under the model is below this. Example: --min-confidence 0.5",
 )
@@ -104,7 +113,7 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 )
 @click.option(
     "--block-size",
-    type=click.FloatRange(min=1),
+    type=Number(1, 1 << 20),
     metavar="MB",
     help="With --output-dir: cut files into blocks of about this many megabytes, tagged as separate "
     "tasks [default: in-process one task a file; on Dask about 4 blocks per worker]. "
@@ -165,7 +174,7 @@ def predict(
     sys.stdout.flush()
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "-m",
     "--model",

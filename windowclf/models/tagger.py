@@ -23,7 +23,7 @@ from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
 from windowclf.tags.schemes import convert
-from windowclf.text.inputs import document_ids, tagged_pairs
+from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
 from windowclf.training import setup
 from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
 from windowclf.training.objectives import Options, SentenceObjective, WindowObjective
@@ -141,19 +141,35 @@ class WindowTagger(Tagging):
             lookups.append((None, self.char_vocab, self.settings.char_window // 2))
         return encode_windows(sentences, lookups, self.settings.window)
 
-    def _labels(self, tags_list, *, path=None) -> np.ndarray:
+    def unknown_tag(self, tags_list) -> tuple | None:
+        """(sentence index, tag) of the first tag of ``tags_list`` (one list per sentence, any scheme)
+        that this trained model cannot learn from, read in its scheme; None when there is none.
+
+        A softmax model learns its own tags only (a resumed fit on new data may bring others); a
+        one-vs-rest model reads every tag as its class or the rest.
+        """
+        tags_list = token_lists(tags_list, "tags_list")
+        if self.settings.output == "sigmoid" or not self.tags:
+            return None
+        known = set(self.tags)
+        for i, tags in enumerate(tags_list):
+            for t in convert(tags, self.settings.scheme):
+                if t not in known:
+                    return i, t
+        return None
+
+    def _labels(self, tags_list) -> np.ndarray:
         """Class index of every token (training targets), shape (n_tokens,)."""
         s = self.settings
         if s.output == "sigmoid":
             return np.array([t != "O" for tags in s.entity_tags(tags_list) for t in tags], dtype=np.int64)
+        unknown = self.unknown_tag(tags_list)
+        if unknown is not None:
+            raise InputError(
+                f"tags[{unknown[0]}]: tag {unknown[1]!r} is not one this model predicts ({', '.join(self.tags)})"
+            )
         index = {t: i for i, t in enumerate(self.tags)}
-        y = []
-        for tags in tags_list:
-            for t in convert(tags, s.scheme):
-                if t not in index:
-                    raise InputError(f"tag {t!r} is not one this model predicts ({', '.join(self.tags)})", path)
-                y.append(index[t])
-        return np.array(y, dtype=np.int64)
+        return np.array([index[t] for tags in tags_list for t in convert(tags, s.scheme)], dtype=np.int64)
 
     # ---------------------------------------------------------------------------- fit
     def fit(
