@@ -8,10 +8,12 @@ import os
 
 import click
 
+from windowclf._util.limits import require_memory
 from windowclf._util.printable import file_name, printable
 from windowclf.cli.options import Command, guard_output
 from windowclf.cli.reports import format_summary, model_summary
 from windowclf.errors import InputError
+from windowclf.models.container import ModelFile
 from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_any
 
 __all__ = ["ensemble", "show_ensemble"]
@@ -42,6 +44,13 @@ def ensemble(model_paths, out_path):
       windowclf evaluate -m runs/ensemble.npz data/sample/dev.conll
     """
     target = guard_output(out_path)
+    # Each file's arrays are checked against memory as it is read; all of them together, here,
+    # from their headers, before the first is read.
+    total = 0
+    for path in model_paths:
+        with ModelFile(path) as model_file:
+            total += model_file.array_bytes
+    require_memory(total, f"the arrays of {len(model_paths)} model files together")
     models = [load_any(path, training_state=False) for path in model_paths]
     for path, model in zip(model_paths[1:], models[1:]):
         differs = disagreement(models[0], model)
