@@ -26,18 +26,21 @@ import math
 import numbers
 import os
 from collections.abc import Iterable, Mapping
+from typing import Any, Literal, overload
 
 from windowclf.errors import ConfigError
 
 __all__ = [
     "check_bool",
     "check_callable",
+    "check_float_dtype",
     "check_int",
     "check_number",
     "check_path",
     "check_str",
     "check_strings",
     "describe_range",
+    "iter_string_lists",
     "kind_of",
 ]
 
@@ -78,6 +81,30 @@ def _number(x) -> str:
     return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else f"{x:g}"
 
 
+@overload
+def check_number(
+    name: str,
+    value,
+    *,
+    low=...,
+    high=...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    optional: Literal[False] = ...,
+    expected: str | None = ...,
+) -> float: ...
+@overload
+def check_number(
+    name: str,
+    value,
+    *,
+    low=...,
+    high=...,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    optional: bool,
+    expected: str | None = ...,
+) -> float | None: ...
 def check_number(
     name: str,
     value,
@@ -107,7 +134,7 @@ def check_number(
     return number
 
 
-def check_int(name: str, value, *, low=None, high=None, optional: bool = False, expected: str | None = None):
+def check_int(name: str, value, *, low=None, high=None, optional: bool = False, expected: str | None = None) -> Any:
     """``value`` as an int: an integer (Python's or numpy's, not a bool) in the range; else
     TypeError for another kind of value and ConfigError naming ``name`` outside the range."""
     if value is None and optional:
@@ -129,7 +156,7 @@ def check_bool(name: str, value) -> bool:
     raise TypeError(f"{name} must be True or False, got {kind_of(value)} ({_short(value)})")
 
 
-def check_str(name: str, value, *, optional: bool = False, nonempty: bool = False):
+def check_str(name: str, value, *, optional: bool = False, nonempty: bool = False) -> Any:
     """``value`` itself when it is a str (non-empty with ``nonempty``); TypeError or ConfigError naming ``name``."""
     if value is None and optional:
         return None
@@ -154,20 +181,56 @@ def check_path(name: str, value) -> str:
     return path
 
 
-def check_strings(name: str, value, *, optional: bool = False, what: str = "a collection of str (a list or a set)"):
+def check_strings(
+    name: str,
+    value,
+    *,
+    optional: bool = False,
+    what: str = "a collection of str (a list or a set)",
+    mapping_keys: bool = False,
+):
     """``value`` as a list of str: any iterable of str but a str itself (``vocabulary="the"`` would
-    be its letters) or a mapping; TypeError naming ``name`` (and the item) otherwise."""
+    be its letters) or a mapping (unless ``mapping_keys``: then its keys); TypeError naming
+    ``name`` (and the item) otherwise."""
     if value is None and optional:
         return None
     if isinstance(value, (str, bytes, bytearray)):
         raise TypeError(f"{name} must be {what}, got {kind_of(value)}; wrap a single one in a list")
-    if isinstance(value, Mapping) or not isinstance(value, Iterable):
+    if (isinstance(value, Mapping) and not mapping_keys) or not isinstance(value, Iterable):
         raise TypeError(f"{name} must be {what}, got {kind_of(value)}")
     items = list(value)
     for i, item in enumerate(items):
         if not isinstance(item, str):
             raise TypeError(f"{name}[{i}] must be a str, got {kind_of(item)} ({_short(item)})")
     return items
+
+
+def iter_string_lists(name: str, value, *, what: str = "a sentence's tags (a sequence of str)"):
+    """The items of ``value`` (an iterable of sequences of str: sentences of tokens or tags), each
+    checked as :func:`check_strings` checks it, lazily (a generator over a large file stays one);
+    TypeError naming ``name`` at once when ``value`` is a str or not iterable, and ``name[i]``
+    for an item that is not a sequence of str."""
+    if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be an iterable of sentences, each {what}, got {kind_of(value)}")
+    return (check_strings(f"{name}[{i}]", item, what=what) for i, item in enumerate(value))
+
+
+def check_float_dtype(name: str, value):
+    """``value`` as a numpy floating dtype (float32, float64, ...); TypeError naming ``name`` for what
+    numpy cannot read as a dtype, ConfigError for one that is not floating."""
+    import warnings
+
+    import numpy as np
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's deprecation notes on odd aliases ("a"): refused below anyway
+            dtype = np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a floating dtype (float32, float64), got {value!r:.60}") from None
+    if dtype.kind != "f":
+        raise ConfigError(f"{name} must be a floating dtype (float32, float64), not {dtype}")
+    return dtype
 
 
 def check_callable(name: str, value, *, optional: bool = False):

@@ -61,31 +61,62 @@ class _HashingRaw(io.RawIOBase):
         if self.closed:
             return
         try:
-            # A reader may stop before the end (a header's count, an error): the rest of the file is
-            # read from the same descriptor, never again by name, so the digest is the whole file's.
-            sha256 = None
-            if self._regular:
-                while block := self._raw.read(_BLOCK):
-                    self._digest.update(block)
-                sha256 = self._digest.hexdigest()
+            # A reader may stop before the end (a header's count, an error): the rest is hashed
+            # from a copy of this descriptor when the digest is asked for, never read again by
+            # name (and not at all when the command fails first, a huge file's bad first line).
             for ledger in self._ledgers:
-                ledger.digests.setdefault(self._key, sha256)
+                if self._key not in ledger.digests:
+                    rest = _Rest(os.dup(self._raw.fileno()), self._digest.copy()) if self._regular else None
+                    ledger.digests[self._key] = rest
         finally:
             self._raw.close()
             super().close()
 
 
+class _Rest:
+    """What was read of a file, and a descriptor open on it where the reading stopped."""
+
+    def __init__(self, fd: int, digest):
+        self.fd: int | None = fd
+        self.digest = digest
+        self.hex: str | None = None
+
+    def finish(self) -> str:
+        if self.hex is not None:
+            return self.hex
+        if self.fd is None:
+            raise ValueError("the ledger is closed: ask for digests inside recorded_reads()")
+        with open(self.fd, "rb", closefd=True) as f:
+            self.fd = None
+            while block := f.read(_BLOCK):
+                self.digest.update(block)
+        hex_digest = self.hex = self.digest.hexdigest()
+        return hex_digest
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 class ReadLedger:
     """The sha256 of every file opened with :func:`open_input` while it is active
-    (:func:`recorded_reads`), from the bytes read: ``digests`` maps a file's absolute path to its
-    hex sha256, or None for what is not a regular file (a pipe holds no bytes to hash again)."""
+    (:func:`recorded_reads`), from the bytes read through that open file: ``sha256(path)`` is a
+    file's hex sha256, or None for what is not a regular file (a pipe holds no bytes to hash again)."""
 
     def __init__(self):
-        self.digests: dict = {}
+        self.digests: dict = {}  # absolute path -> _Rest, or None
 
     def sha256(self, path) -> str | None:
         """The digest of ``path`` as it was read; KeyError if it was never read while recording."""
-        return self.digests[os.path.abspath(os.fspath(path))]
+        rest = self.digests[os.path.abspath(os.fspath(path))]
+        return None if rest is None else rest.finish()
+
+    def close(self) -> None:
+        """Let go of the descriptors kept for digests never asked for."""
+        for rest in self.digests.values():
+            if rest is not None:
+                rest.close()
 
 
 _LEDGERS: contextvars.ContextVar[tuple] = contextvars.ContextVar("windowclf_read_ledgers", default=())
@@ -100,6 +131,7 @@ def recorded_reads():
         yield ledger
     finally:
         _LEDGERS.reset(token)
+        ledger.close()
 
 
 def open_input(path, regular: str | None = None) -> io.BufferedReader:

@@ -42,7 +42,7 @@ def parse_feature_list(features) -> list:
             raise ConfigError(f"features[{i}] must be a feature name (a str), got {f!r:.60}")
         if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES and f != GAZETTEER:
             raise ConfigError(
-                f"unknown feature {f!r}; expected any of "
+                f"features holds an unknown feature {f!r}; expected any of "
                 f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER])}"
             )
         if f not in out:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from windowclf._util.arguments import check_bool, check_number, kind_of
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
 from windowclf.features.tables import DOCUMENT_FEATURES
@@ -57,7 +58,12 @@ class Tagging:
         _SCORE_THREADS threads (scoring.chunked_scores: the same bits as one chunk at a time).
         ``windows`` may hold ``encode(sentences, documents)`` already.
         """
-        ids = self.encode(sentences, documents) if windows is None else windows
+        self.check_fitted()
+        ids = (
+            self.encode(sentences, documents)
+            if windows is None
+            else self.network.checked_ids(windows, "windows", bounds=True)
+        )
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             return chunked_scores(self.network, ids, _PREDICT_CHUNK, _SCORE_THREADS)
 
@@ -84,6 +90,7 @@ class Tagging:
     # ------------------------------------------------------------------------ predict
     def decoder(self, constrain: bool = True) -> Decoder:
         """The :class:`~windowclf.inference.decoding.Decoder` of this model (scheme constraints on or off)."""
+        constrain = check_bool("constrain", constrain)
         self.check_fitted()
         s, p = self.settings, self.network.params
         return Decoder(
@@ -99,6 +106,7 @@ class Tagging:
         (``windows``: their non-empty sentences' ``encode``, when the caller has it; ``documents``:
         each sentence's document)."""
         self.check_fitted()
+        constrain, entities = check_bool("constrain", constrain), check_bool("entities", entities)
         sentences = token_lists(sentences)
         documents = document_ids(documents, len(sentences))
         full = [s for s in sentences if s]
@@ -121,6 +129,7 @@ class Tagging:
         """Class probabilities per token, arrays of shape (n_words_i, len(tags)): each word's softmax,
         or (SLL, constrained decoding) the marginals of the chain the decoder searches."""
         self.check_fitted()
+        constrain = check_bool("constrain", constrain)
         sentences = token_lists(sentences)
         lengths = [len(s) for s in sentences]
         full = [n for n in lengths if n]
@@ -160,6 +169,8 @@ class Tagging:
             pairs, one entry per entity of the model's own reading (``last`` inclusive).
         """
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
+        min_confidence = check_number("min_confidence", min_confidence, low=0, high=1, optional=True)
+        confidences = check_bool("confidences", confidences)
         want = confidences or min_confidence is not None
         sentences, decoded, found = self.decode_sentences(sentences, constrain, entities=want, documents=documents)
         convert_to = (
@@ -206,6 +217,7 @@ class Tagging:
         """
         sentences, tags = tagged_pairs(sentences, tags)
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
+        constrain = check_bool("constrain", constrain)
         return evaluation.score(
             self, sentences, tags, scheme=scheme, constrain=constrain, documents=document_ids(documents, len(sentences))
         )
@@ -219,7 +231,8 @@ class Tagging:
         ``tagger(text)`` is the same call.
         """
         if not isinstance(text, str):
-            raise TypeError(f"tag_text takes a str, got a {type(text).__name__}; for token lists use predict")
+            raise TypeError(f"text must be a str, got {kind_of(text)}; for token lists use predict")
+        min_confidence = check_number("min_confidence", min_confidence, low=0, high=1, optional=True)
         sentences = split_sentences(text)
         out = []
         for tokens, entities in zip(sentences, self.predict_entities(sentences, constrain=constrain)):

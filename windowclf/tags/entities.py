@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from windowclf._util.arguments import check_strings
+
 __all__ = ["BARE_PREFIXES", "OUTSIDE", "ends_chunk", "entity_spans", "split_tag", "starts_chunk"]
 
 OUTSIDE = "O"
@@ -156,6 +158,7 @@ def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     >>> entity_spans(['PER', 'PER', 'O', 'LOC'])
     [('PER', 0, 2), ('LOC', 3, 4)]
     """
+    tags = check_strings("tags", tags, what="one sentence's tags (a sequence of str)")
     entities: list[tuple[str, int, int]] = []
     open_type, open_start = None, -1
     previous = _BOUNDARY

@@ -8,6 +8,8 @@ what to pass instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from windowclf.errors import InputError
 from windowclf.text.tokenize import Token
 
@@ -67,7 +69,7 @@ def tagged_pairs(sentences, tags, what: str = "sentences"):
     sentences = token_lists(sentences, what)
     tags = token_lists(tags, "tags")
     if len(sentences) != len(tags):
-        raise InputError(f"{len(sentences)} sentences but {len(tags)} tag sequences")
+        raise InputError(f"{what} holds {len(sentences)} sentences but tags holds {len(tags)} tag sequences")
     for i, (s, t) in enumerate(zip(sentences, tags)):
         if not s:
             raise InputError(f"sentence {i} is empty; every sentence needs at least one token")
@@ -86,7 +88,7 @@ def document_ids(documents, n_sentences: int, what: str = "documents") -> list:
     """
     if documents is None:
         return [0] * n_sentences
-    if isinstance(documents, (str, bytes)):
+    if isinstance(documents, (str, bytes, dict)) or not isinstance(documents, Iterable):
         raise TypeError(f"{what}: got a {type(documents).__name__}; pass one document name or number per sentence")
     out = list(documents)
     if len(out) != n_sentences:
