@@ -205,7 +205,7 @@ class Job:
         now = self._stat(i)
         if (now["input_bytes"], now["input_mtime_ns"]) != (record["input_bytes"], record["input_mtime_ns"]):
             log.warning(
-                "%s changed while it was tagged; its output is of the file as it was, and the next run tags it again",
+                "%s changed while it was tagged; the next run tags it again",
                 printable(self.inputs[i]),
             )
         self.records[self.names[i]] = record
@@ -226,6 +226,11 @@ class Job:
         finally:
             self._lock.release()
 
+    def __del__(self):  # a job made and never run (its tasks only looked at) lets go of the folder too
+        with contextlib.suppress(Exception):
+            if getattr(self, "_lock", None) is not None:
+                self.close()
+
     def _remove_stale_parts(self) -> None:
         """The folders of jobs killed outright (SIGKILL, a power cut) before they could remove them."""
         with contextlib.suppress(OSError):
@@ -239,16 +244,24 @@ class Job:
 
 
 class _FolderLock:
-    """An exclusive ``flock`` on the folder ``path`` itself, held until :meth:`release`; a job that
-    finds it held says so (a warning) and waits. Where ``flock`` does not exist, no lock."""
+    """An exclusive ``flock`` on the folder ``path`` itself, held until :meth:`release` (or until the
+    lock is garbage, as a Job never run is); a job that finds it held by another process says so
+    (a warning) and waits. A second job of the same process into the same folder is refused
+    instead (waiting for itself would never end). Where ``flock`` does not exist, no lock."""
 
     def __init__(self, path: str):
         self.fd: int | None = None
+        self.key = os.path.realpath(path)
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not on POSIX
             return
+        if self.key in _HELD:
+            raise ConfigError(
+                f"{printable(path)}: a job of this process is writing into this folder; run or close it first"
+            )
         self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        _HELD.add(self.key)
         try:
             try:
                 fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -263,6 +276,13 @@ class _FolderLock:
         if self.fd is not None:
             os.close(self.fd)  # closing the descriptor lets go of the lock
             self.fd = None
+            _HELD.discard(self.key)
+
+    def __del__(self):
+        self.release()
+
+
+_HELD: set = set()  # the folders this process's jobs hold
 
 
 def _read_manifest(path: str) -> dict:

@@ -21,7 +21,7 @@ from windowclf.cli.options import (
     read_kwargs,
     read_tagged,
 )
-from windowclf.cli.output_dir import predict_to_dir
+from windowclf.cli.output_dir import predict_to_dir, scheduler_address
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
 from windowclf.formats.conll import read_conll
@@ -108,6 +108,7 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
+    callback=scheduler_address,
     help="Tag on the running Dask cluster of this scheduler (needs --output-dir). "
     "Example: --scheduler tcp://10.0.0.5:8786",
 )
