@@ -113,8 +113,11 @@ def _json_out(args) -> bool:
 
 
 def _allowed(key: str, outputs) -> bool:
-    """``key`` is an output, the log beside a model output, or a directory holding one."""
+    """``key`` is an output, the log beside a model output, or a directory holding one; an output
+    ending in a separator (``od/``) is a folder the command owns: anything in it may change."""
     for output in outputs:
+        if output.endswith(os.sep) and (key == output.rstrip(os.sep) or key.startswith(output)):
+            return True
         if key in (output, f"{output}.log.jsonl") or output.startswith(key + os.sep):
             return True
     return False
