@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_fixtures import hostile_examples  # noqa: F401  (fixture)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -525,7 +524,7 @@ def test_every_valid_call_succeeds(calls, tmp_path, monkeypatch):
         entry.call(**args)
 
 
-def test_hostile_arguments_raise_errors_that_name_them(calls, world, hostile_examples, tmp_path, monkeypatch):  # noqa: F811
+def test_hostile_arguments_raise_errors_that_name_them(calls, world, hostile_examples, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # calls that write (save, export) write here
     values = _values(tmp_path)
     cases = st.sampled_from(calls).flatmap(

@@ -14,7 +14,6 @@ import os
 import pytest
 from hostile_cli import TINY
 from hostile_contract import Case, check
-from hostile_fixtures import cli, hostile_examples, world  # noqa: F401  (fixtures)
 from hostile_mutations import JSON_VALUES, bytes_damage, confused, model_damage, text_damage
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,7 +24,7 @@ LABELS = "O,B-PER,I-PER,B-LOC,I-LOC,B-ORG,I-ORG,B-MISC,I-MISC"
 TRAIN = ["train", "train.conll", "-o", "new.npz", *TINY]
 
 
-def _run(cli, world, examples, cases):  # noqa: F811
+def _run(cli, world, examples, cases):
     @settings(settings.get_profile("hostile"), max_examples=max(1, examples // 2))
     @given(case=cases)
     def run(case):
@@ -34,7 +33,7 @@ def _run(cli, world, examples, cases):  # noqa: F811
     run()
 
 
-def _bytes(world, name):  # noqa: F811
+def _bytes(world, name):
     return (world / name).read_bytes()
 
 
@@ -69,7 +68,7 @@ def _record_damage(draw, data: bytes) -> bytes:
 
 
 @st.composite
-def jsonl_cases(draw, world):  # noqa: F811
+def jsonl_cases(draw, world):
     target = draw(st.sampled_from(["train.jsonl", "spans.jsonl"]))
     data = _bytes(world, target)
     damaged = draw(st.one_of(text_damage(data), _record_damage(data)))
@@ -89,7 +88,7 @@ def jsonl_cases(draw, world):  # noqa: F811
     return Case(args, {target: damaged})
 
 
-def test_damaged_json_lines_keep_the_contract(cli, world, hostile_examples):  # noqa: F811
+def test_damaged_json_lines_keep_the_contract(cli, world, hostile_examples):
     _run(cli, world, hostile_examples, jsonl_cases(world))
 
 
@@ -142,7 +141,7 @@ def toml_damage(draw, data: bytes) -> bytes:
 
 
 @st.composite
-def toml_cases(draw, world):  # noqa: F811
+def toml_cases(draw, world):
     data = _bytes(world, "cfg.toml")
     damaged = draw(st.one_of(toml_damage(data), toml_damage(data), text_damage(data), bytes_damage(data)))
     args = draw(
@@ -157,7 +156,7 @@ def toml_cases(draw, world):  # noqa: F811
     return Case(args, {"cfg.toml": damaged})
 
 
-def test_damaged_settings_files_keep_the_contract(cli, world, hostile_examples):  # noqa: F811
+def test_damaged_settings_files_keep_the_contract(cli, world, hostile_examples):
     _run(cli, world, hostile_examples, toml_cases(world))
 
 
@@ -185,7 +184,7 @@ def manifest_damage(draw, data: bytes) -> bytes:
 
 
 @st.composite
-def output_dir_cases(draw, world):  # noqa: F811
+def output_dir_cases(draw, world):
     files = {}
     what = draw(st.sampled_from(["manifest", "manifest", "output", "options"]))
     command = ["predict", "-m", "model.npz", "--output-dir", "od", "text.txt", "dev.conll"]
@@ -210,7 +209,7 @@ def output_dir_cases(draw, world):  # noqa: F811
     return Case(command, files, outputs=("od" + os.sep,))
 
 
-def test_output_folders_keep_the_contract(cli, world, hostile_examples):  # noqa: F811
+def test_output_folders_keep_the_contract(cli, world, hostile_examples):
     _run(cli, world, hostile_examples, output_dir_cases(world))
 
 
@@ -226,7 +225,7 @@ ENSEMBLE_COMMANDS = [
 
 
 @st.composite
-def ensemble_cases(draw, world):  # noqa: F811
+def ensemble_cases(draw, world):
     if draw(st.booleans()):
         damaged = draw(model_damage(_bytes(world, "ensemble.npz")))
         return Case(draw(st.sampled_from(ENSEMBLE_COMMANDS)), {"ensemble.npz": damaged})
@@ -235,7 +234,7 @@ def ensemble_cases(draw, world):  # noqa: F811
     return Case(["ensemble", "-o", "ens.npz", *members], {"model2.npz": damaged})
 
 
-def test_damaged_ensembles_keep_the_contract(cli, world, hostile_examples):  # noqa: F811
+def test_damaged_ensembles_keep_the_contract(cli, world, hostile_examples):
     _run(cli, world, hostile_examples, ensemble_cases(world))
 
 
@@ -281,5 +280,5 @@ def newer_input_output_cases(draw):
     return Case(args, specials=specials, outputs=())  # every one is refused: nothing may change
 
 
-def test_outputs_onto_any_input_are_refused(cli, world, hostile_examples):  # noqa: F811
+def test_outputs_onto_any_input_are_refused(cli, world, hostile_examples):
     _run(cli, world, hostile_examples, newer_input_output_cases())

@@ -1,8 +1,9 @@
 """A tagging job: many input files into one directory, in shards, on any engine.
 
 Output ``i`` is named after input ``i`` (``news.txt`` -> ``DIR/news.txt.conll``, ``.txt`` for
-inline, ``.jsonl`` for JSON). A file larger than a block is cut into blocks (runs of its segments,
-:func:`windowclf.batch.shards.plan_blocks`) whose parts are joined in order; every file is written
+inline, ``.jsonl`` for JSON and for JSON lines input written back in its form). A file larger than
+a block is cut into blocks (runs of its segments, :func:`windowclf.batch.shards.plan_blocks`) whose
+parts are joined in order (:func:`~windowclf.batch.shards.join_parts`); every file is written
 atomically, so a file is either its whole output or absent. ``DIR/manifest.json`` records for each
 output its input (path, size, modification time), the model's sha256, the options, tokens,
 sentences and the output's sha256: a rerun skips the files whose record, model, options and
@@ -27,7 +28,6 @@ What a job writes and removes is its own:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -40,7 +40,16 @@ from windowclf._util.hashing import file_sha256
 from windowclf._util.outputs import check_output, open_regular
 from windowclf._util.printable import printable
 from windowclf.batch.segments import SEGMENT_BYTES
-from windowclf.batch.shards import OUTPUT_SUFFIXES, ModelRef, TagOptions, plan_blocks, tag_shard
+from windowclf.batch.shards import (
+    ModelRef,
+    TagOptions,
+    join_parts,
+    load_model,
+    model_options,
+    output_suffix,
+    plan_blocks,
+    tag_shard,
+)
 from windowclf.errors import ConfigError, InputError
 
 __all__ = ["MANIFEST", "PARTS", "Job", "Task", "run_in_process", "run_tasks"]
@@ -89,7 +98,9 @@ class Job:
         self.inputs = [os.fspath(p) for p in inputs]
         if not self.inputs:
             raise ConfigError("no input files: name the files to tag into the output directory")
-        self.out_dir, self.model, self.options = os.fspath(out_dir), model, options
+        self.out_dir, self.model = os.fspath(out_dir), model
+        self.options = model_options(options, load_model(model))  # what the options leave to the model
+        options = self.options
         names: dict[str, int] = {}
         for path in self.inputs:
             if path == "-":
@@ -97,7 +108,7 @@ class Job:
             if not os.path.isfile(path):
                 os.stat(path)  # FileNotFoundError / PermissionError, named as predict names them
                 raise IsADirectoryError(21, "Is a directory, expected a file", path)
-            name = os.path.basename(path) + OUTPUT_SUFFIXES[options.output_format]
+            name = os.path.basename(path) + output_suffix(options, path)
             if name in names:
                 raise ConfigError(
                     f"{names[name]} and {path} would both be written to {name}; "
@@ -176,19 +187,13 @@ class Job:
         reports = [r for _, r in sorted(self._reports.pop(task.file), key=lambda pair: pair[0])]
         i = task.file
         if len(reports) > 1:
-            digest, size = hashlib.sha256(), 0
             joined = os.path.join(self._own or "", self.names[i])
             with open(joined, "wb") as out:
-                for r in reports:
-                    with open(r["output"], "rb") as part:
-                        while data := part.read(1 << 20):
-                            out.write(data)
-                            digest.update(data)
-                            size += len(data)
-                    os.unlink(r["output"])
+                sha256, size = join_parts(reports, out, self.options, self.inputs[i])
                 out.flush()
                 os.fsync(out.fileno())
-            sha256 = digest.hexdigest()
+            for r in reports:
+                os.unlink(r["output"])
         else:
             joined, sha256, size = reports[0]["output"], reports[0]["sha256"], reports[0]["bytes"]
         os.replace(joined, self.outputs[i])  # the job's folder is inside DIR: one file system, atomic
@@ -239,8 +244,12 @@ class Job:
                     shutil.rmtree(entry.path, ignore_errors=True)
 
     def result(self) -> list:
-        """One record per input, in input order (from the manifest)."""
-        return [self.records.get(name) for name in self.names]
+        """One record per input, in input order (from the manifest), each with ``skipped``: whether
+        this run found it done and left it."""
+        return [
+            None if self.records.get(name) is None else {**self.records[name], "skipped": i in self.skipped}
+            for i, name in enumerate(self.names)
+        ]
 
 
 class _FolderLock:

@@ -14,6 +14,7 @@ while the job runs (``distributed.worker.profile``: it costs pure-Python work 20
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from contextlib import contextmanager
 
@@ -158,7 +159,7 @@ def tag_files(
                 shared,
                 task.source,
                 task.output,
-                options,
+                job.options,
                 pure=False,
                 priority=-task.order,
                 key=f"windowclf-tag-{task.order}-{time.time_ns()}",
@@ -178,11 +179,20 @@ def tag_files(
             client.cancel(list(futures))
 
 
-def _tag_partition(sentences, model, scheme, predict, chunk, documents):
+def _tag_partition(sentences, model, scheme, predict, chunk, documents, entities=False):
     _worker_setup()
     tagger = load_model(model)
+    options = dict(predict)
+
+    def tag(batch):
+        if not entities:
+            return tagger.predict(batch, scheme=scheme, **options)
+        return [ents for _, ents in tagger.predict(batch, scheme=scheme, confidences=True, **options)]
+
     if documents:  # each element a document: its sentences tagged together, as one document
-        return [tagger.predict(list(document), scheme=scheme, **dict(predict)) for document in sentences]
+        if entities:  # a document's entities, in one list, numbered by their sentence in it
+            return [[e for ents in tag(list(document)) for e in ents] for document in sentences]
+        return [tag(list(document)) for document in sentences]
     if tagger.reads_documents:
         sentences = list(sentences)
         chunk = max(1, len(sentences))  # a partition is a document: its features read all of it
@@ -190,11 +200,19 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents):
     for sentence in sentences:
         batch.append(sentence)
         if len(batch) == chunk:
-            out.extend(tagger.predict(batch, scheme=scheme, **dict(predict)))
+            out.extend(_each_alone(tag(batch), entities))
             batch = []
     if batch:
-        out.extend(tagger.predict(batch, scheme=scheme, **dict(predict)))
+        out.extend(_each_alone(tag(batch), entities))
     return out
+
+
+def _each_alone(results: list, entities: bool) -> list:
+    """Each element's result as if it had been tagged alone: an element's entities are of its one
+    sentence, sentence 0 (they come numbered by their place in the batch)."""
+    if not entities:
+        return results
+    return [[dataclasses.replace(e, sentence=0) for e in ents] for ents in results]
 
 
 def tag_bag(
@@ -202,6 +220,7 @@ def tag_bag(
     model,
     *,
     documents: bool = False,
+    entities: bool = False,
     scheme: str | None = None,
     send: str = "bytes",
     chunk_size: int = 1000,
@@ -212,7 +231,10 @@ def tag_bag(
     With ``documents=True`` each element of ``bag`` is a document, a list of token lists, and
     each element of the result that document's list of tag lists: a model that reads documents
     (``doccase``, the document vote) sees each whole and alone, wherever the partitions fall.
-    Without it, a partition is one document for such a model.
+    Without it, a partition is one document for such a model. With ``entities=True`` each element
+    of the result is a list of :class:`~windowclf.tags.record.Entity` records instead (what
+    ``predict_entities`` gives): of the token list (``sentence`` 0), or of the whole document
+    (``sentence``: the sentence's index in it).
     The model (path, bytes or WindowTagger) goes to the workers once (scattered when a distributed
     client is current, else one node of the graph) and is loaded once per process;
     ``predict_options`` go to :meth:`WindowTagger.predict` (``constrain=False``, ...).
@@ -224,7 +246,13 @@ def tag_bag(
     except ValueError:  # no distributed client: the local schedulers share this process's memory
         node = dask.delayed(ref, traverse=False)
     return bag.map_partitions(
-        _tag_partition, node, scheme, tuple(sorted(predict_options.items())), chunk_size, bool(documents)
+        _tag_partition,
+        node,
+        scheme,
+        tuple(sorted(predict_options.items())),
+        chunk_size,
+        bool(documents),
+        bool(entities),
     )
 
 

@@ -16,13 +16,24 @@ from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import recorded_reads
 from windowclf._util.outputs import open_regular
 from windowclf._util.printable import printable, unescaped
-from windowclf.cli.options import Choice, Command, conll_options, given, guard_output, read_tagged, settings_options
-from windowclf.cli.reports import epoch_record, format_epoch
+from windowclf.cli.options import (
+    Choice,
+    Command,
+    conll_options,
+    given,
+    guard_output,
+    read_tagged,
+    reading_options,
+    settings_options,
+)
+from windowclf.cli.reports import epoch_record
 from windowclf.config.parameters import PARAMETERS
 from windowclf.config.settings import check_patience
 from windowclf.errors import ConfigError, DivergenceError, InputError, interruption
 from windowclf.models.tagger import WindowTagger
+from windowclf.tags.schemes import learned_scheme
 from windowclf.training.loop import Callback
+from windowclf.training.progress import data_line, format_epoch
 from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
 
 __all__ = ["train"]
@@ -219,12 +230,16 @@ def train(
     progress,
     **opts,
 ):
-    """Train a tagger on TRAIN (a CoNLL column file; tags in any scheme).
+    """Train a tagger on TRAIN (a CoNLL column file, or JSON lines; tags in any scheme).
 
-    Prints what it read and one line per epoch (loss, dev precision / recall / F1, speed, where the
-    time went), saves the model after every epoch that improves dev F1 (its weights, and the state
-    --resume continues from) and once more at the end (with the last epoch's state), and
-    logs every epoch to MODEL.log.jsonl. Ctrl-C stops and keeps the best model so far (exit 130).
+    Prints what it read, the tag scheme the model will predict (unless --scheme says otherwise, the
+    training tags' own, IOB1 as IOB2) and one line per epoch (loss, dev precision / recall / F1, a
+    * where dev F1 is the best so far, speed, where the time went), saves the model after every
+    epoch that improves dev F1 (its weights, and the state --resume continues from) and once more
+    at the end (with the last epoch's state), and logs every epoch to MODEL.log.jsonl. The model
+    remembers how TRAIN was read (encoding, columns, labels, tokenizer): predict and evaluate read
+    other files the same way unless told otherwise. Ctrl-C stops and keeps the best model so far
+    (exit 130).
 
     \b
     Example:
@@ -255,9 +270,9 @@ def train(
     dev = tuple(read_tagged(dev_path, opts)) if dev_path else None  # (sentences, tags, documents)
     # What train reads goes to stdout, beside the epoch lines, once every input has been read
     # and checked (bad input prints one error line and nothing else).
-    notes = [_data_line("training data", train_path, sentences, tags)]
+    notes = [printable(data_line("training data", train_path, sentences, tags))]
     if dev is not None:
-        notes.append(_data_line("dev data", dev_path, *dev[:2]))
+        notes.append(printable(data_line("dev data", dev_path, *dev[:2])))
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
@@ -269,6 +284,9 @@ def train(
             tagger = WindowTagger(**settings)
         except ConfigError as err:
             raise _settings_error(err, sources) from None
+    if not resume_path:
+        notes.append(_scheme_line(corpus.scheme, settings.get("scheme")))
+        tagger.training_input = _training_input(corpus, opts)
     if progress is None:
         progress = sys.stderr.isatty()
     embeddings = None
@@ -408,16 +426,25 @@ _NAMED = re.compile(
 )
 
 
-def _data_line(what, path, sentences, tags) -> str:
-    """``training data: train.conll: 14,041 sentences, 203,621 tokens, 23,499 entities (LOC, MISC, ORG, PER)``."""
-    from windowclf.tags.entities import entity_spans
+def _scheme_line(detected, asked) -> str:
+    """What the model will predict and why: ``tags: IOB1; the model predicts IOB2 (--scheme to choose)``."""
+    written = f"tags: written in {detected}" if detected else "tags: written in no single scheme"
+    if asked:
+        return f"{written}; the model predicts {asked} (--scheme)"
+    return f"{written}; the model predicts {learned_scheme(detected)} (--scheme to choose another)"
 
-    types = Counter(t for seq in tags for t, _, _ in entity_spans(seq))
-    names = ", ".join(printable(t) for t in sorted(types)) or "none"
-    return (
-        f"{what}: {printable(path)}: {len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens, "
-        f"{sum(types.values()):,} entities ({names})"
-    )
+
+def _training_input(corpus, opts) -> dict:
+    """How TRAIN was read, for the model to remember (WindowTagger.training_input)."""
+    reading = reading_options(opts)
+    out = {"format": corpus.form, "scheme": corpus.scheme, "encoding": reading["encoding"]}
+    if corpus.form == "conll":
+        out.update({k: reading[k] for k in ("word_column", "tag_column", "separator")})
+    else:
+        out["labels"] = reading["labels"]
+    if corpus.tokenizer is not None or opts.get("tokenizer") is not None:  # it split the texts, or was named
+        out["tokenizer"] = reading["tokenizer"]
+    return out
 
 
 def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
