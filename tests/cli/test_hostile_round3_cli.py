@@ -251,7 +251,7 @@ def test_resuming_on_data_with_tags_the_model_never_learned_names_the_file_and_l
     line = one_error_line(
         run(["train", "more.conll", "--resume", "few.npz", "-o", "x.npz", "--allow-new-data", "--epochs", "3"])
     )
-    assert line.startswith("Error: more.conll:4: tag 'LOC' is not one the resumed model few.npz predicts"), line
+    assert line.startswith("Error: more.conll:4: tag 'B-LOC' is not one the resumed model few.npz predicts"), line
     records = [{"tokens": ["Anna", "lives"], "ner_tags": [1, 0]}, {"tokens": ["in", "Oslo"], "ner_tags": [0, 3]}]
     (here / "more.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     line = one_error_line(
@@ -260,7 +260,7 @@ def test_resuming_on_data_with_tags_the_model_never_learned_names_the_file_and_l
             + ["--allow-new-data", "--epochs", "3"]
         )
     )
-    assert line.startswith("Error: more.jsonl:2: tag 'LOC'"), line
+    assert line.startswith("Error: more.jsonl:2: tag 'B-LOC'"), line
 
 
 def test_the_output_folder_removed_mid_run_exits_1_not_2(here, monkeypatch):

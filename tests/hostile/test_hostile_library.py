@@ -43,7 +43,7 @@ SAMPLE = REPO / "data" / "sample"
 # Names of __all__ that are not called with arguments a user makes up: the error types, the
 # callback protocol (its methods are the user's own), and the records the library hands out
 # (a Sentence, a Token, an EpochResult are what the readers and fit give, not what they take).
-RECORDS = {"Callback", "EpochResult", "Sentence", "Token"}
+RECORDS = {"Callback", "Entity", "EpochResult", "Sentence", "Token"}
 # Dunder and protocol methods are covered through the calls that use them.
 SKIP_METHODS = {"__call__"}
 
@@ -105,6 +105,7 @@ class Call:
     paths: tuple = ()
     also: tuple = ()
     fresh: object = None  # a function returning new args for each call (file objects, taggers fit)
+    names: tuple = ()  # what else its errors may call an argument (from_dict's d: the settings)
     skip_args: tuple = field(default=())  # arguments that take any object (a default to return)
 
 
@@ -287,7 +288,7 @@ def _calls(w) -> list:
             Call(f"Settings[{name}]", lambda name=name, **kw: Settings(**{name: kw["value"]}), dict(value=value))
             for name, value in Settings().to_dict().items()
         ],
-        Call("Settings.from_dict", Settings.from_dict, dict(d={"hidden": 5})),
+        Call("Settings.from_dict", Settings.from_dict, dict(d={"hidden": 5}), names=("settings",)),
         Call("Settings.entity_tags", Settings(output="sigmoid", positive_tag="LOC").entity_tags, dict(tags_list=T)),
         Call("Settings.signature", Settings.signature, dict(leading=("self",))),
         Call("Settings.to_dict", Settings().to_dict, {}),
@@ -385,8 +386,12 @@ def _calls(w) -> list:
                 callbacks=(),
                 resume=False,
                 allow_new_data=False,
+                labels=None,
+                tokenizer=None,
+                verbose=0,
             ),
         ),
+        Call("WindowTagger.score", tagger.score, dict(sentences=S, tags=T, labels=None, documents=None)),
         Call("WindowTagger.load", WindowTagger.load, dict(path=model, training_state=True), paths=("path",)),
         Call("WindowTagger.save", tagger.save, dict(path="saved.npz", include_state=True, slim=False), paths=("path",)),
         Call("WindowTagger.get_params", tagger.get_params, dict(deep=True)),
@@ -424,7 +429,16 @@ def _tagging_calls(owner: str, model, S, T, text) -> list:
             model.evaluate,
             dict(sentences=S, tags=T, scheme=None, constrain=True, documents=None),
         ),
-        Call(f"{owner}.tag_text", model.tag_text, dict(text=text, constrain=True, min_confidence=None)),
+        Call(
+            f"{owner}.tag_text",
+            model.tag_text,
+            dict(text=text, constrain=True, min_confidence=None, tokenizer=None),
+        ),
+        Call(
+            f"{owner}.pipe",
+            lambda **kw: list(model.pipe(**kw)),
+            dict(texts=[text, text], batch_size=1, constrain=True, min_confidence=0.5, tokenizer=None),
+        ),
         Call(f"{owner}.encode", model.encode, dict(sentences=S, documents=None)),
         Call(
             f"{owner}.decode_sentences",
@@ -475,7 +489,7 @@ def _check(entry: Call, replaced: dict) -> None:
         }:
             return  # a value of the right kind that the file does not agree with: the file's error
         message = str(err)
-        names = set(replaced)
+        names = set(replaced) | set(entry.names)
         if entry.name.startswith("Settings["):
             names = {entry.name[len("Settings[") : -1]}
         for name, value in replaced.items():  # an error about a file names the file

@@ -64,9 +64,16 @@ class _HashingRaw(io.RawIOBase):
             # A reader may stop before the end (a header's count, an error): the rest is hashed
             # from a copy of this descriptor when the digest is asked for, never read again by
             # name (and not at all when the command fails first, a huge file's bad first line).
+            fd = self._raw.fileno()
+            at_end = self._regular and os.lseek(fd, 0, os.SEEK_CUR) >= os.fstat(fd).st_size
             for ledger in self._ledgers:
                 if self._key not in ledger.digests:
-                    rest = _Rest(os.dup(self._raw.fileno()), self._digest.copy()) if self._regular else None
+                    rest = None
+                    if at_end:  # read whole (the common case): the digest is complete now
+                        rest = _Rest(None, self._digest.copy())
+                        rest.finish()
+                    elif self._regular:
+                        rest = _Rest(os.dup(fd), self._digest.copy())
                     ledger.digests[self._key] = rest
         finally:
             self._raw.close()
@@ -76,7 +83,7 @@ class _HashingRaw(io.RawIOBase):
 class _Rest:
     """What was read of a file, and a descriptor open on it where the reading stopped."""
 
-    def __init__(self, fd: int, digest):
+    def __init__(self, fd: int | None, digest):
         self.fd: int | None = fd
         self.digest = digest
         self.hex: str | None = None
@@ -84,19 +91,22 @@ class _Rest:
     def finish(self) -> str:
         if self.hex is not None:
             return self.hex
-        if self.fd is None:
-            raise ValueError("the ledger is closed: ask for digests inside recorded_reads()")
-        with open(self.fd, "rb", closefd=True) as f:
-            self.fd = None
-            while block := f.read(_BLOCK):
-                self.digest.update(block)
+        if self.fd is not None:
+            with open(self.fd, "rb", closefd=True) as f:
+                self.fd = None
+                while block := f.read(_BLOCK):
+                    self.digest.update(block)
+        elif self.digest is None:
+            raise ValueError("the ledger is closed: ask for the digest of a file read in part inside recorded_reads()")
         hex_digest = self.hex = self.digest.hexdigest()
+        self.digest = None
         return hex_digest
 
     def close(self) -> None:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+            self.digest = None
 
 
 class ReadLedger:

@@ -7,6 +7,7 @@ trained model; the tagger module keeps training, saving and loading.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -290,15 +291,17 @@ class Tagging:
         ------
         list of Entity
         """
-        if isinstance(texts, str):
-            raise TypeError("pipe takes an iterable of texts; for one text use tag_text")
+        if isinstance(texts, (str, bytes, dict)) or not isinstance(texts, Iterable):
+            raise TypeError(
+                f"texts must be an iterable of texts (str), got {kind_of(texts)}; for one text use tag_text"
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         tokenizer = self._tokenizer(tokenizer)
         batch: list = []
         for text in texts:
             if not isinstance(text, str):
-                raise TypeError(f"pipe takes texts (str), got a {type(text).__name__}")
+                raise TypeError(f"texts must yield texts (str), got {kind_of(text)}")
             batch.append(text)
             if len(batch) == batch_size:
                 yield from self._text_entities(batch, constrain, min_confidence, tokenizer)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from windowclf._util.arguments import check_bool, check_path, kind_of
+from windowclf._util.arguments import check_bool, check_int, check_path, check_strings, kind_of
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.settings import Settings, check_patience, unknown_settings
 from windowclf.errors import ConfigError, DivergenceError, InputError
@@ -269,7 +269,9 @@ class WindowTagger(Tagging):
         KeyboardInterrupt
             Re-raised after restoring the best (or last completed) epoch's weights.
         """
-        labels = None if labels is None else list(labels)
+        labels = check_strings("labels", labels, optional=True, what="the names of integer tags (a list of str)")
+        if not isinstance(verbose, bool):
+            check_int("verbose", verbose, low=0)
         sentences, tags = tagged_pairs(sentences, tags, labels=labels)
         _check_fields(sentences, tags)
         documents = document_ids(documents, len(sentences))

@@ -74,17 +74,17 @@ def label_names(tags, labels, what: str = "tags") -> list:
     >>> label_names([[0, 2, "O"]], ["O", "B-PER", "I-PER"])
     [['O', 'I-PER', 'O']]
     """
-    if isinstance(labels, (str, bytes)):
+    if isinstance(labels, (str, bytes, dict)) or not isinstance(labels, Iterable):
         raise TypeError(f"labels: got a {type(labels).__name__}; pass the label names as a list, e.g. ['O', 'B-PER']")
     names = list(labels)
     for k, name in enumerate(names):
         if not isinstance(name, str):
             raise TypeError(f"labels[{k}] is a {type(name).__name__} ({name!r:.40}), not a str")
-    if isinstance(tags, (str, bytes)):
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
         raise TypeError(f"{what}: got a {type(tags).__name__}; pass one list of tags per sentence")
     out = []
     for i, sentence in enumerate(tags):
-        if isinstance(sentence, (str, bytes)):
+        if isinstance(sentence, (str, bytes)) or not isinstance(sentence, Iterable):
             raise TypeError(f"{what}[{i}] is a {type(sentence).__name__}, not a list of tags")
         row = []
         for j, tag in enumerate(sentence):

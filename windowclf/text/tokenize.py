@@ -429,7 +429,7 @@ def check_tokenizer(tokenizer) -> str:
     >>> check_tokenizer("social")
     'social'
     """
-    if tokenizer not in TOKENIZERS:
+    if not isinstance(tokenizer, str) or tokenizer not in TOKENIZERS:
         raise ConfigError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
     return tokenizer
 
