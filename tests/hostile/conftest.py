@@ -117,3 +117,16 @@ def cli():
 @pytest.fixture(scope="session")
 def hostile_examples(request) -> int:
     return request.config.getoption("--hostile-examples")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The campaign's numbers: how many generated cases each test ran, in how long."""
+    from hostile_contract import TALLY
+
+    if not TALLY:
+        return
+    terminalreporter.section("hostile cases")
+    for test, (count, seconds) in sorted(TALLY.items()):
+        terminalreporter.write_line(f"{test}: {count} cases in {seconds:.1f} s")
+    total, seconds = sum(c for c, _ in TALLY.values()), sum(s for _, s in TALLY.values())
+    terminalreporter.write_line(f"all: {total} cases in {seconds:.1f} s")

@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,8 +125,22 @@ def _allowed(key: str, outputs) -> bool:
     )
 
 
+# Cases run and seconds spent, by test (what the session's summary prints: the campaign's numbers).
+TALLY: dict = {}
+
+
 def check(cli, world: Path, case: Case) -> None:
     """Run ``case`` in a fresh copy of ``world`` and assert the contract; the copy is removed after."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0].rsplit("::", 1)[-1]
+    started = time.perf_counter()
+    try:
+        _check(cli, world, case)
+    finally:
+        count, seconds = TALLY.get(test, (0, 0.0))
+        TALLY[test] = (count + 1, seconds + time.perf_counter() - started)
+
+
+def _check(cli, world: Path, case: Case) -> None:
     where = cli.new_dir()
     cwd = prepare(world, where, case)
     stdin = case.stdin
