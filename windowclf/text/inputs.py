@@ -21,6 +21,11 @@ _HINT = (
 )
 
 
+class _Checked(list):
+    """Sentences :func:`token_lists` has checked: given back to it (an internal call passing on what
+    a public one checked), they are taken as they are, not checked twice."""
+
+
 def token_lists(sentences, what: str = "sentences") -> list:
     """``sentences`` as lists of token strings; TypeError for anything else.
 
@@ -31,6 +36,8 @@ def token_lists(sentences, what: str = "sentences") -> list:
     ...
     TypeError: sentences: got a str; pass a list of sentences, each a list of tokens, ...
     """
+    if type(sentences) is _Checked:
+        return sentences
     if isinstance(sentences, (str, bytes)):
         raise TypeError(f"{what}: got a {type(sentences).__name__}; {_HINT}")
     try:
@@ -50,7 +57,7 @@ def token_lists(sentences, what: str = "sentences") -> list:
         if set(map(type, tokens)) - {str}:
             tokens = [_token(token, what, i, j) for j, token in enumerate(tokens)]
         out.append(tokens)
-    return out
+    return _Checked(out)
 
 
 def _token(token, what, i, j) -> str:
