@@ -84,7 +84,7 @@ def test_a_worker_killed_mid_job_is_retried_and_the_output_is_the_same(client, t
     def kill_once_writing():  # SIGKILL a worker while it writes a part (its temporary file exists)
         deadline = time.time() + TIMEOUT
         while time.time() < deadline and not killed:
-            if glob.glob(str(tmp_path / ".windowclf-parts" / ".*.tmp")):
+            if glob.glob(str(tmp_path / ".windowclf-parts" / "**" / ".*.tmp"), recursive=True):
                 pid = next(iter(pids.values()))
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)

@@ -112,7 +112,7 @@ def test_word_vectors_lookup_is_exact():
 
 
 def test_word_vectors_refuse_rows_that_do_not_match_words():
-    with pytest.raises(InputError, match="4 words but 3 vector rows"):
+    with pytest.raises(InputError, match="index_to_key holds 4 words but vectors 3 rows"):
         WordVectors(WORDS, VALUES[:3])
 
 

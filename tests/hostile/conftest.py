@@ -59,8 +59,45 @@ def _build_world(where: Path) -> None:
             main, ["train", "train.conll", "--dev", "dev.conll", "-o", "model.npz", *TINY[2:], "--epochs", "2"]
         )
         assert result.exit_code == 0, result.output
+        _build_newer_surfaces(where, train)
     finally:
         os.chdir(cwd)
+
+
+def _build_newer_surfaces(where: Path, train: str) -> None:
+    """The inputs of the newer surfaces: JSON lines, a TOML settings file, a second model and an
+    ensemble of both, a folder of outputs with its manifest (run in ``where``)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from windowclf.cli.main import main
+
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG", "B-MISC", "I-MISC"]
+    records = []
+    for block in train.strip("\n").split("\n\n"):
+        rows = [line.split() for line in block.splitlines()]
+        tags = [row[-1] if row[-1] in labels else "O" for row in rows]
+        records.append(json.dumps({"tokens": [row[0] for row in rows], "ner_tags": [labels.index(t) for t in tags]}))
+    (where / "train.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
+    (where / "labels.txt").write_text(",".join(labels), encoding="utf-8")
+    (where / "spans.jsonl").write_text(
+        json.dumps({"text": "Anna Keller flew from Oslo to Lyon.", "entities": [[0, 11, "PER"], [22, 26, "LOC"]]})
+        + "\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    toml = runner.invoke(main, ["info", "--toml", "model.npz"])
+    assert toml.exit_code == 0, toml.output
+    (where / "cfg.toml").write_text(toml.stdout, encoding="utf-8")
+    second = runner.invoke(
+        main, ["train", "train.conll", "-o", "model2.npz", *TINY[2:], "--epochs", "2", "--seed", "1", "--window", "5"]
+    )
+    assert second.exit_code == 0, second.output
+    joined = runner.invoke(main, ["ensemble", "-o", "ensemble.npz", "model.npz", "model2.npz"])
+    assert joined.exit_code == 0, joined.output
+    tagged = runner.invoke(main, ["predict", "-m", "model.npz", "--output-dir", "od", "text.txt", "dev.conll"])
+    assert tagged.exit_code == 0, tagged.output
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +117,16 @@ def cli():
 @pytest.fixture(scope="session")
 def hostile_examples(request) -> int:
     return request.config.getoption("--hostile-examples")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The campaign's numbers: how many generated cases each test ran, in how long."""
+    from hostile_contract import TALLY
+
+    if not TALLY:
+        return
+    terminalreporter.section("hostile cases")
+    for test, (count, seconds) in sorted(TALLY.items()):
+        terminalreporter.write_line(f"{test}: {count} cases in {seconds:.1f} s")
+    total, seconds = sum(c for c, _ in TALLY.values()), sum(s for _, s in TALLY.values())
+    terminalreporter.write_line(f"all: {total} cases in {seconds:.1f} s")

@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,12 +115,32 @@ def _json_out(args) -> bool:
 
 
 def _allowed(key: str, outputs) -> bool:
-    """``key`` is an output, the log beside a model output, or a directory holding one."""
-    return any(key in (output, f"{output}.log.jsonl") or output.startswith(key + os.sep) for output in outputs)
+    """``key`` is an output, the log beside a model output, or a directory holding one; an output
+    ending in a separator (``od/``) is a folder the command owns: anything in it may change."""
+    return any(
+        (output.endswith(os.sep) and (key == output.rstrip(os.sep) or key.startswith(output)))
+        or key in (output, f"{output}.log.jsonl")
+        or output.startswith(key + os.sep)
+        for output in outputs
+    )
+
+
+# Cases run and seconds spent, by test (what the session's summary prints: the campaign's numbers).
+TALLY: dict = {}
 
 
 def check(cli, world: Path, case: Case) -> None:
     """Run ``case`` in a fresh copy of ``world`` and assert the contract; the copy is removed after."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0].rsplit("::", 1)[-1]
+    started = time.perf_counter()
+    try:
+        _check(cli, world, case)
+    finally:
+        count, seconds = TALLY.get(test, (0, 0.0))
+        TALLY[test] = (count + 1, seconds + time.perf_counter() - started)
+
+
+def _check(cli, world: Path, case: Case) -> None:
     where = cli.new_dir()
     cwd = prepare(world, where, case)
     stdin = case.stdin

@@ -317,8 +317,9 @@ def metadata_damage(draw, meta_bytes: bytes) -> bytes:
     if how == "delete":
         del holder[path[-1]]
         return json.dumps(meta).encode()
-    if how == "size":  # a network size a file could ask for: huge, zero, negative
-        meta["settings"][draw(st.sampled_from(["hidden", "dim", "window", "feature_dim"]))] = draw(
+    if how == "size":  # a network size a file could ask for: huge, zero, negative (of a member's, in an ensemble)
+        settings = meta["settings"] if "settings" in meta else meta["ensemble"]["members"][0]["settings"]
+        settings[draw(st.sampled_from(["hidden", "dim", "window", "feature_dim"]))] = draw(
             st.sampled_from([0, -1, 2, 10**6 + 1, 10**8, 10**12])
         )
         return json.dumps(meta).encode()

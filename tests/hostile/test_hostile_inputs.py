@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from windowclf.cli.main import main
+from windowclf.cli.options import Number
 
 pytestmark = [
     pytest.mark.slow,  # a warm fork server and hundreds of real processes
@@ -291,7 +292,7 @@ def _values(param) -> list:
         return [*kind.choices, "", "IOB9", "\x1b"]
     if isinstance(kind, (click.types.IntParamType, click.IntRange)):
         return INTS
-    if isinstance(kind, (click.types.FloatParamType, click.FloatRange)):
+    if isinstance(kind, (click.types.FloatParamType, click.FloatRange, Number)):
         return FLOATS
     return TEXTS
 

@@ -56,9 +56,9 @@ def test_out_of_range_ids_raise_as_in_network_scores():
     net = _network(np.float32, "tanh", "softmax", False)
     ids = _windows(net, 10)
     ids[0][3, 1] = 50
-    with pytest.raises(IndexError):
+    with pytest.raises(ValueError, match="outside"):
         net.scores(ids)
-    with pytest.raises(IndexError):
+    with pytest.raises(ValueError, match="outside"):
         chunked_scores(net, ids, 4, 2)
 
 

@@ -33,7 +33,9 @@ def test_text_in_entities_out_with_character_offsets_and_confidence(tagger):
     sentences = windowclf.split_sentences(text)
     spans = tagger.predict_entities(sentences)
     assert len(entities) == sum(map(len, spans))
-    assert tagger.tag_text(text, min_confidence=1.01) == []
+    assert tagger.tag_text(text, min_confidence=1.0) == [e for e in entities if e.confidence >= 1.0]
+    with pytest.raises(windowclf.ConfigError, match="min_confidence must be in"):
+        tagger.tag_text(text, min_confidence=1.01)  # a probability's bound, as --min-confidence has it
     with pytest.raises(TypeError, match="predict"):
         tagger.tag_text([["Anna"]])
 

@@ -367,16 +367,16 @@ def test_a_sentence_boundary_ends_every_chunk():
 
 
 @pytest.mark.parametrize(
-    "gold, pred, message",
+    "gold, pred, error, message",
     [
-        ([["O", "O"]], [["O"]], "sentence 1 has 2 gold tags but 1 predicted tags"),
-        ([["O"], ["O"]], [["O"]], "the gold has more sentences"),
-        ([["O"]], [["O"], ["O"]], "the prediction has more sentences"),
-        (["B-PER"], ["B-PER"], "sentence 1 is a string"),
+        ([["O", "O"]], [["O"]], InputError, "sentence 1 has 2 tags in gold_sequences but 1 in pred_sequences"),
+        ([["O"], ["O"]], [["O"]], InputError, "gold_sequences has more sentences than pred_sequences"),
+        ([["O"]], [["O"], ["O"]], InputError, "pred_sequences has more sentences than gold_sequences"),
+        (["B-PER"], ["B-PER"], TypeError, r"gold_sequences\[0\] must be a sentence's tags"),
     ],
 )
-def test_count_chunks_refuses_mismatched_input(gold, pred, message):
-    with pytest.raises(InputError, match=message):
+def test_count_chunks_refuses_mismatched_input(gold, pred, error, message):
+    with pytest.raises(error, match=message):
         count_chunks(gold, pred)
 
 

@@ -135,7 +135,7 @@ def test_token_is_immutable():
 
 
 def test_tokenize_rejects_bytes():
-    with pytest.raises(InputError, match="expected text"):
+    with pytest.raises(TypeError, match="text must be a str"):
         tokenize(b"Oslo")
 
 

@@ -47,13 +47,14 @@ def available_memory() -> int:
     return max(0, min(known)) if known else 2**63
 
 
-def require_memory(n_bytes: int, what: str, path=None, line: int | None = None) -> None:
+def require_memory(n_bytes: int, what: str, path=None, line: int | None = None, *, error=InputError) -> None:
     """Raise unless ``n_bytes`` (an exact Python int, so no overflow) fits in memory.
 
     ``what`` names the allocation: "the network (hidden 10000000, ...)" reads as
     "the network (...) would need 40.0 GiB of memory; 23.1 GiB is available". With ``path``
-    (a size read from a file) the error is an InputError naming the file and ``line``, else a
-    MemoryLimitError (a ConfigError: the size came from settings).
+    (a size read from a file) the error is an ``error`` (InputError, or a subclass such as
+    ModelFileError) naming the file and ``line``, else a MemoryLimitError (a ConfigError: the size
+    came from settings).
     """
     n_bytes = int(n_bytes)
     if n_bytes <= 0:
@@ -62,7 +63,7 @@ def require_memory(n_bytes: int, what: str, path=None, line: int | None = None) 
     if n_bytes > free:
         message = f"{what} would need {format_bytes(n_bytes)} of memory; {format_bytes(free)} is available"
         if path is not None:
-            raise InputError(message, path, line)
+            raise error(message, path, line)
         raise MemoryLimitError(message)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 
-__all__ = ["TerminalStream", "file_name", "printable"]
+__all__ = ["TerminalStream", "file_name", "printable", "unescaped"]
 
 # C0 and C1 controls and DEL; line and paragraph separators; bidi embeddings, overrides,
 # isolates and marks (they reorder what follows on the terminal line); lone surrogates.
@@ -58,7 +58,8 @@ def file_name(path) -> str:
 class TerminalStream(io.TextIOBase):
     """A text stream writing through :func:`printable` (newlines and TABs kept) to ``stream``.
 
-    Installed over ``sys.stdout`` when it is a terminal; everything else passes through.
+    Installed over ``sys.stdout`` and ``sys.stderr`` when they are terminals; everything else
+    passes through.
     """
 
     def __init__(self, stream):
@@ -72,6 +73,12 @@ class TerminalStream(io.TextIOBase):
 
     def flush(self):
         self._stream.flush()
+
+    @property
+    def raw(self):
+        """The terminal's stream beneath, unescaped: for a progress bar, whose text is the program's
+        own numbers and labels (and the cursor movements of its redrawing), never a file's."""
+        return self._stream
 
     def isatty(self):
         return True
@@ -89,3 +96,9 @@ class TerminalStream(io.TextIOBase):
     @property
     def errors(self):  # type: ignore[override]  # the wrapped stream's, read-only
         return self._stream.errors
+
+
+def unescaped(stream):
+    """The stream beneath ``stream`` when it is a :class:`TerminalStream`, else ``stream``: where a
+    progress bar draws (its text is the program's own; its redrawing needs ``\\r``)."""
+    return stream.raw if isinstance(stream, TerminalStream) else stream

@@ -9,19 +9,36 @@ output its input (path, size, modification time), the model's sha256, the option
 sentences and the output's sha256: a rerun skips the files whose record, model, options and
 output still agree, and redoes the rest. The engine only runs :func:`windowclf.batch.shards.tag_shard`
 on the job's tasks (a loop here, Dask in :mod:`windowclf.batch.on_dask`, Spark in the README).
+
+What a job writes and removes is its own:
+
+- The input's size and modification time are taken before any of it is read, and recorded with
+  its output: an input changed while it was tagged no longer matches its record, so the next run
+  tags it again (and this one says so in a warning).
+- Tasks write into the job's own folder, ``DIR/.windowclf-parts/job-*``, and a finished output is
+  moved into place from there; the job removes that folder, and nothing else, when it ends (a
+  run killed outright leaves it, and the next job into ``DIR`` removes it). Files of the user's
+  in ``DIR`` are never touched, whatever their names.
+- Two jobs into one folder do not run at once: a job holds a lock on the folder itself (``flock``
+  on the directory, so no lock file is left behind) from its first look at the manifest to its
+  end; a second job waits for the first, saying so in a warning, and then skips what the first
+  did.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
+import logging
 import os
+import shutil
+import tempfile
 from typing import NamedTuple
 
 from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import file_sha256
-from windowclf._util.outputs import check_output
+from windowclf._util.outputs import check_output, open_regular
+from windowclf._util.printable import printable
 from windowclf.batch.segments import SEGMENT_BYTES
 from windowclf.batch.shards import (
     ModelRef,
@@ -33,13 +50,17 @@ from windowclf.batch.shards import (
     plan_blocks,
     tag_shard,
 )
-from windowclf.errors import ConfigError
+from windowclf.errors import ConfigError, InputError
 
-__all__ = ["MANIFEST", "Job", "Task", "run_in_process", "run_tasks"]
+__all__ = ["MANIFEST", "PARTS", "Job", "Task", "run_in_process", "run_tasks"]
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 PARTS = ".windowclf-parts"
+_JOB_PREFIX = "job-"  # the jobs' own folders inside PARTS
 _MANIFEST_VERSION = 1
+_MAX_MANIFEST_BYTES = 256 * 2**20  # a record is a few hundred bytes: a million files
 _TASKS_PER_WORKER = 4  # blocks per worker when the block size is left to the job
 
 
@@ -56,13 +77,23 @@ class Job:
     """The files still to tag and the tasks that tag them; see the module docstring.
 
     Checks everything it can before any task runs: the inputs exist and are files, no two outputs
-    collide, the options are valid. ``model`` is a :class:`~windowclf.batch.shards.ModelRef` (so the
-    model was loaded once already). ``block_bytes``: block size (None: about ``workers`` x 4
-    blocks over the job, at least one segment each; 0: one task per file).
+    collide, no output is an input (of the job, or among ``protect``: label -> path of other files
+    the caller read, such as the model), the options are valid. ``model`` is a
+    :class:`~windowclf.batch.shards.ModelRef` (so the model was loaded once already). ``block_bytes``:
+    block size (None: about ``workers`` x 4 blocks over the job, at least one segment each; 0: one
+    task per file). Holds the folder's lock until :meth:`close` (which :func:`run_tasks` calls).
     """
 
     def __init__(
-        self, inputs, out_dir, model: ModelRef, options: TagOptions, *, block_bytes: int | None = None, workers: int = 1
+        self,
+        inputs,
+        out_dir,
+        model: ModelRef,
+        options: TagOptions,
+        *,
+        block_bytes: int | None = None,
+        workers: int = 1,
+        protect: dict | None = None,
     ):
         self.inputs = [os.fspath(p) for p in inputs]
         if not self.inputs:
@@ -86,27 +117,44 @@ class Job:
             names[name] = path
         self.names = list(names)
         self.outputs = [os.path.join(self.out_dir, name) for name in self.names]
+        guarded = {**{path: path for path in self.inputs}, **(protect or {})}
+        if model.path is not None:
+            guarded.setdefault("the model", model.path)
         for output in [*self.outputs, os.path.join(self.out_dir, MANIFEST)]:  # never an input, a directory, a device
-            check_output(output, {path: path for path in self.inputs})
+            check_output(output, guarded)
         os.makedirs(self.out_dir, exist_ok=True)
+        self._lock = _FolderLock(self.out_dir)
+        self._own: str | None = None
+        try:
+            self._start(block_bytes, workers)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, block_bytes, workers) -> None:
+        self._remove_stale_parts()  # under the lock: no other job is running, what is there is a dead job's
+        # What is read is what was there now: an input changed from here on is tagged again next time.
+        self._seen = [self._stat(i) for i in range(len(self.inputs))]
         self.records = _read_manifest(os.path.join(self.out_dir, MANIFEST))
         self.skipped = [i for i in range(len(self.inputs)) if self._is_done(i)]
         todo = [i for i in range(len(self.inputs)) if i not in self.skipped]
         if block_bytes is None:
-            total = sum(os.path.getsize(self.inputs[i]) for i in todo)
+            total = sum(self._seen[i]["input_bytes"] for i in todo)
             block_bytes = max(SEGMENT_BYTES, total // max(1, workers * _TASKS_PER_WORKER))
-        self._clean(todo)
         self.tasks: list = []
         self._pending: dict = {}
         self._reports: dict = {}
+        if todo:
+            os.makedirs(self._parts_dir(), exist_ok=True)
+            self._own = tempfile.mkdtemp(prefix=_JOB_PREFIX, dir=self._parts_dir())
         for i in todo:
-            blocks = plan_blocks(self.inputs[i], options, block_bytes or None)
+            blocks = plan_blocks(self.inputs[i], self.options, block_bytes or None)
+            own = self._own or ""
             if len(blocks) == 1:
-                self.tasks.append(Task(len(self.tasks), i, self.inputs[i], self.outputs[i]))
+                self.tasks.append(Task(len(self.tasks), i, self.inputs[i], os.path.join(own, self.names[i])))
             else:
-                os.makedirs(self._parts_dir(), exist_ok=True)
                 for block in blocks:
-                    part = os.path.join(self._parts_dir(), f"{self.names[i]}.{block.index:05d}")
+                    part = os.path.join(own, f"{self.names[i]}.{block.index:05d}")
                     self.tasks.append(Task(len(self.tasks), i, block, part))
             self._pending[i] = sum(1 for t in self.tasks if t.file == i)
 
@@ -125,12 +173,13 @@ class Job:
 
     def _is_done(self, i: int) -> bool:
         record = self.records.get(self.names[i])
-        if not record or any(record.get(k) != v for k, v in self._stat(i).items()):
+        if not record or any(record.get(k) != v for k, v in self._seen[i].items()):
             return False
         return _output_sha256(self.outputs[i]) == record.get("sha256")
 
     def finished(self, task: Task, report: dict) -> dict | None:
-        """Record a task's report; when it was its file's last, join the parts and return the file's record."""
+        """Record a task's report; when it was its file's last, put the file's output in place (its
+        parts joined) and return the file's record."""
         self._reports.setdefault(task.file, []).append((task.order, report))
         self._pending[task.file] -= 1
         if self._pending[task.file]:
@@ -138,14 +187,18 @@ class Job:
         reports = [r for _, r in sorted(self._reports.pop(task.file), key=lambda pair: pair[0])]
         i = task.file
         if len(reports) > 1:
-            with atomic_writer(self.outputs[i], "wb") as out:
+            joined = os.path.join(self._own or "", self.names[i])
+            with open(joined, "wb") as out:
                 sha256, size = join_parts(reports, out, self.options, self.inputs[i])
+                out.flush()
+                os.fsync(out.fileno())
             for r in reports:
                 os.unlink(r["output"])
         else:
-            sha256, size = reports[0]["sha256"], reports[0]["bytes"]
+            joined, sha256, size = reports[0]["output"], reports[0]["sha256"], reports[0]["bytes"]
+        os.replace(joined, self.outputs[i])  # the job's folder is inside DIR: one file system, atomic
         record = {
-            **self._stat(i),
+            **self._seen[i],
             "output": self.names[i],
             "blocks": len(reports),
             "tokens": sum(r["tokens"] for r in reports),
@@ -154,6 +207,12 @@ class Job:
             "bytes": size,
             "sha256": sha256,
         }
+        now = self._stat(i)
+        if (now["input_bytes"], now["input_mtime_ns"]) != (record["input_bytes"], record["input_mtime_ns"]):
+            log.warning(
+                "%s changed while it was tagged; the next run tags it again",
+                printable(self.inputs[i]),
+            )
         self.records[self.names[i]] = record
         with atomic_writer(os.path.join(self.out_dir, MANIFEST), "w", encoding="utf-8") as f:
             json.dump({"version": _MANIFEST_VERSION, "files": self.records}, f, indent=1, sort_keys=True)
@@ -161,19 +220,28 @@ class Job:
         return record
 
     def close(self) -> None:
-        """Remove what tasks leave behind: parts, and temporary files of a task killed while writing."""
-        self._clean(range(len(self.inputs)))
+        """Remove the job's own folder (parts, and temporary files of a task killed while writing)
+        and let go of the folder's lock; nothing else in the folder is touched."""
+        try:
+            if self._own is not None:
+                shutil.rmtree(self._own, ignore_errors=True)
+                self._own = None
+            with contextlib.suppress(OSError):  # absent, or not empty
+                os.rmdir(self._parts_dir())
+        finally:
+            self._lock.release()
 
-    def _clean(self, files) -> None:
-        for i in files:
-            name = glob.escape(self.names[i])
-            for stale in glob.glob(os.path.join(glob.escape(self.out_dir), f".{name}.*.tmp")):
-                _unlink(stale)
-            parts = os.path.join(glob.escape(self._parts_dir()), "")
-            for stale in glob.glob(parts + f"{name}.*") + glob.glob(parts + f".{name}.*.tmp"):
-                _unlink(stale)
-        with contextlib.suppress(OSError):  # absent, or another job's parts are in it
-            os.rmdir(self._parts_dir())
+    def __del__(self):  # a job made and never run (its tasks only looked at) lets go of the folder too
+        with contextlib.suppress(Exception):
+            if getattr(self, "_lock", None) is not None:
+                self.close()
+
+    def _remove_stale_parts(self) -> None:
+        """The folders of jobs killed outright (SIGKILL, a power cut) before they could remove them."""
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self._parts_dir()):
+                if entry.name.startswith(_JOB_PREFIX) and entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
 
     def result(self) -> list:
         """One record per input, in input order (from the manifest), each with ``skipped``: whether
@@ -184,19 +252,62 @@ class Job:
         ]
 
 
-def _unlink(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+class _FolderLock:
+    """An exclusive ``flock`` on the folder ``path`` itself, held until :meth:`release` (or until the
+    lock is garbage, as a Job never run is); a job that finds it held by another process says so
+    (a warning) and waits. A second job of the same process into the same folder is refused
+    instead (waiting for itself would never end). Where ``flock`` does not exist, no lock."""
+
+    def __init__(self, path: str):
+        self.fd: int | None = None
+        self.key = os.path.realpath(path)
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX
+            return
+        if self.key in _HELD:
+            raise ConfigError(
+                f"{printable(path)}: a job of this process is writing into this folder; run or close it first"
+            )
+        self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+        _HELD.add(self.key)
+        try:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.warning("%s: another job is writing into this folder; waiting for it to end", printable(path))
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor lets go of the lock
+            self.fd = None
+            _HELD.discard(self.key)
+
+    def __del__(self):
+        self.release()
+
+
+_HELD: set = set()  # the folders this process's jobs hold
 
 
 def _read_manifest(path: str) -> dict:
-    """The manifest's records; a missing or unreadable manifest records nothing (all is redone)."""
+    """The manifest's records; a missing, unreadable or malformed manifest records nothing (all is
+    redone). A file that is not a regular one is never read (a FIFO would block)."""
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        files = data["files"] if data.get("version") == _MANIFEST_VERSION else {}
-        return {k: v for k, v in files.items() if isinstance(v, dict)}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        with open_regular(path, "a manifest (manifest.json)") as f:
+            raw = f.read(_MAX_MANIFEST_BYTES + 1)
+        if len(raw) > _MAX_MANIFEST_BYTES:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
+        files = data["files"] if isinstance(data, dict) and data.get("version") == _MANIFEST_VERSION else {}
+        if not isinstance(files, dict):
+            return {}
+        return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, dict)}
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, InputError):
         return {}
 
 

@@ -126,6 +126,7 @@ def tag_files(
     send: str = "bytes",
     progress=None,
     timeout: float | None = None,
+    protect: dict | None = None,
     **option_values,
 ) -> list:
     """Tag the files ``inputs`` into ``out_dir`` on a Dask cluster; returns one record per input.
@@ -136,16 +137,22 @@ def tag_files(
     :class:`~windowclf.batch.jobs.Job`. Output ``i`` is named after input ``i``; the manifest in
     ``out_dir`` lets a rerun skip what is done. ``progress(done, total, tokens)`` is called as
     tasks finish; ``timeout`` (seconds) bounds the wait for them. The first bad input, in input
-    order, is raised as tagging it alone raises it.
+    order, is raised as tagging it alone raises it. ``protect``: label -> path of other files the
+    caller read, which no output may be (:class:`~windowclf.batch.jobs.Job`).
     """
     options = options or TagOptions(**option_values)
     ref = model_ref(model, send=send)  # before anything is scheduled
     client = client or default_client()
-    job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes, workers=_threads(client))
+    job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes, workers=_threads(client), protect=protect)
     if not job.tasks:
         return run_tasks(job, iter(()), progress)
+    try:
+        with _quiet_profiler(client):
+            [shared] = client.scatter([ref], broadcast=True)
+    except BaseException:
+        job.close()
+        raise
     with _quiet_profiler(client):
-        [shared] = client.scatter([ref], broadcast=True)
         futures = {
             client.submit(
                 _tag_task,

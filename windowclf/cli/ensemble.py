@@ -8,16 +8,18 @@ import os
 
 import click
 
-from windowclf._util.outputs import check_output
+from windowclf._util.limits import require_memory
 from windowclf._util.printable import file_name, printable
+from windowclf.cli.options import Command, guard_output
 from windowclf.cli.reports import format_summary, model_summary
 from windowclf.errors import InputError
+from windowclf.models.container import ModelFile
 from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_any
 
 __all__ = ["ensemble", "show_ensemble"]
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("model_paths", metavar="MODEL...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
     "-o",
@@ -41,7 +43,14 @@ def ensemble(model_paths, out_path):
       windowclf ensemble -o runs/ensemble.npz runs/seed0.npz runs/seed1.npz runs/seed2.npz
       windowclf evaluate -m runs/ensemble.npz data/sample/dev.conll
     """
-    target = check_output(out_path, {f"MODEL {i}": path for i, path in enumerate(model_paths, 1)})
+    target = guard_output(out_path)
+    # Each file's arrays are checked against memory as it is read; all of them together, here,
+    # from their headers, before the first is read.
+    total = 0
+    for path in model_paths:
+        with ModelFile(path) as model_file:
+            total += model_file.array_bytes
+    require_memory(total, f"the arrays of {len(model_paths)} model files together")
     models = [load_any(path, training_state=False) for path in model_paths]
     for path, model in zip(model_paths[1:], models[1:]):
         differs = disagreement(models[0], model)

@@ -22,11 +22,22 @@ import click  # noqa: E402
 
 from windowclf._util.atomic import atomic_writer  # noqa: E402
 from windowclf._util.limits import require_memory  # noqa: E402
-from windowclf._util.outputs import check_output, open_regular  # noqa: E402
+from windowclf._util.outputs import open_regular  # noqa: E402
 from windowclf._util.printable import file_name, printable  # noqa: E402
 from windowclf.cli import tag as cli_tag  # noqa: E402
 from windowclf.cli.ensemble import ensemble, show_ensemble  # noqa: E402
-from windowclf.cli.options import DEFAULTS, conll_options, given, model_option, read_tagged, settings_options  # noqa: E402
+from windowclf.cli.options import (  # noqa: E402
+    DEFAULTS,
+    Command,
+    Number,
+    conll_options,
+    given,
+    guard_output,
+    is_input,
+    model_option,
+    read_tagged,
+    settings_options,
+)
 from windowclf.cli.process import command_process  # noqa: E402
 from windowclf.cli.reports import format_summary, model_summary, read_log  # noqa: E402
 from windowclf.cli.train import train  # noqa: E402
@@ -52,8 +63,13 @@ class _Group(click.Group):
     """Turns library errors, closed pipes, Ctrl-C and SIGTERM into one line and an exit code.
 
     Every message passes through :func:`~windowclf._util.printable.printable`: one line, whatever
-    control characters the file names or file contents it quotes hold.
+    control characters the file names or file contents it quotes hold. An operating-system error
+    about one of the command's inputs (missing, a directory, unreadable, a loop of links) is bad
+    input, exit 2; about anything else (an output, its folder removed meanwhile, a full disk) it
+    is the environment's, exit 1.
     """
+
+    command_class = Command
 
     def parse_args(self, ctx, args):
         try:
@@ -83,9 +99,9 @@ class _Group(click.Group):
             except BrokenPipeError:
                 _stdout_to_devnull()
                 ctx.exit(141)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError) as err:
-                raise BadInput(printable(_os_message(err))) from None
             except OSError as err:
+                if is_input(err.filename):
+                    raise BadInput(printable(_os_message(err))) from None
                 raise click.ClickException(printable(_os_message(err))) from None
             except MemoryError:  # every size is checked before allocating: this is a bug, said in one line
                 raise click.ClickException(
@@ -167,10 +183,9 @@ def main():
 )
 @click.option(
     "--eps",
-    type=click.FloatRange(min=0, max=1, min_open=True),
+    type=Number(0, 1, low_open=True),
     default=1e-5,
     show_default=True,
-    callback=lambda ctx, param, value: _finite(value, param),
     help="Step of the central differences (float64), in (0, 1]. Example: --eps 1e-6",
 )
 def gradcheck(batch, eps, **opts):
@@ -254,7 +269,7 @@ def export_embeddings(model_path, out_path, changed_only, binary):
     """
     from windowclf.models.finetune import export_vectors
 
-    target = check_output(out_path, {"-m": model_path})
+    target = guard_output(out_path)
     tagger = WindowTagger.load(model_path)
     if changed_only and not tagger.pretrained:
         raise click.UsageError("--changed-only needs a model trained from --embeddings")
@@ -280,7 +295,7 @@ def export_model(model_path, out_path):
     Example:
       windowclf export-model -m runs/ner.npz -o runs/ner-slim.npz
     """
-    target = check_output(out_path, {"-m": model_path})
+    target = guard_output(out_path)
     WindowTagger.load(model_path).save(target, slim=True)
     sizes = [os.path.getsize(p) for p in (model_path, out_path)]
     click.echo(printable(f"wrote {out_path}: {sizes[1]:,} bytes ({model_path}: {sizes[0]:,})"), err=True)
@@ -349,7 +364,7 @@ def plot(log_path, out_path, confusion, **opts):
       windowclf plot runs/ner.npz -o runs/curves.png
     """
     model_path, gold_path = confusion or (None, None)
-    target = check_output(out_path, {"LOG": log_path, "--confusion MODEL": model_path, "--confusion GOLD": gold_path})
+    target = guard_output(out_path)
     if _is_zip(log_path):  # a model file: its history (the log's records, without the timings)
         from windowclf.models.files import describe
 
@@ -394,13 +409,6 @@ def _data_table(tagger) -> dict:
         data["preset"] = made["preset"]
     data.update({k: v for k, v in (tagger.training_input or {}).items() if v is not None})
     return data
-
-
-def _finite(value, param):
-    """click's FloatRange lets NaN through (no comparison with it is false): refuse it here."""
-    if value != value:
-        raise click.BadParameter(f"{value} is not a number in the range", param=param)
-    return value
 
 
 def _is_zip(path) -> bool:

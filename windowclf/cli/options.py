@@ -6,8 +6,13 @@ Every setting becomes a ``train`` option from its declaration in
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from windowclf._util.arguments import check_number
+from windowclf._util.outputs import check_output
+from windowclf._util.printable import printable
 from windowclf.config.parameters import CHOICE_ALIASES, PARAMETERS, Param, canonical_choice
 from windowclf.config.settings import Settings
 from windowclf.errors import ConfigError
@@ -16,6 +21,81 @@ from windowclf.formats.lines import text_codec
 from windowclf.text.tokenize import TOKENIZERS
 
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
+# The parameters that name what a command writes; every other file parameter names an input.
+OUTPUT_PARAMS = ("out_path", "output_dir")
+_INPUTS = "windowclf.inputs"  # the key of the running command's inputs in click's shared ctx.meta
+
+
+class Command(click.Command):
+    """A ``windowclf`` command: every file it reads is known before it runs.
+
+    Each parameter of type ``click.Path`` names a file the command reads, but those listed in
+    ``outputs`` (what it writes). :meth:`invoke` records them (:func:`command_inputs`), so that every
+    output is checked against every input (:func:`guard_output`: a config file, a vocabulary, a
+    resumed model, an ensemble's members, as well as the data) and an error about a file is told
+    apart: about an input it is bad input (exit 2), about anything else the environment (exit 1).
+    """
+
+    def __init__(self, *args, outputs=OUTPUT_PARAMS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outputs = tuple(outputs)
+
+    def invoke(self, ctx):
+        ctx.meta[_INPUTS] = _file_parameters(ctx, self)
+        return super().invoke(ctx)
+
+
+def _file_parameters(ctx, command: Command) -> dict:
+    """label -> path of every input the command was given (``-`` for stdin left out)."""
+    found = {}
+    for param in command.params:
+        value = ctx.params.get(param.name)
+        if param.name in command.outputs or not isinstance(param.type, click.Path) or value is None:
+            continue
+        values = list(value) if isinstance(value, (tuple, list)) else [value]
+        if isinstance(param, click.Option):
+            names = [param.opts[0]] * len(values)
+            if param.nargs > 1 and param.metavar:
+                names = [f"{param.opts[0]} {part}" for part in param.metavar.split()]
+        else:
+            base = (param.metavar or param.name or "").strip("[].").upper()
+            names = [f"{base} {i}" for i in range(1, len(values) + 1)] if param.nargs == -1 else [base]
+        for name, path in zip(names, values):
+            if path != "-":
+                found[name] = path
+    return found
+
+
+def command_inputs() -> dict:
+    """label -> path of the running command's inputs (``TRAIN``, ``--dev``, ``-m``, ``INPUT 2``)."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if _INPUTS in ctx.meta:
+            return dict(ctx.meta[_INPUTS])
+        ctx = ctx.parent
+    return {}
+
+
+def is_input(filename) -> bool:
+    """Whether ``filename`` (of an OSError) is one of the running command's inputs, or inside one."""
+    if filename is None:
+        return False
+    name = os.path.abspath(os.fsdecode(filename) if isinstance(filename, bytes) else str(filename))
+    for path in command_inputs().values():
+        given = os.path.abspath(os.fspath(path))
+        if name == given or name.startswith(os.path.join(given, "")):
+            return True
+    return False
+
+
+def guard_output(path, extra: dict | None = None, *, allowed=()):
+    """:func:`~windowclf._util.outputs.check_output` of ``path`` against every input of the running
+    command and ``extra`` ones (label -> path), but those labelled in ``allowed`` (train's resumed
+    model may be its output: it is read whole before the first save)."""
+    inputs = {**command_inputs(), **(extra or {})}
+    return check_output(path, {label: p for label, p in inputs.items() if label not in allowed})
+
+
 # How files are read when neither an option nor the model says otherwise.
 READING_DEFAULTS = {
     "word_column": 0,
@@ -43,6 +123,34 @@ class Choice(click.Choice):
             return canonical_choice(self.setting or "value", value, self.canonical)
         except ConfigError as err:  # pragma: no cover - super() has accepted it already
             self.fail(str(err), param, ctx)
+
+
+class Number(click.ParamType):
+    """A float option, checked by :func:`~windowclf._util.arguments.check_number` as every float
+    setting and argument is: NaN and infinity refused, the range kept, the option named.
+
+    click's ``FloatRange`` lets NaN through (no comparison with it is false) and ``inf`` past an
+    open top; every float option of the command line is a Number instead.
+    """
+
+    name = "number"
+
+    def __init__(self, low=None, high=None, *, low_open: bool = False, high_open: bool = False):
+        self.bounds = {"low": low, "high": high, "low_open": low_open, "high_open": high_open}
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                self.fail(f"{value!r} is not a number", param, ctx)
+        try:
+            return check_number("the value", value, **self.bounds)
+        except (TypeError, ConfigError) as err:
+            self.fail(str(err).replace("the value must be", "expected"), param, ctx)
+
+    def get_metavar(self, param, ctx=None):
+        return "NUMBER"
 
 
 DEFAULTS = Settings().to_dict()
@@ -201,5 +309,11 @@ def read_tagged(path, opts, scheme=None, model_input=None) -> tagged.TaggedCorpu
     reading = reading_options(opts, model_input)
     corpus = tagged.read_tagged(path, scheme=scheme, **reading)
     for warning in corpus.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        warn(warning)
     return corpus
+
+
+def warn(message) -> None:
+    """One ``Warning:`` line on stderr, its text made safe (a file name's control characters
+    escaped, its line breaks too: a warning is one line, and never looks like an error line)."""
+    click.echo(f"Warning: {printable(message)}", err=True)

@@ -10,19 +10,43 @@ cluster of N worker processes on 127.0.0.1, ``--scheduler ADDRESS`` uses a runni
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
 import click
 
-from windowclf._util.printable import printable
+from windowclf._util.printable import printable, unescaped
 from windowclf.batch.jobs import Job
 from windowclf.batch.processes import can_fork, run_on_cores
 from windowclf.batch.shards import ModelRef, TagOptions
+from windowclf.cli.options import command_inputs
 
-__all__ = ["DASK_HINT", "predict_to_dir"]
+__all__ = ["DASK_HINT", "predict_to_dir", "scheduler_address"]
 
 DASK_HINT = "Dask is needed for --workers and --scheduler: pip install 'windowclf[dask]'"
+# A running scheduler's address as Dask writes it: a protocol that reaches another process (not
+# inproc://, which names one inside this process), a host name or IP (IPv6 in brackets), a port.
+_ADDRESS = re.compile(
+    r"(?:(?P<scheme>tcp|tls|ws|wss|ucx)://)?(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*):(?P<port>[0-9]{1,5})"
+)
+
+
+def scheduler_address(ctx, param, value):
+    """The ``--scheduler`` option's value checked before anything connects: a BadParameter naming it
+    for what no scheduler can be at (Dask's own parser raises a traceback's worth of ValueError)."""
+    if value is None:
+        return None
+    found = _ADDRESS.fullmatch(value.strip())
+    if found is None or not 1 <= int(found["port"]) <= 65535:
+        raise click.BadParameter(
+            f"{value!r} is not a scheduler's address; expected PROTOCOL://HOST:PORT with the protocol "
+            "tcp, tls, ws, wss or ucx (tcp:// when left out) and a port from 1 to 65535, "
+            "e.g. tcp://10.0.0.5:8786",
+            ctx,
+            param,
+        )
+    return value.strip() if found["scheme"] else f"tcp://{value.strip()}"
 
 
 class _Progress:
@@ -31,7 +55,7 @@ class _Progress:
     pile up there as one endless line)."""
 
     def __init__(self, stream=None):
-        self.stream = stream or sys.stderr
+        self.stream = stream or unescaped(sys.stderr)  # its text is its own numbers
         self.start = time.perf_counter()
         self.drawn = False
         try:
@@ -85,7 +109,14 @@ def predict_to_dir(
         if not (workers or scheduler):
             # one task a file, or on several processes one a segment (none when they cannot be forked)
             whole = 1 if jobs > 1 and can_fork() else 0
-            job = Job(inputs, out_dir, ref, options, block_bytes=block_bytes if block_bytes is not None else whole)
+            job = Job(
+                inputs,
+                out_dir,
+                ref,
+                options,
+                block_bytes=block_bytes if block_bytes is not None else whole,
+                protect=command_inputs(),
+            )
             records = run_on_cores(job, jobs, bar)
         else:
             records = _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar)
@@ -112,8 +143,21 @@ def _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar
 
     with dask.config.set(tagging_config()):
         if scheduler:
-            with Client(scheduler, timeout="30s") as client:
-                return tag_files(inputs, out_dir, ref, client, options=options, block_bytes=block_bytes, progress=bar)
+            try:
+                client = Client(scheduler, timeout="30s")
+            except (OSError, TimeoutError) as err:  # nothing there, or not a scheduler: the environment's
+                raise click.ClickException(f"cannot reach the scheduler at {scheduler} ({err})") from None
+            with client:
+                return tag_files(
+                    inputs,
+                    out_dir,
+                    ref,
+                    client,
+                    options=options,
+                    block_bytes=block_bytes,
+                    progress=bar,
+                    protect=command_inputs(),
+                )
         with (
             LocalCluster(
                 n_workers=workers,
@@ -121,8 +165,17 @@ def _on_dask(inputs, out_dir, ref, options, workers, scheduler, block_bytes, bar
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=":0",
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # a task's failure reaches the client as its exception: one line
             ) as cluster,
             Client(cluster) as client,
         ):
-            return tag_files(inputs, out_dir, ref, client, options=options, block_bytes=block_bytes, progress=bar)
+            return tag_files(
+                inputs,
+                out_dir,
+                ref,
+                client,
+                options=options,
+                block_bytes=block_bytes,
+                progress=bar,
+                protect=command_inputs(),
+            )

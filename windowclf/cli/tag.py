@@ -14,6 +14,8 @@ from windowclf.batch.processes import available_cores, tag_on_cores
 from windowclf.batch.shards import TagOptions, load_model, model_ref
 from windowclf.cli.options import (
     Choice,
+    Command,
+    Number,
     conll_options,
     constrain_option,
     model_option,
@@ -21,7 +23,7 @@ from windowclf.cli.options import (
     read_tagged,
     reading_options,
 )
-from windowclf.cli.output_dir import predict_to_dir
+from windowclf.cli.output_dir import predict_to_dir, scheduler_address
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
 from windowclf.formats.conll import read_conll
@@ -34,7 +36,7 @@ from windowclf.tags.schemes import split_tag, validate_tags
 __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 
 
-@click.command()
+@click.command(cls=Command)
 @model_option
 @click.argument("inputs", nargs=-1, metavar="[INPUT]...", type=click.Path(allow_dash=True))
 @click.option(
@@ -97,7 +99,7 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 @constrain_option
 @click.option(
     "--min-confidence",
-    type=click.FloatRange(0, 1),
+    type=Number(0, 1),
     default=None,
     help="Drop (tag O) the entities whose probability under the model is below this. Example: --min-confidence 0.5",
 )
@@ -116,6 +118,7 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 @click.option(
     "--scheduler",
     metavar="ADDRESS",
+    callback=scheduler_address,
     help="Tag on the running Dask cluster of this scheduler (needs --output-dir). "
     "Example: --scheduler tcp://10.0.0.5:8786",
 )
@@ -128,7 +131,7 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 )
 @click.option(
     "--block-size",
-    type=click.FloatRange(min=1),
+    type=Number(1, 1 << 20),
     metavar="MB",
     help="With --output-dir: cut files into blocks of about this many megabytes, tagged as separate "
     "tasks [default: in-process one task a file; on Dask about 4 blocks per worker]. "
@@ -254,7 +257,7 @@ def _notes(inputs, encoding) -> None:
             )
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "-m",
     "--model",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
+import re
 import sys
 import time
 from collections import Counter
@@ -14,14 +13,23 @@ import click
 import numpy as np
 
 from windowclf._util.atomic import atomic_writer
-from windowclf._util.hashing import file_sha256
-from windowclf._util.outputs import check_output, open_regular
-from windowclf._util.printable import printable
-from windowclf.cli.options import Choice, conll_options, given, read_tagged, reading_options, settings_options
+from windowclf._util.hashing import recorded_reads
+from windowclf._util.outputs import open_regular
+from windowclf._util.printable import printable, unescaped
+from windowclf.cli.options import (
+    Choice,
+    Command,
+    conll_options,
+    given,
+    guard_output,
+    read_tagged,
+    reading_options,
+    settings_options,
+)
 from windowclf.cli.reports import epoch_record
 from windowclf.config.parameters import PARAMETERS
 from windowclf.config.settings import check_patience
-from windowclf.errors import DivergenceError, InputError, interruption
+from windowclf.errors import ConfigError, DivergenceError, InputError, interruption
 from windowclf.models.tagger import WindowTagger
 from windowclf.tags.schemes import learned_scheme
 from windowclf.training.loop import Callback
@@ -100,7 +108,8 @@ class _Reporter(Callback):
             return
         if self.bar is None:
             label = f"epoch {len(self.tagger.history) + 1}"
-            self.bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            # the bar's own text (a label and numbers) goes to the terminal beneath the escaping stream
+            self.bar = click.progressbar(length=total, label=label, file=unescaped(sys.stderr))
             self.bar.__enter__()
             self.done = 0
         self.bar.update(done - self.done)
@@ -127,7 +136,7 @@ class _Reporter(Callback):
         click.echo(format_epoch(record, self.tagger.settings.epochs, self.tagger.best.get("epoch") == result.epoch))
 
 
-@click.command()
+@click.command(cls=Command, outputs=("model_path",))
 @click.argument("train_path", metavar="TRAIN", type=click.Path(dir_okay=False))
 @click.option(
     "--dev",
@@ -237,24 +246,23 @@ def train(
       windowclf train data/sample/train.conll --dev data/sample/dev.conll -o runs/ner.npz \\
           --epochs 10 --lr 0.1 --window 5 --patience 3
     """
-    settings = _chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
-    _refuse_ignored_options(settings, dev_path, embeddings_path, resume_path)
-    if (preset_name or "").strip().lower() == "best-glove" and not (embeddings_path or resume_path):
-        raise click.UsageError("--preset best-glove starts from pretrained vectors: give --embeddings FILE")
+    # Every file read from here on is hashed as it is read: the provenance records those bytes.
+    reads = ctx.with_resource(recorded_reads())
     model_path = model_path or resume_path
     if model_path is None:
         raise click.UsageError("give the model file to write: -o MODEL")
-    # Before anything is read: the outputs must not be inputs, directories or devices. (The
-    # resumed model may be the output: it is read whole before the first save.)
-    inputs = {
-        "TRAIN": train_path,
-        "--dev": dev_path,
-        "--embeddings": embeddings_path,
-        "--embeddings-vocab": embeddings_vocab,
-    }
-    model_target = check_output(model_path, inputs)
+    # Before anything is read: the outputs must not be inputs (every file the command reads: the
+    # data, the vectors and their vocabulary, the settings file, the resumed model's log),
+    # directories or devices. The resumed model may be the model's output and its log the log's:
+    # each is read whole before it is first written.
+    resumed_log = {"the log of --resume": f"{resume_path}.log.jsonl"} if resume_path else {}
+    model_target = guard_output(model_path, resumed_log, allowed=("--resume",))
     log_path = f"{model_path}.log.jsonl"
-    log_target = check_output(log_path, {**inputs, "--resume": resume_path, "-o": model_path})
+    log_target = guard_output(log_path, {**resumed_log, "-o": model_path}, allowed=tuple(resumed_log))
+    if (preset_name or "").strip().lower() == "best-glove" and not (embeddings_path or resume_path):
+        raise click.UsageError("--preset best-glove starts from pretrained vectors: give --embeddings FILE")
+    settings, sources = _chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
+    _refuse_ignored_options(settings, sources, dev_path, embeddings_path, resume_path)
     if embeddings_vocab and embeddings_format != "cs224d":
         raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
     corpus = read_tagged(train_path, opts)
@@ -268,11 +276,14 @@ def train(
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
-        tagger = _resumable(resume_path, settings, sentences, tags, documents, dev, allow_new_data)
+        tagger = _resumable(resume_path, settings, corpus, train_path, dev, allow_new_data)
     elif allow_new_data:
         raise click.UsageError("--allow-new-data goes with --resume")
     else:
-        tagger = WindowTagger(**settings)
+        try:
+            tagger = WindowTagger(**settings)
+        except ConfigError as err:
+            raise _settings_error(err, sources) from None
     if not resume_path:
         notes.append(_scheme_line(corpus.scheme, settings.get("scheme")))
         tagger.training_input = _training_input(corpus, opts)
@@ -302,6 +313,7 @@ def train(
                 "vectors": embeddings_path,
                 "vectors_vocab": embeddings_vocab,
             },
+            reads,
         )
     )
     done = tagger.history[-1]["epoch"] if resume_path and tagger.history else 0
@@ -337,6 +349,8 @@ def train(
         raise click.ClickException(
             f"{err}; {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}"
         ) from None
+    except ConfigError as err:  # a network too large for the memory, say: named as it was set
+        raise _settings_error(err, sources) from None
     finally:
         log.close()
     if tagger.stopped_early:
@@ -346,24 +360,70 @@ def train(
     click.echo(f"{score}model saved to {model_path} (log: {log_path})")
 
 
-def _provenance(preset_name, files) -> dict:
-    """The preset and the files a model is trained from: each one's name as given and sha256."""
+def _provenance(preset_name, files, reads) -> dict:
+    """The preset and the files a model is trained from: each one's name as given and the sha256
+    of the bytes read (``reads``, a ReadLedger: never read again by name; None for a pipe)."""
     out = {"preset": preset_name} if preset_name else {}
     for key, path in files.items():
-        if path and not stat.S_ISREG(os.stat(path).st_mode):  # a pipe was read once: it has no bytes left
-            out[key] = {"name": printable(str(path)), "sha256": None}
-        elif path:
-            out[key] = {"name": printable(str(path)), "sha256": file_sha256(path)}
+        if path:
+            out[key] = {"name": printable(str(path)), "sha256": reads.sha256(path)}
     return out
 
 
-def _refuse_ignored_options(settings, dev_path, embeddings_path, resume_path):
-    """Options that would do nothing are errors, not silence."""
-    check_patience(settings.get("patience"), bool(dev_path))
+def _refuse_ignored_options(settings, sources, dev_path, embeddings_path, resume_path):
+    """Options that would do nothing are errors, not silence; each names where it was set."""
+    try:
+        check_patience(settings.get("patience"), bool(dev_path))
+    except ConfigError as err:
+        raise _settings_error(err, sources) from None
     if settings.get("keep_pretrained_vocab") and not (embeddings_path or resume_path):
-        raise click.UsageError("--keep-pretrained-vocab keeps the words of --embeddings: give --embeddings FILE")
+        raise _set_where(
+            sources, "keep_pretrained_vocab", True, "keeps the words of --embeddings: give --embeddings FILE"
+        )
     if settings.get("epochs") == 0 and not resume_path:
-        raise click.UsageError("--epochs 0 trains nothing; give at least 1")
+        raise _set_where(sources, "epochs", 0, "trains nothing; give at least 1")
+
+
+def _set_where(sources, name: str, value, rest: str) -> Exception:
+    """The error "``name`` = ``value`` ``rest``" naming where the setting was set: its flag
+    (``--epochs 0 trains nothing``), the settings file (``cfg.toml: epochs = 0 trains nothing``),
+    or the preset."""
+    kind, where = sources.get(name, ("flag", None))
+    shown = json.dumps(value) if isinstance(value, (bool, str)) else str(value)
+    if kind == "file":
+        return InputError(f"{name} = {shown} {rest}", where)
+    if kind == "preset":
+        return click.UsageError(f"--preset {where}: {name} = {shown} {rest}")
+    flag = "--" + name.replace("_", "-")
+    return click.UsageError(f"{flag} {rest}" if isinstance(value, bool) else f"{flag} {shown} {rest}")
+
+
+def _settings_error(err: ConfigError, sources) -> Exception:
+    """A settings error, each setting it names by where it was set: a flag as the flag
+    (``--hidden 10000000``), a setting of the settings file as itself, in an error naming the
+    file (the first such setting decides); ``sources`` as :func:`_chosen_settings` gives them."""
+    message = str(err)
+    named = [m.group(m.lastindex or 0) for m in _NAMED.finditer(message)]
+    in_file = next((sources[n][1] for n in named if sources.get(n, ("",))[0] == "file"), None)
+
+    def rename(m):
+        name = m.group(m.lastindex or 0)
+        return name if sources.get(name, ("flag",))[0] != "flag" else "--" + name.replace("_", "-")
+
+    text = _NAMED.sub(rename, message)
+    if in_file is not None:
+        return InputError(text, in_file)
+    return ConfigError(text)
+
+
+# A setting named in a message: its first word, any setting with an underscore in its name, or one
+# followed by its value or its rule ("hidden 10000000, window 3", "lr must be").
+_SPELLED = "|".join(sorted(PARAMETERS, key=len, reverse=True))
+_NAMED = re.compile(
+    rf"^({_SPELLED})(?= )"
+    rf"|(?<![-\w'])({'|'.join(n for n in PARAMETERS if '_' in n)})(?![\w'])"
+    rf"|(?<![-\w'])({_SPELLED})(?= \d| must| =|[,;)])"
+)
 
 
 def _scheme_line(detected, asked) -> str:
@@ -410,20 +470,27 @@ def _keep(tagger, target, model_path, epochs_done, slim=False) -> str:
     return f"the best model so far, epoch {best['epoch']}{score}, is saved in {model_path}"
 
 
-def _chosen_settings(preset_name, config_path, flags) -> dict:
-    """The settings given: the preset, updated by the settings file, updated by the flags."""
+def _chosen_settings(preset_name, config_path, flags) -> tuple:
+    """The settings given: the preset, updated by the settings file, updated by the flags; and
+    where each was set (name -> ("preset", NAME), ("file", PATH) or ("flag", None))."""
     from windowclf.config.presets import preset, read_settings_file
 
     chosen = preset(preset_name) if preset_name else {}
+    sources = dict.fromkeys(chosen, ("preset", preset_name))
     if config_path:
-        chosen.update(read_settings_file(config_path))
+        from_file = read_settings_file(config_path)
+        chosen.update(from_file)
+        sources.update(dict.fromkeys(from_file, ("file", config_path)))
     chosen.update(flags)
-    return chosen
+    sources.update(dict.fromkeys(flags, ("flag", None)))
+    return chosen, sources
 
 
-def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
+def _resumable(path, settings, corpus, train_path, dev, allow_new_data):
     """The model at ``path`` with the given settings, checked by the library's resume rules
-    (resume.py) before anything is loaded or trained, each error naming its flag."""
+    (resume.py) before anything is loaded or trained, each error naming its flag, or the file
+    and line of a training sentence the model cannot learn from."""
+    sentences, tags, documents = corpus
     tagger = WindowTagger.load(path)
     try:
         tagger.settings = resumed_settings(tagger.settings, settings)
@@ -443,6 +510,15 @@ def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
             flag = "--" + err.setting.replace("_", "-")
             message = flag + message[len(err.setting) :] if message.startswith(err.setting) else f"{message} ({flag})"
         raise click.UsageError(f"{path}: {message}") from None
+    unknown = tagger.unknown_tag(tags)  # with --allow-new-data: tags the model never predicted
+    if unknown is not None:
+        i, tag = unknown
+        raise InputError(
+            f"tag {tag!r} is not one the resumed model {path} predicts ({', '.join(tagger.tags)}); "
+            "train a new model for these tags",
+            train_path,
+            corpus.lines[i] if corpus.lines else None,
+        )
     return tagger
 
 

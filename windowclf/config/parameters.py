@@ -8,12 +8,12 @@ new setting is one entry here and one field there.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from windowclf._util.arguments import check_number
 from windowclf.errors import ConfigError
 from windowclf.features.tables import parse_feature_list
 from windowclf.nn.functions import ACTIVATIONS, OUTPUTS
@@ -294,10 +294,12 @@ def check_parameter(name: str, value):
         if value < p.low:
             raise fail
     elif p.kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise fail
-        if not _in_range(float(value), p):
-            raise fail
+        try:  # the one check of every float (the library's arguments and the command's options too)
+            check_number(
+                name, value, low=p.low, high=p.high, low_open=p.low_open, high_open=p.high_open, expected=p.expected()
+            )
+        except (TypeError, ConfigError):
+            raise fail from None
     elif p.kind is str and not isinstance(value, str):
         raise fail
     return p.check(name, value) if p.check is not None else value
@@ -309,12 +311,6 @@ def _is_int(value) -> bool:
     except ImportError:  # pragma: no cover - numpy is a dependency
         return isinstance(value, int)
     return isinstance(value, (int, np.integer))
-
-
-def _in_range(value: float, p: Param) -> bool:
-    if p.low is not None and (value < p.low or (p.low_open and value == p.low)):
-        return False
-    return not (p.high is not None and (value > p.high or (p.high_open and value == p.high)))
 
 
 def _sll_needs_softmax(s) -> None:

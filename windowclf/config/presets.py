@@ -15,13 +15,16 @@ from __future__ import annotations
 import json
 import sys
 
+from windowclf._util.hashing import open_input
 from windowclf.config.settings import Settings, near_names
 from windowclf.errors import ConfigError, InputError
 
-__all__ = ["DATA_TABLE", "PRESETS", "preset", "read_settings_file", "to_toml", "toml_string"]
+__all__ = ["DATA_TABLE", "MAX_SETTINGS_BYTES", "PRESETS", "preset", "read_settings_file", "to_toml", "toml_string"]
 
 DATA_TABLE = "data"
 """The table of a settings file that records a model's data (files, how they were read): not settings."""
+# A settings file holds a few dozen short lines; a larger one is not one.
+MAX_SETTINGS_BYTES = 1 << 20
 
 _COLLOBERT = {
     # Collobert et al.'s window network (hardtanh, as theirs) with SLL over IOBES tags, plus affix and
@@ -91,12 +94,18 @@ def read_settings_file(path) -> dict:
     """
     tomllib = _toml()
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        with open_input(path, "a TOML settings file") as f:
+            raw = f.read(MAX_SETTINGS_BYTES + 1)
     except OSError as err:
         raise InputError(f"cannot read the settings file ({err.strerror})", path) from None
+    if len(raw) > MAX_SETTINGS_BYTES:
+        raise InputError(f"larger than {MAX_SETTINGS_BYTES:,} bytes; expected a TOML settings file", path)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"not a TOML settings file ({err})", path) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise InputError("not a TOML settings file (nested too deeply)", path) from None
     if DATA_TABLE in data and not isinstance(data[DATA_TABLE], dict):
         raise InputError(f"{DATA_TABLE} must be a table ([{DATA_TABLE}]) recording the model's data", path)
     data.pop(DATA_TABLE, None)  # what the model was made from: a record, not a setting

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
+from windowclf._util.arguments import check_strings, kind_of
 from windowclf.config.parameters import PARAMETERS, RULES, check_parameter
 from windowclf.errors import ConfigError
 from windowclf.tags.schemes import one_vs_rest
@@ -126,6 +127,9 @@ class Settings:
         >>> Settings(output="sigmoid", positive_tag="1").entity_tags([["0", "1", "1", "0"]])
         [['O', '1', '1', 'O']]
         """
+        tags_list = [
+            check_strings(f"tags_list[{i}]", t, what="a sentence's tags") for i, t in enumerate(_sentences(tags_list))
+        ]
         return entity_tags(self.output, self.positive_tag, tags_list)
 
     def to_dict(self) -> dict:
@@ -138,6 +142,7 @@ class Settings:
         then every setting as a keyword with its default."""
         import inspect
 
+        leading = check_strings("leading", leading, what="parameter names (str)")
         kind = inspect.Parameter
         params = [
             kind(name, kind.POSITIONAL_OR_KEYWORD, default=kind.empty if i == 0 else None)
@@ -151,8 +156,16 @@ class Settings:
     @classmethod
     def from_dict(cls, d: dict) -> Settings:
         """Settings from a dict, ignoring unknown keys from other versions is NOT done: they are errors."""
+        if not isinstance(d, dict):
+            raise TypeError(f"d must be a dict of settings, got {kind_of(d)}")
         unknown_settings(d, "settings")
         return cls(**d)
+
+
+def _sentences(tags_list) -> list:
+    if isinstance(tags_list, (str, bytes, dict)) or not isinstance(tags_list, (list, tuple)):
+        raise TypeError(f"tags_list must be a list of sentences' tags, got {kind_of(tags_list)}")
+    return list(tags_list)
 
 
 def check_patience(patience: int | None, has_dev: bool) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from windowclf._util.limits import require_memory
 from windowclf.errors import ModelFileError
 from windowclf.features.documents import vote_key
 from windowclf.features.vocab import Vocabulary
@@ -35,6 +36,9 @@ NONE = "none"  # the key of a word no entity string covers
 # How words are compared: "capitals" as vote_key has them; "written" exactly, as the model files
 # written before "capitals" (they hold no match field) were trained and are read.
 MATCHES = {"capitals": vote_key, "written": None}
+# What one entity string costs in a loaded gazetteer: its tuple of words (56 + 8 a word), its dict
+# of counts (184 and more), its slots in the dict and the set of first words.
+_ENTRY_BYTES = 400
 
 
 def _entity_strings(tokens, tags, form):
@@ -257,6 +261,13 @@ class Gazetteer:
         types = data["types"]
         if not all(isinstance(t, str) and t for t in types) or len(set(types)) != len(types):
             raise bad("types must be distinct non-empty strings")
+        # the dict of strings built below, before it is built: a tuple, a dict and a set entry each
+        require_memory(
+            _ENTRY_BYTES * len(data["entries"]),
+            f"a gazetteer of {len(data['entries']):,} entity strings",
+            path,
+            error=ModelFileError,
+        )
         counts = {}
         for i, entry in enumerate(data["entries"]):
             ok = (

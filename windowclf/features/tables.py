@@ -32,11 +32,17 @@ def parse_feature_list(features) -> list:
     """Validate a feature list (a comma string or a sequence); keep order, drop duplicates."""
     if isinstance(features, str):
         features = [f.strip() for f in features.split(",") if f.strip()]
+    elif isinstance(features, (bytes, bytearray, dict)) or not isinstance(features, (list, tuple)):
+        raise ConfigError(
+            f"features must be a list of feature names (or one comma-separated str), got {features!r:.60}"
+        )
     out = []
-    for f in features:
+    for i, f in enumerate(features):
+        if not isinstance(f, str):
+            raise ConfigError(f"features[{i}] must be a feature name (a str), got {f!r:.60}")
         if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES and f != GAZETTEER:
             raise ConfigError(
-                f"unknown feature {f!r}; expected any of "
+                f"features holds an unknown feature {f!r}; expected any of "
                 f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER])}"
             )
         if f not in out:

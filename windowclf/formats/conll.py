@@ -19,9 +19,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from windowclf._util.arguments import (
+    check_bool,
+    check_int,
+    check_path,
+    check_str,
+    check_strings,
+    iter_string_lists,
+    kind_of,
+)
 from windowclf._util.atomic import atomic_writer
+from windowclf._util.hashing import open_input
 from windowclf.errors import ConfigError, InputError
-from windowclf.formats.lines import numbered_lines
+from windowclf.formats.lines import numbered_lines, text_codec
 
 __all__ = ["Sentence", "file_layout", "format_sentence", "parse", "parse_incr", "read_conll", "write_conll"]
 
@@ -107,18 +117,36 @@ def read_conll(
         Inconsistent column counts, mixed separators, empty fields, undecodable
         bytes, binary data, over-long lines; each with path and line.
     """
-    with open(path, "rb") as file:
-        yield from parse_incr(
-            file,
-            path=os.fspath(path),
-            word_column=word_column,
-            tag_column=tag_column,
-            encoding=encoding,
-            separator=separator,
-            docstart=docstart,
-            require_sentences=require_sentences,
-            max_line_length=max_line_length,
-        )
+    path = check_path("path", path)
+    options = _reading_options(
+        word_column, tag_column, encoding, separator, docstart, require_sentences, max_line_length
+    )
+    return _read_file(path, options)
+
+
+def _read_file(path: str, options: dict) -> Iterator[Sentence]:
+    with open_input(path) as file:
+        yield from parse_incr(file, path=path, **options)
+
+
+def _reading_options(
+    word_column, tag_column, encoding, separator, docstart, require_sentences, max_line_length
+) -> dict:
+    """The options of :func:`read_conll` and :func:`parse_incr`, checked where they are given (a
+    generator would only check them when the first sentence is asked for)."""
+    text_codec(encoding)
+    separator = check_str("separator", separator, optional=True, nonempty=True)
+    if separator is not None and ("\n" in separator or "\r" in separator):
+        raise ConfigError(f"separator must not hold a line break, got {separator!r}")
+    return {
+        "word_column": check_int("word_column", word_column),
+        "tag_column": check_int("tag_column", tag_column),
+        "encoding": encoding,
+        "separator": separator,
+        "docstart": check_bool("docstart", docstart),
+        "require_sentences": check_bool("require_sentences", require_sentences),
+        "max_line_length": check_int("max_line_length", max_line_length, low=1, high=1 << 40),
+    }
 
 
 def parse_incr(
@@ -148,8 +176,27 @@ def parse_incr(
     >>> [s.tokens for s in parse_incr(io.StringIO("-DOCSTART- O\\n\\na O\\nb O\\n"))]
     [['a', 'b']]
     """
-    path = None if path is None else os.fspath(path)
-    lines = numbered_lines(file_obj, path, encoding, max_line_length, first_line)
+    if not callable(getattr(file_obj, "readline", None)):
+        raise TypeError(f"file_obj must be an open file (binary or text), got {kind_of(file_obj)}")
+    path = None if path is None else check_path("path", path)
+    options = _reading_options(
+        word_column, tag_column, encoding, separator, docstart, require_sentences, max_line_length
+    )
+    first_line = check_int("first_line", first_line, low=1)
+    if layout is not None and (
+        not isinstance(layout, dict)
+        or not set(layout) <= {"separator", "separator_line", "n_columns", "first_line"}
+        or not isinstance(layout.get("separator") or "", str)
+        or not all(isinstance(layout.get(k) or 1, int) for k in ("separator_line", "n_columns", "first_line"))
+    ):
+        raise TypeError(f"layout must be None or the dict of file_layout(path), got {layout!r:.60}")
+    return _parse(file_obj, path, options, first_line, layout)
+
+
+def _parse(file_obj, path, options, first_line, layout) -> Iterator[Sentence]:
+    word_column, tag_column, separator = options["word_column"], options["tag_column"], options["separator"]
+    docstart, require_sentences = options["docstart"], options["require_sentences"]
+    lines = numbered_lines(file_obj, path, options["encoding"], options["max_line_length"], first_line)
     reader = _SentenceReader(path, word_column, tag_column, separator, docstart)
     if layout:
         reader.separator = layout.get("separator") or reader.separator
@@ -330,11 +377,29 @@ def write_conll(path_or_file, sentences: Iterable[Sentence], *, separator: str =
         characters, or a sentence with no tokens or a different number of columns
         than the first one.
     """
+    separator = check_str("separator", separator, nonempty=True)
+    if separator.strip(" \t") or separator != separator[0] * len(separator):
+        raise ConfigError(f"separator must be spaces or TABs (a reader splits on them), got {separator!r}")
+    if isinstance(sentences, (str, bytes, dict)) or not isinstance(sentences, Iterable):
+        raise TypeError(f"sentences must be an iterable of Sentence, got {kind_of(sentences)}")
+    sentences = (_sentence(i, s) for i, s in enumerate(sentences))
     if isinstance(path_or_file, (str, os.PathLike)):
-        with atomic_writer(path_or_file, "w", encoding=encoding, newline="\n") as file:
+        text_codec(encoding)
+        with atomic_writer(check_path("path_or_file", path_or_file), "w", encoding=encoding, newline="\n") as file:
             _write_sentences(file, sentences, separator)
-    else:
+    elif callable(getattr(path_or_file, "write", None)):
         _write_sentences(path_or_file, sentences, separator)
+    else:
+        raise TypeError(f"path_or_file must be a path or a text stream, got {kind_of(path_or_file)}")
+
+
+def _sentence(i: int, sentence) -> Sentence:
+    if not isinstance(sentence, Sentence):
+        raise TypeError(f"sentences[{i}] must be a Sentence, got {kind_of(sentence)}")
+    check_strings(f"sentences[{i}].tokens", sentence.tokens, what="a list of str")
+    check_strings(f"sentences[{i}].tags", sentence.tags, optional=True, what="a list of str")
+    list(iter_string_lists(f"sentences[{i}].columns", sentence.columns, what="a row of fields (str)"))
+    return sentence
 
 
 def format_sentence(rows, separator: str) -> str:

@@ -25,6 +25,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from windowclf._util.hashing import open_input
 from windowclf.errors import InputError
 from windowclf.formats.fields import check_field
 from windowclf.tags.entities import entity_spans
@@ -110,7 +111,7 @@ def read_jsonl(path, *, labels=None, encoding: str = "utf-8", tokenizer: str = "
     entities, a token, tag or label that is not one field of a column file).
     """
     sentences, tags, report = [], [], ReadReport()
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         for record in iter_records(f, path, labels=labels, encoding=encoding, tokenizer=tokenizer, report=report):
             for tokens, sentence_tags, _ in record.sentences:
                 if sentence_tags is None:

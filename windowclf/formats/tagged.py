@@ -41,6 +41,8 @@ class TaggedCorpus:
         The scheme its tags are written in (:func:`~windowclf.tags.schemes.detect_scheme`).
     tokenizer : str or None
         The tokenizer that split its texts (JSON lines records of the spans form); None: none did.
+    lines : list of int
+        The line of the file each sentence starts on (errors about a sentence name it).
     """
 
     sentences: list
@@ -50,6 +52,7 @@ class TaggedCorpus:
     form: str = "conll"
     scheme: str | None = None
     tokenizer: str | None = None
+    lines: list = field(default_factory=list)
 
     def __iter__(self):  # sentences, tags, documents = read_tagged(...)
         return iter((self.sentences, self.tags, self.documents))
@@ -106,7 +109,7 @@ def read_tagged(
                 f"not fall on token boundaries and were left out ({shown})"
             )
         split_by = tokenizer if report.texts else None
-        return TaggedCorpus(tokens, tags, None, warnings, "jsonl", detector.scheme, split_by)
+        return TaggedCorpus(tokens, tags, None, warnings, "jsonl", detector.scheme, split_by, lines=report.lines)
     documents: list = []
     corpus = TaggedCorpus([], [], documents)
     detector = SchemeDetector()
@@ -125,6 +128,7 @@ def read_tagged(
         corpus.sentences.append(s.tokens)
         corpus.tags.append(s.tags)
         documents.append(s.document)
+        corpus.lines.append(s.lines[0])
     corpus.scheme = detector.scheme
     return corpus
 

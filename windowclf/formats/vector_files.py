@@ -16,6 +16,7 @@ from typing import IO, Any, cast
 
 import numpy as np
 
+from windowclf._util.hashing import open_input
 from windowclf._util.limits import require_memory
 from windowclf.errors import InputError
 
@@ -43,7 +44,7 @@ def open_binary(path: str) -> IO[bytes]:
 
     The file is opened once and only peeked at, so a pipe (``<(zcat vec.gz)``) reads whole.
     """
-    raw = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
+    raw = open_input(path)
     try:
         return cast(IO[bytes], _GzipReader(raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw)
     except BaseException:

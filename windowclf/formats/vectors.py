@@ -28,6 +28,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from windowclf._util.arguments import (
+    check_bool,
+    check_callable,
+    check_float_dtype,
+    check_int,
+    check_path,
+    check_strings,
+    kind_of,
+)
 from windowclf._util.atomic import atomic_writer
 from windowclf.errors import ConfigError, InputError
 from windowclf.formats.lines import text_codec
@@ -104,11 +113,15 @@ class WordVectors:
     key_to_index: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.index_to_key = list(self.index_to_key)
-        if not isinstance(self.vectors, np.ndarray) or self.vectors.ndim != 2:
-            raise InputError("vectors must be a 2-d array of shape (n_words, dim)")
+        self.index_to_key = check_strings("index_to_key", self.index_to_key, what="a list of words (str)")
+        if not isinstance(self.vectors, np.ndarray) or self.vectors.ndim != 2 or self.vectors.dtype.kind not in "fiu":
+            raise InputError("vectors must be a 2-d array of numbers, shape (n_words, dim)")
+        if not isinstance(self.key_to_index, dict):
+            raise TypeError(f"key_to_index must be a dict (or left out), got {kind_of(self.key_to_index)}")
         if self.vectors.shape[0] != len(self.index_to_key):
-            raise InputError(f"{len(self.index_to_key)} words but {self.vectors.shape[0]} vector rows")
+            raise InputError(
+                f"index_to_key holds {len(self.index_to_key)} words but vectors {self.vectors.shape[0]} rows"
+            )
         if not self.key_to_index:
             self.key_to_index = {}
             for i, key in enumerate(self.index_to_key):
@@ -132,6 +145,8 @@ class WordVectors:
 
     def get(self, word: str, default=None):
         """The vector of ``word`` (exact match), shape (dim,), or ``default``."""
+        if not isinstance(word, str):
+            raise TypeError(f"word must be a str, got {kind_of(word)}")
         i = self.key_to_index.get(word)
         return default if i is None else self.vectors[i]
 
@@ -154,15 +169,18 @@ class WordVectors:
         >>> [w for w, _ in kv.most_similar("a", topn=2)], kv.most_similar(np.array([0.0, 2.0]), topn=1)[0][0]
         (['b', 'c'], 'c')
         """
+        topn = check_int("topn", topn, low=1)
         if isinstance(word_or_vector, str):
             i = self.key_to_index.get(word_or_vector)
             if i is None:
                 raise KeyError(f"{word_or_vector!r} is not one of the {len(self)} words")
             query, exclude = self.vectors[i], i
         else:
-            query, exclude = np.asarray(word_or_vector, dtype=np.float64), None
-            if query.shape != (self.dim,):
-                raise ValueError(f"a query vector has shape ({self.dim},), got {query.shape}")
+            if not isinstance(word_or_vector, np.ndarray) or word_or_vector.dtype.kind not in "fiu":
+                raise TypeError(f"word_or_vector must be a word or a vector (ndarray), got {kind_of(word_or_vector)}")
+            query, exclude = word_or_vector.astype(np.float64), None
+            if query.shape != (self.dim,) or not np.all(np.isfinite(query)):
+                raise ValueError(f"word_or_vector must be a finite vector of shape ({self.dim},), got {query.shape}")
         return [(self.index_to_key[j], c) for j, c in cosine_top(self.vectors, query, topn, exclude)]
 
     def save_word2vec_format(self, path, *, binary: bool = False) -> None:
@@ -181,7 +199,13 @@ class WordVectors:
         Coverage(types=3, types_found=2, tokens=10, tokens_found=7)
         """
         normalizers = _normalizers(normalize)
-        counts = words if isinstance(words, Mapping) else dict.fromkeys(words, 1)
+        if isinstance(words, Mapping):
+            counts = words
+            check_strings("words", words, mapping_keys=True)
+            for word, count in words.items():
+                check_int(f"words[{word!r}]", count, low=0)
+        else:
+            counts = dict.fromkeys(check_strings("words", words, what="a collection of words (str)"), 1)
         types = types_found = tokens = tokens_found = 0
         for word, count in counts.items():
             types += 1
@@ -264,13 +288,14 @@ def load_vectors(
         Wrong number of values, non-numeric or non-finite values, a header count the
         lines disagree with, undecodable words, an empty file; with path and line.
     """
-    path = os.fspath(path)
-    if format not in FORMATS:
+    path = check_path("path", path)
+    if not isinstance(format, str) or format not in FORMATS:
         raise ConfigError(f"unknown vectors format {format!r}; expected one of {', '.join(FORMATS)}")
     dtype = _float_dtype(dtype)
+    vocabulary = check_strings("vocabulary", vocabulary, optional=True, mapping_keys=True, what="a collection of words")
+    normalizers = _normalizers(normalize)
     keep = None
     if vocabulary is not None:
-        normalizers = _normalizers(normalize)
         keep = set(vocabulary)
         keep.update(form(word) for word in list(keep) for form in normalizers)
     text_codec(encoding)
@@ -297,7 +322,7 @@ def load_cs224d(vocab_path, vectors_path, *, dtype=np.float32, encoding="utf-8")
     WordVectors
         ``vectors`` of shape (n_words, dim).
     """
-    vocab_path, vectors_path = os.fspath(vocab_path), os.fspath(vectors_path)
+    vocab_path, vectors_path = check_path("vocab_path", vocab_path), check_path("vectors_path", vectors_path)
     text_codec(encoding)
     return WordVectors(*read_cs224d(vocab_path, vectors_path, _float_dtype(dtype), encoding))
 
@@ -316,10 +341,21 @@ def save_word2vec_format(path, wv_or_keys_and_vectors, *, binary=False, encoding
     wv_or_keys_and_vectors : WordVectors or (sequence of str, ndarray of shape (n_words, dim))
     binary : bool
     """
+    path = check_path("path", path)
+    binary = check_bool("binary", binary)
+    text_codec(encoding)
     if isinstance(wv_or_keys_and_vectors, WordVectors):
         wv = wv_or_keys_and_vectors
+    elif isinstance(wv_or_keys_and_vectors, (tuple, list)) and len(wv_or_keys_and_vectors) == 2:
+        try:
+            wv = WordVectors(*wv_or_keys_and_vectors)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"wv_or_keys_and_vectors: {err}") from None
     else:
-        wv = WordVectors(*wv_or_keys_and_vectors)
+        raise TypeError(
+            "wv_or_keys_and_vectors must be WordVectors or a (words, vectors) pair, "
+            f"got {kind_of(wv_or_keys_and_vectors)}"
+        )
     vectors = wv.vectors
     _float_dtype(vectors.dtype)
     for key in wv.index_to_key:  # exactly what the readers cannot give back (NBSP, U+2028 they can)
@@ -357,7 +393,12 @@ def _normalizers(normalize) -> tuple[Callable[[str], str], ...]:
         return (str.lower,)
     if callable(normalize):
         return (normalize,)
-    return tuple(normalize)
+    if isinstance(normalize, (str, bytes, dict)) or not isinstance(normalize, Iterable):
+        raise TypeError(f"normalize must be None, a function or a sequence of functions, got {kind_of(normalize)}")
+    forms = tuple(normalize)
+    for i, form in enumerate(forms):
+        check_callable(f"normalize[{i}]", form)
+    return forms
 
 
 def _lookup(key_to_index: dict[str, int], word: str, normalizers) -> int | None:
@@ -370,7 +411,4 @@ def _lookup(key_to_index: dict[str, int], word: str, normalizers) -> int | None:
 
 
 def _float_dtype(dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise ConfigError(f"vectors need a floating dtype, not {dtype}")
-    return dtype
+    return check_float_dtype("dtype", dtype)

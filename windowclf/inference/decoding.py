@@ -18,17 +18,40 @@ the span between the forward and backward variables (:func:`chain_batches.span_l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from windowclf._util.arguments import check_bool, check_int, check_number, check_strings, kind_of
+from windowclf._util.limits import require_memory
+from windowclf.errors import ConfigError
 from windowclf.features.documents import vote_key
 from windowclf.nn import chain_batches
 from windowclf.nn.functions import log_softmax, softplus
 from windowclf.tags.entities import ends_chunk, entity_spans, split_tag, starts_chunk
 from windowclf.tags.schemes import one_vs_rest, transition_constraints
 
-__all__ = ["Decoder", "MovedScores", "expected_calibration_error"]
+__all__ = ["Decoder", "MovedScores", "decoder_bytes", "expected_calibration_error"]
+
+# float64 K x K arrays a Decoder holds (the scheme's penalties, the transitions with them, the tag ->
+# type map at most K wide) and those one step of its recursions over one sentence makes (Viterbi's
+# candidates, forward-backward's exp(A) and pair products): chain_batches sizes its batches so the
+# steps' arrays stay within its budget, and a single sentence's step needs these.
+_TABLES = 4
+_STEP = 4
+
+
+def decoder_bytes(n_tags: int) -> int:
+    """Bytes a :class:`Decoder` of ``n_tags`` tags needs: its K x K tables and one step of decoding
+    one sentence (K = ``n_tags``), plus the scheme's K x K booleans; checked before a Decoder is built
+    and when a model file is read, as every size that comes from a file is.
+
+    >>> decoder_bytes(9), decoder_bytes(7501) // 2**20
+    (5841, 3488)
+    """
+    K = int(n_tags)
+    return (_TABLES + _STEP) * 8 * K * K + K * K + 64 * K
 
 
 class Decoder:
@@ -51,11 +74,23 @@ class Decoder:
     """
 
     def __init__(self, tags, scheme, *, output="softmax", transitions=None, constrain=True, rescaled=True):
+        tags = check_strings("tags", tags, what="the model's tags (a list of str)")
+        if not tags or len(set(tags)) != len(tags):
+            raise ConfigError(f"tags must be distinct and at least one, got {tags!r:.60}")
+        if not isinstance(output, str) or output not in ("softmax", "sigmoid"):
+            raise ConfigError(f"output must be softmax or sigmoid, got {output!r:.60}")
+        if output == "sigmoid" and len(tags) != 2:
+            raise ConfigError(f"tags of a sigmoid output are [negative, positive], got {len(tags)} tags")
+        constrain = check_bool("constrain", constrain)
+        if transitions is not None:
+            transitions = _checked_transitions(transitions, len(tags))
+        rescaled = check_bool("rescaled", rescaled)
         self.output, self.constrain, self.rescaled = output, constrain, rescaled
         # the tags entities are read from: a one-vs-rest model's classes are O and its bare type,
         # as schemes.one_vs_rest reads gold tags
         self.chunk_tags = one_vs_rest(["O", tags[1]], tags[1]) if output == "sigmoid" else list(tags)
         K = len(self.chunk_tags)
+        require_memory(decoder_bytes(K), f"decoding {K:,} tags (K x K tables)")
         self.scheme = "IO" if output == "sigmoid" else scheme
         start, pairs, end = transition_constraints(self.chunk_tags, self.scheme)
         self.constrained = constrain and not (start.all() and pairs.all() and end.all())
@@ -74,11 +109,30 @@ class Decoder:
         self._to_type[np.arange(K), self._type_of] = 1.0
         self._rule_cache = {}
 
+    def checked_scores(self, z2, lengths=...) -> tuple:
+        """(z2, lengths) as the decoder takes them: a finite float array of shape (n_words, K) (K = 1
+        for one-vs-rest) and the sentences' positive lengths summing to n_words; TypeError or
+        ValueError naming the argument otherwise."""
+        k = 1 if self.output == "sigmoid" else len(self.chunk_tags)
+        if isinstance(z2, MovedScores):  # made here, by voted
+            pass
+        elif not isinstance(z2, np.ndarray) or z2.ndim != 2 or z2.dtype.kind not in "fiu" or z2.shape[1] != k:
+            raise TypeError(f"z2 must be a float array of shape (n_words, {k}), got {kind_of(z2)}")
+        if lengths is ...:  # the call takes no lengths
+            return z2, None
+        if isinstance(lengths, (str, bytes, dict)) or not isinstance(lengths, Iterable):
+            raise TypeError(f"lengths must be a sequence of sentence lengths (ints), got {kind_of(lengths)}")
+        lengths = [check_int(f"lengths[{i}]", n, low=1) for i, n in enumerate(lengths)]
+        if sum(lengths) != len(z2):
+            raise ValueError(f"lengths must sum to the {len(z2)} rows of z2, got {sum(lengths)}")
+        return z2, lengths
+
     def log_scores(self, z2: np.ndarray) -> np.ndarray:
         """E: the chain's per-word log-scores in float64, shape (n_words, K) (an SLL model's moved
         scores as they are: :class:`MovedScores`)."""
         if self.sll and isinstance(z2, MovedScores):
             return z2
+        z2, _ = self.checked_scores(z2)
         z = np.asarray(z2, dtype=np.float64)
         if self.output == "sigmoid":
             return np.stack([-softplus(z[:, 0]), -softplus(-z[:, 0])], axis=1)  # log(1 - h), log h
@@ -86,6 +140,7 @@ class Decoder:
 
     def decode(self, z2: np.ndarray, lengths) -> np.ndarray:
         """Tag indices of every word, rows back to back, shape (n_words,)."""
+        z2, lengths = self.checked_scores(z2, lengths)
         if self.sll:
             return chain_batches.decode(z2, lengths, self.A, self.A0, end=self.end if self.constrained else None)
         if not self.constrained:
@@ -97,6 +152,7 @@ class Decoder:
     def marginals(self, z2: np.ndarray, lengths, project=None) -> np.ndarray:
         """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2)), or
         with ``project`` (K, M) their product with it, (n_words, M)."""
+        z2, lengths = self.checked_scores(z2, lengths)
         if not (self.sll or self.constrained):
             p = np.exp(self.log_scores(z2))
             return p if project is None else p @ project
@@ -144,6 +200,21 @@ class Decoder:
             The scores in z2's terms (a one-vs-rest model's logit); an SLL model's as
             :class:`MovedScores`, which makes their rows as the chain reads them.
         """
+        z2, lengths = self.checked_scores(z2, lengths)
+        words = check_strings("words", words, what="the sentences' tokens back to back (str)")
+        if len(words) != len(z2):
+            raise ValueError(f"words must hold the {len(z2)} tokens of z2's rows, got {len(words)}")
+        if isinstance(documents, (str, bytes, dict)) or not isinstance(documents, Iterable):
+            raise TypeError(f"documents must name each sentence's document, got {kind_of(documents)}")
+        documents = list(documents)
+        if len(documents) != len(lengths):
+            raise ValueError(f"documents must name the document of each of the {len(lengths)} sentences")
+        try:
+            for doc in documents:
+                hash(doc)
+        except TypeError:
+            raise TypeError("documents must be hashable names (numbers or str)") from None
+        weight = check_number("weight", weight, low=0)
         to_type = self._to_type
         q = self.marginals(z2, lengths, project=to_type)  # (n_words, types + 1)
         if groups is None:
@@ -179,6 +250,16 @@ class Decoder:
         :func:`~windowclf.tags.entities.entity_spans` gives it; the confidence is the probability, under the chain, that
         those words form one entity of that type (every tag path with it counts).
         """
+        z2, lengths = self.checked_scores(z2, lengths)
+        if (
+            not isinstance(classes, np.ndarray)
+            or classes.dtype.kind not in "iu"
+            or classes.shape != (len(z2),)
+            or (len(classes) and (classes.min() < 0 or classes.max() >= len(self.chunk_tags)))
+        ):
+            raise ValueError(
+                f"classes must be the decoded tag indices (decode's output), an integer array of shape ({len(z2)},)"
+            )
         bounds = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         found, queries = [], []
         for b in range(len(lengths)):
@@ -199,8 +280,7 @@ class Decoder:
         if entity_type not in self._rule_cache:
             pieces = self._pieces
             of_type = np.array([t == entity_type for _, t in pieces])
-            starts = np.array([[starts_chunk(a, b) for b in pieces] for a in pieces])
-            ends = np.array([[ends_chunk(a, b) for b in pieces] for a in pieces])
+            starts, ends = self._chunk_edges()
             first = starts & of_type[None, :]
             first_at_start = np.array([starts_chunk(_EDGE, b) for b in pieces]) & of_type
             inner = ~starts & ~ends & of_type[None, :] & of_type[:, None]
@@ -208,6 +288,43 @@ class Decoder:
             at_end = np.array([ends_chunk(a, _EDGE) for a in pieces]) & of_type
             self._rule_cache[entity_type] = (first, first_at_start, inner, after, at_end)
         return self._rule_cache[entity_type]
+
+    def _chunk_edges(self) -> tuple:
+        """(starts, ends): K x K booleans of starts_chunk and ends_chunk for every pair of the tags,
+        worked out for each (prefix, prefix, same type) case and spread over the pairs as arrays."""
+        if "edges" not in self._rule_cache:
+            pieces = self._pieces
+            prefixes = sorted({p for p, _ in pieces})
+            which = np.array([prefixes.index(p) for p, _ in pieces], dtype=np.intp)
+            kinds = {t: i for i, t in enumerate(dict.fromkeys(t for _, t in pieces))}
+            types = np.array([kinds[t] for _, t in pieces], dtype=np.intp)
+            same = (types[:, None] == types[None, :]).astype(np.intp)
+            edges = []
+            for rule in (starts_chunk, ends_chunk):
+                # stand-in types "X" and "Y": the rules only ask whether two types are equal
+                table = np.array(
+                    [
+                        [[rule((a, "X"), (b, "X" if eq else "Y")) for eq in (False, True)] for b in prefixes]
+                        for a in prefixes
+                    ],
+                    dtype=bool,
+                )
+                edges.append(table[which[:, None], which[None, :], same])
+            self._rule_cache["edges"] = tuple(edges)
+        return self._rule_cache["edges"]
+
+
+def _checked_transitions(transitions, n_tags: int) -> tuple:
+    """(A, A0) of an SLL model: finite float arrays of shapes (K, K) and (K,); TypeError naming them."""
+    if not isinstance(transitions, (tuple, list)) or len(transitions) != 2:
+        raise TypeError(f"transitions must be (A, A0) or None, got {kind_of(transitions)}")
+    A, A0 = transitions
+    for name, arr, shape in (("transitions A", A, (n_tags, n_tags)), ("transitions A0", A0, (n_tags,))):
+        if not isinstance(arr, np.ndarray) or arr.shape != shape or arr.dtype.kind != "f":
+            raise TypeError(f"{name} must be a float array of shape {shape}, got {kind_of(arr)}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} holds NaN or inf")
+    return A, A0
 
 
 _EDGE = ("O", "")  # what the chunk rules see before a sentence's first word and after its last

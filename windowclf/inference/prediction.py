@@ -7,10 +7,12 @@ trained model; the tagger module keeps training, saving and loading.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
+from windowclf._util.arguments import check_bool, check_number, kind_of
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
 from windowclf.features.tables import DOCUMENT_FEATURES
@@ -80,6 +82,9 @@ class Tagging:
         _PREDICT_CHUNK windows (:func:`~windowclf.inference.scoring.chunked_scores`). Either way
         the chunks or blocks are shared among _SCORE_THREADS threads, which change no bit.
         """
+        self.check_fitted()
+        if windows is not None:
+            windows = self.network.checked_ids(windows, "windows", bounds=True)
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             if windows is None and type(self.network) is WindowNetwork:
                 state = session_state(self, self._tagging_state)
@@ -122,6 +127,7 @@ class Tagging:
         """The :class:`~windowclf.inference.decoding.Decoder` of this model (scheme constraints on or
         off; ``general``: its chain's posteriors by the log-space recursion, as training's dev
         scoring reads them, instead of the rescaled one)."""
+        constrain = check_bool("constrain", constrain)
         self.check_fitted()
         s, p = self.settings, self.network.params
         return Decoder(
@@ -138,6 +144,7 @@ class Tagging:
         (``windows``: their non-empty sentences' ``encode``, when the caller has it; ``documents``:
         each sentence's document)."""
         self.check_fitted()
+        constrain, entities = check_bool("constrain", constrain), check_bool("entities", entities)
         sentences = token_lists(sentences)
         documents = document_ids(documents, len(sentences))
         full = [s for s in sentences if s]
@@ -175,6 +182,7 @@ class Tagging:
             One array of shape (n_words_i, len(tags)) per sentence, each row summing to 1.
         """
         self.check_fitted()
+        constrain = check_bool("constrain", constrain)
         sentences = token_lists(sentences)
         lengths = [len(s) for s in sentences]
         full = [n for n in lengths if n]
@@ -231,6 +239,8 @@ class Tagging:
             model reads them, each with its probability.
         """
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
+        min_confidence = check_number("min_confidence", min_confidence, low=0, high=1, optional=True)
+        confidences = check_bool("confidences", confidences)
         want = confidences or min_confidence is not None
         sentences, decoded, found = self.decode_sentences(sentences, constrain, entities=want, documents=documents)
         convert_to = (
@@ -305,6 +315,7 @@ class Tagging:
             labels = (getattr(self, "training_input", None) or {}).get("labels")
         sentences, tags = tagged_pairs(sentences, tags, labels=labels)
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
+        constrain = check_bool("constrain", constrain)
         return evaluation.score(
             self, sentences, tags, scheme=scheme, constrain=constrain, documents=document_ids(documents, len(sentences))
         )
@@ -339,7 +350,8 @@ class Tagging:
         ``tagger(text)`` is the same call.
         """
         if not isinstance(text, str):
-            raise TypeError(f"tag_text takes a str, got a {type(text).__name__}; for token lists use predict")
+            raise TypeError(f"text must be a str, got {kind_of(text)}; for token lists use predict")
+        min_confidence = check_number("min_confidence", min_confidence, low=0, high=1, optional=True)
         [found] = self._text_entities([text], constrain, min_confidence, self._tokenizer(tokenizer))
         return found
 
@@ -374,15 +386,17 @@ class Tagging:
         list of Entity
             The entities of each text, in the order of ``texts``.
         """
-        if isinstance(texts, str):
-            raise TypeError("pipe takes an iterable of texts; for one text use tag_text")
+        if isinstance(texts, (str, bytes, dict)) or not isinstance(texts, Iterable):
+            raise TypeError(
+                f"texts must be an iterable of texts (str), got {kind_of(texts)}; for one text use tag_text"
+            )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         tokenizer = self._tokenizer(tokenizer)
         batch: list = []
         for text in texts:
             if not isinstance(text, str):
-                raise TypeError(f"pipe takes texts (str), got a {type(text).__name__}")
+                raise TypeError(f"texts must yield texts (str), got {kind_of(text)}")
             batch.append(text)
             if len(batch) == batch_size:
                 yield from self._text_entities(batch, constrain, min_confidence, tokenizer)

@@ -176,12 +176,15 @@ class ModelFile:
             for info in self._zip.infolist():
                 if info.filename != METADATA_ENTRY:
                     self._read_header(info)
-            require_memory(
-                sum(self._layout[name][1] for name in self._layout), "the arrays of this model file", self.path
-            )
+            require_memory(self.array_bytes, "the arrays of this model file", self.path, error=ModelFileError)
         except BaseException:
             self.close()
             raise
+
+    @property
+    def array_bytes(self) -> int:
+        """The bytes of every array of the file together (what reading them all allocates)."""
+        return sum(n_bytes for _, n_bytes, _ in self._layout.values())
 
     def __enter__(self) -> ModelFile:
         return self
@@ -234,12 +237,30 @@ class ModelFile:
         info = self._zip.getinfo(METADATA_ENTRY)
         if info.file_size > MAX_METADATA_BYTES:
             raise self._error(f"metadata of {info.file_size:,} bytes; at most {MAX_METADATA_BYTES:,} expected")
+        # Its bytes, their text and what scanning them takes, before anything is read (a small
+        # file can hold metadata deflated from megabytes of whitespace or repeated entries).
+        require_memory(
+            _TEXT_COPIES * info.file_size + _SCAN_BYTES,
+            f"the metadata of this model file ({format_bytes(info.file_size)} of JSON)",
+            self.path,
+            error=ModelFileError,
+        )
         try:
             with self._zip.open(info) as f:
-                raw = f.read(MAX_METADATA_BYTES + 1)
-            text = raw.decode("utf-8")
-            if _json_depth(raw) > MAX_JSON_DEPTH:
+                raw = f.read(info.file_size + 1)
+            if len(raw) != info.file_size:
+                raise self._error(f"metadata entry holds {len(raw):,} bytes, its header says {info.file_size:,}")
+            depth, values = _json_shape(raw)
+            if depth > MAX_JSON_DEPTH:
                 raise self._error(f"metadata nested deeper than {MAX_JSON_DEPTH} levels")
+            # Python's objects for the JSON values: counted from the text before one is made.
+            require_memory(
+                _TEXT_COPIES * len(raw) + _JSON_VALUE_BYTES * values,
+                f"the metadata of this model file ({values:,} JSON values)",
+                self.path,
+                error=ModelFileError,
+            )
+            text = raw.decode("utf-8")
             meta = json.loads(text, parse_constant=_no_constant)
             if _SURROGATE_ESCAPE.search(raw):  # only an escape can make one: decoded UTF-8 holds none
                 json.dumps(meta, ensure_ascii=False).encode("utf-8")  # lone surrogates ("\\ud800") fail here
@@ -402,31 +423,53 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
-_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"[]{}'))
+# What the metadata costs beyond its Python objects: its bytes and their decoded text (UTF-8 text
+# of N bytes is at most 4N bytes as a str, 2N for the text windowclf writes; 3 copies in all), and
+# the scan below, a piece at a time.
+_TEXT_COPIES = 3
+_SCAN_PIECE = 1 << 20
+_SCAN_BYTES = 16 * _SCAN_PIECE
+# The most one JSON value costs as a Python object: a dict of a few keys is 184 to 272 bytes, a
+# list 56 and 8 a member, a short str 50, an int 28, a float 24; with the pointer that holds it.
+_JSON_VALUE_BYTES = 280
+_NOT_STRUCTURE = bytes(set(range(256)) - set(b'"[]{},:'))
 
 
-def _json_depth(raw: bytes) -> int:
-    """The deepest nesting of [ and { in JSON text, strings skipped (an upper bound for bad JSON).
+def _json_shape(raw: bytes) -> tuple:
+    """(deepest nesting of [ and {, how many values at most) of JSON text, strings skipped (upper
+    bounds for bad JSON).
 
-    First the text is cut down, at C speed, to its quotes and brackets: escaped backslashes and
-    escaped quotes go, then every other character, so that what is left of a string is a pair of
-    quotes around brackets.
+    First the text is cut down, at C speed, to its quotes, brackets and separators: escaped
+    backslashes and escaped quotes go, then every other character, so that what is left of a string
+    is a pair of quotes around brackets and separators. That skeleton is scanned a piece at a time,
+    so that the scan's memory stays small whatever the text.
 
-    >>> _json_depth(b'{"a": ["[[\\\\", "\\"]"], "b": [[1]]}')
+    >>> _json_shape(b'{"a": [1, 2, {"b": "x]"}]}')
+    (3, 8)
+    >>> _json_shape(b'{"a": ["[[\\\\", "\\"]"], "b": [[1]]}')[0]
     3
     """
-    bare = np.frombuffer(raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE), np.uint8)
-    if not bare.size:
-        return 0
-    quote = bare == ord('"')
-    in_string = (np.cumsum(quote) & 1).astype(bool) | quote  # from an opening quote to its closing one
-    steps = np.isin(bare, _OPENS).astype(np.int64) - np.isin(bare, _CLOSES)
-    steps[in_string] = 0
-    return int(np.cumsum(steps).max())
+    bare = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    depth = deepest = values = 0
+    inside = False  # within a string where the last piece ended
+    for start in range(0, len(bare), _SCAN_PIECE):
+        piece = np.frombuffer(bare, dtype=np.uint8, count=min(_SCAN_PIECE, len(bare) - start), offset=start)
+        quote = piece == ord('"')
+        # from an opening quote to its closing one, both included
+        in_string = ((np.cumsum(quote, dtype=np.int64) + inside) & 1).astype(bool) | quote
+        inside = bool((int(np.count_nonzero(quote)) + inside) & 1)
+        steps = np.isin(piece, _OPENS).astype(np.int32) - np.isin(piece, _CLOSES)
+        steps[in_string] = 0
+        levels = np.cumsum(steps, dtype=np.int64) + depth
+        deepest = max(deepest, int(levels.max()))
+        depth = int(levels[-1])
+        values += int(np.count_nonzero(np.isin(piece, _SEPARATORS) & ~in_string))
+    return deepest, values + 1
 
 
 _OPENS = np.frombuffer(b"[{", dtype=np.uint8)
 _CLOSES = np.frombuffer(b"]}", dtype=np.uint8)
+_SEPARATORS = np.frombuffer(b",:[{", dtype=np.uint8)  # a value follows each, and one stands alone
 
 
 # The zip format's end records (APPNOTE.TXT 4.3.14 to 4.3.16): what they say of the central

@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from windowclf import __version__
+from windowclf._util.arguments import check_bool, check_path, kind_of
 from windowclf.config.settings import entity_tags
 from windowclf.errors import ConfigError, ModelFileError
 from windowclf.features.token_table import TokenTable
@@ -45,6 +47,7 @@ from windowclf.models.container import MAX_ENTRIES, ModelFile, model_file_bytes,
 from windowclf.models.files import describe_open, file_contents, open_model_file, read_tagger
 from windowclf.models.tagger import WindowTagger
 from windowclf.nn.functions import log_softmax, softplus
+from windowclf.text.inputs import token_lists
 
 __all__ = ["Ensemble", "MemberWindows", "SharedSettings", "averaging", "describe_file", "disagreement", "load_any"]
 
@@ -137,8 +140,8 @@ class Ensemble(Tagging):
     """
 
     def __init__(self, members):
-        if isinstance(members, Tagging):
-            raise TypeError("Ensemble takes a list of models: Ensemble([model, ...])")
+        if isinstance(members, (Tagging, str, bytes, dict)) or not isinstance(members, Iterable):
+            raise TypeError(f"members must be a list of models: Ensemble([model, ...]), got {kind_of(members)}")
         flat: list[WindowTagger] = []
         for i, model in enumerate(members):
             if isinstance(model, Ensemble):
@@ -147,11 +150,9 @@ class Ensemble(Tagging):
                 model.check_fitted()
                 flat.append(model)
             else:
-                raise TypeError(
-                    f"member {i + 1} of an Ensemble must be a WindowTagger or an Ensemble, got a {type(model).__name__}"
-                )
+                raise TypeError(f"members[{i}] must be a WindowTagger or an Ensemble, got {kind_of(model)}")
         if not flat:
-            raise ConfigError("an ensemble needs at least one trained model")
+            raise ConfigError("members must hold at least one trained model")
         for i, model in enumerate(flat[1:], 2):
             differs = disagreement(flat[0], model)
             if differs is not None:
@@ -186,7 +187,7 @@ class Ensemble(Tagging):
     def encode(self, sentences, documents=None) -> MemberWindows:
         """Each member's window id matrices for ``sentences`` (one (n_windows, C_i) matrix per lookup
         table of member i), in member order; ``documents`` as :meth:`WindowTagger.encode` takes them."""
-        sentences = sentences if isinstance(sentences, list) else list(sentences)
+        sentences = token_lists(sentences)
         return MemberWindows(m.encode(sentences, documents) for m in self.members)
 
     @property
@@ -220,6 +221,7 @@ class Ensemble(Tagging):
         here, from the members' current weights); ``general`` as :meth:`Tagging.decoder
         <windowclf.inference.prediction.Tagging.decoder>` takes it."""
         s = self.settings
+        constrain = check_bool("constrain", constrain)
         transitions = None
         if s.decoder == "sll":
             transitions = tuple(_mean(m.weights()[name] for m in self.members) for name in ("A", "A0"))
@@ -235,7 +237,7 @@ class Ensemble(Tagging):
     # ------------------------------------------------------------------------- files
     def save(self, path) -> None:
         """Write the ensemble to ``path`` (.npz) atomically, as one model file (module docstring)."""
-        save_model_file(path, *self._contents())
+        save_model_file(check_path("path", path), *self._contents())
 
     def to_bytes(self) -> bytes:
         """The bytes :meth:`save` writes."""
@@ -312,6 +314,7 @@ def load_any(path, *, training_state: bool = True):
     resume=True)`` needs is read; False reads only what tagging needs, in less time and memory).
     An ensemble's members hold no training state.
     """
+    training_state = check_bool("training_state", training_state)
     with open_model_file(path) as (model_file, path):
         if "ensemble" not in model_file.metadata:
             return read_tagger(WindowTagger, model_file, path, training_state)
@@ -327,7 +330,7 @@ def load_any(path, *, training_state: bool = True):
 def describe_file(path) -> tuple:
     """(whether ``path`` holds an ensemble, [(model without a network, {array: shape}, holds
     pretrained vectors) per model]) from the metadata and array headers: no array is read."""
-    with ModelFile(path) as model_file:
+    with ModelFile(check_path("path", path)) as model_file:
         if "ensemble" not in model_file.metadata:
             return False, [describe_open(WindowTagger, model_file, path)]
         return True, _described(_members(model_file, path), path)

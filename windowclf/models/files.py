@@ -5,11 +5,14 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from windowclf import __version__
+from windowclf._util.arguments import check_path
+from windowclf._util.limits import require_memory
 from windowclf.config.settings import Settings
 from windowclf.errors import ConfigError, ModelFileError
 from windowclf.features.gazetteer import Gazetteer
 from windowclf.features.tables import GAZETTEER
 from windowclf.features.vocab import Vocabulary
+from windowclf.inference.decoding import decoder_bytes
 from windowclf.models.container import ModelFile, model_file_bytes, save_model_file
 from windowclf.models.metadata import check_metadata
 from windowclf.training.resume import TrainingState
@@ -101,7 +104,7 @@ def open_model_file(path):
     or of its bytes (named ``<model bytes>``): metadata and array headers read and checked, no
     array read yet."""
     data = bytes(path) if isinstance(path, (bytes, bytearray, memoryview)) else None
-    name = "<model bytes>" if data is not None else path
+    name = "<model bytes>" if data is not None else check_path("path", path)
     with ModelFile(name, data) as model_file:
         yield model_file, name
 
@@ -109,7 +112,7 @@ def open_model_file(path):
 def describe(cls, path):
     """(tagger without a network, {array name: shape}, holds pretrained vectors) from a model
     file's metadata and array headers: what ``windowclf info`` shows, without reading an array."""
-    with ModelFile(path) as model_file:
+    with ModelFile(check_path("path", path)) as model_file:
         return describe_open(cls, model_file, path)
 
 
@@ -201,6 +204,9 @@ def _from_metadata(cls, meta, path):
         raise ModelFileError(f"metadata is incomplete or malformed ({type(err).__name__}: {err})", path) from None
     if set(tagger.feature_vocabs) != set(tagger.settings.features):
         raise ModelFileError("metadata features and feature vocabularies disagree", path)
+    n_tags = 2 if tagger.settings.output == "sigmoid" else len(tagger.tags)
+    # the decoder's K x K tables, as the network's sizes are, before anything of them is allocated
+    require_memory(decoder_bytes(n_tags), f"decoding its {n_tags:,} tags", path, error=ModelFileError)
     return tagger
 
 

@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from windowclf._util.arguments import check_bool, check_int, check_path, check_str, check_strings, kind_of
 from windowclf.errors import ConfigError
 from windowclf.formats.vectors import WordVectors, cosine_top, save_word2vec_format
+from windowclf.models.tagger import WindowTagger
 
 __all__ = [
     "FineTuneReport",
@@ -29,10 +31,22 @@ __all__ = [
 
 def tuned_vectors(tagger) -> WordVectors:
     """The tagger's word embedding matrix L as :class:`WordVectors` (a copy), rows in vocabulary order."""
+    tagger = _trained(tagger)
     return WordVectors(list(tagger.index_to_key), tagger.vectors.copy())
 
 
+def _trained(tagger) -> WindowTagger:
+    """``tagger`` when it is a trained WindowTagger; TypeError or ConfigError naming it otherwise."""
+    if not isinstance(tagger, WindowTagger):
+        raise TypeError(f"tagger must be a trained WindowTagger, got {kind_of(tagger)}")
+    try:
+        return tagger.fitted()
+    except ConfigError:
+        raise ConfigError("tagger is not trained yet; call fit() or WindowTagger.load()") from None
+
+
 def _initial(tagger) -> np.ndarray:
+    tagger = _trained(tagger)
     if not tagger.pretrained:
         raise ConfigError(
             "this model was not started from pretrained vectors, so there is nothing to "
@@ -49,7 +63,8 @@ def vector_changes(tagger) -> list:
     list of (word, float)
         ``(word, ||L_word - L0_word||)`` for every row that differs from its pretrained value.
     """
-    diff = np.linalg.norm((tagger.vectors - _initial(tagger)).astype(np.float64), axis=1)
+    initial = _initial(tagger)
+    diff = np.linalg.norm((tagger.vectors - initial).astype(np.float64), axis=1)
     changed = np.flatnonzero(diff > 0)
     order = changed[np.argsort(-diff[changed], kind="stable")]
     keys = tagger.index_to_key
@@ -68,8 +83,17 @@ def nearest_neighbours(
     word : str
         Must be one of ``index_to_key``.
     """
+    if not isinstance(vectors, np.ndarray) or vectors.ndim != 2 or vectors.dtype.kind not in "fiu":
+        raise TypeError(f"vectors must be a 2-d array of shape (n_words, dim), got {kind_of(vectors)}")
+    index_to_key = check_strings("index_to_key", index_to_key, what="a list of words (str)")
+    if len(index_to_key) != len(vectors):
+        raise ConfigError(f"index_to_key names {len(index_to_key)} words but vectors has {len(vectors)} rows")
+    word = check_str("word", word)
+    k = check_int("k", k, low=1)
     if key_to_index is None:
         key_to_index = {w: i for i, w in enumerate(index_to_key)}
+    elif not isinstance(key_to_index, dict):
+        raise TypeError(f"key_to_index must be a dict or None, got {kind_of(key_to_index)}")
     if word not in key_to_index:
         raise KeyError(f"{word!r} is not in the vocabulary")
     i = key_to_index[word]
@@ -99,6 +123,8 @@ def finetune_report(tagger, words=(), k: int = 5) -> FineTuneReport:
     """Which vectors changed and by how much, and the ``k`` nearest neighbours of ``words`` before
     and after fine-tuning (words are looked up as the vocabulary normalizes them)."""
     initial = _initial(tagger)
+    words = check_strings("words", words, what="a list of words (str)")
+    k = check_int("k", k, low=1)
     keys, index = tagger.index_to_key, tagger.key_to_index
     neighbours = {}
     for word in words:
@@ -116,6 +142,8 @@ def export_vectors(tagger, path, *, changed_only: bool = False, binary: bool = F
     The file loads with :func:`windowclf.formats.vectors.load_vectors` and can start another model:
     ``WindowTagger().fit(..., embeddings=load_vectors(path))``.
     """
+    path = check_path("path", path)
+    changed_only, binary = check_bool("changed_only", changed_only), check_bool("binary", binary)
     wv = tuned_vectors(tagger)
     if changed_only:
         rows = np.flatnonzero(np.any(tagger.vectors != _initial(tagger), axis=1))

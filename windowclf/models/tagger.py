@@ -7,10 +7,11 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from windowclf._util.arguments import check_bool, check_int, check_path, check_strings, kind_of
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.settings import Settings, check_patience, unknown_settings
 from windowclf.errors import ConfigError, DivergenceError, InputError
@@ -29,7 +30,7 @@ from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
 from windowclf.tags.schemes import convert, detect_scheme, learned_scheme
-from windowclf.text.inputs import document_ids, tagged_pairs
+from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
 from windowclf.text.tokenize import check_tokenizer
 from windowclf.training import setup
 from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
@@ -139,6 +140,7 @@ class WindowTagger(Tagging):
         """A new network for this model's settings and vocabularies (random weights, unless not
         ``initialize``: a model file's replace them)."""
         n_out = setup.n_outputs(self.settings, self.tags)
+        initialize = check_bool("initialize", initialize)
         return setup.build_network(self.settings, self.lookup_tables(), self.char_vocab, n_out, initialize=initialize)
 
     def parameter_shapes(self) -> dict:
@@ -152,6 +154,9 @@ class WindowTagger(Tagging):
         (None: the sentences are one document). ``own_tags``: the sentences' tags when they are
         the training data, whose own entities the gazetteer feature leaves out
         (:meth:`Gazetteer.keys <windowclf.features.gazetteer.Gazetteer.keys>`)."""
+        sentences = token_lists(sentences)
+        if own_tags is not None:
+            own_tags = token_lists(own_tags, "own_tags")
         lookups: list = []
         for feature, _, vocab, _ in self.lookup_tables():
             if feature in DOCUMENT_FEATURES or feature == GAZETTEER:
@@ -225,19 +230,35 @@ class WindowTagger(Tagging):
             vocabs.append(vocab)
         return TokenWindows(table, codes, lengths, tuple(positional), tuple(vocabs))
 
-    def _labels(self, tags_list, *, path=None) -> np.ndarray:
+    def unknown_tag(self, tags_list) -> tuple | None:
+        """(sentence index, tag) of the first tag of ``tags_list`` (one list per sentence, any scheme)
+        that this trained model cannot learn from, read in its scheme; None when there is none.
+
+        A softmax model learns its own tags only (a resumed fit on new data may bring others); a
+        one-vs-rest model reads every tag as its class or the rest.
+        """
+        tags_list = token_lists(tags_list, "tags_list")
+        if self.settings.output == "sigmoid" or not self.tags:
+            return None
+        known = set(self.tags)
+        for i, tags in enumerate(tags_list):
+            for t in convert(tags, self.settings.scheme):
+                if t not in known:
+                    return i, t
+        return None
+
+    def _labels(self, tags_list) -> np.ndarray:
         """Class index of every token (training targets), shape (n_tokens,)."""
         s = self.settings
         if s.output == "sigmoid":
             return np.array([t != "O" for tags in s.entity_tags(tags_list) for t in tags], dtype=np.int64)
+        unknown = self.unknown_tag(tags_list)
+        if unknown is not None:
+            raise InputError(
+                f"tags[{unknown[0]}]: tag {unknown[1]!r} is not one this model predicts ({', '.join(self.tags)})"
+            )
         index = {t: i for i, t in enumerate(self.tags)}
-        y = []
-        for tags in tags_list:
-            for t in convert(tags, s.scheme):
-                if t not in index:
-                    raise InputError(f"tag {t!r} is not one this model predicts ({', '.join(self.tags)})", path)
-                y.append(index[t])
-        return np.array(y, dtype=np.int64)
+        return np.array([index[t] for tags in tags_list for t in convert(tags, s.scheme)], dtype=np.int64)
 
     # ---------------------------------------------------------------------------- fit
     def fit(
@@ -307,11 +328,20 @@ class WindowTagger(Tagging):
         KeyboardInterrupt
             Re-raised after restoring the best (or last completed) epoch's weights.
         """
-        labels = None if labels is None else list(labels)
+        labels = check_strings("labels", labels, optional=True, what="the names of integer tags (a list of str)")
+        if not isinstance(verbose, bool):
+            check_int("verbose", verbose, low=0)
         sentences, tags = tagged_pairs(sentences, tags, labels=labels)
         _check_fields(sentences, tags)
         documents = document_ids(documents, len(sentences))
         forget(self)  # what a tagging session kept of these weights
+        resume, allow_new_data = check_bool("resume", resume), check_bool("allow_new_data", allow_new_data)
+        callbacks = _checked_callbacks(callbacks)
+        embeddings = _checked_embeddings(embeddings)
+        if dev is not None and (
+            isinstance(dev, (str, bytes, dict)) or not isinstance(dev, (tuple, list)) or not 2 <= len(dev) <= 3
+        ):
+            raise TypeError(f"dev must be (sentences, tags) or (sentences, tags, documents), got {kind_of(dev)}")
         check_patience(self.settings.patience, dev is not None)
         if tokenizer is not None:
             check_tokenizer(tokenizer)
@@ -527,6 +557,8 @@ class WindowTagger(Tagging):
         weights so far, with the training state of the epoch just finished.
         """
         self.check_fitted()
+        path = check_path("path", path)
+        include_state, slim = check_bool("include_state", include_state), check_bool("slim", slim)
         model_files.save_tagger(
             self, self.weights(), path, include_state=include_state and not slim, include_initial=not slim
         )
@@ -536,6 +568,7 @@ class WindowTagger(Tagging):
         """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every
         array's shape; ``training_state=False`` reads only what tagging needs (not what resume,
         ``l2_embeddings`` or the changed-rows export need), in less time and memory."""
+        training_state = check_bool("training_state", training_state)
         return model_files.load_tagger(cls, path, training_state=training_state)
 
     def __reduce__(self):  # pickled as its model file's bytes, read back by load: never as arbitrary objects
@@ -619,6 +652,50 @@ _DEFAULTS = Settings().to_dict()
 
 # help(WindowTagger) and editors show every setting as a keyword of the constructor
 WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))  # type: ignore[attr-defined]
+
+
+def _checked_callbacks(callbacks) -> list:
+    """``callbacks`` as a list of objects with ``on_batch_end`` or ``on_epoch_end``; TypeError naming it."""
+    if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, Iterable):
+        raise TypeError(f"callbacks must be a sequence of callbacks (a list), got {kind_of(callbacks)}")
+    out = list(callbacks)
+    for i, cb in enumerate(out):
+        if not any(callable(getattr(cb, hook, None)) for hook in ("on_batch_end", "on_epoch_end")):
+            raise TypeError(
+                f"callbacks[{i}] must define on_batch_end(done, total) or on_epoch_end(result) "
+                f"(subclass windowclf.Callback), got {kind_of(cb)}"
+            )
+    return out
+
+
+def _checked_embeddings(embeddings):
+    """``embeddings`` as fit takes them: None, or word vectors (``index_to_key``, ``key_to_index``
+    and a 2-d float ``vectors`` array), every value finite; TypeError or ValueError naming them (a
+    NaN in the vectors is the vectors' fault, not the learning rate's)."""
+    if embeddings is None:
+        return None
+    vectors = getattr(embeddings, "vectors", None)
+    if not (
+        isinstance(vectors, np.ndarray)
+        and isinstance(getattr(embeddings, "index_to_key", None), list)
+        and isinstance(getattr(embeddings, "key_to_index", None), dict)
+    ):
+        raise TypeError(
+            "embeddings must be WordVectors (load_vectors(path), or WordVectors(words, vectors)), "
+            f"got {kind_of(embeddings)}"
+        )
+    if vectors.ndim != 2 or vectors.dtype.kind != "f" or len(vectors) != len(embeddings.index_to_key):
+        raise ValueError(
+            f"embeddings.vectors must be a float array of shape (n_words, dim), one row a word, got "
+            f"{vectors.dtype} of shape {vectors.shape} for {len(embeddings.index_to_key)} words"
+        )
+    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
+    if len(bad):
+        raise ValueError(
+            f"embeddings.vectors holds NaN or inf in the row of {embeddings.index_to_key[bad[0]]!r} "
+            f"(row {bad[0]}, and {len(bad) - 1} more rows); pretrained vectors must be finite"
+        )
+    return embeddings
 
 
 def _versions_and_time(key: str) -> dict:

@@ -9,7 +9,23 @@ import numpy as np
 
 from windowclf.nn import chain
 
-__all__ = ["decode", "marginals", "pad", "posteriors", "span_log_probabilities", "unpad"]
+__all__ = ["decode", "fitting_batch", "marginals", "pad", "posteriors", "span_log_probabilities", "unpad"]
+
+# The (B, K, K) float64 arrays of one step of the recursions, a few at a time, stay within this: a
+# batch of 512 sentences for up to about 100 tags, fewer sentences a batch for more tags.
+_STEP_BUDGET = 256 * 2**20
+_STEP_ARRAYS = 3
+
+
+def fitting_batch(n_tags: int, batch: int = 512) -> int:
+    """How many sentences a batch of the recursions holds for ``n_tags`` tags: ``batch``, or fewer
+    so that one step's (B, K, K) arrays fit in the step budget (at least one sentence).
+
+    >>> fitting_batch(9), fitting_batch(1000), fitting_batch(7501)
+    (512, 11, 1)
+    """
+    per_sentence = _STEP_ARRAYS * 8 * int(n_tags) ** 2
+    return max(1, min(int(batch), _STEP_BUDGET // max(per_sentence, 1)))
 
 
 def pad(scores: np.ndarray, lengths: np.ndarray):
@@ -71,7 +87,7 @@ def decode(scores: np.ndarray, lengths, A: np.ndarray, A0: np.ndarray, *, end=No
     """
     out = np.empty(scores.shape[0], dtype=np.int64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
-    for _, batch_lengths, rows in _by_length(lengths, batch):
+    for _, batch_lengths, rows in _by_length(lengths, fitting_batch(A.shape[0], batch)):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
         out[rows] = chain.viterbi(E, mask, A, A0, end)[mask]
     return out
@@ -98,7 +114,7 @@ def posteriors(
     width = scores.shape[1] if project is None else project.shape[1]
     out = np.empty((scores.shape[0], width), dtype=np.float64)
     A, A0 = A.astype(np.float64), A0.astype(np.float64)
-    for _, batch_lengths, rows in _by_length(lengths, batch):
+    for _, batch_lengths, rows in _by_length(lengths, fitting_batch(A.shape[0], batch)):
         E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
         p = chain.scaled_posteriors(E, mask, A, A0, end) if rescaled else None
         if p is None:
@@ -121,7 +137,7 @@ def span_log_probabilities(scores: np.ndarray, lengths, A: np.ndarray, A0: np.nd
     # the sentences that have spans, by length, 512 at a time (fewer when long): one forward-backward a batch
     wanted = [i for i in range(len(lengths)) if spans[i]]
     with np.errstate(divide="ignore", invalid="ignore"):
-        for batch, batch_lengths, rows in _by_length(lengths, 512, wanted):
+        for batch, batch_lengths, rows in _by_length(lengths, fitting_batch(A.shape[0]), wanted):
             E, mask = pad(scores[rows].astype(np.float64), batch_lengths)
             found = chain.span_log_probabilities(E, mask, A, A0, end, [spans[i] for i in batch])
             for i, logs in zip(batch.tolist(), found):

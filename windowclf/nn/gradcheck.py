@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from windowclf._util.arguments import check_callable, check_number, kind_of
 from windowclf.features.spellings import EDGE, SpellingIds, Spellings
 from windowclf.features.vocab import Vocabulary
 from windowclf.nn import sll
@@ -86,9 +87,18 @@ def check_gradients(
         parameter name -> relative error (see :func:`relative_error`) over its entries; for a
         table, over the rows the batch touches plus one untouched row, whose gradient must be 0.
     """
+    if not isinstance(network, WindowNetwork):
+        raise TypeError(f"network must be a WindowNetwork, got {kind_of(network)}")
     if network.dtype != np.float64:
-        raise ValueError("gradient checks need float64 parameters")
+        raise ValueError("network: gradient checks need float64 parameters")
+    eps = check_number("eps", eps, low=0, high=1, low_open=True)
+    l2 = check_number("l2", l2, low=0)
+    if not isinstance(dropout, (tuple, list)) or len(dropout) != 2:
+        raise TypeError(f"dropout must be (p_input, p_hidden), got {kind_of(dropout)}")
+    dropout = tuple(check_number(f"dropout[{i}]", p, low=0, high=1, high_open=True) for i, p in enumerate(dropout))
+    check_callable("loss_and_grads", loss_and_grads, optional=True)
     if loss_and_grads is None:
+        ids = network.checked_ids(ids, bounds=True)
 
         def loss_and_grads():
             masks = Dropout(dropout[0], dropout[1], np.random.default_rng(12345)) if any(dropout) else None

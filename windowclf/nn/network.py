@@ -30,8 +30,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from windowclf._util.arguments import (
+    check_bool,
+    check_float_dtype,
+    check_int,
+    check_number,
+    check_str,
+    check_strings,
+    kind_of,
+)
 from windowclf._util.limits import require_memory
 from windowclf.errors import ConfigError
+from windowclf.features.spellings import SpellingIds
 from windowclf.nn.chars import char_backward, char_forward, char_parameter_shapes, init_char_params
 from windowclf.nn.functions import ACTIVATIONS, DERIVATIVES, OUTPUTS, glorot_uniform
 from windowclf.nn.rowgrad import accumulate_rows
@@ -111,7 +121,7 @@ def parameter_shapes(tables, window: int, hidden: int, n_outputs: int, dtype=np.
     n_params = sum(math.prod(shape) for shape in shapes.values())
     require_memory(
         _COPIES * n_params * np.dtype(dtype).itemsize,
-        f"a network of {n_params:,} parameters (hidden {hidden}, window {window}, "
+        f"a network of {n_params:,} parameters (hidden {hidden}, window {window}, n_outputs {n_outputs}, "
         f"tables {', '.join(f'{name} {n:,}x{dim}' for name, n, dim in tables)})",
     )
     return shapes
@@ -156,9 +166,23 @@ class WindowNetwork:
         initialize=True,
         chars=None,
     ):
-        if activation not in ACTIVATIONS:
+        tables = _checked_tables(tables)
+        window = check_int("window", window, low=1)
+        if window % 2 == 0:
+            raise ConfigError(f"window must be odd (C = 2h + 1), got {window}")
+        hidden, n_outputs = check_int("hidden", hidden, low=1), check_int("n_outputs", n_outputs, low=1)
+        initialize = check_bool("initialize", initialize)
+        if not isinstance(seed, np.random.Generator):
+            seed = check_int("seed", seed, low=0)
+        if check_float_dtype("dtype", dtype).itemsize not in (4, 8):
+            raise ConfigError(f"dtype must be float32 or float64, got {dtype!r:.60}")
+        if chars is not None and (
+            not isinstance(chars, (tuple, list)) or len(chars) != 4 or not all(isinstance(v, int) for v in chars)
+        ):
+            raise TypeError(f"chars must be (n_chars, char_dim, char_window, filters), four ints, got {chars!r:.60}")
+        if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise ConfigError(f"unknown activation {activation!r}; expected one of {sorted(ACTIVATIONS)}")
-        if output not in OUTPUTS:
+        if not isinstance(output, str) or output not in OUTPUTS:
             raise ConfigError(f"unknown output {output!r}; expected one of {sorted(OUTPUTS)}")
         if output == "sigmoid" and n_outputs != 1:
             raise ConfigError("the sigmoid output has exactly one output unit")
@@ -209,6 +233,36 @@ class WindowNetwork:
         """The shape every parameter must have, by name."""
         return {name: arr.shape for name, arr in self.params.items()}
 
+    def checked_ids(self, ids, name: str = "ids", *, bounds: bool = False) -> tuple:
+        """``ids`` as the network takes them: one (B, C) integer array per lookup table (then the
+        SpellingIds of the words, with character features), B the same for all; TypeError or
+        ValueError naming ``name`` otherwise. With ``bounds`` every id is checked against its
+        table's rows too (else an id past them is found where it is read)."""
+        name, bounds = check_str("name", name), check_bool("bounds", bounds)
+        n = len(self.table_names)
+        wanted = n + (self.chars is not None)
+        if isinstance(ids, np.ndarray) or not isinstance(ids, (tuple, list)) or len(ids) != wanted:
+            raise TypeError(
+                f"{name} must be a tuple of {wanted} window-id arrays (one per lookup table: "
+                f"{', '.join(self.table_names)}{', then the spellings' if self.chars is not None else ''}), "
+                f"got {kind_of(ids)}"
+            )
+        rows = None
+        for k, arr in enumerate(ids[:n]):
+            if not isinstance(arr, np.ndarray) or arr.ndim != 2 or arr.dtype.kind not in "iu":
+                raise TypeError(f"{name}[{k}] must be an integer array of shape (B, {self.window}), got {kind_of(arr)}")
+            if arr.shape[1] != self.window or arr.shape[0] != (arr.shape[0] if rows is None else rows):
+                raise ValueError(f"{name}[{k}] has shape {arr.shape}; expected ({rows or 'B'}, {self.window})")
+            rows = arr.shape[0]
+            table_rows = self.params[self.table_names[k]].shape[0]
+            if bounds and arr.size and (arr.min() < 0 or arr.max() >= table_rows):
+                raise ValueError(
+                    f"{name}[{k}] holds ids outside the {table_rows:,} rows of table {self.table_names[k]}"
+                )
+        if self.chars is not None and not isinstance(ids[-1], SpellingIds):
+            raise TypeError(f"{name}[{n}] must be the SpellingIds of the words, got {kind_of(ids[-1])}")
+        return tuple(ids)
+
     # -------------------------------------------------------------- forward
     def lookup(self, ids, out=None, parts=None, mode: str = "raise", char_table=None) -> np.ndarray:
         """x for each window: the concatenated table rows, shape (B, D).
@@ -218,6 +272,16 @@ class WindowNetwork:
         numpy's buffering, for ids already known to be in range. With character features the last
         ids index ``char_table``, the r of some words (:meth:`char_table`).
         """
+        if self.chars is not None and char_table is None:
+            raise ConfigError("a network with character features looks its ids up with char_table= (char_table())")
+        if mode != "clip":  # "clip" is the tagging fast path's, for ids it made itself
+            ids = self.checked_ids(ids) if self.chars is None else ids
+        try:
+            return self._gather(ids, out, parts, mode, char_table)
+        except IndexError as err:  # an id past its table: the caller's windows are not this network's
+            raise ValueError(f"ids hold a window id outside its lookup table ({err})") from None
+
+    def _gather(self, ids, out, parts, mode, char_table) -> np.ndarray:
         tables = [self.params[name] for name in self.table_names] + ([char_table] if self.chars else [])
         B = len(ids[0])
         if out is None:
@@ -234,6 +298,11 @@ class WindowNetwork:
 
     def char_table(self, spelled, keep: bool = False):
         """r of the distinct words of ``spelled`` (a SpellingIds): (table, slot ids into it, cache)."""
+        if self.chars is None:
+            raise ConfigError("this network has no character features (chars=None): it has no char_table")
+        if not isinstance(spelled, SpellingIds):
+            raise TypeError(f"spelled must be the SpellingIds of an encoding, got {kind_of(spelled)}")
+        keep = check_bool("keep", keep)
         words, slots = np.unique(spelled.ids, return_inverse=True)
         table, cache = char_forward(self.params, spelled.spellings.ids[words], spelled.spellings.lengths[words], keep)
         return table, slots.reshape(spelled.ids.shape), cache
@@ -243,6 +312,9 @@ class WindowNetwork:
 
         ``dropout`` (training only) draws fresh masks for x and a1; without it nothing is masked.
         """
+        ids = self.checked_ids(ids)
+        if dropout is not None and not isinstance(dropout, Dropout):
+            raise TypeError(f"dropout must be a Dropout or None, got {kind_of(dropout)}")
         chars = None
         if self.chars is not None:  # r once per distinct word of the batch, then gathered like a table
             table, slots, cache = self.char_table(ids[-1], keep=True)
@@ -263,7 +335,7 @@ class WindowNetwork:
 
     def scores(self, ids) -> np.ndarray:
         """Output scores z2 of shape (B, K) (forward only, nothing kept)."""
-        return self.forward(ids).z2
+        return self.forward(self.checked_ids(ids, bounds=True)).z2
 
     def predict_proba(self, ids) -> np.ndarray:
         """Class probabilities of shape (B, K), or (B, 2) [P(negative), P(positive)] for sigmoid."""
@@ -276,6 +348,12 @@ class WindowNetwork:
         Returns a dict: dense arrays for W1, b1, W2, b2 and a :class:`RowGrad` for every table
         in ``train_tables`` (default: all tables).
         """
+        if not isinstance(fw, Forward):
+            raise TypeError(f"fw must be what forward() returned, got {kind_of(fw)}")
+        if not isinstance(delta2, np.ndarray) or delta2.shape != fw.z2.shape or delta2.dtype.kind != "f":
+            raise TypeError(f"delta2 must be a float array of shape {fw.z2.shape} (dJ/dz2), got {kind_of(delta2)}")
+        l2 = check_number("l2", l2, low=0)
+        train_tables = check_strings("train_tables", train_tables, optional=True, what="a collection of table names")
         p = self.params
         grads: dict = {}
         h = fw.a1 if fw.h is None else fw.h
@@ -328,7 +406,18 @@ class WindowNetwork:
         dropout : Dropout, optional
             Masks for x and a1 drawn for this batch (training only).
         """
+        l2 = check_number("l2", l2, low=0)
+        for name, value in (("l2_tables", l2_tables), ("anchors", anchors)):
+            if value is not None and (not isinstance(value, dict) or not set(value) <= set(self.table_names)):
+                raise TypeError(f"{name} must be None or a dict by table name ({', '.join(self.table_names)})")
+        for table, weight in (l2_tables or {}).items():
+            check_number(f"l2_tables[{table!r}]", weight, low=0)
         fw = self.forward(ids, dropout)
+        classes = 2 if self.output == "sigmoid" else self.n_outputs
+        if not (isinstance(y, np.ndarray) and y.dtype.kind in "iu" and y.shape == (fw.z2.shape[0],)) or (
+            len(y) and (y.min() < 0 or y.max() >= classes)
+        ):
+            raise ValueError(f"y must be an integer array of shape ({fw.z2.shape[0]},) of classes 0 to {classes - 1}")
         losses, delta2 = OUTPUTS[self.output][0](fw.z2, y)
         B = len(y)
         delta2 /= B  # J is the batch mean
@@ -337,6 +426,20 @@ class WindowNetwork:
             J += weight_penalty(self.params, l2)
         grads = self.backward(fw, delta2, l2=l2, train_tables=train_tables)
         return row_penalty(J, self.params, grads, l2_tables, anchors), grads
+
+
+def _checked_tables(tables) -> list:
+    """``tables`` as (name, rows, dim) triples of a str and two positive ints; TypeError naming them."""
+    if isinstance(tables, (str, bytes, dict)) or not isinstance(tables, (list, tuple)) or not tables:
+        raise TypeError(f"tables must be a non-empty list of (name, n_rows, dim), got {kind_of(tables)}")
+    out = []
+    for i, table in enumerate(tables):
+        if not isinstance(table, (tuple, list)) or len(table) != 3 or not isinstance(table[0], str):
+            raise TypeError(f"tables[{i}] must be (name, n_rows, dim), got {table!r:.60}")
+        out.append(
+            (table[0], check_int(f"tables[{i}] rows", table[1], low=1), check_int(f"tables[{i}] dim", table[2], low=1))
+        )
+    return out
 
 
 def layers(params, activation, x, z1, a1, z2, h_mask=None, h=None):

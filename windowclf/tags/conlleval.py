@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
+from windowclf._util.arguments import iter_string_lists, kind_of
 from windowclf.errors import InputError
 from windowclf.tags.entities import OUTSIDE, ends_chunk, split_tag, starts_chunk
 from windowclf.tags.token_metrics import Scores
@@ -134,16 +135,18 @@ def count_chunks(gold_sequences: Iterable[Sequence[str]], pred_sequences: Iterab
     (1, 2, 1, 2)
     """
     matcher = _ChunkMatcher()
-    missing = object()
-    for index, (gold, pred) in enumerate(zip_longest(gold_sequences, pred_sequences, fillvalue=missing)):
-        if gold is missing or pred is missing:
-            longer = "gold" if pred is missing else "prediction"
-            raise InputError(f"the {longer} has more sentences than the other (sentence {index + 1} has no partner)")
-        if isinstance(gold, str) or isinstance(pred, str):
-            raise InputError(f"sentence {index + 1} is a string; expected one sequence of tags per sentence")
-        gold, pred = list(gold), list(pred)  # type: ignore[call-overload]  # sequences, checked above
+    golds, preds = (
+        iter_string_lists("gold_sequences", gold_sequences),
+        iter_string_lists("pred_sequences", pred_sequences),
+    )
+    for index, (gold, pred) in enumerate(zip_longest(golds, preds)):  # the lists are never None
+        if gold is None or pred is None:
+            longer, other = ("gold_sequences", "pred_sequences")[:: 1 if pred is None else -1]
+            raise InputError(f"{longer} has more sentences than {other} (sentence {index + 1} has no partner)")
         if len(gold) != len(pred):
-            raise InputError(f"sentence {index + 1} has {len(gold)} gold tags but {len(pred)} predicted tags")
+            raise InputError(
+                f"sentence {index + 1} has {len(gold)} tags in gold_sequences but {len(pred)} in pred_sequences"
+            )
         for gold_tag, pred_tag in zip(gold, pred):
             matcher.step(split_tag(gold_tag), split_tag(pred_tag), is_token=True)
         matcher.step(_BOUNDARY, _BOUNDARY, is_token=False)
@@ -219,6 +222,10 @@ def conlleval_report(counts: ConllevalCounts) -> str:
                   LOC: precision:   0.00%; recall:   0.00%; FB1:   0.00  1
                   PER: precision: 100.00%; recall: 100.00%; FB1: 100.00  1
     """
+    if not isinstance(counts, ConllevalCounts):
+        raise TypeError(
+            f"counts must be the ConllevalCounts of count_chunks (or evaluate()['counts']), got {kind_of(counts)}"
+        )
     # The format strings are the script's printf formats, kept recognisable on purpose.
     out = [
         (

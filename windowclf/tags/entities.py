@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from windowclf._util.arguments import check_strings
+
 __all__ = ["BARE_PREFIXES", "OUTSIDE", "ends_chunk", "entity_spans", "split_tag", "starts_chunk"]
 
 OUTSIDE = "O"
@@ -156,18 +158,24 @@ def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     >>> entity_spans(['PER', 'PER', 'O', 'LOC'])
     [('PER', 0, 2), ('LOC', 3, 4)]
     """
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Sequence):
+        tags = check_strings("tags", tags, what="one sentence's tags (a sequence of str)")  # or raises, naming it
     entities: list[tuple[str, int, int]] = []
     open_type, open_start = None, -1
     previous = _BOUNDARY
-    for i, tag in enumerate(tags):
-        current = split_tag(tag)
-        started = starts_chunk(previous, current)
-        if open_type is not None and (started or ends_chunk(previous, current)):
-            entities.append((open_type, open_start, i))
-            open_type = None
-        if started:
-            open_type, open_start = current[1], i
-        previous = current
+    try:  # a tag of another type fails in split_tag: then the check says which (the common case costs nothing)
+        for i, tag in enumerate(tags):
+            current = split_tag(tag)
+            started = starts_chunk(previous, current)
+            if open_type is not None and (started or ends_chunk(previous, current)):
+                entities.append((open_type, open_start, i))
+                open_type = None
+            if started:
+                open_type, open_start = current[1], i
+            previous = current
+    except (AttributeError, TypeError):
+        check_strings("tags", tags, what="one sentence's tags (a sequence of str)")
+        raise
     if open_type is not None:
         entities.append((open_type, open_start, len(tags)))
     return entities

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise, product
 
+from windowclf._util.arguments import check_strings, iter_string_lists
 from windowclf.errors import ConfigError, InputError
 from windowclf.tags.entities import BARE_PREFIXES, OUTSIDE, entity_spans, split_tag
 
@@ -162,6 +163,7 @@ def convert(tags: Sequence[str], scheme: str) -> list[str]:
     >>> convert(['I-ORG', 'I-ORG', 'O', 'I-LOC', 'B-LOC'], 'IOB2')
     ['B-ORG', 'I-ORG', 'O', 'B-LOC', 'B-LOC']
     """
+    tags = check_strings("tags", tags, what="one sentence's tags (a sequence of str)")
     return entities_to_tags(entity_spans(tags), len(tags), scheme)
 
 
@@ -367,7 +369,7 @@ def detect_scheme(tag_lists: Iterable[Sequence[str]]) -> str | None:
     ('IOBES', 'IO', None)
     """
     detector = SchemeDetector()
-    for tags in tag_lists:
+    for tags in iter_string_lists("tag_lists", tag_lists):
         detector.add(tags)
     return detector.scheme
 
@@ -448,7 +450,17 @@ def transition_constraints(tags: Sequence[str], scheme: str):
     pieces = [split_tag(t) for t in tags]
     start = np.array([_allowed_at_start(scheme, p) for p, _ in pieces], dtype=bool)
     end = np.array([_allowed_at_end(scheme, p) for p, _ in pieces], dtype=bool)
-    pairs = np.array([[_allowed_pair(scheme, a, b, ta == tb) for b, tb in pieces] for a, ta in pieces], dtype=bool)
+    # A pair's validity depends on the two prefixes and whether the types are equal: worked out for
+    # each of those few cases, then spread over the K x K pairs as arrays (no K^2 Python calls).
+    prefixes = sorted({p for p, _ in pieces})
+    which = np.array([prefixes.index(p) for p, _ in pieces], dtype=np.intp)
+    kinds = {t: i for i, t in enumerate(dict.fromkeys(t for _, t in pieces))}
+    types = np.array([kinds[t] for _, t in pieces], dtype=np.intp)
+    table = np.array(
+        [[[_allowed_pair(scheme, a, b, same) for same in (False, True)] for b in prefixes] for a in prefixes],
+        dtype=bool,
+    ).reshape(len(prefixes), len(prefixes), 2)
+    pairs = table[which[:, None], which[None, :], (types[:, None] == types[None, :]).astype(np.intp)]
     return start, pairs, end
 
 

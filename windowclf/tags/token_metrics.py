@@ -7,11 +7,12 @@ conlleval scores of :mod:`windowclf.tags.conlleval`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
+from windowclf._util.arguments import check_strings, kind_of
 from windowclf.errors import InputError
 from windowclf.tags.entities import OUTSIDE, split_tag
 
@@ -26,18 +27,23 @@ class Scores(NamedTuple):
     f1: float
 
 
-def _flat_types(tags) -> list[str]:
-    """Entity type of every tag (``O`` for outside), from flat tags or from sentences of tags."""
+def _flat_types(tags, name: str) -> list[str]:
+    """Entity type of every tag (``O`` for outside), from flat tags or from sentences of tags;
+    TypeError naming the argument ``name`` for anything else."""
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise TypeError(f"{name} must be a sequence of tags or of sentences of tags, got {kind_of(tags)}")
     out = []
-    for item in tags:
-        for tag in [item] if isinstance(item, str) else item:
+    for i, item in enumerate(tags):
+        sentence = [item] if isinstance(item, str) else check_strings(f"{name}[{i}]", item, what="a sentence's tags")
+        for tag in sentence:
             prefix, entity_type = split_tag(tag)
             out.append(OUTSIDE if prefix == OUTSIDE else entity_type)
     return out
 
 
 def _class_indices(gold, pred, labels) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    gold_types, pred_types = _flat_types(gold), _flat_types(pred)
+    gold_types, pred_types = _flat_types(gold, "gold"), _flat_types(pred, "pred")
+    labels = check_strings("labels", labels, optional=True, what="a sequence of tags or types")
     if len(gold_types) != len(pred_types):
         raise InputError(f"{len(gold_types)} gold tags but {len(pred_types)} predicted tags")
     if labels is None:

@@ -8,6 +8,8 @@ what to pass instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from windowclf.errors import InputError
 from windowclf.text.tokenize import Token
 
@@ -26,6 +28,11 @@ _HINT = (
 )
 
 
+class _Checked(list):
+    """Sentences :func:`token_lists` has checked: given back to it (an internal call passing on what
+    a public one checked), they are taken as they are, not checked twice."""
+
+
 def token_lists(sentences, what: str = "sentences") -> list:
     """``sentences`` as lists of token strings; TypeError for anything else.
 
@@ -36,6 +43,8 @@ def token_lists(sentences, what: str = "sentences") -> list:
     ...
     TypeError: sentences: got a str; pass a list of sentences, each a list of tokens, ...
     """
+    if type(sentences) is _Checked:
+        return sentences
     if isinstance(sentences, (str, bytes)):
         raise TypeError(f"{what}: got a {type(sentences).__name__}; {_HINT}")
     try:
@@ -55,7 +64,7 @@ def token_lists(sentences, what: str = "sentences") -> list:
         if set(map(type, tokens)) - {str}:
             tokens = [_token(token, what, i, j) for j, token in enumerate(tokens)]
         out.append(tokens)
-    return out
+    return _Checked(out)
 
 
 def _token(token, what, i, j) -> str:
@@ -79,17 +88,17 @@ def label_names(tags, labels, what: str = "tags") -> list:
     >>> label_names([[0, 2, "O"]], ["O", "B-PER", "I-PER"])
     [['O', 'I-PER', 'O']]
     """
-    if isinstance(labels, (str, bytes)):
+    if isinstance(labels, (str, bytes, dict)) or not isinstance(labels, Iterable):
         raise TypeError(f"labels: got a {type(labels).__name__}; pass the label names as a list, e.g. ['O', 'B-PER']")
     names = list(labels)
     for k, name in enumerate(names):
         if not isinstance(name, str):
             raise TypeError(f"labels[{k}] is a {type(name).__name__} ({name!r:.40}), not a str")
-    if isinstance(tags, (str, bytes)):
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
         raise TypeError(f"{what}: got a {type(tags).__name__}; pass one list of tags per sentence")
     out = []
     for i, sentence in enumerate(tags):
-        if isinstance(sentence, (str, bytes)):
+        if isinstance(sentence, (str, bytes)) or not isinstance(sentence, Iterable):
             raise TypeError(f"{what}[{i}] is a {type(sentence).__name__}, not a list of tags")
         row = []
         for j, tag in enumerate(sentence):
@@ -117,7 +126,7 @@ def tagged_pairs(sentences, tags, what: str = "sentences", labels=None):
         tags = label_names(tags, labels, "tags")
     tags = token_lists(tags, "tags")
     if len(sentences) != len(tags):
-        raise InputError(f"{len(sentences)} sentences but {len(tags)} tag sequences")
+        raise InputError(f"{what} holds {len(sentences)} sentences but tags holds {len(tags)} tag sequences")
     for i, (s, t) in enumerate(zip(sentences, tags)):
         if not s:
             raise InputError(f"sentence {i} is empty; every sentence needs at least one token")
@@ -172,7 +181,7 @@ def document_ids(documents, n_sentences: int, what: str = "documents") -> list:
     """
     if documents is None:
         return [0] * n_sentences
-    if isinstance(documents, (str, bytes)):
+    if isinstance(documents, (str, bytes, dict)) or not isinstance(documents, Iterable):
         raise TypeError(f"{what}: got a {type(documents).__name__}; pass one document name or number per sentence")
     out = list(documents)
     if len(out) != n_sentences:

@@ -84,13 +84,15 @@ def _pieces(source, path) -> Iterator[str]:
             if not block:
                 return
             if not isinstance(block, str):
-                raise InputError("expected a text stream, got bytes; open the file in text mode", path=path)
+                raise InputError("lines_or_file gave bytes; open the file in text mode", path=path)
             yield block
     if not isinstance(source, Iterable):
-        raise InputError(f"expected a text stream or an iterable of str, got {type(source).__name__}")
+        raise InputError(f"lines_or_file must be a text stream or an iterable of str, got {type(source).__name__}")
     for number, piece in enumerate(source, start=1):
         if not isinstance(piece, str):
-            raise InputError(f"expected str pieces, got {type(piece).__name__}", path=path, line=number)
+            raise InputError(
+                f"lines_or_file gave a {type(piece).__name__}; expected str pieces", path=path, line=number
+            )
         yield piece
 
 

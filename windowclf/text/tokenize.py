@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 import numpy as np
 
-from windowclf.errors import ConfigError, InputError
+from windowclf._util.arguments import check_int, kind_of
+from windowclf.errors import ConfigError
 from windowclf.text.sentences import mode_splitting, sentences_of_text, stream_sentences
 from windowclf.text.tokenizers import SOCIAL_SHAPES, TOKENIZER_NAMES, whitespace_paragraph
 
@@ -388,6 +389,14 @@ def iter_sentences(
     >>> [[t.text for t in s] for s in iter_sentences(pieces)]
     [['Oslo', 'is', 'cold', '.'], ['It', 'snows', '.'], ['Rome', 'is', 'warm', '.']]
     """
+    if isinstance(lines_or_file, (bytes, bytearray)) or not (
+        isinstance(lines_or_file, str) or hasattr(lines_or_file, "read") or isinstance(lines_or_file, Iterable)
+    ):
+        raise TypeError(
+            f"lines_or_file must be a text stream, an iterable of str or a str, got {kind_of(lines_or_file)}"
+        )
+    offset_base = check_int("offset_base", offset_base, low=0)
+    max_chars = check_int("max_chars", max_chars, low=1)
     split, breaks = mode_splitting(mode, _splitter(tokenizer))
     return stream_sentences(lines_or_file, offset_base, max_chars, split, _token_sentence, breaks)
 
@@ -420,7 +429,7 @@ def check_tokenizer(tokenizer) -> str:
     >>> check_tokenizer("social")
     'social'
     """
-    if tokenizer not in TOKENIZERS:
+    if not isinstance(tokenizer, str) or tokenizer not in TOKENIZERS:
         raise ConfigError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
     return tokenizer
 
@@ -432,7 +441,7 @@ def _splitter(tokenizer):
 
 def _check_text(text) -> None:
     if not isinstance(text, str):
-        raise InputError(f"expected text (str), got {type(text).__name__}")
+        raise TypeError(f"text must be a str, got {kind_of(text)}")
 
 
 def _token_sentence(paragraph, first: int, stop: int) -> list[Token]:
