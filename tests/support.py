@@ -32,6 +32,9 @@ TEST_DATA = REPO / "tests" / "data"  # small golden files written by the project
 # Why a test that needs an optional extra is skipped without it (pytest.importorskip's reason).
 PLOT_EXTRA = "matplotlib is not installed: pip install 'windowclf[plot]'"
 DASK_EXTRA = "dask[distributed] is not installed: pip install 'windowclf[dask]'"
+SPACY_EXTRA = "spaCy is not installed: pip install 'windowclf[spacy]'"
+SERVE_EXTRA = "starlette and uvicorn are not installed: pip install 'windowclf[serve]'"
+DATASETS_EXTRA = "datasets is not installed: pip install 'windowclf[datasets]'"
 
 
 def shared_data_dir() -> Path:
