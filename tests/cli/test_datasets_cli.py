@@ -29,7 +29,7 @@ def saved(path, sentences, tags, labels=LABELS, splits=None):
     rows = {"tokens": sentences, "ner_tags": [[index[t] for t in ts] for ts in tags]}
     data = datasets.Dataset.from_dict(rows, features=features)
     if splits:
-        data = datasets.DatasetDict({name: data for name in splits})
+        data = datasets.DatasetDict(dict.fromkeys(splits, data))
     data.save_to_disk(str(path))
     return path
 

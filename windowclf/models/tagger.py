@@ -476,6 +476,16 @@ class WindowTagger(Tagging):
             self, self.weights(), path, include_state=include_state and not slim, include_initial=not slim
         )
 
+    def to_bytes(self, *, include_state: bool = True, slim: bool = False) -> bytes:
+        """The bytes :meth:`save` writes (with the same options): what :meth:`load` and
+        :func:`~windowclf.models.ensemble.load_any` read back from bytes as from a file."""
+        self.check_fitted()
+        data = model_files.save_tagger(
+            self, self.weights(), None, include_state=include_state and not slim, include_initial=not slim
+        )
+        assert data is not None  # save_tagger returns the bytes when given no path
+        return data
+
     @classmethod
     def load(cls, path, *, training_state: bool = True) -> WindowTagger:
         """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every
