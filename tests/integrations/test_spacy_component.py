@@ -142,7 +142,7 @@ def test_to_disk_holds_the_model_bytes_and_spacy_load_reads_them_without_the_ori
 
 def test_a_missing_model_is_named_when_the_component_first_runs(tmp_path):
     nlp = pipeline(tmp_path / "gone.npz")
-    with pytest.raises(ModelFileError, match="gone.npz: no such model file"):
+    with pytest.raises(ModelFileError, match=r"gone\.npz: no such model file"):
         nlp("Anna lives in Oslo.")
     nlp = spacy.blank("en")
     nlp.add_pipe(FACTORY)
