@@ -561,15 +561,22 @@ def main(argv=None):
     parser.add_argument(
         "--only-strong", action="store_true", help="only the strong configurations' rows (scripts/_bench_strong.py)"
     )
+    parser.add_argument(
+        "--only-integrations",
+        action="store_true",
+        help="only the service's and the spaCy component's rows (scripts/_bench_integrations.py)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
-    if args.only_dask or args.only_strong:
+    if args.only_dask or args.only_strong or args.only_integrations:
         from _bench_dask import dask_rows
+        from _bench_integrations import integration_rows
         from _bench_strong import strong_rows
 
         table = Table()
-        for row in (dask_rows if args.only_dask else strong_rows)(args.quick):
+        only = dask_rows if args.only_dask else strong_rows if args.only_strong else integration_rows
+        for row in only(args.quick):
             table.add(*row)
         table.print()
         return 0
@@ -684,6 +691,10 @@ def main(argv=None):
     for row in dask_rows(args.quick):
         table.add(*row)
     for row in strong_rows(args.quick):
+        table.add(*row)
+    from _bench_integrations import integration_rows
+
+    for row in integration_rows(args.quick):
         table.add(*row)
     table.print()
     print()

@@ -102,6 +102,19 @@ def test_a_pipeline_with_entities_of_its_own_keeps_them_with_a_span_group(model_
     assert described(doc.spans["windowclf"]) == described(pipeline(model_path)(TEXT).ents)
 
 
+def test_without_confidences_the_entities_are_the_same_and_their_confidence_none(model_path, tmp_path):
+    sentences, tags = read_sample("train.conll")
+    one_vs_rest = tmp_path / "per.npz"  # a sigmoid model: its entities are read from O and its type
+    WindowTagger(output="sigmoid", positive_tag="PER", epochs=4, **TINY_TAGGER).fit(sentences, tags).save(one_vs_rest)
+    text = " ".join(" ".join(s) for s, t in zip(sentences, tags) if "B-PER" in t)  # names it learned
+    for path in (model_path, one_vs_rest):
+        everything = described(pipeline(path)(text).ents)
+        assert everything
+        assert described(pipeline(path, confidences=False)(text).ents) == [(*e[:3], None) for e in everything]
+    with pytest.raises(ConfigError, match="min_confidence needs the confidences"):
+        pipeline(model_path, confidences=False, min_confidence=0.5)
+
+
 def test_min_confidence_leaves_out_the_less_likely_entities(model_path):
     everything = described(pipeline(model_path)(TEXT).ents)
     cut = sorted(p for *_, p in everything)[len(everything) // 2]

@@ -34,6 +34,7 @@ from spacy.util import minibatch
 from windowclf._util.atomic import atomic_writer
 from windowclf.errors import ConfigError
 from windowclf.models.ensemble import load_any
+from windowclf.tags.entities import entity_spans
 
 __all__ = ["CONFIDENCE", "FACTORY", "MODEL_FILE", "WindowclfNER", "make_windowclf_ner"]
 
@@ -52,7 +53,14 @@ if not Span.has_extension(CONFIDENCE):
 
 @Language.factory(
     FACTORY,
-    default_config={"model": None, "spans_key": None, "min_confidence": None, "constrain": True, "batch_size": 256},
+    default_config={
+        "model": None,
+        "spans_key": None,
+        "min_confidence": None,
+        "confidences": True,
+        "constrain": True,
+        "batch_size": 256,
+    },
     assigns=["doc.ents", "token.ent_iob", "token.ent_type", "doc.spans"],
 )
 def make_windowclf_ner(
@@ -61,6 +69,7 @@ def make_windowclf_ner(
     model: str | None,
     spans_key: str | None,
     min_confidence: float | None,
+    confidences: bool,
     constrain: bool,
     batch_size: int,
 ) -> "WindowclfNER":
@@ -71,6 +80,7 @@ def make_windowclf_ner(
         model=model,
         spans_key=spans_key,
         min_confidence=min_confidence,
+        confidences=confidences,
         constrain=constrain,
         batch_size=batch_size,
     )
@@ -92,6 +102,10 @@ class WindowclfNER:
         Write the entities to ``doc.spans[spans_key]`` instead of ``doc.ents`` (which they replace).
     min_confidence : float, optional
         Leave out the entities whose probability under the model is below this.
+    confidences : bool
+        Compute each entity's probability (``span._.windowclf_confidence``); False leaves it None
+        and tags in the time ``windowclf predict`` takes (the probabilities cost a forward-backward
+        pass over each sentence with an entity).
     constrain : bool
         Decode under the model's scheme constraints (as ``predict``'s default).
     batch_size : int
@@ -106,21 +120,20 @@ class WindowclfNER:
         model: str | None = None,
         spans_key: str | None = None,
         min_confidence: float | None = None,
+        confidences: bool = True,
         constrain: bool = True,
         batch_size: int = 256,
     ):
         if min_confidence is not None and not 0 <= min_confidence <= 1:
             raise ConfigError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
+        if min_confidence is not None and not confidences:
+            raise ConfigError("min_confidence needs the confidences: leave confidences true")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.vocab, self.name = vocab, name
         self.model_path = model
-        self.spans_key, self.min_confidence, self.constrain, self.batch_size = (
-            spans_key,
-            min_confidence,
-            constrain,
-            batch_size,
-        )
+        self.spans_key, self.min_confidence, self.confidences = spans_key, min_confidence, confidences
+        self.constrain, self.batch_size = constrain, batch_size
         self.model: Any = None
         if model is not None and os.path.exists(model):
             self.model = load_any(model, training_state=False)
@@ -154,24 +167,37 @@ class WindowclfNER:
         model = self.tagger()
         sentences, where = [], []  # each sentence's tokens; its Doc and the Doc index of each token
         for d, doc in enumerate(docs):
-            parts = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
-            for part in parts:
-                kept = [token.i for token in part if not token.is_space]
+            for part in doc.sents if doc.has_annotation("SENT_START") else (doc,):
+                kept, words = [], []
+                for token in part:
+                    if not token.is_space:
+                        kept.append(token.i)
+                        words.append(token.text)
                 if kept:
-                    sentences.append([doc[i].text for i in kept])
+                    sentences.append(words)
                     where.append((d, kept))
-        found = (
-            model.predict_entities(sentences, constrain=self.constrain, documents=[d for d, _ in where])
-            if sentences
-            else []
-        )
+        documents = [d for d, _ in where]
+        if not sentences:
+            found: list = []
+        elif self.confidences:
+            found = [
+                [(e.label, e.token_start, e.token_end, e.confidence) for e in entities]
+                for entities in model.predict_entities(sentences, constrain=self.constrain, documents=documents)
+            ]
+        else:  # the tags alone, read into entities as the decoder reads them (a one-vs-rest model's: O and its type)
+            chunk = dict(zip(model.tags, model.decoder(self.constrain).chunk_tags))
+            found = [
+                [(label, start, end, None) for label, start, end in entity_spans([chunk[t] for t in tags])]
+                for tags in model.predict(sentences, constrain=self.constrain, documents=documents)
+            ]
         spans: list = [[] for _ in docs]
         for (d, kept), entities in zip(where, found):
-            for entity in entities:
-                if self.min_confidence is not None and entity.confidence < self.min_confidence:
+            for label, start, end, confidence in entities:
+                if self.min_confidence is not None and confidence < self.min_confidence:
                     continue
-                span = Span(docs[d], kept[entity.token_start], kept[entity.token_end - 1] + 1, label=entity.label)
-                span._.set(CONFIDENCE, entity.confidence)
+                span = Span(docs[d], kept[start], kept[end - 1] + 1, label=label)
+                if confidence is not None:
+                    span._.set(CONFIDENCE, confidence)
                 spans[d].append(span)
         for doc, doc_spans in zip(docs, spans):
             if self.spans_key is None:
