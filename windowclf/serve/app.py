@@ -214,6 +214,8 @@ def make_app(model, *, limits: Limits | None = None, info: dict | None = None) -
             return _error(err.status, err.message)
         except Busy as err:
             return _error(503, f"busy: {err}; try again")
+        except (ValueError, TypeError) as err:  # the library refused the request's texts (InputError, ...)
+            return _error(422, str(err)[:500])
         except ClientDisconnect:
             return _error(400, "the client closed the connection before its body arrived")
 

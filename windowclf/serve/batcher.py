@@ -100,17 +100,25 @@ class Batcher:
             self.queued -= size
             try:
                 results = await asyncio.to_thread(self.score, batch)
-            except Exception as err:  # the requests of the batch answer 500; the worker goes on
-                log.exception("scoring a batch of %d requests failed", len(batch))
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(err)
-                continue
+            except Exception:  # one request's work failed: each alone, so that only its own answer fails
+                log.exception("scoring a batch of %d requests failed; scoring each alone", len(batch))
+                results = [await self.alone(job) for job in batch]
             finally:
                 self.batches += 1
             for job, result in zip(batch, results):
-                if not job.future.done():  # a request whose client left has been cancelled
+                if job.future.done():  # a request whose client left has been cancelled
+                    continue
+                if isinstance(result, Exception):
+                    job.future.set_exception(result)
+                else:
                     job.future.set_result(result)
+
+    async def alone(self, job: Job):
+        """The result of ``job`` scored by itself, or the exception scoring it raised."""
+        try:
+            return (await asyncio.to_thread(self.score, [job]))[0]
+        except Exception as err:
+            return err
 
     def score(self, batch: list) -> list:
         """The results of the jobs of ``batch``: one ``pipe`` call per tokenizer for the texts (each
