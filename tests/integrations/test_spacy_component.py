@@ -62,6 +62,7 @@ def assert_same_entities(found, expected):
     assert [e[3] for e in found] == pytest.approx([e[3] for e in expected], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_the_entry_point_names_the_factory_and_a_fresh_process_finds_it_by_name(model_path):
     points = {p.name: p.value for p in entry_points(group="spacy_factories")}
     assert points.get(FACTORY) == "windowclf.integrations.spacy_ner:make_windowclf_ner", (
@@ -102,6 +103,7 @@ def test_a_pipeline_with_entities_of_its_own_keeps_them_with_a_span_group(model_
     assert described(doc.spans["windowclf"]) == described(pipeline(model_path)(TEXT).ents)
 
 
+@pytest.mark.slow
 def test_without_confidences_the_entities_are_the_same_and_their_confidence_none(model_path, tmp_path):
     sentences, tags = read_sample("train.conll")
     one_vs_rest = tmp_path / "per.npz"  # a sigmoid model: its entities are read from O and its type
@@ -136,6 +138,7 @@ def test_nlp_pipe_in_batches_and_two_processes_gives_what_one_doc_at_a_time_give
         assert_same_entities(found, expected)
 
 
+@pytest.mark.slow
 def test_to_disk_holds_the_model_bytes_and_spacy_load_reads_them_without_the_original(model_path, tmp_path):
     own = tmp_path / "ner.npz"
     own.write_bytes(model_path.read_bytes())
@@ -163,6 +166,7 @@ def test_a_missing_model_is_named_when_the_component_first_runs(tmp_path):
         nlp("Anna lives in Oslo.")
 
 
+@pytest.mark.slow
 def test_spacys_scores_on_a_docbin_corpus_equal_windowclf_evaluate(model_path, tmp_path):
     sentences, tags = read_sample("dev.conll")
     vocab = spacy.blank("en").vocab
@@ -183,3 +187,15 @@ def test_spacys_scores_on_a_docbin_corpus_equal_windowclf_evaluate(model_path, t
         assert 100 * scores[spacy_key] == pytest.approx(ours["overall"][key], abs=1e-9), spacy_key
     for label, row in ours["per_type"].items():
         assert 100 * scores["ents_per_type"][label]["f"] == pytest.approx(row["f1"], abs=1e-9), label
+    # spaCy's own command on the saved pipeline and the .spacy file (--gold-preproc: the corpus's tokens)
+    result = subprocess.run(
+        [sys.executable, "-m", "spacy", "evaluate", str(tmp_path / "pipeline"), str(tmp_path / "dev.spacy")]
+        + ["--gold-preproc", "--output", str(tmp_path / "metrics.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())  # written rounded to 8 decimals
+    for spacy_key, key in (("ents_p", "precision"), ("ents_r", "recall"), ("ents_f", "f1")):
+        assert 100 * metrics[spacy_key] == pytest.approx(ours["overall"][key], abs=1e-6), spacy_key
