@@ -566,16 +566,30 @@ def main(argv=None):
         action="store_true",
         help="only the command's tagging rows and the peers (scripts/_bench_tagging.py)",
     )
+    parser.add_argument(
+        "--only-integrations",
+        action="store_true",
+        help="only the service's and the spaCy component's rows (scripts/_bench_integrations.py)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args.child)
-    if args.only_dask or args.only_strong or args.only_tagging:
+    if args.only_dask or args.only_strong or args.only_tagging or args.only_integrations:
         from _bench_dask import dask_rows
+        from _bench_integrations import integration_rows
         from _bench_strong import strong_rows
         from _bench_tagging import tagging_rows
 
         table = Table()
-        for row in (dask_rows if args.only_dask else strong_rows if args.only_strong else tagging_rows)(args.quick):
+        if args.only_dask:
+            only = dask_rows
+        elif args.only_strong:
+            only = strong_rows
+        elif args.only_tagging:
+            only = tagging_rows
+        else:
+            only = integration_rows
+        for row in only(args.quick):
             table.add(*row)
         table.print()
         return 0
@@ -696,6 +710,10 @@ def main(argv=None):
             table.add(*row)
         for row in tagging_rows(args.quick, models):
             table.add(*row)
+    from _bench_integrations import integration_rows
+
+    for row in integration_rows(args.quick):
+        table.add(*row)
     table.print()
     print()
     print(

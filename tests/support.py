@@ -11,9 +11,11 @@ from __future__ import annotations
 import os
 import random
 import re
+import select
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,9 @@ TEST_DATA = REPO / "tests" / "data"  # small golden files written by the project
 # Why a test that needs an optional extra is skipped without it (pytest.importorskip's reason).
 PLOT_EXTRA = "matplotlib is not installed: pip install 'windowclf[plot]'"
 DASK_EXTRA = "dask[distributed] is not installed: pip install 'windowclf[dask]'"
+SPACY_EXTRA = "spaCy is not installed: pip install 'windowclf[spacy]'"
+SERVE_EXTRA = "starlette and uvicorn are not installed: pip install 'windowclf[serve]'"
+DATASETS_EXTRA = "datasets is not installed: pip install 'windowclf[datasets]'"
 
 
 def shared_data_dir() -> Path:
@@ -87,6 +92,50 @@ def run_windowclf(*args, cwd, **popen) -> tuple:
     out, err = proc.communicate(timeout=120)
     empty = "" if popen.get("text") else b""
     return proc.returncode, out or empty, err or empty
+
+
+# ------------------------------------------------------------------------ the service
+
+START_SECONDS = 60  # a cold start imports numpy, scipy, starlette and uvicorn on a shared machine
+STOP_SECONDS = 30
+
+
+class Service:
+    """A running ``windowclf serve``: its process, its base URL, and its stderr so far."""
+
+    def __init__(self, proc: subprocess.Popen, url: str, banner: str):
+        self.proc, self.url, self.banner = proc, url, banner
+
+    def stop(self, sig=signal.SIGTERM) -> tuple:
+        """Send ``sig``, wait for the exit (bounded): (exit code, the rest of stderr)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            _, err = self.proc.communicate(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+            raise AssertionError(f"the service did not stop within {STOP_SECONDS} s of {sig!r}") from None
+        return self.proc.returncode, err
+
+
+def start_service(model, *args) -> Service:
+    """Start ``windowclf serve -m MODEL --port 0 ARGS`` and wait for its address line (bounded)."""
+    proc = start_windowclf("serve", "-m", model, "--port", "0", *args, cwd=REPO, text=True)
+    deadline, seen = time.monotonic() + START_SECONDS, ""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
+        if ready:
+            line = proc.stderr.readline()
+            seen += line
+            found = re.search(r"on (http://\S+) ", line)
+            if found:
+                return Service(proc, found.group(1), seen)
+        if proc.poll() is not None:
+            break
+    proc.kill()
+    _, err = proc.communicate()
+    raise AssertionError(f"the service did not start within {START_SECONDS} s: {seen}{err}")
 
 
 # ------------------------------------------------------------------------ data for the library

@@ -114,3 +114,28 @@ def test_expected_calibration_error():
     assert overconfident["ece"] == pytest.approx(40.0)
     assert overconfident["bins"][9]["entities"] == 100
     assert expected_calibration_error([1.0], [True])["bins"][9]["entities"] == 1  # 1 falls in the last bin
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_confidences_of_many_sentences_in_one_call_are_each_sentences_own(scheme):
+    """Every span of a call runs its recursion at once: sentences of other lengths, spans at the start,
+    in the middle and at the end, of every type, each gets the probability brute force gives it alone."""
+    rng = np.random.default_rng(10 + SCHEMES.index(scheme))
+    for decoder in _decoders(scheme, rng, constrain=True):
+        K = len(decoder.chunk_tags)
+        lengths = [3, 1, 4, 2, 4]
+        z2 = rng.normal(scale=2.0, size=(sum(lengths), K))
+        classes = rng.integers(0, K, size=sum(lengths))  # any tags, not only the best path's: spans of every kind
+        found = decoder.entities(z2, lengths, classes)
+        assert sum(map(len, found)) >= 4
+        start = 0
+        for T, entities in zip(lengths, found):
+            paths, _, p = _all_paths(decoder, z2[start : start + T])
+            for entity_type, s, e, confidence in entities:
+                expected = sum(
+                    q
+                    for path, q in zip(paths, p)
+                    if (entity_type, s, e) in entity_spans([decoder.chunk_tags[i] for i in path])
+                )
+                assert confidence == pytest.approx(expected, rel=1e-9, abs=1e-12)
+            start += T

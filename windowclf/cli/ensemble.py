@@ -16,7 +16,7 @@ from windowclf.errors import InputError
 from windowclf.models.container import ModelFile
 from windowclf.models.ensemble import Ensemble, averaging, disagreement, load_any
 
-__all__ = ["ensemble", "show_ensemble"]
+__all__ = ["ensemble", "ensemble_summary", "show_ensemble"]
 
 
 @click.command(cls=Command)
@@ -82,28 +82,13 @@ def show_ensemble(model_path, described: list, as_json: bool, as_toml: bool) -> 
             f"--toml: {file_name(model_path)} is an ensemble of {len(described)} models, each "
             "with settings of its own (info without --toml shows them)"
         )
-    name = file_name(model_path)
-    members = [
-        model_summary(model, f"{name} [member {i}]", shapes, pretrained)
-        for i, (model, shapes, pretrained) in enumerate(described)
-    ]
-    first = described[0][0]
-    summary = {
-        "path": name,
-        "ensemble": True,
-        "members": members,
-        "averaging": averaging(first.settings),
-        "tags": list(first.tags),
-        "scheme": first.settings.scheme,
-        "output": first.settings.output,
-        "decoder": first.settings.decoder,
-        "n_parameters": sum(m["n_parameters"] for m in members),
-    }
+    summary = ensemble_summary(model_path, described)
+    members = summary["members"]
     if as_json:
         click.echo(json.dumps(summary))
         return
     lines = [
-        f"ensemble:    {name}: {len(members)} models, tagging with the {summary['averaging']}",
+        f"ensemble:    {summary['path']}: {len(members)} models, tagging with the {summary['averaging']}",
         f"tags:        {len(summary['tags'])} ({summary['scheme']}, {summary['output']} output, "
         f"{summary['decoder']} decoder): {' '.join(summary['tags'])}",
         f"parameters:  {summary['n_parameters']:,} in all",
@@ -118,3 +103,25 @@ def show_ensemble(model_path, described: list, as_json: bool, as_toml: bool) -> 
         lines.append(f"member {i}:")
         lines.extend("  " + line for line in format_summary(member).splitlines())
     click.echo("\n".join(lines))
+
+
+def ensemble_summary(model_path, described: list) -> dict:
+    """What ``windowclf info --json`` prints for an ensemble file (``described`` as in
+    :func:`show_ensemble`): what its models share and each model's summary."""
+    name = file_name(model_path)
+    members = [
+        model_summary(model, f"{name} [member {i}]", shapes, pretrained)
+        for i, (model, shapes, pretrained) in enumerate(described)
+    ]
+    first = described[0][0]
+    return {
+        "path": name,
+        "ensemble": True,
+        "members": members,
+        "averaging": averaging(first.settings),
+        "tags": list(first.tags),
+        "scheme": first.settings.scheme,
+        "output": first.settings.output,
+        "decoder": first.settings.decoder,
+        "n_parameters": sum(m["n_parameters"] for m in members),
+    }

@@ -40,6 +40,7 @@ from windowclf.cli.options import (  # noqa: E402
 )
 from windowclf.cli.process import command_process  # noqa: E402
 from windowclf.cli.reports import format_summary, model_summary, read_log  # noqa: E402
+from windowclf.cli.serve import serve  # noqa: E402
 from windowclf.cli.train import train  # noqa: E402
 from windowclf.config.settings import Settings  # noqa: E402
 from windowclf.errors import ConfigError, InputError, WindowclfError, interruption  # noqa: E402
@@ -424,6 +425,7 @@ main.add_command(train)
 main.add_command(cli_tag.predict)
 main.add_command(cli_tag.evaluate)
 main.add_command(ensemble)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main()

@@ -27,6 +27,7 @@ from windowclf.cli.output_dir import predict_to_dir, scheduler_address
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
 from windowclf.formats.conll import read_conll
+from windowclf.formats.hf_datasets import is_saved_dataset
 from windowclf.formats.jsonl import looks_like_jsonl
 from windowclf.formats.sniff import input_form
 from windowclf.formats.writers import WRITERS
@@ -224,6 +225,11 @@ def _walked(inputs, output_dir) -> list:
         if path == "-" or not os.path.isdir(path):
             out.append(path)
             continue
+        if is_saved_dataset(path):  # its files are Arrow tables, not text to tag
+            raise click.UsageError(
+                f"{printable(path)}: a Hugging Face dataset folder; predict tags text, CoNLL and JSON lines "
+                "files (train and evaluate read dataset folders)"
+            )
         found: list = []
         for folder, dirs, files in os.walk(path):
             dirs[:] = sorted(
@@ -265,7 +271,7 @@ def _notes(inputs, encoding) -> None:
     type=click.Path(dir_okay=False),
     help="Model (or ensemble) to tag GOLD with. Example: -m runs/ner.npz",
 )
-@click.argument("gold_path", metavar="[GOLD]", required=False, type=click.Path(dir_okay=False))
+@click.argument("gold_path", metavar="[GOLD]", required=False, type=click.Path())
 @click.option(
     "--pred",
     "pred_path",
@@ -300,7 +306,8 @@ def _notes(inputs, encoding) -> None:
 )
 @conll_options
 def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, scheme, constrain, calibration, **opts):
-    """Score a model on GOLD, or a file of gold and predicted tags, with conlleval's numbers.
+    """Score a model on GOLD (a tagged file, or a Hugging Face dataset folder written by
+    save_to_disk), or a file of gold and predicted tags, with conlleval's numbers.
 
     The report is the one the CoNLL conlleval script prints, byte for byte.
 

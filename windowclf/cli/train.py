@@ -137,12 +137,12 @@ class _Reporter(Callback):
 
 
 @click.command(cls=Command, outputs=("model_path",))
-@click.argument("train_path", metavar="TRAIN", type=click.Path(dir_okay=False))
+@click.argument("train_path", metavar="TRAIN", type=click.Path())
 @click.option(
     "--dev",
     "dev_path",
-    type=click.Path(dir_okay=False),
-    help="Tagged file scored after each epoch; the best epoch by entity F1 is kept. "
+    type=click.Path(),
+    help="Tagged file (or dataset folder) scored after each epoch; the best epoch by entity F1 is kept. "
     "Example: --dev data/sample/dev.conll",
 )
 @click.option(
@@ -230,7 +230,8 @@ def train(
     progress,
     **opts,
 ):
-    """Train a tagger on TRAIN (a CoNLL column file, or JSON lines; tags in any scheme).
+    """Train a tagger on TRAIN (a CoNLL column file, JSON lines, or a Hugging Face dataset folder
+    written by save_to_disk, its ClassLabel names read from it; tags in any scheme).
 
     Prints what it read, the tag scheme the model will predict (unless --scheme says otherwise, the
     training tags' own, IOB1 as IOB2) and one line per epoch (loss, dev precision / recall / F1, a
@@ -441,7 +442,7 @@ def _training_input(corpus, opts) -> dict:
     if corpus.form == "conll":
         out.update({k: reading[k] for k in ("word_column", "tag_column", "separator")})
     else:
-        out["labels"] = reading["labels"]
+        out["labels"] = corpus.labels if corpus.labels is not None else reading["labels"]
     if corpus.tokenizer is not None or opts.get("tokenizer") is not None:  # it split the texts, or was named
         out["tokenizer"] = reading["tokenizer"]
     return out

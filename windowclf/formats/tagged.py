@@ -1,18 +1,22 @@
-"""Tagged files of any format the project reads, as one corpus: CoNLL columns or JSON lines.
+"""Tagged files of any format the project reads, as one corpus: CoNLL columns, JSON lines, or a
+Hugging Face dataset folder.
 
 The one reader of tagged data that the command line and the library share: :func:`read_tagged`
 picks the format from the file (a ``.jsonl`` / ``.json`` name, or a JSON object on its first
-line: :func:`~windowclf.formats.sniff.input_form`), reads it, and checks every tag (of ``scheme``,
-or of any scheme). :func:`file_schemes` reads only a tagged file's tags, for the schemes they are
+line: :func:`~windowclf.formats.sniff.input_form`; a folder written by ``save_to_disk``:
+:mod:`~windowclf.formats.hf_datasets`), reads it, and checks every tag (of ``scheme``, or of any
+scheme). :func:`file_schemes` reads only a tagged file's tags, for the schemes they are
 written in.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from windowclf.errors import InputError
 from windowclf.formats.conll import read_conll
+from windowclf.formats.hf_datasets import read_dataset
 from windowclf.formats.jsonl import iter_records, read_jsonl
 from windowclf.formats.sniff import input_form
 from windowclf.tags.schemes import SchemeDetector, validate_tags
@@ -35,14 +39,17 @@ class TaggedCorpus:
         the file has no document structure (JSON lines).
     warnings : list of str
         What was read but left out, one line each (JSON lines spans off token boundaries).
-    form : {"conll", "jsonl"}
-        The file's format.
+    form : {"conll", "jsonl", "dataset"}
+        The file's format (``dataset``: a folder written by ``save_to_disk``).
     scheme : str or None
         The scheme its tags are written in (:func:`~windowclf.tags.schemes.detect_scheme`).
     tokenizer : str or None
         The tokenizer that split its texts (JSON lines records of the spans form); None: none did.
     lines : list of int
         The line of the file each sentence starts on (errors about a sentence name it).
+    labels : list of str or None
+        The names its integer tags were read with (a dataset's ``ClassLabel`` names, or the
+        ``labels`` given); None where its tags were names.
     """
 
     sentences: list
@@ -53,6 +60,7 @@ class TaggedCorpus:
     scheme: str | None = None
     tokenizer: str | None = None
     lines: list = field(default_factory=list)
+    labels: list | None = None
 
     def __iter__(self):  # sentences, tags, documents = read_tagged(...)
         return iter((self.sentences, self.tags, self.documents))
@@ -74,15 +82,17 @@ def read_tagged(
     Parameters
     ----------
     path : str or path-like
-        A CoNLL column file, or JSON lines (``.jsonl`` / ``.json``: tokens with ``ner_tags``, or
-        text with entity spans; see :mod:`windowclf.formats.jsonl`).
+        A CoNLL column file, JSON lines (``.jsonl`` / ``.json``: tokens with ``ner_tags``, or
+        text with entity spans; see :mod:`windowclf.formats.jsonl`), or a Hugging Face dataset
+        folder (``save_to_disk``; its ``ClassLabel`` names name its tags).
     scheme : str, optional
         The tag scheme every sentence must be written in (None: any scheme).
     word_column, tag_column, encoding, separator
         How to read a column file (:func:`~windowclf.formats.conll.read_conll`); ``encoding``
         reads JSON lines too.
     labels : sequence of str, optional
-        The names of integer ``ner_tags`` in JSON lines, in index order.
+        The names of integer ``ner_tags`` in JSON lines (and in a dataset whose tags have no
+        ``ClassLabel`` names), in index order.
     tokenizer : {"conll", "whitespace", "social"}
         How JSON lines records of the spans form (``text`` and ``entities``) are tokenized.
 
@@ -95,6 +105,16 @@ def read_tagged(
     InputError
         Naming the file and line of the first thing that is not as expected.
     """
+    if os.path.isdir(path):
+        sentences, tags, names = read_dataset(path, labels=labels)
+        detector = SchemeDetector()
+        for row, sentence_tags in enumerate(tags):
+            try:
+                validate_tags(sentence_tags, scheme)
+            except InputError as err:
+                raise InputError(f"row {row}: {err.message}", path) from None
+            detector.add(sentence_tags)
+        return TaggedCorpus(sentences, tags, None, [], "dataset", detector.scheme, None, names)
     if input_form(path, encoding=encoding) == "jsonl":
         tokens, tags, report = read_jsonl(path, labels=labels, encoding=encoding, tokenizer=tokenizer)
         detector = SchemeDetector()
@@ -109,7 +129,9 @@ def read_tagged(
                 f"not fall on token boundaries and were left out ({shown})"
             )
         split_by = tokenizer if report.texts else None
-        return TaggedCorpus(tokens, tags, None, warnings, "jsonl", detector.scheme, split_by, lines=report.lines)
+        return TaggedCorpus(
+            tokens, tags, None, warnings, "jsonl", detector.scheme, split_by, lines=report.lines, labels=labels
+        )
     documents: list = []
     corpus = TaggedCorpus([], [], documents)
     detector = SchemeDetector()

@@ -286,7 +286,7 @@ class Tagging:
     def evaluate(
         self,
         sentences,
-        tags,
+        tags=None,
         *,
         scheme: str | None = None,
         constrain: bool = True,
@@ -300,7 +300,9 @@ class Tagging:
         entities the same way; a one-vs-rest model's gold and predictions are both read as
         positive-vs-rest (:func:`~windowclf.tags.schemes.one_vs_rest`). ``labels`` names integer
         tags (index i is ``labels[i]``), as ``--labels`` does on the command line (default: the
-        labels the model was fitted with, if any).
+        labels the model was fitted with, if any). ``tags`` None: ``sentences`` is a dataset with
+        ``tokens`` and ``ner_tags`` columns (a Hugging Face ``datasets.Dataset``), its integer tags
+        named by its own ``ClassLabel`` names (:func:`~windowclf.text.inputs.dataset_columns`).
 
         Returns
         -------

@@ -30,7 +30,7 @@ from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
 from windowclf.tags.schemes import convert, detect_scheme, learned_scheme
-from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
+from windowclf.text.inputs import dataset_columns, document_ids, is_dataset, tagged_pairs, token_lists
 from windowclf.text.tokenize import check_tokenizer
 from windowclf.training import setup
 from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
@@ -264,7 +264,7 @@ class WindowTagger(Tagging):
     def fit(
         self,
         sentences,
-        tags,
+        tags=None,
         dev=None,
         *,
         documents=None,
@@ -280,14 +280,17 @@ class WindowTagger(Tagging):
 
         Parameters
         ----------
-        sentences : list of list of str
-        tags : list of list of str
+        sentences : list of list of str, or a dataset
+            Token lists; or, with ``tags`` None, a Hugging Face ``datasets.Dataset`` (or any table
+            with ``tokens`` and ``ner_tags`` columns, :func:`~windowclf.text.inputs.dataset_columns`):
+            its integer tags are named by its ``ClassLabel`` names, which the model remembers.
+        tags : list of list of str, optional
             Same lengths as ``sentences``. Read with conlleval's chunk rules, so IOB1, IOB2, IOBES
             and bare IO tags (``PER``) all work; converted to ``settings.scheme`` for training (when
             no scheme was asked for: the scheme ``tags`` are written in, IOB1 and mixed tags as IOB2,
             :func:`~windowclf.tags.schemes.learned_scheme`). Tokens and tags are single fields
-            of a column file: no space, TAB or control character.
-        dev : (sentences, tags) or (sentences, tags, documents), optional
+            of a column file: no space, TAB or control character. None: ``sentences`` is a dataset.
+        dev : (sentences, tags), (sentences, tags, documents) or a dataset, optional
             Scored (conlleval entity F1) after every epoch; the best epoch's weights are kept and
             ``patience`` epochs without improvement stop training.
         documents : sequence, optional
@@ -331,6 +334,9 @@ class WindowTagger(Tagging):
         labels = check_strings("labels", labels, optional=True, what="the names of integer tags (a list of str)")
         if not isinstance(verbose, bool):
             check_int("verbose", verbose, low=0)
+        if tags is None:  # a dataset: its own label names, which the model remembers
+            sentences, tags, names = dataset_columns(sentences)
+            labels = names if names is not None else labels
         sentences, tags = tagged_pairs(sentences, tags, labels=labels)
         _check_fields(sentences, tags)
         documents = document_ids(documents, len(sentences))
@@ -347,6 +353,7 @@ class WindowTagger(Tagging):
             check_tokenizer(tokenizer)
         dev_data = dev_docs = None
         if dev is not None:
+            dev = (dev, None) if is_dataset(dev) else dev
             dev_data = tagged_pairs(dev[0], dev[1], what="dev sentences", labels=labels)
             dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
         if not resume:
@@ -563,6 +570,16 @@ class WindowTagger(Tagging):
             self, self.weights(), path, include_state=include_state and not slim, include_initial=not slim
         )
 
+    def to_bytes(self, *, include_state: bool = True, slim: bool = False) -> bytes:
+        """The bytes :meth:`save` writes (with the same options): what :meth:`load` and
+        :func:`~windowclf.models.ensemble.load_any` read back from bytes as from a file."""
+        self.check_fitted()
+        data = model_files.save_tagger(
+            self, self.weights(), None, include_state=include_state and not slim, include_initial=not slim
+        )
+        assert data is not None  # save_tagger returns the bytes when given no path
+        return data
+
     @classmethod
     def load(cls, path, *, training_state: bool = True) -> WindowTagger:
         """Read a model saved by :meth:`save` (its path or its bytes), checking its version and every
@@ -600,10 +617,11 @@ class WindowTagger(Tagging):
             self.training_state = None
         return self
 
-    def score(self, sentences, tags, *, labels=None, documents=None) -> float:
+    def score(self, sentences, tags=None, *, labels=None, documents=None) -> float:
         """Entity F1 (conlleval's) of the predictions for ``sentences`` against ``tags``, as a
         fraction in [0, 1]: scikit-learn's ``score``, what ``cross_val_score`` and ``GridSearchCV``
-        maximize (``evaluate`` gives it in percent, with precision, recall and the rest)."""
+        maximize (``evaluate`` gives it in percent, with precision, recall and the rest; ``tags``
+        None: ``sentences`` is a dataset, as in :meth:`fit`)."""
         return float(self.evaluate(sentences, tags, labels=labels, documents=documents)["overall"]["f1"]) / 100
 
     def __repr__(self) -> str:

@@ -290,31 +290,42 @@ def span_log_probabilities(E: np.ndarray, mask: np.ndarray, A: np.ndarray, A0: n
         log P  = LSE_{j, k: after[j, k]}(f_{e-1}[j] + A[j, k] + E[e, k] + beta_e[k]) - log Z
                  (LSE_{j: at_end[j]}(f_{e-1}[j] + end[j]) - log Z at the sentence's end)
 
+    Every span of the batch runs the recursion at once (one step a word of the longest span, each
+    span's own rules as masks), so the cost is a few array operations a word, not a Python loop a span.
+
     Returns a list (one per sentence of the batch) of float arrays, one log-probability per span.
     """
-    last = np.zeros(A.shape[0]) if end is None else np.asarray(end, dtype=np.float64)
+    K = A.shape[0]
+    last = np.zeros(K) if end is None else np.asarray(end, dtype=np.float64)
     alpha, beta, log_Z = forward_backward(E, mask, A, A0, end)
-    out = []
-    for b, n in enumerate(mask.sum(axis=1).tolist()):
-        out.append(
-            np.array([_span(span, E[b, :n], alpha[b, :n], beta[b, :n], A, A0, last) - log_Z[b] for span in spans[b]])
-        )
-    return out
-
-
-def _span(span, E, alpha, beta, A, A0, last) -> float:
-    """log of the total score of the paths in which words s .. e - 1 form the entity (before - log Z)."""
-    s, stop, (first, first_at_start, inner, after, at_end) = span
-    e = stop - 1  # the entity's last word
-    if s == 0:
-        f = np.where(first_at_start, A0 + E[0], -np.inf)
-    else:
-        f = _lse(np.where(first, alpha[s - 1][:, None] + A, -np.inf), axis=0) + E[s]
-    for t in range(s + 1, e + 1):
-        f = _lse(np.where(inner, f[:, None] + A, -np.inf), axis=0) + E[t]
-    if e == len(E) - 1:
-        return float(_lse(np.where(at_end, f + last, -np.inf), axis=0))
-    return float(_lse(np.where(after, f[:, None] + A + (E[e + 1] + beta[e + 1])[None, :], -np.inf), axis=None))
+    counts = [len(row) for row in spans]
+    if not sum(counts):
+        return [np.zeros(0) for _ in spans]
+    b = np.repeat(np.arange(len(spans)), counts)
+    s = np.array([span[0] for row in spans for span in row], dtype=np.int64)
+    e = np.array([span[1] for row in spans for span in row], dtype=np.int64) - 1  # each entity's last word
+    first, first_at_start, inner, after, at_end = (
+        np.stack([span[2][k] for row in spans for span in row]) for k in range(5)
+    )
+    n = mask.sum(axis=1)[b]
+    T = E.shape[1]
+    NEG = -np.inf
+    # f_s: the entity's first word, from alpha_{s-1} (or the start scores A0 at a sentence's start)
+    opened = _lse(np.where(first, alpha[b, np.maximum(s - 1, 0)][:, :, None] + A, NEG), axis=1) + E[b, s]
+    f = np.where((s == 0)[:, None], np.where(first_at_start, A0 + E[b, 0], NEG), opened)
+    # f_t for its inner words: every span moves one word a step while it has words left
+    for step in range(1, int((e - s).max()) + 1):
+        going = s + step <= e
+        t = np.minimum(s + step, T - 1)
+        f = np.where(going[:, None], _lse(np.where(inner, f[:, :, None] + A, NEG), axis=1) + E[b, t], f)
+    # closed by the sentence's end, or by the tag of the word after it
+    at_sentence_end = e == n - 1
+    nxt = np.minimum(e + 1, T - 1)
+    closed_at_end = _lse(np.where(at_end, f + last, NEG), axis=1)
+    closing = (E[b, nxt] + beta[b, nxt])[:, None, :]
+    closed_inside = _lse(np.where(after, f[:, :, None] + A + closing, NEG).reshape(len(b), K * K), axis=1)
+    logs = np.where(at_sentence_end, closed_at_end, closed_inside) - log_Z[b]
+    return np.split(logs, np.cumsum(counts)[:-1])
 
 
 def _lse(z: np.ndarray, axis):

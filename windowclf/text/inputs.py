@@ -13,7 +13,17 @@ from collections.abc import Iterable
 from windowclf.errors import InputError
 from windowclf.text.tokenize import Token
 
-__all__ = ["MAX_DOCUMENT_CHARS", "bounded_documents", "document_ids", "label_names", "tagged_pairs", "token_lists"]
+__all__ = [
+    "DATASET_TAG_COLUMNS",
+    "MAX_DOCUMENT_CHARS",
+    "bounded_documents",
+    "dataset_columns",
+    "document_ids",
+    "is_dataset",
+    "label_names",
+    "tagged_pairs",
+    "token_lists",
+]
 
 MAX_DOCUMENT_CHARS = 1 << 17
 """The most characters of tokens (131,072: about 20,000 words) one document of a file holds for a
@@ -116,11 +126,16 @@ def tagged_pairs(sentences, tags, what: str = "sentences", labels=None):
     """Sentences and their tags as lists, of equal lengths, no sentence empty.
 
     ``labels`` names integer tags (tag ``i`` is ``labels[i]``: a dataset hub's label indices).
-    Raises TypeError for the wrong shapes and InputError naming the sentence for the rest.
+    ``tags`` None: ``sentences`` is a dataset whose columns hold both (:func:`dataset_columns`;
+    its own label names win over ``labels``). Raises TypeError for the wrong shapes and
+    InputError naming the sentence for the rest.
 
     >>> tagged_pairs([["Anna", "sings"]], [[1, 0]], labels=["O", "B-PER"])
     ([['Anna', 'sings']], [['B-PER', 'O']])
     """
+    if tags is None:
+        sentences, tags, names = dataset_columns(sentences, what)
+        labels = names if names is not None else labels
     sentences = token_lists(sentences, what)
     if labels is not None:
         tags = label_names(tags, labels, "tags")
@@ -194,3 +209,58 @@ def document_ids(documents, n_sentences: int, what: str = "documents") -> list:
                 f"{what}[{i}] is a {type(doc).__name__}; documents are named by numbers or strings"
             ) from None
     return out
+
+
+DATASET_TAG_COLUMNS = ("ner_tags", "tags")
+"""The columns of a dataset that hold its tags, in the order they are looked for (JSON lines' keys)."""
+
+
+def is_dataset(data) -> bool:
+    """Whether ``data`` is a table of named columns, as a Hugging Face ``datasets.Dataset`` is
+    (``column_names`` and ``features``), rather than a list of sentences."""
+    return hasattr(data, "column_names") and hasattr(data, "features") and not isinstance(data, (str, bytes))
+
+
+def dataset_columns(data, what: str = "dataset") -> tuple:
+    """The tokens, tags and label names of a dataset with ``tokens`` and ``ner_tags`` columns.
+
+    Parameters
+    ----------
+    data : datasets.Dataset or alike
+        Any object with ``column_names``, ``features`` (column name -> feature) and columns by
+        name (``data["tokens"]``): a Hugging Face ``Dataset`` (one split, not a ``DatasetDict``).
+        Its tags are ``ner_tags`` (or ``tags``): strings, or label indices whose names are the
+        feature's ``ClassLabel`` names (``List(ClassLabel(names=[...]))``).
+    what : str
+        What to call ``data`` in errors.
+
+    Returns
+    -------
+    sentences : list of list of str, length n_rows
+    tags : list of list, length n_rows
+        As stored (label indices stay indices: :func:`tagged_pairs` names them).
+    labels : list of str or None
+        The ``ClassLabel`` names of the tags, None where the feature has none.
+
+    Raises TypeError when ``data`` is not such a table, naming the columns it has.
+    """
+    columns = getattr(data, "column_names", None)
+    if isinstance(columns, dict):  # a DatasetDict: its splits' columns
+        splits = ", ".join(map(str, columns))
+        raise TypeError(f"{what}: a dict of splits ({splits}); pass one split, e.g. dataset[{next(iter(columns))!r}]")
+    if not is_dataset(data) or not isinstance(columns, (list, tuple)):
+        raise TypeError(
+            f"{what}: got a {type(data).__name__} and no tags; pass the tags too, or a dataset with tokens "
+            "and ner_tags columns"
+        )
+    tag_column = next((c for c in DATASET_TAG_COLUMNS if c in columns), None)
+    if "tokens" not in columns or tag_column is None:
+        raise TypeError(
+            f"{what}: columns {', '.join(map(str, columns))}; expected tokens and ner_tags (or tags) columns"
+        )
+    feature = data.features[tag_column]
+    inner = getattr(feature, "feature", None)  # List(...) and Sequence(...) hold their item's feature
+    if inner is None and isinstance(feature, (list, tuple)) and len(feature) == 1:
+        inner = feature[0]
+    names = getattr(inner, "names", None)
+    return list(data["tokens"]), list(data[tag_column]), None if names is None else list(names)
