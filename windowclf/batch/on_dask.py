@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import time
 from contextlib import contextmanager
+from itertools import islice
 
 import dask
 import dask.bag
@@ -176,18 +177,19 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents):
     tagger = load_model(model)
     if documents:  # each element a document: its sentences tagged together, as one document
         return [tagger.predict(list(document), scheme=scheme, **dict(predict)) for document in sentences]
-    if tagger.reads_documents:
-        sentences = list(sentences)
-        chunk = max(1, len(sentences))  # a partition is a document: its features read all of it
-    out, batch = [], []
-    for sentence in sentences:
-        batch.append(sentence)
-        if len(batch) == chunk:
-            out.extend(tagger.predict(batch, scheme=scheme, **dict(predict)))
-            batch = []
-    if batch:
+    if tagger.reads_documents:  # a partition is unmarked data: cut only where a document as read ends
+        batches = tagger.document_chunks(sentences, _unmarked, chunk)
+    else:
+        it = iter(sentences)
+        batches = iter(lambda: list(islice(it, chunk)), [])
+    out = []
+    for batch in batches:
         out.extend(tagger.predict(batch, scheme=scheme, **dict(predict)))
     return out
+
+
+def _unmarked(sentence) -> int:
+    return 0
 
 
 def tag_bag(
@@ -204,8 +206,10 @@ def tag_bag(
 
     With ``documents=True`` each element of ``bag`` is a document, a list of token lists, and
     each element of the result that document's list of tag lists: a model that reads documents
-    (``doccase``, the document vote) sees each whole and alone, wherever the partitions fall.
-    Without it, a partition is one document for such a model.
+    (``doccase``, the document vote) sees each alone, wherever the partitions fall (as
+    :meth:`~windowclf.inference.prediction.Tagging.documents_as_read` reads documents: a long
+    one as blocks of ``document_sentences`` sentences). Without it, a partition is unmarked data,
+    which such a model reads as such blocks, counted from the partition's first sentence.
     The model (path, bytes or WindowTagger) goes to the workers once (scattered when a distributed
     client is current, else one node of the graph) and is loaded once per process;
     ``predict_options`` go to :meth:`WindowTagger.predict` (``constrain=False``, ...).

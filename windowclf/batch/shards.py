@@ -199,18 +199,24 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     """Tag ``sentences`` (Tagged, tokens filled in) ``options.chunk_size`` at a time and write them
     to the text stream ``out``; returns (tokens, sentences) written.
 
-    A model whose features read the whole document (``doccase``) takes ``sentences`` (a segment:
-    see tag_input) at once, its documents those of CoNLL input's ``-DOCSTART-`` lines, or for raw
-    text the segment itself (a file, up to the blank line after each megabyte of it) or, with
-    ``sentence_mode="document-per-line"``, each of its lines."""
+    A model whose features read documents (``doccase``, the vote, the gazetteer) reads those of
+    ``sentences`` (a segment: see tag_input): CoNLL input's ``-DOCSTART-`` documents, raw text's
+    lines with ``sentence_mode="document-per-line"``, and otherwise none marked, so that the
+    model reads blocks of its ``document_sentences`` sentences, counted from the segment's start
+    (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`); its chunks end where such
+    a document ends (the whole segment, for a model whose documents are unbounded)."""
     sigmoid = tagger.settings.output == "sigmoid"
     positive = tagger.settings.positive_tag if sigmoid else None
     write = WRITERS[options.output_format]
     json_out = options.output_format in CONFIDENCE_FORMATS
     extra = dict(options.predict)
     n_tokens = n_sentences = 0
-    whole = tagger.reads_documents
-    while chunk := list(sentences if whole else islice(sentences, options.chunk_size)):
+    sentences = iter(sentences)
+    if tagger.reads_documents:
+        chunks = tagger.document_chunks(sentences, _document_of, options.chunk_size)
+    else:
+        chunks = iter(lambda: list(islice(sentences, options.chunk_size)), [])
+    for chunk in chunks:
         token_lists = [s.tokens for s in chunk]
         documents = [s.document for s in chunk]
         predicted = tagger.predict(
@@ -233,13 +239,18 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     return n_tokens, n_sentences
 
 
+def _document_of(sentence: Tagged):
+    return sentence.document
+
+
 def _raw_tagged(tokens, **fields) -> Tagged:
     """A sentence of raw text, to be tagged (what text_sentences makes of each sentence)."""
     return Tagged(tokens, [], **fields)
 
 
-def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict):
-    """The sentences of one segment's bytes (a binary stream), named and numbered as in the file."""
+def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict, repairs=None):
+    """The sentences of one segment's bytes (a binary stream), named and numbered as in the file
+    (CoNLL input: the lines read by the column rule counted in ``repairs``, a Counter, if given)."""
     if options.input_format == "conll":
         for s in parse_incr(
             stream,
@@ -250,6 +261,7 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
             separator=options.separator,
             first_line=segment.line,
             layout=layout,
+            repairs=repairs,
         ):
             yield Tagged(s.tokens, [], columns=s.columns, file=s.path, document=s.document)
         return
@@ -271,12 +283,12 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
         text.detach()
 
 
-def _tag_segments(tagger, path, name, parts, out, options, layout) -> tuple:
+def _tag_segments(tagger, path, name, parts, out, options, layout, repairs=None) -> tuple:
     """Tag (Segment, binary stream) pairs in order, each on its own batches; returns the counts."""
     tokens = count = 0
     with _older_objects_frozen():
         for segment, stream in parts:
-            sentences = _segment_sentences(stream, name, segment, options, layout)
+            sentences = _segment_sentences(stream, name, segment, options, layout, repairs)
             with stream, closing(sentences):  # the reader lets go of the stream before it closes
                 t, s = write_tagged(tagger, sentences, out, options)
             tokens, count = tokens + t, count + s
@@ -297,20 +309,22 @@ def _older_objects_frozen():
         gc.unfreeze()
 
 
-def tag_input(tagger, path, out, options: TagOptions) -> tuple:
+def tag_input(tagger, path, out, options: TagOptions, repairs=None) -> tuple:
     """Tag one input (a path, or ``-`` for stdin) into the text stream ``out``, as ``windowclf
-    predict`` writes it; returns (tokens, sentences)."""
+    predict`` writes it; returns (tokens, sentences). ``repairs``: a Counter of the CoNLL lines
+    read by the column rule (:mod:`windowclf.formats.conll`)."""
     path = os.fspath(path)
     if path != "-" and seg.is_regular(path):
-        return _tag_file(tagger, path, seg.plan(path, options.encoding), {}, out, options)
+        return _tag_file(tagger, path, seg.plan(path, options.encoding), {}, out, options, repairs)
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
-        return _tag_segments(tagger, path, name, seg.Stream(raw, options.encoding).segments(), out, options, {})
+        segments = seg.Stream(raw, options.encoding).segments()
+        return _tag_segments(tagger, path, name, segments, out, options, {}, repairs)
 
 
-def _tag_file(tagger, path, segments, layout, out, options) -> tuple:
+def _tag_file(tagger, path, segments, layout, out, options, repairs=None) -> tuple:
     parts = ((s, seg.open_segment(path, s)) for s in segments)
-    return _tag_segments(tagger, path, path, parts, out, options, layout)
+    return _tag_segments(tagger, path, path, parts, out, options, layout, repairs)
 
 
 class _HashingWriter:

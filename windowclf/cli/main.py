@@ -27,6 +27,7 @@ from windowclf._util.printable import file_name, printable  # noqa: E402
 from windowclf.cli import tag as cli_tag  # noqa: E402
 from windowclf.cli.ensemble import ensemble, show_ensemble  # noqa: E402
 from windowclf.cli.options import DEFAULTS, conll_options, given, model_option, read_tagged, settings_options  # noqa: E402
+from windowclf.cli.presets import presets  # noqa: E402
 from windowclf.cli.process import command_process  # noqa: E402
 from windowclf.cli.reports import format_summary, model_summary, read_log  # noqa: E402
 from windowclf.cli.train import train  # noqa: E402
@@ -401,6 +402,7 @@ main.add_command(train)
 main.add_command(cli_tag.predict)
 main.add_command(cli_tag.evaluate)
 main.add_command(ensemble)
+main.add_command(presets)
 
 if __name__ == "__main__":
     main()

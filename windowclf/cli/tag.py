@@ -15,7 +15,7 @@ from windowclf.cli.options import Choice, conll_options, constrain_option, model
 from windowclf.cli.output_dir import predict_to_dir
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
-from windowclf.formats.conll import read_conll
+from windowclf.formats.conll import read_conll, repairs_line
 from windowclf.formats.writers import WRITERS
 from windowclf.models.ensemble import load_any
 from windowclf.tags.schemes import split_tag, validate_tags
@@ -53,8 +53,8 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
     "sentence_mode",
     flag_value="document-per-line",
     help="Raw text: each line is a document (for models with document features), split into "
-    "sentences as --paragraph-per-line; without it a file, in pieces of about a megabyte, is "
-    "one document. Example: --document-per-line",
+    "sentences as --paragraph-per-line; without it raw text marks no documents, and such a "
+    "model reads it as blocks of its document_sentences sentences. Example: --document-per-line",
 )
 @click.option(
     "--format",
@@ -161,7 +161,10 @@ def predict(
         )
     tagger = load_any(model_path, training_state=False)  # a model or an ensemble: only the weights
     for path in inputs or ("-",):
-        tag_input(tagger, path, sys.stdout, options)  # each input on its own, as --output-dir writes it
+        repairs: Counter = Counter()
+        tag_input(tagger, path, sys.stdout, options, repairs)  # each input on its own, as --output-dir writes it
+        if repairs:
+            click.echo(f"Warning: {printable(repairs_line(repairs, '<stdin>' if path == '-' else path))}", err=True)
     sys.stdout.flush()
 
 

@@ -20,8 +20,10 @@ from windowclf._util.printable import printable
 from windowclf.cli.options import Choice, conll_options, given, read_tagged, settings_options
 from windowclf.cli.reports import epoch_record, format_epoch
 from windowclf.config.parameters import PARAMETERS
-from windowclf.config.settings import check_patience
+from windowclf.config.presets import NEEDS_VECTORS, PRESET_ALIASES, canonical_preset
+from windowclf.config.settings import Settings, check_patience
 from windowclf.errors import DivergenceError, InputError, interruption
+from windowclf.features.tables import USER_GAZETTEER, parse_feature_list
 from windowclf.models.tagger import WindowTagger
 from windowclf.training.loop import Callback
 from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
@@ -176,11 +178,20 @@ class _Reporter(Callback):
     "Example: --embeddings-format cs224d --embeddings-vocab vocab.txt",
 )
 @click.option(
+    "--gazetteer",
+    "gazetteer_path",
+    type=click.Path(dir_okay=False),
+    help="Your own lists of entity strings, one a line as TYPE<TAB>entity (LOC<TAB>New York): one more "
+    "feature table (user_gazetteer) saying which listed string of which type covers each word. "
+    "Example: --gazetteer names.tsv",
+)
+@click.option(
     "--preset",
     "preset_name",
     metavar="NAME",
-    help="Start from named settings: default, best-train-only, best-glove (with --embeddings); "
-    "--config and flags override them. Example: --preset best-train-only",
+    help="Start from named settings: default, window-strong, window-strong-vectors (with --embeddings; "
+    "`windowclf presets` prints them; best-train-only and best-glove are their old names); --config and "
+    "flags override them. Example: --preset window-strong",
 )
 @click.option(
     "--config",
@@ -213,6 +224,7 @@ def train(
     embeddings_path,
     embeddings_format,
     embeddings_vocab,
+    gazetteer_path,
     preset_name,
     config_path,
     slim,
@@ -231,10 +243,13 @@ def train(
       windowclf train data/sample/train.conll --dev data/sample/dev.conll -o runs/ner.npz \\
           --epochs 10 --lr 0.1 --window 5 --patience 3
     """
-    settings = _chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
-    _refuse_ignored_options(settings, dev_path, embeddings_path, resume_path)
-    if (preset_name or "").strip().lower() == "best-glove" and not (embeddings_path or resume_path):
-        raise click.UsageError("--preset best-glove starts from pretrained vectors: give --embeddings FILE")
+    if preset_name:
+        preset_name = _preset_name(preset_name)
+        if preset_name in NEEDS_VECTORS and not (embeddings_path or resume_path):
+            raise click.UsageError(f"--preset {preset_name} starts from pretrained vectors: give --embeddings FILE")
+    flags = given(opts, PARAMETERS)
+    settings = _chosen_settings(preset_name, config_path, flags)
+    _refuse_ignored_options(settings, flags, dev_path, embeddings_path, resume_path)
     model_path = model_path or resume_path
     if model_path is None:
         raise click.UsageError("give the model file to write: -o MODEL")
@@ -245,6 +260,7 @@ def train(
         "--dev": dev_path,
         "--embeddings": embeddings_path,
         "--embeddings-vocab": embeddings_vocab,
+        "--gazetteer": gazetteer_path,
     }
     model_target = check_output(model_path, inputs)
     log_path = f"{model_path}.log.jsonl"
@@ -253,11 +269,13 @@ def train(
         raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
     sentences, tags, documents = read_tagged(train_path, opts)
     dev = read_tagged(dev_path, opts) if dev_path else None  # (sentences, tags, documents)
-    # What train reads goes to stdout, beside the epoch lines, once every input has been read
-    # and checked (bad input prints one error line and nothing else).
-    notes = [_data_line("training data", train_path, sentences, tags)]
-    if dev is not None:
-        notes.append(_data_line("dev data", dev_path, *dev[:2]))
+    lists = None
+    if gazetteer_path:
+        if resume_path:
+            raise click.UsageError("--gazetteer cannot be used with --resume: the model holds its gazetteer")
+        lists = _read_gazetteer(gazetteer_path, opts["encoding"])
+        features = parse_feature_list(settings.get("features", Settings().features))
+        settings["features"] = features if USER_GAZETTEER in features else [*features, USER_GAZETTEER]
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
@@ -266,6 +284,11 @@ def train(
         raise click.UsageError("--allow-new-data goes with --resume")
     else:
         tagger = WindowTagger(**settings)
+    # What train reads goes to stdout, beside the epoch lines, once every input has been read
+    # and checked (bad input prints one error line and nothing else).
+    notes = [_data_line("training data", train_path, sentences, tags, documents, tagger)]
+    if dev is not None:
+        notes.append(_data_line("dev data", dev_path, dev[0], dev[1], dev[2], tagger))
     if progress is None:
         progress = sys.stderr.isatty()
     embeddings = None
@@ -291,6 +314,7 @@ def train(
                 "dev": dev_path,
                 "vectors": embeddings_path,
                 "vectors_vocab": embeddings_vocab,
+                "gazetteer": gazetteer_path,
             },
         )
     )
@@ -309,6 +333,7 @@ def train(
                 dev=dev,
                 documents=documents,
                 embeddings=handed.pop(),
+                gazetteer=lists,
                 callbacks=[reporter],
                 resume=bool(resume_path),
                 allow_new_data=allow_new_data,
@@ -347,24 +372,38 @@ def _provenance(preset_name, files) -> dict:
     return out
 
 
-def _refuse_ignored_options(settings, dev_path, embeddings_path, resume_path):
-    """Options that would do nothing are errors, not silence."""
+def _refuse_ignored_options(settings, flags, dev_path, embeddings_path, resume_path):
+    """Options that would do nothing are errors, not silence. (A settings file's or preset's
+    ``keep_pretrained_vocab`` is not an option given: `info --toml` prints it for every model.)"""
     check_patience(settings.get("patience"), bool(dev_path))
-    if settings.get("keep_pretrained_vocab") and not (embeddings_path or resume_path):
-        raise click.UsageError("--keep-pretrained-vocab keeps the words of --embeddings: give --embeddings FILE")
+    if "keep_pretrained_vocab" in flags and not (embeddings_path or resume_path):
+        flag = "--keep-pretrained-vocab" if flags["keep_pretrained_vocab"] else "--no-keep-pretrained-vocab"
+        raise click.UsageError(f"{flag} chooses which words of --embeddings get a row: give --embeddings FILE")
     if settings.get("epochs") == 0 and not resume_path:
         raise click.UsageError("--epochs 0 trains nothing; give at least 1")
 
 
-def _data_line(what, path, sentences, tags) -> str:
-    """``training data: train.conll: 14,041 sentences, 203,621 tokens, 23,499 entities (LOC, MISC, ORG, PER)``."""
+def _data_line(what, path, sentences, tags, documents, tagger) -> str:
+    """``training data: train.conll: 14,041 sentences, 203,621 tokens, 23,499 entities (LOC, MISC,
+    ORG, PER); 946 documents (-DOCSTART- lines), read as 1,003 of at most 50 sentences``: the
+    documents the file marks, and (for a model whose features or vote read documents) the
+    documents the model reads in it (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`)."""
     from windowclf.tags.entities import entity_spans
 
     types = Counter(t for seq in tags for t, _, _ in entity_spans(seq))
     names = ", ".join(printable(t) for t in sorted(types)) or "none"
+    marked = "no document markers" if documents is None else f"{len(set(documents)):,} documents (-DOCSTART- lines)"
+    if tagger.reads_documents:
+        size = tagger.settings.document_sentences
+        read = len(set(tagger.documents_as_read(documents, len(sentences))))
+        if size is None:
+            marked += f", read as {read:,} document{'s' * (read != 1)}"
+        else:
+            unit = "sentences" if size != 1 else "sentence"
+            marked += f", read as {read:,} {'of' if documents is not None else 'blocks of'} at most {size:,} {unit}"
     return (
         f"{what}: {printable(path)}: {len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens, "
-        f"{sum(types.values()):,} entities ({names})"
+        f"{sum(types.values()):,} entities ({names}); {marked}"
     )
 
 
@@ -389,6 +428,14 @@ def _keep(tagger, target, model_path, epochs_done, slim=False) -> str:
     best = tagger.best
     score = f" (dev F1 {best['f1']:.2f})" if best.get("f1") is not None else ""
     return f"the best model so far, epoch {best['epoch']}{score}, is saved in {model_path}"
+
+
+def _preset_name(name: str) -> str:
+    """The preset's name now; an old name works, with a note on stderr."""
+    canonical = canonical_preset(name)
+    if name.strip().lower() in PRESET_ALIASES:
+        click.echo(f"Note: preset {printable(name)} is now named {canonical}", err=True)
+    return canonical
 
 
 def _chosen_settings(preset_name, config_path, flags) -> dict:
@@ -425,6 +472,21 @@ def _resumable(path, settings, sentences, tags, documents, dev, allow_new_data):
             message = flag + message[len(err.setting) :] if message.startswith(err.setting) else f"{message} ({flag})"
         raise click.UsageError(f"{path}: {message}") from None
     return tagger
+
+
+def _read_gazetteer(path, encoding):
+    """The user's gazetteer file as a Gazetteer; strings too long to match said on stderr."""
+    from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
+    from windowclf.formats.gazetteers import read_gazetteer
+
+    found = read_gazetteer(path, max_words=MAX_WORDS, encoding=encoding)
+    if found.too_long:
+        click.echo(
+            f"Warning: {printable(path)}: {found.too_long:,} entity strings of more than {MAX_WORDS} words "
+            "left out (a gazetteer matches at most that many)",
+            err=True,
+        )
+    return Gazetteer.from_entries(found.entries)
 
 
 def _normalizer(settings):

@@ -7,10 +7,11 @@ line), reads it, and checks every tag (of ``scheme``, or of any scheme).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from windowclf.errors import InputError
-from windowclf.formats.conll import read_conll
+from windowclf.formats.conll import read_conll, repairs_line
 from windowclf.formats.jsonl import looks_like_jsonl, read_jsonl
 from windowclf.tags.schemes import validate_tags
 
@@ -29,9 +30,11 @@ class TaggedCorpus:
         One tag per token.
     documents : list of int or None
         Each sentence's document (a CoNLL file's ``-DOCSTART-`` lines separate them); None where
-        the file has no document structure (JSON lines).
+        the file marks none (JSON lines, a CoNLL file without ``-DOCSTART-`` lines): a model
+        reads such data as :func:`~windowclf.features.documents.document_blocks` says.
     warnings : list of str
-        What was read but left out, one line each (JSON lines spans off token boundaries).
+        What was read but left out or read by a rule, one line each (JSON lines spans off token
+        boundaries; column files' lines read by the column rule of :mod:`windowclf.formats.conll`).
     """
 
     sentences: list
@@ -91,6 +94,7 @@ def read_tagged(
         return TaggedCorpus(tokens, tags, None, warnings)
     documents: list = []
     corpus = TaggedCorpus([], [], documents)
+    repairs: Counter = Counter()
     for s in read_conll(
         path,
         require_sentences=True,
@@ -98,6 +102,7 @@ def read_tagged(
         tag_column=tag_column,
         encoding=encoding,
         separator=separator,
+        repairs=repairs,
     ):
         if s.tags is None:
             raise InputError("only one column; expected words and tags", path, s.lines[0])
@@ -105,4 +110,8 @@ def read_tagged(
         corpus.sentences.append(s.tokens)
         corpus.tags.append(s.tags)
         documents.append(s.document)
+    if not any(documents):  # no -DOCSTART- line: no document structure
+        corpus.documents = None
+    if repairs:
+        corpus.warnings.append(repairs_line(repairs, path))
     return corpus
