@@ -63,8 +63,8 @@ def read_gazetteer(path, *, max_words: int, encoding: str = "utf-8") -> Gazettee
     Raises
     ------
     InputError
-        A line without a TAB, an empty or spaced type, a string without words, undecodable or
-        binary data, an over-long line, a file without entries; each naming the file and line.
+        A line without a TAB (or nothing but blanks after it), an empty or spaced type, no words
+        after the TAB, undecodable or binary data, an over-long line, a file without entries; each naming the file and line.
     """
     with open(path, "rb") as file:
         return parse_gazetteer(file, max_words=max_words, encoding=encoding, path=os.fspath(path))
@@ -83,7 +83,7 @@ def parse_gazetteer(file_obj: IO, *, max_words: int, encoding: str = "utf-8", pa
         if not etype or any(c.isspace() for c in etype):
             raise InputError(f"type {etype!r} must be one word; expected TYPE<TAB>entity", path, number)
         words = [t.text for t in tokenize(entity)]
-        if not words:
+        if not words:  # blanks an ASCII line end does not strip (no-break spaces)
             raise InputError("no words after the TAB; expected TYPE<TAB>entity", path, number)
         if len(words) > max_words:
             found.too_long += 1
