@@ -122,7 +122,7 @@ def test_train_says_what_documents_it_read(tmp_path):
     marked = tmp_path / "marked.conll"
     marked.write_text("-DOCSTART- O\n\n" + "".join(f"{w} {t}\n" for w, t in zip(*[TRAIN[0].tokens, TRAIN[0].tags])))
     out = cli("train", marked, "-o", tmp_path / "n.npz", "--epochs", "1", "--hidden", "5", "--no-progress")
-    assert out.stdout.splitlines()[0].endswith("; 1 documents (-DOCSTART- lines)"), out.stdout
+    assert out.stdout.splitlines()[0].endswith("; 1 document (-DOCSTART- lines)"), out.stdout
 
 
 def test_a_resumed_fit_reads_documents_by_the_models_rule(tmp_path):

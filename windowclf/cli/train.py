@@ -392,7 +392,8 @@ def _data_line(what, path, sentences, tags, documents, tagger) -> str:
 
     types = Counter(t for seq in tags for t, _, _ in entity_spans(seq))
     names = ", ".join(printable(t) for t in sorted(types)) or "none"
-    marked = "no document markers" if documents is None else f"{len(set(documents)):,} documents (-DOCSTART- lines)"
+    n_marked = 0 if documents is None else len(set(documents))
+    marked = f"{n_marked:,} document{'s' * (n_marked != 1)} (-DOCSTART- lines)" if n_marked else "no document markers"
     if tagger.reads_documents:
         size = tagger.settings.document_sentences
         read = len(set(tagger.documents_as_read(documents, len(sentences))))
