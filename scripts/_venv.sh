@@ -26,7 +26,10 @@ done
 if [ "$missing" = 1 ]; then
     want="$(printf '%s\n' ${installed//,/ } ${extras//,/ } | sort -u | paste -sd, -)"
     "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root${want:+[$want]}"
+    # setuptools announces every editable install of a flat layout (its meta path finder) with a
+    # warning banner that pip passes on even with --quiet; it says nothing about this checkout
+    PYTHONWARNINGS="ignore:Editable installation${PYTHONWARNINGS:+,$PYTHONWARNINGS}" \
+        "$root/.venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root${want:+[$want]}"
     printf '%s\n%s\n' "$project" "$want" > "$stamp"
 fi
 export PATH="$root/.venv/bin:$PATH"

@@ -1,15 +1,15 @@
-"""Shared fixtures: the one place tests find the real data sets."""
+"""Fixtures every test folder may use: the real data sets, the golden files, the sample corpus.
+
+Helpers (paths, the command line, builders of small inputs) are in support.py; a folder's own
+fixtures are in its conftest.py (tests/batch, tests/hostile).
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-TEST_DATA = Path(__file__).resolve().parent / "data"
-
+from support import SAMPLE, TEST_DATA, read_sample, shared_data_dir
 
 # Generated cases per test of tests/hostile/ (each test draws one family of hostile inputs).
 HOSTILE_EXAMPLES = 50
@@ -26,11 +26,6 @@ def pytest_addoption(parser):
     )
 
 
-def shared_data_dir() -> Path:
-    """The real data: $WINDOWCLF_DATA, else ../shared/data beside the repository."""
-    return Path(os.environ.get("WINDOWCLF_DATA", REPO.parent / "shared" / "data"))
-
-
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """Path of the shared data sets; skips the test when they are absent (a user's clone)."""
@@ -44,3 +39,16 @@ def data_dir() -> Path:
 def test_data() -> Path:
     """tests/data: small golden files written by the project."""
     return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def sample() -> Path:
+    """data/sample: the checked-in sample corpus."""
+    assert (SAMPLE / "train.conll").is_file(), f"the sample corpus is missing from {SAMPLE}"
+    return SAMPLE
+
+
+@pytest.fixture(scope="module")
+def sample_split() -> tuple:
+    """((train sentences, train tags), (dev sentences, dev tags)) of the sample corpus."""
+    return read_sample("train.conll"), read_sample("dev.conll")

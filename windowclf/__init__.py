@@ -35,6 +35,7 @@ _EXPORTS = {
     "parse_incr": "windowclf.formats.conll",
     "write_conll": "windowclf.formats.conll",
     "entity_spans": "windowclf.tags.entities",
+    "Entity": "windowclf.tags.record",
     "convert": "windowclf.tags.schemes",
     "detect_scheme": "windowclf.tags.schemes",
     "count_chunks": "windowclf.tags.conlleval",
@@ -60,6 +61,7 @@ __all__ = [
     "Decoder",
     "DivergenceError",
     "Ensemble",
+    "Entity",
     "EpochResult",
     "InputError",
     "ModelFileError",
@@ -114,6 +116,7 @@ if TYPE_CHECKING:
     from windowclf.nn.network import WindowNetwork
     from windowclf.tags.conlleval import conlleval_report, count_chunks
     from windowclf.tags.entities import entity_spans
+    from windowclf.tags.record import Entity
     from windowclf.tags.schemes import convert, detect_scheme
     from windowclf.tags.token_metrics import token_f1
     from windowclf.text.tokenize import Token, iter_sentences, split_sentences

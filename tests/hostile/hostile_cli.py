@@ -11,8 +11,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from support import REPO
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 # Memory a case may take beyond the warm process it is forked from (its address-space limit).
 MEMORY = 1536 * 2**20
 TIMEOUT = 60.0

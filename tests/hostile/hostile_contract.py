@@ -17,6 +17,7 @@ which paths it may write. :func:`check` runs it and asserts the README's promise
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -108,16 +109,13 @@ def outputs_of(args) -> tuple:
 
 def _json_out(args) -> bool:
     """The command prints JSON lines: ``--format json``, or ``--json`` and no other format."""
-    pairs = set(zip(args, args[1:]))
+    pairs = set(itertools.pairwise(args))
     return ("--format", "json") in pairs or ("--json" in args and "--toml" not in args and "--format" not in args)
 
 
 def _allowed(key: str, outputs) -> bool:
     """``key`` is an output, the log beside a model output, or a directory holding one."""
-    for output in outputs:
-        if key in (output, f"{output}.log.jsonl") or output.startswith(key + os.sep):
-            return True
-    return False
+    return any(key in (output, f"{output}.log.jsonl") or output.startswith(key + os.sep) for output in outputs)
 
 
 def check(cli, world: Path, case: Case) -> None:

@@ -4,7 +4,8 @@ Each test draws one family of cases (damaged CoNLL files, vector files, model fi
 and logs; hostile option values; outputs and standard streams that are traps) and checks the
 contract of :mod:`hostile_contract` on each. The seed is fixed (the ``hostile`` profile is
 derandomized), so CI tries the same cases every run; ``--hostile-examples N`` sets how many
-each test draws (tests/conftest.py; README "Guarantees" says how many a CI run tries).
+each test draws (tests/conftest.py; README "Guarantees" says how many a CI run tries). The
+fixtures (``world``, ``cli``, ``hostile_examples``) are in tests/hostile/conftest.py.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import click
 import pytest
 from hostile_cli import TINY
 from hostile_contract import Case, check
-from hostile_fixtures import cli, hostile_examples, world  # noqa: F401  (fixtures)
 from hostile_mutations import bytes_damage, gzip_damage, model_damage, text_damage, vector_header_damage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from windowclf.cli.main import main
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
+pytestmark = [
+    pytest.mark.slow,  # a warm fork server and hundreds of real processes
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)"),
+]
 
 TRAIN = ["train", "train.conll", "-o", "new.npz", *TINY]
 

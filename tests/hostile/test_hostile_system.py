@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from hostile_cli import REPO, TINY
+from hostile_cli import TINY
+from support import REPO, SAMPLE, run_windowclf, start_windowclf
 
 from windowclf._util.outputs import check_output
 from windowclf.cli.main import main
@@ -29,32 +30,12 @@ from windowclf.formats.vectors import load_vectors
 from windowclf.models.container import load_model_file
 from windowclf.models.tagger import WindowTagger
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)")
+pytestmark = [
+    pytest.mark.slow,  # a warm fork server and hundreds of real processes
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="the suite forks real processes (POSIX)"),
+]
 
-SAMPLE = REPO / "data" / "sample"
 SLOW = ["--hidden", "20", "--dim", "20", "--seed", "3", "--batch-size", "1", "--no-progress"]
-
-
-def windowclf(*args, cwd, close=(), **popen):
-    """Start ``python -m windowclf.cli.main ARGS``; ``close``: descriptors the child starts without."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
-    popen.setdefault("stdout", subprocess.PIPE)
-    popen.setdefault("stderr", subprocess.PIPE)
-
-    def start():
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # a parent that ignores SIGINT would pass that on
-        for fd in close:
-            os.close(fd)
-
-    return subprocess.Popen(
-        [sys.executable, "-m", "windowclf", *map(str, args)], cwd=cwd, env=env, preexec_fn=start, **popen
-    )
-
-
-def run(*args, cwd, **popen):
-    proc = windowclf(*args, cwd=cwd, **popen)
-    out, err = proc.communicate(timeout=120)
-    return proc.returncode, out or b"", err or b""
 
 
 def temporary_files(where: Path) -> list:
@@ -65,7 +46,7 @@ def temporary_files(where: Path) -> list:
 
 
 def test_sigterm_is_handled_as_ctrl_c_exit_143_one_line_best_model_kept(tmp_path):
-    proc = windowclf(
+    proc = start_windowclf(
         "train",
         SAMPLE / "train.conll",
         "--dev",
@@ -107,7 +88,7 @@ def test_sigterm_at_any_moment_of_saving_leaves_no_temporary_file_and_a_loadable
         "--no-progress",
     ]
     for delay in (0.0, 0.01, 0.03, 0.07):
-        proc = windowclf(*args, cwd=tmp_path)
+        proc = start_windowclf(*args, cwd=tmp_path)
         assert proc.stdout.readline().strip()  # training has started (a first line is out)
         time.sleep(delay)
         while proc.poll() is None:
@@ -124,18 +105,20 @@ def test_sigterm_at_any_moment_of_saving_leaves_no_temporary_file_and_a_loadable
 def test_a_run_that_fails_keeps_the_previous_model_and_its_log(tmp_path):
     """A bad option, divergence in epoch 1, Ctrl-C in epoch 1: the log is not truncated."""
     train = SAMPLE / "train.conll"
-    code, _, err = run("train", train, "-o", "m.npz", "--epochs", 1, *SLOW[:-3], "--no-progress", cwd=tmp_path)
+    code, _, err = run_windowclf(
+        "train", train, "-o", "m.npz", "--epochs", 1, *SLOW[:-3], "--no-progress", cwd=tmp_path
+    )
     assert code == 0, err
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert set(before) == {"m.npz", "m.npz.log.jsonl"}
 
-    code, _, err = run("train", train, "-o", "m.npz", "--lr", "-1", cwd=tmp_path)
+    code, _, err = run_windowclf("train", train, "-o", "m.npz", "--lr", "-1", cwd=tmp_path)
     assert code == 2, err
-    code, _, err = run(
+    code, _, err = run_windowclf(
         "train", train, "-o", "m.npz", "--lr", "1e30", "--activation", "relu", "--no-progress", cwd=tmp_path
     )
     assert code == 1 and b"lower the learning rate" in err, err
-    proc = windowclf("train", train, "-o", "m.npz", "--epochs", 5, *SLOW[:-1], "--progress", cwd=tmp_path)
+    proc = start_windowclf("train", train, "-o", "m.npz", "--epochs", 5, *SLOW[:-1], "--progress", cwd=tmp_path)
     proc.stderr.read(1)  # the progress label: epoch 1 has begun
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -147,9 +130,9 @@ def test_a_run_that_fails_keeps_the_previous_model_and_its_log(tmp_path):
 def test_a_resumed_run_keeps_the_log_of_the_epochs_it_continues(tmp_path):
     train, dev = SAMPLE / "train.conll", SAMPLE / "dev.conll"
     common = ["--dev", dev, "--hidden", 8, "--dim", 8, "--no-progress"]
-    assert run("train", train, "-o", "a.npz", "--epochs", 2, *common, cwd=tmp_path)[0] == 0
+    assert run_windowclf("train", train, "-o", "a.npz", "--epochs", 2, *common, cwd=tmp_path)[0] == 0
     assert (
-        run(
+        run_windowclf(
             "train",
             train,
             "--resume",
@@ -204,12 +187,12 @@ def test_vectors_from_a_pipe_train_the_model_the_file_trains(tmp_path):
 
 def test_closed_standard_streams_give_one_line_or_go_nowhere(tmp_path):
     model = tmp_path / "m.npz"
-    assert run("train", SAMPLE / "train.conll", "-o", model, *TINY, cwd=tmp_path)[0] == 0
-    closed_stdin = run("predict", "-m", model, cwd=tmp_path, close=(0,))
+    assert run_windowclf("train", SAMPLE / "train.conll", "-o", model, *TINY, cwd=tmp_path)[0] == 0
+    closed_stdin = run_windowclf("predict", "-m", model, cwd=tmp_path, close=(0,))
     assert closed_stdin[0] == 2 and closed_stdin[2].decode().splitlines() == [
         "Error: <stdin>: standard input is closed; give INPUT files or pipe text in"
     ], closed_stdin
-    proc = windowclf("train", SAMPLE / "train.conll", "-o", "quiet.npz", *TINY, cwd=tmp_path, close=(1,))
+    proc = start_windowclf("train", SAMPLE / "train.conll", "-o", "quiet.npz", *TINY, cwd=tmp_path, close=(1,))
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and not err, err  # the output went nowhere; the model is saved
     assert WindowTagger.load(tmp_path / "quiet.npz").history
@@ -218,7 +201,7 @@ def test_closed_standard_streams_give_one_line_or_go_nowhere(tmp_path):
 def _on_a_terminal(args, cwd, stdin=b""):
     """Run with stdout on a pseudo-terminal; what the terminal received."""
     leader, follower = pty.openpty()
-    proc = windowclf(*args, cwd=cwd, stdin=subprocess.PIPE, stdout=follower)
+    proc = start_windowclf(*args, cwd=cwd, stdin=subprocess.PIPE, stdout=follower)
     os.close(follower)
     proc.stdin.write(stdin)
     proc.stdin.close()
@@ -240,13 +223,13 @@ def _on_a_terminal(args, cwd, stdin=b""):
 def test_control_characters_from_files_are_escaped_on_a_terminal_and_kept_in_pipes(tmp_path):
     conll = "Anna B-\x9b31mPER\nlives O\nin O\nOslo B-LOC\n\n" * 20  # a C1 control (CSI) in a type name
     (tmp_path / "c1.conll").write_text(conll, encoding="utf-8")
-    assert run("train", "c1.conll", "-o", "m.npz", *TINY, cwd=tmp_path)[0] == 0
+    assert run_windowclf("train", "c1.conll", "-o", "m.npz", *TINY, "--scheme", "IO", cwd=tmp_path)[0] == 0
     code, seen = _on_a_terminal(["info", "m.npz"], tmp_path)
     assert code == 0 and "\x9b".encode() not in seen and b"\\x9b31mPER" in seen, seen
     text = b"Anna lives in Oslo \x1b]0;pwned\x07 today.\n"
     code, seen = _on_a_terminal(["predict", "-m", "m.npz", "--format", "inline"], tmp_path, stdin=text)
     assert code == 0 and b"\x1b" not in seen and b"\\x1b" in seen, seen
-    proc = windowclf("predict", "-m", "m.npz", "--format", "inline", cwd=tmp_path, stdin=subprocess.PIPE)
+    proc = start_windowclf("predict", "-m", "m.npz", "--format", "inline", cwd=tmp_path, stdin=subprocess.PIPE)
     out, _ = proc.communicate(text, timeout=60)
     assert b"\x1b]0;pwned\x07" in out  # into a pipe, the data are the data
 
@@ -254,14 +237,14 @@ def test_control_characters_from_files_are_escaped_on_a_terminal_and_kept_in_pip
 def test_undecodable_file_names_are_escaped_in_json_and_messages(tmp_path):
     name = os.fsdecode(b"caf\xe9.txt")
     (tmp_path / name).write_text("Anna lives in Oslo.\n")
-    assert run("train", SAMPLE / "train.conll", "-o", "m.npz", *TINY, cwd=tmp_path)[0] == 0
-    code, out, err = run("predict", "-m", "m.npz", "--format", "json", name, cwd=tmp_path)
+    assert run_windowclf("train", SAMPLE / "train.conll", "-o", "m.npz", *TINY, cwd=tmp_path)[0] == 0
+    code, out, err = run_windowclf("predict", "-m", "m.npz", "--format", "json", name, cwd=tmp_path)
     assert code == 0, err
     record = json.loads(out.decode("utf-8"))
     assert record["file"] == "caf\\xe9.txt"
-    code, out, err = run("info", "--json", "m.npz", cwd=tmp_path)
+    code, out, err = run_windowclf("info", "--json", "m.npz", cwd=tmp_path)
     json.loads(out.decode("utf-8"))
-    code, out, err = run("predict", "-m", os.fsdecode(b"nop\xe9.npz"), cwd=tmp_path)
+    code, out, err = run_windowclf("predict", "-m", os.fsdecode(b"nop\xe9.npz"), cwd=tmp_path)
     assert code == 2 and err.decode("utf-8") == "Error: nop\\xe9.npz: no such model file\n", err
 
 

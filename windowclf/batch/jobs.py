@@ -1,8 +1,9 @@
 """A tagging job: many input files into one directory, in shards, on any engine.
 
 Output ``i`` is named after input ``i`` (``news.txt`` -> ``DIR/news.txt.conll``, ``.txt`` for
-inline, ``.jsonl`` for JSON). A file larger than a block is cut into blocks (runs of its segments,
-:func:`windowclf.batch.shards.plan_blocks`) whose parts are joined in order; every file is written
+inline, ``.jsonl`` for JSON and for JSON lines input written back in its form). A file larger than
+a block is cut into blocks (runs of its segments, :func:`windowclf.batch.shards.plan_blocks`) whose
+parts are joined in order (:func:`~windowclf.batch.shards.join_parts`); every file is written
 atomically, so a file is either its whole output or absent. ``DIR/manifest.json`` records for each
 output its input (path, size, modification time), the model's sha256, the options, tokens,
 sentences and the output's sha256: a rerun skips the files whose record, model, options and
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import os
 from typing import NamedTuple
@@ -23,7 +23,16 @@ from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import file_sha256
 from windowclf._util.outputs import check_output
 from windowclf.batch.segments import SEGMENT_BYTES
-from windowclf.batch.shards import OUTPUT_SUFFIXES, ModelRef, TagOptions, plan_blocks, tag_shard
+from windowclf.batch.shards import (
+    ModelRef,
+    TagOptions,
+    join_parts,
+    load_model,
+    model_options,
+    output_suffix,
+    plan_blocks,
+    tag_shard,
+)
 from windowclf.errors import ConfigError
 
 __all__ = ["MANIFEST", "Job", "Task", "run_in_process", "run_tasks"]
@@ -58,7 +67,9 @@ class Job:
         self.inputs = [os.fspath(p) for p in inputs]
         if not self.inputs:
             raise ConfigError("no input files: name the files to tag into the output directory")
-        self.out_dir, self.model, self.options = os.fspath(out_dir), model, options
+        self.out_dir, self.model = os.fspath(out_dir), model
+        self.options = model_options(options, load_model(model))  # what the options leave to the model
+        options = self.options
         names: dict[str, int] = {}
         for path in self.inputs:
             if path == "-":
@@ -66,7 +77,7 @@ class Job:
             if not os.path.isfile(path):
                 os.stat(path)  # FileNotFoundError / PermissionError, named as predict names them
                 raise IsADirectoryError(21, "Is a directory, expected a file", path)
-            name = os.path.basename(path) + OUTPUT_SUFFIXES[options.output_format]
+            name = os.path.basename(path) + output_suffix(options, path)
             if name in names:
                 raise ConfigError(
                     f"{names[name]} and {path} would both be written to {name}; "
@@ -127,17 +138,10 @@ class Job:
         reports = [r for _, r in sorted(self._reports.pop(task.file), key=lambda pair: pair[0])]
         i = task.file
         if len(reports) > 1:
-            digest, size = hashlib.sha256(), 0
             with atomic_writer(self.outputs[i], "wb") as out:
-                for r in reports:
-                    with open(r["output"], "rb") as part:
-                        while data := part.read(1 << 20):
-                            out.write(data)
-                            digest.update(data)
-                            size += len(data)
+                sha256, size = join_parts(reports, out, self.options, self.inputs[i])
             for r in reports:
                 os.unlink(r["output"])
-            sha256 = digest.hexdigest()
         else:
             sha256, size = reports[0]["sha256"], reports[0]["bytes"]
         record = {
@@ -172,8 +176,12 @@ class Job:
             os.rmdir(self._parts_dir())
 
     def result(self) -> list:
-        """One record per input, in input order (from the manifest)."""
-        return [self.records.get(name) for name in self.names]
+        """One record per input, in input order (from the manifest), each with ``skipped``: whether
+        this run found it done and left it."""
+        return [
+            None if self.records.get(name) is None else {**self.records[name], "skipped": i in self.skipped}
+            for i, name in enumerate(self.names)
+        ]
 
 
 def _unlink(path: str) -> None:

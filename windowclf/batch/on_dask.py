@@ -14,6 +14,7 @@ while the job runs (``distributed.worker.profile``: it costs pure-Python work 20
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from contextlib import contextmanager
 from itertools import islice
@@ -152,7 +153,7 @@ def tag_files(
                 shared,
                 task.source,
                 task.output,
-                options,
+                job.options,
                 pure=False,
                 priority=-task.order,
                 key=f"windowclf-tag-{task.order}-{time.time_ns()}",
@@ -172,11 +173,20 @@ def tag_files(
             client.cancel(list(futures))
 
 
-def _tag_partition(sentences, model, scheme, predict, chunk, documents):
+def _tag_partition(sentences, model, scheme, predict, chunk, documents, entities=False):
     _worker_setup()
     tagger = load_model(model)
+    options = dict(predict)
+
+    def tag(batch):
+        if not entities:
+            return tagger.predict(batch, scheme=scheme, **options)
+        return [ents for _, ents in tagger.predict(batch, scheme=scheme, confidences=True, **options)]
+
     if documents:  # each element a document: its sentences tagged together, as one document
-        return [tagger.predict(list(document), scheme=scheme, **dict(predict)) for document in sentences]
+        if entities:  # a document's entities, in one list, numbered by their sentence in it
+            return [[e for ents in tag(list(document)) for e in ents] for document in sentences]
+        return [tag(list(document)) for document in sentences]
     if tagger.reads_documents:  # a partition is unmarked data: cut only where a document as read ends
         batches = tagger.document_chunks(sentences, _unmarked, chunk)
     else:
@@ -184,7 +194,7 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents):
         batches = iter(lambda: list(islice(it, chunk)), [])
     out = []
     for batch in batches:
-        out.extend(tagger.predict(batch, scheme=scheme, **dict(predict)))
+        out.extend(_each_alone(tag(batch), entities))
     return out
 
 
@@ -192,11 +202,20 @@ def _unmarked(sentence) -> int:
     return 0
 
 
+def _each_alone(results: list, entities: bool) -> list:
+    """Each element's result as if it had been tagged alone: an element's entities are of its one
+    sentence, sentence 0 (they come numbered by their place in the batch)."""
+    if not entities:
+        return results
+    return [[dataclasses.replace(e, sentence=0) for e in ents] for ents in results]
+
+
 def tag_bag(
     bag,
     model,
     *,
     documents: bool = False,
+    entities: bool = False,
     scheme: str | None = None,
     send: str = "bytes",
     chunk_size: int = 1000,
@@ -209,7 +228,10 @@ def tag_bag(
     (``doccase``, the document vote) sees each alone, wherever the partitions fall (as
     :meth:`~windowclf.inference.prediction.Tagging.documents_as_read` reads documents: a long
     one as blocks of ``document_sentences`` sentences). Without it, a partition is unmarked data,
-    which such a model reads as such blocks, counted from the partition's first sentence.
+    which such a model reads as such blocks, counted from the partition's first sentence. With
+    ``entities=True`` each element of the result is a list of :class:`~windowclf.tags.record.Entity`
+    records instead (what ``predict_entities`` gives): of the token list (``sentence`` 0), or of the
+    whole document (``sentence``: the sentence's index in it).
     The model (path, bytes or WindowTagger) goes to the workers once (scattered when a distributed
     client is current, else one node of the graph) and is loaded once per process;
     ``predict_options`` go to :meth:`WindowTagger.predict` (``constrain=False``, ...).
@@ -221,7 +243,13 @@ def tag_bag(
     except ValueError:  # no distributed client: the local schedulers share this process's memory
         node = dask.delayed(ref, traverse=False)
     return bag.map_partitions(
-        _tag_partition, node, scheme, tuple(sorted(predict_options.items())), chunk_size, bool(documents)
+        _tag_partition,
+        node,
+        scheme,
+        tuple(sorted(predict_options.items())),
+        chunk_size,
+        bool(documents),
+        bool(entities),
     )
 
 

@@ -9,11 +9,15 @@ A cut is the end of the first blank line (a line of spaces, TABs and CRs only, e
 that ends at least ``spacing`` bytes after the segment's start; it is found from the bytes alone,
 so a file's cuts are the same whether it is scanned ahead (:func:`plan`) or read as a stream
 (:class:`Stream`). A blank line ends a CoNLL sentence and a paragraph of raw text, and no
-sentence or token crosses a paragraph, so the cuts change no sentence. Files in encodings whose
-bytes do not show their line ends (UTF-16, stateful codes) are one segment.
+sentence or token crosses a paragraph, so the cuts change no sentence. JSON lines are cut at
+the end of the first line (any line: a record is a line) that ends at least ``spacing`` bytes
+after the segment's start (``lines=True``). Files in encodings whose bytes do not show their line
+ends (UTF-16, stateful codes) are one segment.
 
 >>> _Cutter(8).feed(b"one two three\\n\\nfour\\n \\nfive\\n\\nsix\\n")
 [15, 28]
+>>> _Cutter(8, lines=True).feed(b'{"a": 1}\\n{"b": 2}\\n{"c": 3}\\n')
+[9, 18, 27]
 """
 
 from __future__ import annotations
@@ -80,8 +84,8 @@ def cuttable(encoding: str) -> bool:
 class _Cutter:
     """Finds the cuts of a byte stream fed in pieces (absolute byte offsets, in order)."""
 
-    def __init__(self, spacing: int = SEGMENT_BYTES):
-        self.spacing = spacing
+    def __init__(self, spacing: int = SEGMENT_BYTES, lines: bool = False):
+        self.spacing, self.lines = spacing, lines
         self.start = 0  # where the current segment starts
         self.pos = 0  # bytes fed so far
         self.blank = True  # the current line, so far, holds blanks only
@@ -100,7 +104,7 @@ class _Cutter:
             if close < 0:
                 self._advance(data, i, n)
                 break
-            if not (self.blank and _NON_BLANK.search(data, i, close) is None):
+            if not self.lines and not (self.blank and _NON_BLANK.search(data, i, close) is None):
                 match = _BLANK_LINE.search(data, close)
                 if match is None:
                     self._advance(data, close, n)
@@ -138,15 +142,15 @@ class _Counter:
         self.chars += len(data.translate(None, _CONTINUATION)) if self.utf8 else len(data)
 
 
-def plan(path, encoding: str = "utf-8", spacing: int = SEGMENT_BYTES) -> list:
+def plan(path, encoding: str = "utf-8", spacing: int = SEGMENT_BYTES, *, lines: bool = False) -> list:
     """The segments of the regular file ``path``, in order: one read of its bytes, nothing decoded.
 
     An empty file has one empty segment, a file in an encoding that is not :func:`cuttable` one
-    segment of the whole file.
+    segment of the whole file. ``lines``: cut at any line end (JSON lines), not at blank lines.
     """
     if not cuttable(encoding):
         return [Segment(0, os.stat(path).st_size, 1, 0)]
-    cutter, counter, segments = _Cutter(spacing), _Counter(encoding), []
+    cutter, counter, segments = _Cutter(spacing, lines), _Counter(encoding), []
     start, line, char = 0, 1, 0
     with open(path, "rb") as file:
         while data := file.read(_READ_BYTES):
@@ -221,10 +225,10 @@ class Stream:
     read, so it is given as -1.
     """
 
-    def __init__(self, raw, encoding: str = "utf-8", spacing: int = SEGMENT_BYTES):
+    def __init__(self, raw, encoding: str = "utf-8", spacing: int = SEGMENT_BYTES, *, lines: bool = False):
         self.raw = raw
         self.cut = cuttable(encoding)
-        self.cutter, self.counter = _Cutter(spacing), _Counter(encoding)
+        self.cutter, self.counter = _Cutter(spacing, lines), _Counter(encoding)
         self.buf, self.eof = b"", False
         self.cuts: list[int] = []
 

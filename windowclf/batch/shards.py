@@ -8,6 +8,14 @@ command writes each input through :func:`tag_input` and both tag segment by segm
 (:mod:`windowclf.batch.segments`) in :func:`write_tagged`. A file's blocks are runs of its segments, so
 its blocks' outputs, concatenated in order, are the file's output, whatever the blocks.
 
+Every input is read in its form (raw text, CoNLL columns, JSON lines: sniffed when ``input_format``
+is ``auto``, :func:`~windowclf.formats.sniff.input_form`), and by default written in it (CoNLL
+columns for text and CoNLL input, each JSON lines record back in its own form), its tags in the
+scheme of the input's own tags (:func:`~windowclf.tags.schemes.output_scheme`), so a scorer of
+the output agrees with ``windowclf evaluate``. Entity records (``--format json``, ``entities``) count
+their ``sentence`` from the file's start; a block counts from its own, and :func:`join_parts`
+(what a job runs to join a file's blocks) adds the sentences of the blocks before it.
+
 Models travel as a :class:`ModelRef` (the ``.npz`` bytes or a shared path, with their sha256) and
 are loaded once per process through the model file's own checked loader (a single model's file or an
 ensemble's: :func:`windowclf.models.ensemble.load_any`); a WindowTagger or an Ensemble itself pickles as its
@@ -21,35 +29,45 @@ import gc
 import hashlib
 import io
 import os
+import re
 import sys
 import time
 from collections import OrderedDict
 from contextlib import closing, contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import islice
 from typing import NamedTuple
 
 from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import file_sha256
 from windowclf.batch import segments as seg
-from windowclf.errors import ConfigError, ModelFileError
+from windowclf.errors import ConfigError, InputError, ModelFileError
 from windowclf.formats.conll import file_layout, parse_incr
+from windowclf.formats.jsonl import iter_records
 from windowclf.formats.lines import text_codec
-from windowclf.formats.writers import CONFIDENCE_FORMATS, WRITERS, Tagged
+from windowclf.formats.sniff import FORMS, HEAD_BYTES, input_form
+from windowclf.formats.tagged import file_schemes
+from windowclf.formats.writers import CONFIDENCE_FORMATS, INPUT_FORM_FORMATS, WRITERS, RecordParts, Tagged
 from windowclf.models import files as model_io
 from windowclf.models.ensemble import Ensemble, load_any
 from windowclf.models.tagger import WindowTagger
+from windowclf.tags.schemes import SchemeDetector, output_scheme
 from windowclf.text.reader import text_sentences
 from windowclf.text.sentences import SENTENCE_MODES
+from windowclf.text.tokenize import check_tokenizer
 
 __all__ = [
     "OUTPUT_SUFFIXES",
     "Block",
     "ModelRef",
     "TagOptions",
+    "join_parts",
     "load_model",
+    "model_options",
     "model_ref",
+    "output_suffix",
     "plan_blocks",
+    "resolved",
     "tag_input",
     "tag_shard",
     "write_tagged",
@@ -62,7 +80,12 @@ OUTPUT_SUFFIXES = {
     "entities": ".jsonl",
     "tokens-json": ".jsonl",
     "spans-json": ".jsonl",
+    "jsonl": ".jsonl",
 }
+# The formats whose records count sentences from the file's start (join_parts renumbers blocks').
+_NUMBERED_FORMATS = frozenset({"json", "entities"})
+# The formats that write tags, which follow the scheme of a tagged input's own tags.
+_TAG_FORMATS = frozenset({"conll", "json", "tokens-json", "jsonl"})
 _CACHED_MODELS = 2  # loaded models a process keeps (a sweep or a second job may bring another)
 
 
@@ -70,12 +93,18 @@ _CACHED_MODELS = 2  # loaded models a process keeps (a sweep or a second job may
 class TagOptions:
     """What ``windowclf predict`` is told besides the model and the inputs.
 
-    ``separator`` is the separator itself (None: from the file's first line); ``predict`` holds
-    further keyword arguments of :meth:`WindowTagger.predict`, as (name, value) pairs.
+    ``input_format`` is ``auto`` (each input's own, :func:`~windowclf.formats.sniff.input_form`),
+    ``text``, ``conll`` or ``jsonl``; ``output_format`` one of :data:`~windowclf.formats.writers.WRITERS`
+    or ``auto`` (each input in its own form: CoNLL columns for text and CoNLL input, ``jsonl`` for
+    JSON lines); ``scheme`` the output's tag scheme (None: a tagged input's own, else the model's);
+    ``separator`` is the separator itself (None: from the file's first line); ``labels`` the names
+    of JSON lines' integer tags and ``tokenizer`` the tokenizer of raw text (None for either: the
+    model's training data's, else none and ``conll``); ``predict`` holds further keyword arguments
+    of :meth:`WindowTagger.predict`, as (name, value) pairs.
     """
 
-    input_format: str = "text"
-    output_format: str = "conll"
+    input_format: str = "auto"
+    output_format: str = "auto"
     scheme: str | None = None
     chunk_size: int = 1000
     encoding: str = "utf-8"
@@ -84,31 +113,80 @@ class TagOptions:
     separator: str | None = None
     predict: tuple = field(default=())
     sentence_mode: str = "text"  # raw text: tokenize.SENTENCE_MODES
+    labels: tuple | None = None
+    tokenizer: str | None = None
 
     def __post_init__(self):
-        if self.input_format not in ("text", "conll"):
-            raise ConfigError(f"input_format must be text or conll, got {self.input_format!r}")
+        if self.input_format not in ("auto", *FORMS):
+            raise ConfigError(f"input_format must be one of auto, {', '.join(FORMS)}, got {self.input_format!r}")
         if self.sentence_mode not in SENTENCE_MODES:
             raise ConfigError(f"sentence_mode must be one of {', '.join(SENTENCE_MODES)}, got {self.sentence_mode!r}")
-        if self.output_format not in WRITERS:
-            raise ConfigError(f"output_format must be one of {', '.join(WRITERS)}, got {self.output_format!r}")
+        if self.output_format != "auto" and self.output_format not in WRITERS:
+            raise ConfigError(f"output_format must be auto or one of {', '.join(WRITERS)}, got {self.output_format!r}")
+        if self.output_format in INPUT_FORM_FORMATS and self.input_format not in ("auto", "jsonl"):
+            raise ConfigError(_not_jsonl(self.input_format))
+        if self.tokenizer is not None:
+            check_tokenizer(self.tokenizer)
+        if self.labels is not None and not isinstance(self.labels, tuple):
+            object.__setattr__(self, "labels", tuple(self.labels))  # frozen: hashable, a manifest's JSON list
         if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
             raise ConfigError(f"chunk_size must be a positive integer, got {self.chunk_size!r}")
         text_codec(self.encoding, ascii_compatible=True)  # the CLI option's rule: ConfigError otherwise
 
     def to_dict(self) -> dict:
         """JSON-ready (the manifest records it)."""
-        return {**asdict(self), "predict": [list(pair) for pair in self.predict]}
+        out = {**asdict(self), "predict": [list(pair) for pair in self.predict]}
+        out["labels"] = None if self.labels is None else list(self.labels)
+        return out
+
+
+def _not_jsonl(form: str) -> str:
+    return (
+        f"--format jsonl writes JSON lines input back in its own form; this input is {form} "
+        "(for JSON lines of its predictions: --format tokens-json or spans-json)"
+    )
+
+
+def resolved(options: TagOptions, name, head: bytes | None = None) -> TagOptions:
+    """``options`` for the input ``name`` (whose first bytes are ``head``, None: read from the file):
+    ``auto`` input read as the input's own form, ``auto`` output as the form that keeps it.
+
+    >>> resolved(TagOptions(), "hub.jsonl").output_format, resolved(TagOptions(input_format="text"), "-").output_format
+    ('jsonl', 'conll')
+    """
+    form = options.input_format
+    if form == "auto":
+        form = input_form(name, head=head, encoding=options.encoding) if name != "-" or head is not None else "text"
+    output = options.output_format
+    if output == "auto":
+        output = "jsonl" if form == "jsonl" else "conll"
+    elif output in INPUT_FORM_FORMATS and form != "jsonl":
+        raise ConfigError(_not_jsonl(form))
+    if (form, output) == (options.input_format, options.output_format):
+        return options
+    return replace(options, input_format=form, output_format=output)
+
+
+def output_suffix(options: TagOptions, name) -> str:
+    """The suffix of the output file of input ``name`` (``.conll``, ``.jsonl``, ...)."""
+    return OUTPUT_SUFFIXES[resolved(options, name).output_format]
 
 
 class Block(NamedTuple):
-    """Segments ``segments`` (consecutive) of the file ``path``: block ``index`` of ``count``."""
+    """Segments ``segments`` (consecutive) of the file ``path``: block ``index`` of ``count``.
+
+    ``input_format`` is the file's form (resolved once for all its blocks); ``schemes`` the
+    :meth:`~windowclf.tags.schemes.SchemeDetector.ranking` of the file's own tags (None: not
+    known, so read from the file by whoever tags the block).
+    """
 
     path: str
     index: int  # type: ignore[assignment]  # a field, as the README's Spark recipe reads it
     count: int  # type: ignore[assignment]
     segments: tuple
     layout: tuple = ()  # CoNLL input: (separator, n_columns, first_line) the file's earlier lines set
+    input_format: str = ""
+    schemes: tuple | None = None
 
 
 class ModelRef(NamedTuple):
@@ -195,9 +273,11 @@ def _remember(sha256: str, tagger) -> None:
 
 
 # ------------------------------------------------------------------------------ tagging
-def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
+def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence: int = 0) -> tuple:
     """Tag ``sentences`` (Tagged, tokens filled in) ``options.chunk_size`` at a time and write them
-    to the text stream ``out``; returns (tokens, sentences) written.
+    to the text stream ``out`` (``options`` resolved: no ``auto`` format left); returns (tokens,
+    sentences) written. Sentences are numbered from ``first_sentence`` (their ``sentence`` in entity
+    records); a JSON lines record without tokens is written back but is no sentence.
 
     A model whose features read documents (``doccase``, the vote, the gazetteer) reads those of
     ``sentences`` (a segment: see tag_input): CoNLL input's ``-DOCSTART-`` documents, raw text's
@@ -209,8 +289,9 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
     positive = tagger.settings.positive_tag if sigmoid else None
     write = WRITERS[options.output_format]
     json_out = options.output_format in CONFIDENCE_FORMATS
+    writes_empty = options.output_format in INPUT_FORM_FORMATS
     extra = dict(options.predict)
-    n_tokens = n_sentences = 0
+    n_tokens, number = 0, first_sentence
     sentences = iter(sentences)
     if tagger.reads_documents:
         chunks = tagger.document_chunks(sentences, _document_of, options.chunk_size)
@@ -229,14 +310,18 @@ def write_tagged(tagger, sentences, out, options: TagOptions) -> tuple:
         )
         for i, (s, tags) in enumerate(zip(chunk, predicted)):
             if json_out:
-                tags, s.confidences = tags
+                tags, found = tags
+                s.found = [(e.label, e.token_start, e.token_end, e.confidence) for e in found]
             s.tags, s.positive = tags, positive
+            if not s.tokens and not writes_empty:
+                continue
+            if s.tokens:
+                s.sentence, number = number, number + 1
             if probabilities is not None:
                 s.probabilities = probabilities[i][:, 1].tolist()
             write(out, s)
             n_tokens += len(tags)
-        n_sentences += len(chunk)
-    return n_tokens, n_sentences
+    return n_tokens, number - first_sentence
 
 
 def _document_of(sentence: Tagged):
@@ -246,6 +331,27 @@ def _document_of(sentence: Tagged):
 def _raw_tagged(tokens, **fields) -> Tagged:
     """A sentence of raw text, to be tagged (what text_sentences makes of each sentence)."""
     return Tagged(tokens, [], **fields)
+
+
+def _jsonl_tagged(stream, name: str, segment: seg.Segment, options: TagOptions, labels):
+    """The sentences of a segment of JSON lines, each tied to its record (RecordParts)."""
+    records = iter_records(
+        stream,
+        name,
+        labels=labels,
+        encoding=options.encoding,
+        tokenizer=options.tokenizer or "conll",
+        first_line=segment.line,
+    )
+    for record in records:
+        parts = RecordParts(record, max(1, len(record.sentences)), labels, name)
+        if not record.sentences:  # a text without a token: written back as it came, with no entity
+            yield Tagged([], [], file=name, record=parts)
+            continue
+        text = record.text or ""
+        for tokens, gold, offsets in record.sentences:
+            sentence_text = None if offsets is None else text[offsets[0][0] : offsets[-1][1]]
+            yield Tagged(tokens, [], offsets=offsets, text=sentence_text, file=name, gold=gold, record=parts)
 
 
 def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict, repairs=None):
@@ -263,7 +369,12 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
             layout=layout,
             repairs=repairs,
         ):
-            yield Tagged(s.tokens, [], columns=s.columns, file=s.path, document=s.document)
+            yield Tagged(s.tokens, [], columns=s.columns, file=s.path, document=s.document, gold=s.tags)
+        return
+    if options.input_format == "jsonl":
+        yield from _jsonl_tagged(
+            stream, name, segment, options, None if options.labels is None else list(options.labels)
+        )
         return
     encoding = options.encoding
     if codecs.lookup(encoding).name == "utf-8":
@@ -278,21 +389,77 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
             encoding=options.encoding,
             mode=options.sentence_mode,
             make=_raw_tagged,
+            tokenizer=options.tokenizer or "conll",
         )
     finally:
         text.detach()
 
 
-def _tag_segments(tagger, path, name, parts, out, options, layout, repairs=None) -> tuple:
-    """Tag (Segment, binary stream) pairs in order, each on its own batches; returns the counts."""
-    tokens = count = 0
+def _tag_segments(
+    tagger, path, name, parts, out, options, layout, first_sentence=0, ranking=None, repairs=None
+) -> tuple:
+    """Tag (Segment, binary stream) pairs in order, each on its own batches; returns the counts.
+
+    ``ranking``: how the schemes fit the input's own tags (None: not known, as for a stream: then
+    from its first segment's tags, where the output carries tags)."""
+    tokens, count = 0, 0
     with _older_objects_frozen():
         for segment, stream in parts:
             sentences = _segment_sentences(stream, name, segment, options, layout, repairs)
             with stream, closing(sentences):  # the reader lets go of the stream before it closes
-                t, s = write_tagged(tagger, sentences, out, options)
-            tokens, count = tokens + t, count + s
+                if ranking is None and _follows_input_scheme(tagger, options):
+                    sentences = list(sentences)  # a segment: about a megabyte of the stream's start
+                    detector = SchemeDetector()
+                    for s in sentences:
+                        if s.gold is not None:
+                            detector.add(s.gold)
+                    ranking = detector.ranking()
+                    options = _with_scheme(tagger, options, ranking)
+                    sentences = iter(sentences)
+                t, n = write_tagged(tagger, sentences, out, options, first_sentence=first_sentence + count)
+            tokens, count = tokens + t, count + n
     return tokens, count
+
+
+def _follows_input_scheme(tagger, options: TagOptions) -> bool:
+    """Whether the output's tags follow the scheme of the input's own (a tagged input, output that
+    carries tags, no scheme asked for, a model of more than one class)."""
+    return (
+        options.scheme is None
+        and options.input_format in ("conll", "jsonl")
+        and options.output_format in _TAG_FORMATS
+        and tagger.settings.output == "softmax"
+    )
+
+
+def _with_scheme(tagger, options: TagOptions, ranking) -> TagOptions:
+    """``options`` writing tags in the scheme :func:`~windowclf.tags.schemes.output_scheme` picks."""
+    if not _follows_input_scheme(tagger, options):
+        return options
+    return replace(options, scheme=output_scheme(list(ranking or ()), tagger.settings.scheme))
+
+
+def _file_ranking(path, options: TagOptions, tagger=None) -> tuple:
+    """How the schemes fit the own tags of the file ``path`` (:func:`~windowclf.formats.tagged.file_schemes`),
+    as a tuple; () where the output does not follow them, or where the file cannot be read that far
+    (tagging it names the problem)."""
+    if tagger is not None and not _follows_input_scheme(tagger, options):
+        return ()
+    if options.input_format not in ("conll", "jsonl") or options.scheme is not None:
+        return ()
+    try:
+        ranking = file_schemes(
+            path,
+            options.input_format,
+            word_column=options.word_column,
+            tag_column=options.tag_column,
+            encoding=options.encoding,
+            separator=options.separator,
+            labels=None if options.labels is None else list(options.labels),
+        )
+    except (InputError, ConfigError, OSError, UnicodeError):
+        return ()
+    return tuple(ranking)
 
 
 @contextmanager
@@ -309,22 +476,70 @@ def _older_objects_frozen():
         gc.unfreeze()
 
 
+def model_options(options: TagOptions, tagger) -> TagOptions:
+    """``options`` with what they leave to the model filled in: JSON lines labels and the tokenizer
+    of raw text, from its training data (``training_input``)."""
+    read = getattr(tagger, "training_input", None) or {}
+    changes: dict = {}
+    if options.labels is None and read.get("labels"):
+        changes["labels"] = tuple(read["labels"])
+    if options.tokenizer is None:
+        changes["tokenizer"] = read.get("tokenizer") or "conll"
+    return replace(options, **changes) if changes else options
+
+
 def tag_input(tagger, path, out, options: TagOptions, repairs=None) -> tuple:
     """Tag one input (a path, or ``-`` for stdin) into the text stream ``out``, as ``windowclf
     predict`` writes it; returns (tokens, sentences). ``repairs``: a Counter of the CoNLL lines
     read by the column rule (:mod:`windowclf.formats.conll`)."""
     path = os.fspath(path)
+    options = model_options(options, tagger)
     if path != "-" and seg.is_regular(path):
-        return _tag_file(tagger, path, seg.plan(path, options.encoding), {}, out, options, repairs)
+        options = resolved(options, path)
+        ranking = _file_ranking(path, options, tagger)
+        segments = seg.plan(path, options.encoding, lines=options.input_format == "jsonl")
+        return _tag_file(tagger, path, segments, {}, out, _with_scheme(tagger, options, ranking), repairs=repairs)
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
-        segments = seg.Stream(raw, options.encoding).segments()
-        return _tag_segments(tagger, path, name, segments, out, options, {}, repairs)
+        head = _read_head(raw)
+        options = resolved(options, name, head if options.input_format == "auto" else None)
+        stream = seg.Stream(_Replayed(head, raw), options.encoding, lines=options.input_format == "jsonl")
+        return _tag_segments(tagger, path, name, stream.segments(), out, options, {}, repairs=repairs)
 
 
-def _tag_file(tagger, path, segments, layout, out, options, repairs=None) -> tuple:
+def _read_head(raw) -> bytes:
+    """Up to HEAD_BYTES of a stream's start (fewer at its end), to tell its form."""
+    read = getattr(raw, "read1", raw.read)
+    head = b""
+    while len(head) < HEAD_BYTES and (piece := read(HEAD_BYTES - len(head))):
+        head += piece
+    return head
+
+
+class _Replayed(io.RawIOBase):
+    """A binary stream: ``head`` (already read from ``raw``), then the rest of ``raw``."""
+
+    def __init__(self, head: bytes, raw):
+        super().__init__()
+        self.head, self.raw = head, raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = getattr(self.raw, "read1", self.raw.read)(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _tag_file(tagger, path, segments, layout, out, options, first_sentence=0, repairs=None) -> tuple:
     parts = ((s, seg.open_segment(path, s)) for s in segments)
-    return _tag_segments(tagger, path, path, parts, out, options, layout, repairs)
+    return _tag_segments(tagger, path, path, parts, out, options, layout, first_sentence, ranking=(), repairs=repairs)
 
 
 class _HashingWriter:
@@ -346,17 +561,26 @@ def tag_shard(model, source, output, options: TagOptions | None = None, **option
 
     ``model``: a ModelRef, path, model bytes, WindowTagger or Ensemble (loaded once per process). Options
     are a TagOptions or its fields as keywords. The output holds exactly what ``windowclf predict``
-    writes for the file alone (for a block: its part of that). Returns a report: input, block,
-    output, tokens, sentences, seconds, bytes and sha256 of the output.
+    writes for the file alone (for a block: its part of that, its entity records' ``sentence``
+    counted from the block's start: :func:`join_parts` joins the blocks). Returns a report: input,
+    block, output, tokens, sentences, seconds, bytes and sha256 of the output.
     """
     options = options or TagOptions(**option_values)
     tagger = load_model(model)
+    options = model_options(options, tagger)
     start = time.perf_counter()
     if isinstance(source, Block):
         path, segments, layout = source.path, list(source.segments), _layout_dict(source.layout)
+        if source.input_format:
+            options = replace(options, input_format=source.input_format)
+        options = resolved(options, path)
+        ranking = source.schemes if source.schemes is not None else _file_ranking(path, options, tagger)
     else:
         path = os.fspath(source)
-        segments, layout = seg.plan(path, options.encoding), {}
+        options = resolved(options, path)
+        segments, layout = seg.plan(path, options.encoding, lines=options.input_format == "jsonl"), {}
+        ranking = _file_ranking(path, options, tagger)
+    options = _with_scheme(tagger, options, ranking)
     with atomic_writer(output, "wb") as file:
         out = _HashingWriter(file)
         tokens, sentences = _tag_file(tagger, path, segments, layout, out, options)
@@ -372,6 +596,46 @@ def tag_shard(model, source, output, options: TagOptions | None = None, **option
     }
 
 
+# "sentence": N as a key of a record written by json.dumps: after "{" or ", " (inside a JSON
+# string a quote is escaped, so no token can hold this)
+_SENTENCE_KEY = re.compile(rb'(?<=[{ ])"sentence": (\d+)')
+
+
+def join_parts(reports, out, options: TagOptions, name=None) -> tuple:
+    """Write the outputs of a file's blocks, in block order, into the binary stream ``out``: what
+    :func:`tag_shard` writes for the whole file (entity records' ``sentence`` numbers counted on
+    from the blocks before). ``reports``: :func:`tag_shard`'s reports of the blocks, in order;
+    ``name``: the file (``auto`` output resolves by it). Returns (sha256, bytes) of what was written.
+    """
+    output_format = options.output_format if name is None else resolved(options, name).output_format
+    numbered = output_format in _NUMBERED_FORMATS
+    digest, size, base = hashlib.sha256(), 0, 0
+    for report in reports:
+        with open(report["output"], "rb") as part:
+            for data in _renumbered(part, base) if numbered and base else _pieces(part):
+                out.write(data)
+                digest.update(data)
+                size += len(data)
+        base += report["sentences"]
+    return digest.hexdigest(), size
+
+
+def _pieces(file):
+    """A binary file's bytes, a megabyte at a time."""
+    while data := file.read(1 << 20):
+        yield data
+
+
+def _renumbered(lines, shift: int):
+    """JSON lines with every record's ``"sentence": N`` made N + ``shift``."""
+
+    def renumber(match):
+        return b'"sentence": ' + str(int(match.group(1)) + shift).encode()
+
+    for line in lines:
+        yield _SENTENCE_KEY.sub(renumber, line)
+
+
 def _layout_dict(layout: tuple) -> dict:
     return dict(zip(("separator", "n_columns", "first_line"), layout)) if layout else {}
 
@@ -380,11 +644,13 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
     """The blocks of the file ``path``: runs of its segments of about ``block_bytes`` (None: one block).
 
     Every block starts at a segment's start, so tagging them apart and joining the outputs in
-    order gives the file's output. For CoNLL input each block carries what the file's earlier
-    lines set (separator, columns), read from the file's first lines.
+    order (:func:`join_parts`) gives the file's output. For CoNLL input each block carries what the
+    file's earlier lines set (separator, columns), read from the file's first lines; every block
+    carries the file's form and how the schemes fit its own tags (read once here).
     """
     path = os.fspath(path)
-    segments = seg.plan(path, options.encoding)
+    options = resolved(options, path)
+    segments = seg.plan(path, options.encoding, lines=options.input_format == "jsonl")
     groups: list[list] = [[]]
     size = 0
     for s in segments:
@@ -402,6 +668,7 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
             encoding=options.encoding,
             separator=options.separator,
         )
+    ranking = _file_ranking(path, options)
     blocks = []
     for i, group in enumerate(groups):
         layout: tuple = ()
@@ -414,5 +681,5 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
                 found["n_columns"] if known else None,
                 found["first_line"] if known else None,
             )
-        blocks.append(Block(path, i, len(groups), tuple(group), layout))
+        blocks.append(Block(path, i, len(groups), tuple(group), layout, options.input_format, ranking))
     return blocks

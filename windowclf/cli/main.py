@@ -294,7 +294,8 @@ def export_model(model_path, out_path):
     "--toml",
     "as_toml",
     is_flag=True,
-    help="Print only the settings, as a TOML file `train --config` reads. Example: --toml",
+    help="Print the settings as a TOML file `train --config` reads, then a [data] table of what the "
+    "model was made from (its files and how they were read; --config leaves it alone). Example: --toml",
 )
 def info(model_path, as_json, as_toml):
     """Describe a model: sizes, tags, scheme, settings, best dev score, epochs trained (of an
@@ -314,7 +315,7 @@ def info(model_path, as_json, as_toml):
     if as_toml:
         from windowclf.config.presets import to_toml
 
-        click.echo(to_toml(tagger.settings.to_dict()), nl=False)
+        click.echo(to_toml(tagger.settings.to_dict(), _data_table(tagger)), nl=False)
         return
     summary = model_summary(tagger, file_name(model_path), shapes, pretrained)
     click.echo(json.dumps(summary) if as_json else format_summary(summary), nl=as_json)
@@ -380,6 +381,20 @@ def plot(log_path, out_path, confusion, **opts):
     with atomic_writer(target, "wb") as image:
         plot_training(records, image, heat, format=image_format)
     click.echo(printable(f"wrote {out_path}"), err=True)
+
+
+_DATA_FILES = ("train", "dev", "vectors", "vectors_vocab", "settings_file")
+
+
+def _data_table(tagger) -> dict:
+    """What ``info --toml`` records in its [data] table: the files the model was made from (name and
+    sha256), its preset, and how its training data was read."""
+    made = tagger.provenance or {}
+    data: dict = {k: made[k] for k in _DATA_FILES if isinstance(made.get(k), dict)}
+    if made.get("preset"):
+        data["preset"] = made["preset"]
+    data.update({k: v for k, v in (tagger.training_input or {}).items() if v is not None})
+    return data
 
 
 def _finite(value, param):

@@ -13,8 +13,18 @@ from windowclf.config.settings import Settings
 from windowclf.errors import ConfigError
 from windowclf.formats import tagged
 from windowclf.formats.lines import text_codec
+from windowclf.text.tokenize import TOKENIZERS
 
 SEPARATORS = {"auto": None, "tab": "\t", "space": " "}
+# How files are read when neither an option nor the model says otherwise.
+READING_DEFAULTS = {
+    "word_column": 0,
+    "tag_column": -1,
+    "encoding": "utf-8",
+    "separator": None,
+    "labels": None,
+    "tokenizer": "conll",
+}
 
 
 class Choice(click.Choice):
@@ -87,6 +97,8 @@ def given(values: dict, names) -> dict:
 
 
 def check_encoding(ctx, param, value):
+    if value is None:
+        return value
     try:
         text_codec(value, ascii_compatible=True)  # every reader finds lines before it decodes them
     except ConfigError as err:
@@ -95,41 +107,51 @@ def check_encoding(ctx, param, value):
 
 
 def conll_options(f):
-    """Decorator: how to read column files."""
+    """Decorator: how to read input files (each option unset: the model's training data's way, for
+    ``predict`` and ``evaluate``; else the default in its help)."""
     options = [
         click.option(
             "--word-column",
             type=int,
-            default=0,
-            show_default=True,
-            help="Field holding the word (negative counts from the end). Example: --word-column 0",
+            default=None,
+            help="Field holding the word (negative counts from the end) [default: the model's "
+            "training file's, else 0]. Example: --word-column 0",
         ),
         click.option(
             "--tag-column",
             type=int,
-            default=-1,
-            show_default=True,
-            help="Field holding the tag (CoNLL-2003: the last). Example: --tag-column 3",
+            default=None,
+            help="Field holding the tag (CoNLL-2003: the last) [default: the model's training "
+            "file's, else -1]. Example: --tag-column 3",
         ),
         click.option(
             "--encoding",
-            default="utf-8",
-            show_default=True,
+            default=None,
             callback=check_encoding,
-            help="Text encoding of input files. Example: --encoding latin-1",
+            help="Text encoding of input files [default: the model's training file's, else utf-8]. "
+            "Example: --encoding latin-1",
         ),
         click.option(
             "--separator",
             type=Choice(list(SEPARATORS)),
-            default="auto",
-            show_default=True,
-            help="Column separator (auto: TAB if the first line has one). Example: --separator tab",
+            default=None,
+            help="Column separator (auto: TAB if the first line has one) [default: the model's "
+            "training file's, else auto]. Example: --separator tab",
         ),
         click.option(
             "--labels",
             default=None,
             help="JSON lines input (.jsonl, .json): the label names of integer ner_tags, in index "
-            "order, comma-separated. Example: --labels O,B-PER,I-PER,B-LOC,I-LOC",
+            "order, comma-separated [default: the model's]. Example: --labels O,B-PER,I-PER,B-LOC,I-LOC",
+        ),
+        click.option(
+            "--tokenizer",
+            type=Choice(TOKENIZERS),
+            default=None,
+            help="How raw text and JSON lines texts are split into tokens: conll (CoNLL-2003 "
+            "newswire), whitespace (pre-tokenized: tokens between spaces, a sentence a line), social "
+            "(@mentions, #hashtags, URLs, emoticons and emoji whole) [default: the one the model was "
+            "trained with, else conll]. Example: --tokenizer social",
         ),
     ]
     for option in reversed(options):
@@ -149,20 +171,35 @@ def model_option(f):
     )(f)
 
 
-def read_kwargs(opts) -> dict:
-    return {
-        "word_column": opts["word_column"],
-        "tag_column": opts["tag_column"],
-        "encoding": opts["encoding"],
-        "separator": SEPARATORS[opts["separator"]],
-    }
+def reading_options(opts, model_input=None) -> dict:
+    """How to read input files: each option given, else what the model's training data was read
+    with (``WindowTagger.training_input``), else :data:`READING_DEFAULTS`. Keys: word_column,
+    tag_column, encoding, separator (the character, or None: found from the file), labels (a
+    list or None), tokenizer."""
+    given = {k: opts.get(k) for k in READING_DEFAULTS if opts.get(k) is not None}
+    if "separator" in given:
+        given["separator"] = SEPARATORS[given["separator"]]
+    if "labels" in given:
+        given["labels"] = [t.strip() for t in given["labels"].split(",")]
+    model = {k: v for k, v in (model_input or {}).items() if k in READING_DEFAULTS and v is not None}
+    if (model_input or {}).get("format") != "conll":  # the column layout of a JSON lines model says nothing
+        for key in ("word_column", "tag_column", "separator"):
+            model.pop(key, None)
+    return {**READING_DEFAULTS, **model, **given}
 
 
-def read_tagged(path, opts, scheme=None):
-    """:func:`windowclf.formats.tagged.read_tagged` with the options of :func:`conll_options`; its
-    warnings to stderr. Returns (sentences, tags, documents)."""
-    labels = None if not opts.get("labels") else [t.strip() for t in opts["labels"].split(",")]
-    corpus = tagged.read_tagged(path, scheme=scheme, labels=labels, **read_kwargs(opts))
+def read_kwargs(opts, model_input=None) -> dict:
+    """:func:`reading_options` for a column file (read_conll's keywords)."""
+    reading = reading_options(opts, model_input)
+    return {k: reading[k] for k in ("word_column", "tag_column", "encoding", "separator")}
+
+
+def read_tagged(path, opts, scheme=None, model_input=None) -> tagged.TaggedCorpus:
+    """:func:`windowclf.formats.tagged.read_tagged` with the options of :func:`conll_options` (unset:
+    ``model_input``'s, see :func:`reading_options`); its warnings to stderr. The corpus unpacks as
+    (sentences, tags, documents)."""
+    reading = reading_options(opts, model_input)
+    corpus = tagged.read_tagged(path, scheme=scheme, **reading)
     for warning in corpus.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    return corpus.sentences, corpus.tags, corpus.documents
+    return corpus

@@ -1,8 +1,10 @@
 """``windowclf predict --output-dir DIR``: files into a directory, here or on a Dask cluster.
 
 One output per input, a manifest so that a rerun does only what is not done (:mod:`windowclf.batch.jobs`),
-a progress bar over the tasks on stderr; ``--workers N`` starts a local Dask cluster of N worker
-processes on 127.0.0.1, ``--scheduler ADDRESS`` uses a running one (``windowclf[dask]``).
+a progress bar over the tasks on stderr (redrawn in place on a terminal; elsewhere, as a log, nothing
+but the closing summary, which says what a rerun skipped); ``--workers N`` starts a local Dask
+cluster of N worker processes on 127.0.0.1, ``--scheduler ADDRESS`` uses a running one
+(``windowclf[dask]``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import time
 
 import click
 
+from windowclf._util.printable import printable
 from windowclf.batch.jobs import Job, run_in_process
-from windowclf.batch.shards import TagOptions, model_ref
+from windowclf.batch.shards import ModelRef, TagOptions
 
 __all__ = ["DASK_HINT", "predict_to_dir"]
 
@@ -22,14 +25,22 @@ DASK_HINT = "Dask is needed for --workers and --scheduler: pip install 'windowcl
 
 
 class _Progress:
-    """``tasks 3/8, 1,204,550 tokens, 512,330 tokens/s`` on one stderr line, redrawn in place."""
+    """``tasks 3/8, 1,204,550 tokens, 512,330 tokens/s`` on one stderr line, redrawn in place on a
+    terminal; a stream that is not one (a log file, a pipe) gets no frames (``\r`` redraws would
+    pile up there as one endless line)."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stderr
         self.start = time.perf_counter()
         self.drawn = False
+        try:
+            self.live = bool(self.stream.isatty())
+        except (AttributeError, ValueError, OSError):
+            self.live = False
 
     def __call__(self, done: int, total: int, tokens: int) -> None:
+        if not self.live:
+            return
         seconds = max(time.perf_counter() - self.start, 1e-9)
         width = 24
         filled = width * done // max(total, 1)
@@ -47,18 +58,16 @@ class _Progress:
 
 
 def predict_to_dir(
-    model_path, inputs, out_dir, options: TagOptions, *, workers=None, scheduler=None, block_size=None, progress=True
+    ref: ModelRef, inputs, out_dir, options: TagOptions, *, workers=None, scheduler=None, block_size=None, progress=True
 ) -> list:
-    """What ``predict --output-dir`` does; returns the job's records, one per input."""
+    """What ``predict --output-dir`` does with the model ``ref`` (:func:`~windowclf.batch.shards.model_ref`,
+    checked before); returns the job's records, one per input."""
     if out_dir is None:
         raise click.UsageError("--workers and --scheduler write files: give --output-dir DIR")
     if workers and scheduler:
         raise click.UsageError("give --workers N (a local cluster) or --scheduler ADDRESS, not both")
     if not inputs:
         raise click.UsageError("--output-dir needs INPUT files (stdin cannot be split into files)")
-    # A missing or corrupt model fails here, before any work starts. A local cluster's workers read
-    # the model file itself; a remote cluster's get its bytes.
-    ref = model_ref(model_path, send="bytes" if scheduler else "path")
     bar = _Progress() if progress else None
     block_bytes = None if block_size is None else int(block_size * (1 << 20))
     try:
@@ -70,11 +79,13 @@ def predict_to_dir(
     finally:
         if bar is not None:
             bar.close()
-    click.echo(
-        f"{len(records)} files in {out_dir}: {sum(r['tokens'] for r in records):,} tokens "
-        f"(manifest: {out_dir}/manifest.json)",
-        err=True,
-    )
+    skipped = [r["input"] for r in records if r.get("skipped")]
+    tokens = sum(r["tokens"] for r in records)
+    line = f"{len(records)} files in {out_dir}: {tokens:,} tokens (manifest: {out_dir}/manifest.json)"
+    if skipped:  # a rerun: what the manifest showed done, and was left as it was
+        shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        line += f"; {len(skipped)} skipped, done already: {shown}"
+    click.echo(printable(line), err=True)
     return records
 
 

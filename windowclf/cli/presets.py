@@ -19,7 +19,8 @@ def presets(name):
     \b
     Example:
       windowclf presets
-      windowclf presets window-strong > strong.toml    # then: windowclf train ... --config strong.toml
+      windowclf presets window-strong > strong.toml
+      windowclf train train.conll --dev dev.conll -o ner.npz --config strong.toml
     """
     if name is not None:
         click.echo(preset_text(canonical_preset(name)), nl=False)

@@ -7,7 +7,7 @@ import math
 
 from windowclf.errors import InputError
 
-__all__ = ["epoch_record", "format_epoch", "format_summary", "model_summary", "read_log", "scores_dict"]
+__all__ = ["epoch_record", "format_summary", "model_summary", "read_log", "scores_dict"]
 
 
 def scores_dict(scores) -> dict | None:
@@ -68,24 +68,6 @@ def _numbers(record: dict, keys) -> None:
             raise ValueError(f"{key} is not a finite number")
 
 
-def format_epoch(record: dict, n_epochs: int, best: bool) -> str:
-    """``epoch  3/10  loss 0.4123  dev P 71.20 R 65.00 F1 67.96 *  12,345 words/s  (train 3.1 s, dev 0.4 s,
-    save 0.1 s)`` (* marks a new best)."""
-    width = len(str(n_epochs))
-    line = f"epoch {record['epoch']:>{width}}/{n_epochs}  loss {record['train_loss']:.4f}"
-    dev = record.get("dev")
-    if dev is not None:
-        line += f"  dev P {dev['precision']:6.2f} R {dev['recall']:6.2f} F1 {dev['f1']:6.2f}"
-        line += " *" if best else "  "
-    line += f"  {record['words_per_second']:,.0f} words/s"
-    times = [
-        f"{what} {record[key]:.2f} s"
-        for what, key in (("train", "seconds"), ("dev", "dev_seconds"), ("save", "save_seconds"))
-        if key in record
-    ]
-    return line + (f"  ({', '.join(times)})" if times else "")
-
-
 def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
     """What ``windowclf info`` reports, JSON-ready; ``shapes`` (name -> shape) and ``pretrained``
     stand in for a network that was not loaded (model_io.describe reads only the file's headers)."""
@@ -113,15 +95,19 @@ def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
         "epochs_trained": history[-1]["epoch"] if history else 0,
         "best": best,
         "settings": s.to_dict(),
+        "training_input": dict(getattr(tagger, "training_input", {}) or {}),
         "provenance": dict(getattr(tagger, "provenance", {}) or {}),
     }
 
 
 def format_summary(info: dict) -> str:
     """The human-readable form of :func:`model_summary`."""
+    read = info.get("training_input") or {}
+    trained_on = f"; trained on {read['scheme']} tags" if read.get("scheme") else ""
     lines = [
         f"model:       {info['path']}",
-        f"tags:        {len(info['tags'])} ({info['scheme']}, {info['output']} output): {' '.join(info['tags'])}",
+        f"tags:        {len(info['tags'])} ({info['scheme']}{trained_on}, {info['output']} output): "
+        f"{' '.join(info['tags'])}",
         f"vocabulary:  {info['vocabulary']:,} words" + (" (from pretrained vectors)" if info["pretrained"] else ""),
     ]
     if info["features"]:
@@ -152,6 +138,13 @@ def format_summary(info: dict) -> str:
         if isinstance(value, list):
             value = ",".join(map(str, value)) or "(none)"
         lines.append(f"  {key:<{width}}  {value}")
+    shown = {k: v for k, v in read.items() if k != "scheme" and v is not None}
+    if shown:
+        lines.append("training data read as:")
+        for key, value in shown.items():
+            if isinstance(value, list):
+                value = ",".join(map(str, value))
+            lines.append(f"  {key:<{width}}  {value!r}" if key == "separator" else f"  {key:<{width}}  {value}")
     if info.get("provenance"):
         lines.append("made from:")
         for key, value in info["provenance"].items():

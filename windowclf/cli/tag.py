@@ -10,12 +10,22 @@ from collections import Counter
 import click
 
 from windowclf._util.printable import printable
-from windowclf.batch.shards import TagOptions, tag_input
-from windowclf.cli.options import Choice, conll_options, constrain_option, model_option, read_kwargs, read_tagged
+from windowclf.batch.shards import TagOptions, load_model, model_ref, tag_input
+from windowclf.cli.options import (
+    Choice,
+    conll_options,
+    constrain_option,
+    model_option,
+    read_kwargs,
+    read_tagged,
+    reading_options,
+)
 from windowclf.cli.output_dir import predict_to_dir
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
 from windowclf.formats.conll import read_conll, repairs_line
+from windowclf.formats.jsonl import looks_like_jsonl
+from windowclf.formats.sniff import input_form
 from windowclf.formats.writers import WRITERS
 from windowclf.models.ensemble import load_any
 from windowclf.tags.schemes import split_tag, validate_tags
@@ -25,15 +35,17 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 
 @click.command()
 @model_option
-@click.argument("inputs", nargs=-1, metavar="[INPUT]...", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("inputs", nargs=-1, metavar="[INPUT]...", type=click.Path(allow_dash=True))
 @click.option(
     "--input",
     "input_format",
-    type=Choice(["auto", "text", "conll"]),
+    type=Choice(["auto", "text", "conll", "jsonl"]),
     default="auto",
     show_default=True,
-    help="Raw text (split into sentences and tokens), or a CoNLL column file (auto: CoNLL when the "
-    "first file's lines are word and tag columns, with a note on stderr). Example: --input conll",
+    help="Raw text (split into sentences and tokens), a CoNLL column file, or JSON lines (tokens "
+    "and tags, or text and entities, as train reads them); auto: each input's own, from its name "
+    "(.jsonl, .json, .ndjson) and first lines (a note on stderr where the lines decide). "
+    "Example: --input conll",
 )
 @click.option(
     "--sentence-per-line",
@@ -59,16 +71,20 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
 @click.option(
     "--format",
     "output_format",
-    type=Choice(list(WRITERS)),
-    default="conll",
+    type=Choice(["auto", *WRITERS]),
+    default="auto",
     show_default=True,
-    help="conll: token TAB tag (CoNLL input: its columns TAB tag); inline: [PER John Smith] "
-    "visited; json: one object per sentence with entity offsets. Example: --format json",
+    help="auto: the input's form (conll for raw text and CoNLL input, jsonl for JSON lines); "
+    "conll: token TAB tag (CoNLL input: its columns TAB tag); jsonl: each JSON lines record back "
+    "as read, its tags or entities predicted; inline: [PER John Smith] visited; json: one object "
+    "per sentence with its entity records; entities: one entity record per line (docs/entities.md); "
+    "tokens-json, spans-json: the JSON lines forms train reads. Example: --format json",
 )
 @click.option(
     "--scheme",
     type=Choice(SCHEME_NAMES, "scheme"),
-    help="Tag scheme of the output [default: the model's]. Example: --scheme IOB2",
+    help="Tag scheme of the output [default: a tagged input's own (so a scorer of the output "
+    "agrees with evaluate), else the model's]. Example: --scheme IOB2",
 )
 @click.option(
     "--chunk-size",
@@ -127,45 +143,100 @@ def predict(
     block_size,
     **opts,
 ):
-    """Tag INPUT files (or stdin) with a trained model.
+    """Tag INPUT files (or stdin; a directory: its files) with a trained model.
 
-    In JSON output, character offsets index the input file's text as read (raw input): code
-    points of the decoded text, a UTF-8 byte-order mark not counted and \r\n counted as two, so
-    Python's open(path, encoding="utf-8-sig", newline="").read()[char_start:char_end] is the
-    entity; for CoNLL input they index the sentence's "text" (its tokens joined by spaces). Each
-    entity has its "confidence": its probability under the model. Decoding keeps every sentence
-    well formed in the model's tag scheme (--no-constrain: each word's best tag, or SLL's
-    unconstrained Viterbi). The model may be an ensemble file (windowclf ensemble): its models'
-    outputs averaged.
+    Entities are written as one record (docs/entities.md): label, text, sentence, token_start and
+    token_end, char_start and char_end, confidence (its probability under the model) and file.
+    Character offsets index the input's text as read (raw text; JSON lines: the record's "text"):
+    code points of the decoded text, a UTF-8 byte-order mark not counted and CR LF counted as
+    two, so Python's open(path, encoding="utf-8-sig", newline="").read()[char_start:char_end] is
+    the entity; input that was tokens (CoNLL, JSON lines tokens) has none. A directory is walked:
+    its files and those of its subdirectories, in name order, hidden ones (.name) left out.
+    Decoding keeps every sentence well formed in the model's tag scheme (--no-constrain: each
+    word's best tag, or SLL's unconstrained Viterbi). The model may be an ensemble file (windowclf
+    ensemble): its models' outputs averaged.
 
     \b
     Example:
       windowclf predict -m runs/ner.npz --format inline data/sample/example.txt
       cat news.txt | windowclf predict -m runs/ner.npz --format json
-      windowclf predict -m runs/ner.npz --input conll dev.conll > pred.conll
+      windowclf predict -m runs/ner.npz dev.conll > pred.conll
+      windowclf predict -m runs/hub.npz hub_dev.jsonl > pred.jsonl
+      windowclf predict -m runs/ner.npz --output-dir tagged/ news/
     """
+    to_dir = output_dir is not None or workers or scheduler
+    inputs = _walked(inputs, output_dir)
+    if to_dir:  # a missing or corrupt model fails here, before any work starts; a local cluster reads its file
+        ref = model_ref(model_path, send="bytes" if scheduler else "path")
+        tagger = load_model(ref)
+    else:
+        tagger = load_any(model_path, training_state=False)  # a model or an ensemble: only the weights
+    reading = reading_options(opts, tagger.training_input)
     if input_format == "auto":
-        input_format = _sniff_input(inputs, opts["encoding"])
+        _notes(inputs, reading["encoding"])
     options = TagOptions(
         input_format,
         output_format,
         scheme,
         chunk_size,
-        **read_kwargs(opts),
+        **read_kwargs(opts, tagger.training_input),
         predict=(("constrain", constrain), ("min_confidence", min_confidence)),
         sentence_mode=sentence_mode or "text",
+        labels=None if reading["labels"] is None else tuple(reading["labels"]),
+        tokenizer=reading["tokenizer"],
     )
-    if output_dir is not None or workers or scheduler:
+    if to_dir:
         return predict_to_dir(
-            model_path, inputs, output_dir, options, workers=workers, scheduler=scheduler, block_size=block_size
+            ref, inputs, output_dir, options, workers=workers, scheduler=scheduler, block_size=block_size
         )
-    tagger = load_any(model_path, training_state=False)  # a model or an ensemble: only the weights
     for path in inputs or ("-",):
         repairs: Counter = Counter()
         tag_input(tagger, path, sys.stdout, options, repairs)  # each input on its own, as --output-dir writes it
         if repairs:
             click.echo(f"Warning: {printable(repairs_line(repairs, '<stdin>' if path == '-' else path))}", err=True)
     sys.stdout.flush()
+
+
+def _walked(inputs, output_dir) -> list:
+    """The inputs, each directory replaced by its files and those of its subdirectories (name order;
+    hidden files and directories, and the output directory, left out)."""
+    out = []
+    skip = None if output_dir is None else os.path.realpath(output_dir)
+    for path in inputs:
+        if path == "-" or not os.path.isdir(path):
+            out.append(path)
+            continue
+        found: list = []
+        for folder, dirs, files in os.walk(path):
+            dirs[:] = sorted(
+                d for d in dirs if not d.startswith(".") and os.path.realpath(os.path.join(folder, d)) != skip
+            )
+            found.extend(os.path.join(folder, f) for f in sorted(files) if not f.startswith("."))
+        found = [f for f in found if os.path.isfile(f)]
+        if not found:
+            raise click.UsageError(f"{printable(path)}: a directory with no file to tag")
+        out.extend(found)
+    return out
+
+
+def _notes(inputs, encoding) -> None:
+    """Say on stderr which inputs their first lines show to be structured (a file named .jsonl says so itself)."""
+    for path in inputs:
+        if path == "-" or not os.path.isfile(path):
+            continue
+        form = input_form(path, encoding=encoding)
+        if form == "conll":
+            click.echo(
+                f"Note: {printable(path)} looks like a CoNLL column file (word and tag columns); reading it as "
+                "--input conll (pass --input text to tag it as raw text)",
+                err=True,
+            )
+        elif form == "jsonl" and not looks_like_jsonl(path):
+            click.echo(
+                f"Note: {printable(path)} starts with a JSON record; reading it as --input jsonl (pass --input "
+                "text to tag it as raw text)",
+                err=True,
+            )
 
 
 @click.command()
@@ -233,10 +304,9 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
     else:
         if not (model_path and gold_path):
             raise click.UsageError("give -m MODEL and GOLD, or --pred FILE")
-        sentences, gold, documents = read_tagged(gold_path, opts, scheme)
-        result = load_any(model_path, training_state=False).evaluate(
-            sentences, gold, scheme=scheme, constrain=constrain, documents=documents
-        )
+        model = load_any(model_path, training_state=False)
+        sentences, gold, documents = read_tagged(gold_path, opts, scheme, model.training_input)
+        result = model.evaluate(sentences, gold, scheme=scheme, constrain=constrain, documents=documents)
         counts, gold, pred, calibrated = result["counts"], result["gold"], result["predicted"], result["calibration"]
     scores = token_metrics.token_f1(gold, pred) if token_f1 else None
     if confusion:
@@ -258,37 +328,6 @@ def evaluate(model_path, gold_path, pred_path, token_f1, confusion, as_json, sch
         click.echo("\n" + token_metrics.token_f1_report(scores), nl=False)
     if confusion:
         click.echo("\n" + token_metrics.format_confusion_matrix(matrix, labels), nl=False)
-
-
-def _sniff_input(inputs, encoding) -> str:
-    """ "conll" when the first named input looks like a column file of words and tags (said on
-    stderr), else "text". Standard input is text unless --input conll says otherwise."""
-    path = next((p for p in inputs if p != "-"), None)
-    if path is None or not os.path.isfile(path):
-        return "text"
-    with open(path, "rb") as f:
-        head = f.read(1 << 16).decode(encoding, errors="replace")
-    lines = [line.split() for line in head.splitlines()[:-1] if line.strip() and not line.startswith("-DOCSTART-")]
-    lines = lines[:50]
-    if len(lines) < 3:
-        return "text"
-    widths = Counter(len(fields) for fields in lines)
-    width, count = widths.most_common(1)[0]
-    last = [fields[-1] for fields in lines if len(fields) == width]
-    tagged = sum(t == "O" or (split_tag(t)[0] in "BIES" and "-" in t) for t in last)
-    if (
-        width >= 2
-        and count >= 0.9 * len(lines)
-        and "O" in last
-        and (tagged >= 0.9 * len(last) or len(set(last)) <= max(2, len(last) // 4))
-    ):
-        click.echo(
-            f"Note: {printable(path)} looks like a CoNLL column file (word and tag columns); reading the "
-            "inputs as --input conll (pass --input text to tag them as raw text)",
-            err=True,
-        )
-        return "conll"
-    return "text"
 
 
 def calibration_report(calibration: dict) -> str:

@@ -17,15 +17,17 @@ from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import file_sha256
 from windowclf._util.outputs import check_output, open_regular
 from windowclf._util.printable import printable
-from windowclf.cli.options import Choice, conll_options, given, read_tagged, settings_options
-from windowclf.cli.reports import epoch_record, format_epoch
+from windowclf.cli.options import Choice, conll_options, given, read_tagged, reading_options, settings_options
+from windowclf.cli.reports import epoch_record
 from windowclf.config.parameters import PARAMETERS
 from windowclf.config.presets import NEEDS_VECTORS, PRESET_ALIASES, canonical_preset
 from windowclf.config.settings import Settings, check_patience
 from windowclf.errors import DivergenceError, InputError, interruption
 from windowclf.features.tables import USER_GAZETTEER, parse_feature_list
 from windowclf.models.tagger import WindowTagger
+from windowclf.tags.schemes import learned_scheme
 from windowclf.training.loop import Callback
+from windowclf.training.progress import data_line, format_epoch
 from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
 
 __all__ = ["train"]
@@ -231,12 +233,16 @@ def train(
     progress,
     **opts,
 ):
-    """Train a tagger on TRAIN (a CoNLL column file; tags in any scheme).
+    """Train a tagger on TRAIN (a CoNLL column file, or JSON lines; tags in any scheme).
 
-    Prints what it read and one line per epoch (loss, dev precision / recall / F1, speed, where the
-    time went), saves the model after every epoch that improves dev F1 (its weights, and the state
-    --resume continues from) and once more at the end (with the last epoch's state), and
-    logs every epoch to MODEL.log.jsonl. Ctrl-C stops and keeps the best model so far (exit 130).
+    Prints what it read, the tag scheme the model will predict (unless --scheme says otherwise, the
+    training tags' own, IOB1 as IOB2) and one line per epoch (loss, dev precision / recall / F1, a
+    * where dev F1 is the best so far, speed, where the time went), saves the model after every
+    epoch that improves dev F1 (its weights, and the state --resume continues from) and once more
+    at the end (with the last epoch's state), and logs every epoch to MODEL.log.jsonl. The model
+    remembers how TRAIN was read (encoding, columns, labels, tokenizer): predict and evaluate read
+    other files the same way unless told otherwise. Ctrl-C stops and keeps the best model so far
+    (exit 130).
 
     \b
     Example:
@@ -267,13 +273,14 @@ def train(
     log_target = check_output(log_path, {**inputs, "--resume": resume_path, "-o": model_path})
     if embeddings_vocab and embeddings_format != "cs224d":
         raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
-    sentences, tags, documents = read_tagged(train_path, opts)
-    dev = read_tagged(dev_path, opts) if dev_path else None  # (sentences, tags, documents)
+    corpus = read_tagged(train_path, opts)
+    sentences, tags, documents = corpus
+    dev = tuple(read_tagged(dev_path, opts)) if dev_path else None  # (sentences, tags, documents)
     lists = None
     if gazetteer_path:
         if resume_path:
             raise click.UsageError("--gazetteer cannot be used with --resume: the model holds its gazetteer")
-        lists = _read_gazetteer(gazetteer_path, opts["encoding"])
+        lists = _read_gazetteer(gazetteer_path, reading_options(opts)["encoding"])
         features = parse_feature_list(settings.get("features", Settings().features))
         settings["features"] = features if USER_GAZETTEER in features else [*features, USER_GAZETTEER]
     if resume_path:
@@ -286,9 +293,14 @@ def train(
         tagger = WindowTagger(**settings)
     # What train reads goes to stdout, beside the epoch lines, once every input has been read
     # and checked (bad input prints one error line and nothing else).
-    notes = [_data_line("training data", train_path, sentences, tags, documents, tagger)]
+    notes = [
+        printable(data_line("training data", train_path, sentences, tags)) + _documents(documents, sentences, tagger)
+    ]
     if dev is not None:
-        notes.append(_data_line("dev data", dev_path, dev[0], dev[1], dev[2], tagger))
+        notes.append(printable(data_line("dev data", dev_path, dev[0], dev[1])) + _documents(dev[2], dev[0], tagger))
+    if not resume_path:
+        notes.append(_scheme_line(corpus.scheme, settings.get("scheme")))
+        tagger.training_input = _training_input(corpus, opts)
     if progress is None:
         progress = sys.stderr.isatty()
     embeddings = None
@@ -383,15 +395,31 @@ def _refuse_ignored_options(settings, flags, dev_path, embeddings_path, resume_p
         raise click.UsageError("--epochs 0 trains nothing; give at least 1")
 
 
-def _data_line(what, path, sentences, tags, documents, tagger) -> str:
-    """``training data: train.conll: 14,041 sentences, 203,621 tokens, 23,499 entities (LOC, MISC,
-    ORG, PER); 946 documents (-DOCSTART- lines), read as 1,003 of at most 50 sentences``: the
-    documents the file marks, and (for a model whose features or vote read documents) the
-    documents the model reads in it (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`)."""
-    from windowclf.tags.entities import entity_spans
+def _scheme_line(detected, asked) -> str:
+    """What the model will predict and why: ``tags: IOB1; the model predicts IOB2 (--scheme to choose)``."""
+    written = f"tags: written in {detected}" if detected else "tags: written in no single scheme"
+    if asked:
+        return f"{written}; the model predicts {asked} (--scheme)"
+    return f"{written}; the model predicts {learned_scheme(detected)} (--scheme to choose another)"
 
-    types = Counter(t for seq in tags for t, _, _ in entity_spans(seq))
-    names = ", ".join(printable(t) for t in sorted(types)) or "none"
+
+def _training_input(corpus, opts) -> dict:
+    """How TRAIN was read, for the model to remember (WindowTagger.training_input)."""
+    reading = reading_options(opts)
+    out = {"format": corpus.form, "scheme": corpus.scheme, "encoding": reading["encoding"]}
+    if corpus.form == "conll":
+        out.update({k: reading[k] for k in ("word_column", "tag_column", "separator")})
+    else:
+        out["labels"] = reading["labels"]
+    if corpus.tokenizer is not None or opts.get("tokenizer") is not None:  # it split the texts, or was named
+        out["tokenizer"] = reading["tokenizer"]
+    return out
+
+
+def _documents(documents, sentences, tagger) -> str:
+    """``; 946 documents (-DOCSTART- lines), read as 1,003 of at most 50 sentences``: the documents
+    the file marks, and (for a model whose features or vote read documents) the documents the model
+    reads in it (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`)."""
     n_marked = 0 if documents is None else len(set(documents))
     marked = f"{n_marked:,} document{'s' * (n_marked != 1)} (-DOCSTART- lines)" if n_marked else "no document markers"
     if tagger.reads_documents:
@@ -402,10 +430,7 @@ def _data_line(what, path, sentences, tags, documents, tagger) -> str:
         else:
             unit = "sentences" if size != 1 else "sentence"
             marked += f", read as {read:,} {'of' if documents is not None else 'blocks of'} at most {size:,} {unit}"
-    return (
-        f"{what}: {printable(path)}: {len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens, "
-        f"{sum(types.values()):,} entities ({names}); {marked}"
-    )
+    return f"; {marked}"
 
 
 def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:

@@ -37,8 +37,9 @@ LR_SCHEDULES = ("inverse", "linear")
 DECODERS = ("softmax", "sll")
 DTYPES = ("float32", "float64")
 
-# Other names people use for the schemes: BIO is IOB2 and BILOU (L for last, U for unit) is IOBES.
-CHOICE_ALIASES = {"scheme": {"BIO": "IOB2", "BILOU": "IOBES"}}
+# Other names people use for the schemes: BIO is IOB2; BILOU (L for last, U for unit), spaCy's
+# BILUO and BIOES are IOBES.
+CHOICE_ALIASES = {"scheme": {"BIO": "IOB2", "BILOU": "IOBES", "BILUO": "IOBES", "BIOES": "IOBES"}}
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,12 @@ PARAMETERS: dict[str, Param] = {
         must="a tag (no spaces or control characters)",
     ),
     "scheme": Param(
-        str, "Tag scheme the model predicts; input files may use any scheme", "--scheme IOB2", choices=SCHEME_NAMES
+        str,
+        "Tag scheme the model predicts (unset: the scheme of the training tags, IOB1 as IOB2); "
+        "input files may use any scheme",
+        "--scheme IOB2",
+        choices=SCHEME_NAMES,
+        optional=True,
     ),
     "features": Param(
         list,

@@ -7,9 +7,11 @@ reads. Presets are named for what they are; the names they had before are aliase
 (:data:`PRESET_ALIASES`), since model files' provenance and users' scripts name them.
 
 A settings file is TOML: setting names as keys (``hidden = 500``, ``features = ["caps", "shape"]``),
-optionally a ``preset = "window-strong"`` key that the file's other keys override. On the
-command line, flags override the file, which overrides the preset. ``windowclf info`` prints a
-model's settings in the same TOML, so a model's configuration can start another run.
+optionally a ``preset = "window-strong"`` key that the file's other keys override, and
+optionally a ``[data]`` table that records what a model was made from (``windowclf info --toml``
+writes it; reading settings leaves it alone). On the command line, flags override the file, which
+overrides the preset. ``windowclf info --toml`` prints a model's settings in the same TOML, so a
+model's configuration can start another run.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ import json
 import sys
 from importlib import resources
 
-from windowclf.config.settings import Settings
+from windowclf.config.settings import Settings, near_names
 from windowclf.errors import ConfigError, InputError
 
 __all__ = [
+    "DATA_TABLE",
     "NEEDS_VECTORS",
     "PRESETS",
     "PRESET_ALIASES",
@@ -31,7 +34,11 @@ __all__ = [
     "preset_text",
     "read_settings_file",
     "to_toml",
+    "toml_string",
 ]
+
+DATA_TABLE = "data"
+"""The table of a settings file that records a model's data (files, how they were read): not settings."""
 
 # Old names of presets: (the name now, why the old one still works).
 PRESET_ALIASES = {"best-train-only": "window-strong", "best-glove": "window-strong-vectors"}
@@ -113,6 +120,9 @@ def read_settings_file(path) -> dict:
         raise InputError(f"cannot read the settings file ({err.strerror})", path) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise InputError(f"not a TOML settings file ({err})", path) from None
+    if DATA_TABLE in data and not isinstance(data[DATA_TABLE], dict):
+        raise InputError(f"{DATA_TABLE} must be a table ([{DATA_TABLE}]) recording the model's data", path)
+    data.pop(DATA_TABLE, None)  # what the model was made from: a record, not a setting
     try:
         base = preset(data.pop("preset")) if "preset" in data else {}
     except ConfigError as err:
@@ -120,7 +130,9 @@ def read_settings_file(path) -> dict:
     known = set(Settings().to_dict())
     unknown = sorted(set(data) - known)
     if unknown:
-        raise InputError(f"unknown setting {unknown[0]!r} (settings are {', '.join(sorted(known))})", path)
+        raise InputError(
+            f"unknown setting {unknown[0]!r}{near_names(unknown[0], known)} (windowclf train --help lists them)", path
+        )
     merged = {**base, **data}
     try:
         Settings.from_dict(merged)
@@ -129,27 +141,73 @@ def read_settings_file(path) -> dict:
     return merged
 
 
-def to_toml(settings: dict) -> str:
-    """A settings dict as TOML that :func:`read_settings_file` reads back to the same settings.
+def to_toml(settings: dict, data: dict | None = None) -> str:
+    """A settings dict as TOML that :func:`read_settings_file` reads back to the same settings, then
+    ``data`` (what the model was made from) as a ``[data]`` table that it leaves alone.
 
     >>> print(to_toml({"window": 5, "features": ["caps", "suffix3"], "max_vocab": None, "lr": 0.1}), end="")
     window = 5
     features = ["caps", "suffix3"]
     # max_vocab: unset
     lr = 0.1
+    >>> print(to_toml({"window": 5}, {"train": {"name": "eng.train", "sha256": None}}), end="")
+    window = 5
+    <BLANKLINE>
+    [data]
+    train = { name = "eng.train" }
     """
-    lines = []
-    for name, value in settings.items():
-        if value is None:
-            lines.append(f"# {name}: unset")
-        elif isinstance(value, bool):
-            lines.append(f"{name} = {'true' if value else 'false'}")
-        elif isinstance(value, (int, float)):
-            lines.append(f"{name} = {value!r}")
-        elif isinstance(value, str):
-            lines.append(f"{name} = {json.dumps(value, ensure_ascii=False)}")  # a TOML basic string too
-        elif isinstance(value, list):
-            lines.append(f"{name} = [{', '.join(json.dumps(str(v), ensure_ascii=False) for v in value)}]")
-        else:
-            raise TypeError(f"setting {name} has a value TOML cannot hold: {value!r}")
+    lines = [_toml_line(name, value) for name, value in settings.items()]
+    if data:
+        lines += ["", f"[{DATA_TABLE}]"] + [
+            _toml_line(name, value) for name, value in data.items() if value is not None
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _toml_line(name: str, value) -> str:
+    if value is None:
+        return f"# {name}: unset"
+    return f"{_toml_key(name)} = {_toml_value(name, value)}"
+
+
+def _toml_value(name: str, value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return toml_string(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(name, v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(k, v)}" for k, v in value.items() if v is not None) + " }"
+        )
+    raise TypeError(f"setting {name} has a value TOML cannot hold: {value!r}")
+
+
+def _toml_key(name: str) -> str:
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else toml_string(name)
+
+
+# What a TOML basic string must escape: the quote, the backslash, and every control character but TAB.
+_TOML_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def toml_string(text: str) -> str:
+    """``text`` as a TOML basic string: quote, backslash and control characters (DEL and the C0
+    controls but TAB) escaped, the rest as it is.
+
+    >>> print(toml_string('a"b\\\\c\\x7f\\x1bé'))
+    "a\\"b\\\\c\\u007f\\u001bé"
+    """
+    out = []
+    for c in text:
+        if c in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[c])
+        elif (ord(c) < 0x20 and c != "\t") or c == "\x7f":
+            out.append(f"\\u{ord(c):04x}")
+        else:
+            out.append(c)
+    return '"' + "".join(out) + '"'

@@ -7,13 +7,14 @@ settings (:data:`~windowclf.config.parameters.RULES`).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
 from windowclf.config.parameters import PARAMETERS, RULES, check_parameter
 from windowclf.errors import ConfigError
 from windowclf.tags.schemes import one_vs_rest
 
-__all__ = ["DOCUMENT_SENTENCES", "Settings", "check_patience", "entity_tags"]
+__all__ = ["DOCUMENT_SENTENCES", "Settings", "check_patience", "entity_tags", "near_names", "unknown_settings"]
 
 # The default block of document_sentences: a few news documents' worth (CoNLL-2003's have a
 # median of 11 sentences, 99% at most 60), chosen on the dev sets of docs/presets.md, where blocks
@@ -32,7 +33,8 @@ class Settings:
     ``output`` ("softmax" over the scheme's tags, or "sigmoid" one-vs-rest for ``positive_tag``),
     ``decoder`` ("softmax": each word's argmax; "sll": Collobert et al.'s sentence-level
     log-likelihood, learned tag-transition scores, Viterbi decoding; its batches hold whole
-    sentences, about ``batch_size`` words each), ``scheme`` (the tags the network predicts),
+    sentences, about ``batch_size`` words each), ``scheme`` (the tags the network predicts; None:
+    the scheme of the training tags, IOB1 as IOB2),
     ``features`` (extra per-token tables, e.g. "caps", "suffix3") of size ``feature_dim``,
     ``char_filters`` (character features: that many convolution filters over each word's
     characters, max-pooled; 0: none) with ``char_dim``-sized character vectors and windows of
@@ -69,7 +71,7 @@ class Settings:
     output: str = "softmax"
     decoder: str = "softmax"
     positive_tag: str | None = None
-    scheme: str = "IO"
+    scheme: str | None = None
     features: list = field(default_factory=lambda: ["caps"])
     feature_dim: int = 5
     char_filters: int = 0
@@ -161,10 +163,7 @@ class Settings:
     @classmethod
     def from_dict(cls, d: dict) -> Settings:
         """Settings from a dict, ignoring unknown keys from other versions is NOT done: they are errors."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"unknown settings: {', '.join(unknown)}")
+        unknown_settings(d, "settings")
         return cls(**d)
 
 
@@ -180,3 +179,24 @@ def entity_tags(output: str, positive_tag: str | None, tags_list) -> list:
     if output != "sigmoid" or positive_tag is None:
         return tags_list
     return [one_vs_rest(tags, positive_tag) for tags in tags_list]
+
+
+def near_names(name: str, names) -> str:
+    """``"; did you mean X?"`` for the name among ``names`` nearest to a misspelt ``name`` (difflib),
+    or ``""`` when none is near.
+
+    >>> near_names("hiden", ["hidden", "window"]), near_names("colour", ["hidden"])
+    ('; did you mean hidden?', '')
+    """
+    found = difflib.get_close_matches(str(name), list(names), n=1, cutoff=0.6)
+    return f"; did you mean {found[0]}?" if found else ""
+
+
+def unknown_settings(given, where: str) -> None:
+    """ConfigError naming the first key of ``given`` that is not a setting, and the setting it
+    is nearest to (a typo: ``hiden`` -> ``hidden``)."""
+    known = [f.name for f in fields(Settings)]
+    unknown = sorted(str(k) for k in set(given) - set(known))
+    if unknown:
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}{near_names(unknown[0], known)}{more}")

@@ -12,16 +12,18 @@ whitespace separates) pass over; this reader reads them by one rule and counts t
 
 - in a file whose columns are separated by TABs, fields are what lies between TABs,
   with the spaces around each taken off (``MH17 <TAB>O`` is ``MH17``, ``O``);
-- a token with spaces inside such a field is one token, as written (``ke s``:
-  TABs separate the fields; CoNLL-U's words with spaces);
+- a token with spaces inside such a field is one token (TABs separate the fields, as
+  CoNLL-U's words with spaces), each of its spaces written as a no-break space
+  (U+00A0): ``ke s`` is ``ke\u00a0s``, so that it stays one field wherever it is
+  written (:mod:`windowclf.formats.fields`);
 - a token line whose word field is empty (``<TAB>O``, `` <TAB>O``) has no word to
   tag: it is left out (a sentence of nothing else is no sentence);
 - in a file whose columns are separated by spaces, runs of spaces and TABs alike
   separate the fields.
 
 What stays an error, naming the file and the line: another number of columns than
-the file's first token line has, an empty field other than the word, binary data,
-undecodable bytes, over-long lines.
+the file's first token line has, an empty field other than the word, a space inside
+a field other than the word, binary data, undecodable bytes, over-long lines.
 
 >>> sentences = parse("EU\\tB-ORG\\nrejects\\tO\\n\\nPeter\\tB-PER\\n")
 >>> [(s.tokens, s.tags) for s in sentences]
@@ -44,6 +46,7 @@ from windowclf.errors import ConfigError, InputError
 from windowclf.formats.lines import numbered_lines
 
 __all__ = [
+    "NO_BREAK_SPACE",
     "REPAIRS",
     "Sentence",
     "file_layout",
@@ -60,10 +63,13 @@ log = logging.getLogger(__name__)
 DOCSTART = "-DOCSTART-"
 MAX_LINE_LENGTH = 1_000_000
 
+NO_BREAK_SPACE = "\u00a0"  # what a space inside a token becomes: one field, as it looks
+_BLANKS = re.compile("[ \t]+")  # what separates the columns of a space-separated file
+
 # What the column rule (the module's docstring) counts, in the words of its one-line report.
 REPAIRS = {
     "spaces": "with spaces around a field (taken off)",
-    "inner": "with a space inside the token (kept, one token)",
+    "inner": "with a space inside the token (one token, its spaces no-break spaces)",
     "empty": "with an empty token (left out)",
     "tabs": "with TABs among the spaces that separate its columns (read as spaces)",
 }
@@ -343,7 +349,7 @@ class _SentenceReader:
         if sep == " ":
             if "\t" in text:  # the column rule: TABs among the spaces separate as they do
                 self.repairs["tabs"] += 1
-                return text.split()  # no field holds a blank here, and line ends are gone (lines.py)
+                return _BLANKS.split(text.strip(" \t"))
             fields = text.split(" ")
             # Runs of spaces (aligned columns) leave empty strings; most files have none.
             return [f for f in fields if f] if "" in fields else fields
@@ -357,7 +363,14 @@ class _SentenceReader:
                 fields = stripped
             if word is not None and " " in fields[word]:
                 self.repairs["inner"] += 1
+                fields[word] = fields[word].replace(" ", NO_BREAK_SPACE)
         for i, f in enumerate(fields):
+            if " " in f and i != word:
+                raise InputError(
+                    f"a space inside the field in column {i + 1}; expected one value between TABs",
+                    path=self.path,
+                    line=number,
+                )
             if not f and i != word:  # an empty word is the column rule's (feed leaves the line out)
                 raise InputError(
                     f"empty field in column {i + 1}; expected one value between each pair of separators {sep!r}",

@@ -64,7 +64,8 @@ def read_gazetteer(path, *, max_words: int, encoding: str = "utf-8") -> Gazettee
     ------
     InputError
         A line without a TAB (or nothing but blanks after it), an empty or spaced type, no words
-        after the TAB, undecodable or binary data, an over-long line, a file without entries; each naming the file and line.
+        after the TAB, undecodable or binary data, an over-long line, a file without entries;
+        each naming the file and line.
     """
     with open(path, "rb") as file:
         return parse_gazetteer(file, max_words=max_words, encoding=encoding, path=os.fspath(path))

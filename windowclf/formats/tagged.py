@@ -1,8 +1,10 @@
 """Tagged files of any format the project reads, as one corpus: CoNLL columns or JSON lines.
 
 The one reader of tagged data that the command line and the library share: :func:`read_tagged`
-picks the format from the file (a ``.jsonl`` / ``.json`` name, or JSON objects on its first
-line), reads it, and checks every tag (of ``scheme``, or of any scheme).
+picks the format from the file (a ``.jsonl`` / ``.json`` name, or a JSON object on its first
+line: :func:`~windowclf.formats.sniff.input_form`), reads it, and checks every tag (of ``scheme``,
+or of any scheme). :func:`file_schemes` reads only a tagged file's tags, for the schemes they are
+written in.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass, field
 
 from windowclf.errors import InputError
 from windowclf.formats.conll import read_conll, repairs_line
-from windowclf.formats.jsonl import looks_like_jsonl, read_jsonl
-from windowclf.tags.schemes import validate_tags
+from windowclf.formats.jsonl import iter_records, read_jsonl
+from windowclf.formats.sniff import input_form
+from windowclf.tags.schemes import SchemeDetector, validate_tags
 
-__all__ = ["TaggedCorpus", "read_tagged"]
+__all__ = ["TaggedCorpus", "file_schemes", "read_tagged"]
 
 
 @dataclass
@@ -35,12 +38,21 @@ class TaggedCorpus:
     warnings : list of str
         What was read but left out or read by a rule, one line each (JSON lines spans off token
         boundaries; column files' lines read by the column rule of :mod:`windowclf.formats.conll`).
+    form : {"conll", "jsonl"}
+        The file's format.
+    scheme : str or None
+        The scheme its tags are written in (:func:`~windowclf.tags.schemes.detect_scheme`).
+    tokenizer : str or None
+        The tokenizer that split its texts (JSON lines records of the spans form); None: none did.
     """
 
     sentences: list
     tags: list
     documents: list | None
     warnings: list = field(default_factory=list)
+    form: str = "conll"
+    scheme: str | None = None
+    tokenizer: str | None = None
 
     def __iter__(self):  # sentences, tags, documents = read_tagged(...)
         return iter((self.sentences, self.tags, self.documents))
@@ -55,6 +67,7 @@ def read_tagged(
     encoding: str = "utf-8",
     separator: str | None = None,
     labels=None,
+    tokenizer: str = "conll",
 ) -> TaggedCorpus:
     """Every sentence of a tagged file, tags checked.
 
@@ -70,6 +83,8 @@ def read_tagged(
         reads JSON lines too.
     labels : sequence of str, optional
         The names of integer ``ner_tags`` in JSON lines, in index order.
+    tokenizer : {"conll", "whitespace", "social"}
+        How JSON lines records of the spans form (``text`` and ``entities``) are tokenized.
 
     Returns
     -------
@@ -80,10 +95,12 @@ def read_tagged(
     InputError
         Naming the file and line of the first thing that is not as expected.
     """
-    if looks_like_jsonl(path):
-        tokens, tags, report = read_jsonl(path, labels=labels, encoding=encoding)
-        for sentence_tags in tags:
-            validate_tags(sentence_tags, scheme, path)
+    if input_form(path, encoding=encoding) == "jsonl":
+        tokens, tags, report = read_jsonl(path, labels=labels, encoding=encoding, tokenizer=tokenizer)
+        detector = SchemeDetector()
+        for sentence_tags, line in zip(tags, report.lines):
+            validate_tags(sentence_tags, scheme, path, [line] * len(sentence_tags))
+            detector.add(sentence_tags)
         warnings = []
         if report.unaligned:
             shown = "; ".join(f"line {n}: [{a}, {b}, {label!r}]" for n, a, b, label in report.unaligned_examples)
@@ -91,10 +108,12 @@ def read_tagged(
                 f"{path}: {report.unaligned} of {report.unaligned + report.entities} entities do "
                 f"not fall on token boundaries and were left out ({shown})"
             )
-        return TaggedCorpus(tokens, tags, None, warnings)
+        split_by = tokenizer if report.texts else None
+        return TaggedCorpus(tokens, tags, None, warnings, "jsonl", detector.scheme, split_by)
     documents: list = []
     corpus = TaggedCorpus([], [], documents)
     repairs: Counter = Counter()
+    detector = SchemeDetector()
     for s in read_conll(
         path,
         require_sentences=True,
@@ -107,6 +126,7 @@ def read_tagged(
         if s.tags is None:
             raise InputError("only one column; expected words and tags", path, s.lines[0])
         validate_tags(s.tags, scheme, path, s.lines)
+        detector.add(s.tags)
         corpus.sentences.append(s.tokens)
         corpus.tags.append(s.tags)
         documents.append(s.document)
@@ -114,4 +134,37 @@ def read_tagged(
         corpus.documents = None
     if repairs:
         corpus.warnings.append(repairs_line(repairs, path))
+    corpus.scheme = detector.scheme
     return corpus
+
+
+def file_schemes(
+    path,
+    form: str,
+    *,
+    word_column: int = 0,
+    tag_column: int = -1,
+    encoding: str = "utf-8",
+    separator: str | None = None,
+    labels=None,
+) -> list:
+    """How well each scheme fits the tags of a file (:meth:`SchemeDetector.ranking
+    <windowclf.tags.schemes.SchemeDetector.ranking>`), reading only what that needs: a CoNLL
+    file's tag column, a JSON lines file's token-form tags; [] for a file without tags (one
+    column, or JSON lines of texts and spans, whose tags are the reader's own IOB2).
+
+    Raises InputError as reading the file to tag it would, naming the file and line.
+    """
+    detector = SchemeDetector()
+    if form == "jsonl":
+        with open(path, "rb") as f:
+            for record in iter_records(f, path, labels=labels, encoding=encoding, tokenizer="whitespace"):
+                if record.form != "tokens" or record.sentences[0][1] is None:
+                    return []
+                detector.add(record.sentences[0][1])
+        return detector.ranking()
+    for s in read_conll(path, word_column=word_column, tag_column=tag_column, encoding=encoding, separator=separator):
+        if s.tags is None:
+            return []
+        detector.add(s.tags)
+    return detector.ranking()

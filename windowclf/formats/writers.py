@@ -1,5 +1,8 @@
 """Tagged sentences as text: CoNLL columns, inline brackets, JSON lines.
 
+Every writer that carries entities takes them from :meth:`Tagged.records`: the one entity record
+(:class:`~windowclf.tags.record.Entity`) of the sentence.
+
 >>> import io
 >>> out = io.StringIO()
 >>> s = Tagged(["John", "Smith", "visited", "Paris", "."], ["B-PER", "I-PER", "O", "B-LOC", "O"])
@@ -12,23 +15,30 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from windowclf._util.printable import file_name
 from windowclf.formats.conll import format_sentence
+from windowclf.formats.jsonl import record_with_predictions
 from windowclf.tags.entities import entity_spans
+from windowclf.tags.record import sentence_entities
 from windowclf.tags.schemes import one_vs_rest
 
 __all__ = [
     "CONFIDENCE_FORMATS",
+    "INPUT_FORM_FORMATS",
     "WRITERS",
+    "RecordParts",
     "Tagged",
     "entities",
     "sentence_json",
     "write_conll",
     "write_inline",
     "write_json",
+    "write_jsonl",
 ]
+
+CONFIDENCE_DIGITS = 6  # the confidences written: enough to tell entities apart, short enough to read
 
 
 @dataclass
@@ -41,9 +51,9 @@ class Tagged:
     tags : list of str, length n_tokens
         Predicted tags.
     offsets : sequence of (int, int), optional
-        Character offsets of each token into the input file's text (raw text input): a list,
-        or an :class:`~windowclf.text.reader.Offsets` (as
-        :func:`~windowclf.text.reader.text_sentences` gives them).
+        Character offsets of each token into the input's text (raw text input: the file's text;
+        JSON lines: the record's ``text``): a list, or an :class:`~windowclf.text.reader.Offsets`
+        (as :func:`~windowclf.text.reader.text_sentences` gives them).
     text : str, optional
         The sentence as written in the input, from its first token's start to its last's end.
     columns : list of list of str, optional
@@ -57,22 +67,60 @@ class Tagged:
         Where the sentence came from.
     document : int
         Which document of its part of the input it belongs to (features that read the document).
-    confidences : dict, optional
-        (first token, last token) -> the probability of that entity (written in JSON), as
-        :meth:`WindowTagger.predict(confidences=True) <windowclf.models.tagger.WindowTagger.predict>`
-        gives them.
+    found : list of (label, token_start, token_end, confidence), optional
+        The entities as the model read them, with their probabilities (``predict(confidences=True)``);
+        None: read from ``tags``, without confidences.
+    sentence : int
+        Its index among the sentences of its input (0-based).
+    gold : list of str, optional
+        The input's own tags of the sentence (tagged input).
+    record : RecordParts, optional
+        JSON lines input: the record the sentence is part of.
     """
 
     tokens: list
     tags: list
-    offsets: list | None = None
+    offsets: Any = None
     text: str | None = None
     columns: list | None = None
     probabilities: list | None = None
     positive: str | None = None
     file: str | None = None
     document: int = 0  # CoNLL: the -DOCSTART- lines before it in its segment; raw text: 0, or its line
-    confidences: dict | None = None
+    found: list | None = None
+    sentence: int = 0
+    gold: list | None = None
+    record: Any = None
+
+    def records(self) -> list:
+        """The sentence's entities as :class:`~windowclf.tags.record.Entity` records."""
+        found = self.found if self.found is not None else [(*e, None) for e in entities(self)]
+        offsets = None if self.offsets is None else [tuple(o) for o in self.offsets]
+        return sentence_entities(
+            self.tokens,
+            found,
+            sentence=self.sentence,
+            offsets=offsets,
+            text=self.text,
+            text_start=offsets[0][0] if offsets else 0,
+            file=None if self.file is None else file_name(self.file),
+        )
+
+
+class RecordParts:
+    """A JSON lines record being tagged sentence by sentence: its predictions gathered until the
+    last of its ``count`` sentences is written (see :func:`write_jsonl`)."""
+
+    def __init__(self, record, count: int, labels=None, path=None):
+        self.record, self.count, self.labels, self.path = record, count, labels, path
+        self.tags: list = []
+        self.entities: list = []
+
+    def add(self, s: Tagged) -> bool:
+        """Take one sentence's predictions; True once the record has them all."""
+        self.tags.append(list(s.tags))
+        self.entities.append(s.records())
+        return len(self.tags) == self.count
 
 
 def entities(s: Tagged) -> list:
@@ -131,60 +179,33 @@ def write_json(out: IO[str], s: Tagged) -> None:
 def sentence_json(s: Tagged) -> dict:
     """A sentence as a JSON-ready dict.
 
-    Keys: ``tokens``, ``tags``, ``entities`` (``type``, token ``start``/``end`` with ``end``
-    exclusive, ``char_start``/``char_end``, ``text``), ``text`` (the sentence), and for raw
-    text input ``file``, ``start``/``end`` and per-token ``offsets``. Character offsets index
-    the input file's text for raw input (so ``file_text[char_start:char_end]`` is the entity),
-    and the sentence's ``text`` (tokens joined by single spaces) for CoNLL input. With a
-    sigmoid model, ``probabilities`` holds P(positive) per token; with ``confidences``, each
-    entity the model read as one has its ``confidence`` (its probability under the model).
+    Keys: ``file`` (where it came from a file), ``sentence`` (its index), for input with a text
+    (raw text, JSON lines texts) ``text`` (the sentence as written), ``char_start`` / ``char_end``
+    (where it is in the input's text) and ``offsets`` (each token's ``[char_start, char_end]``),
+    then ``tokens``, ``tags`` and ``entities`` (:meth:`Entity.to_dict
+    <windowclf.tags.record.Entity.to_dict>`, confidences to 6 decimals). With a sigmoid model,
+    ``probabilities`` holds P(positive) per token.
     """
-    if s.offsets is None:
-        text = " ".join(s.tokens)
-        offsets, cursor = [], 0
-        for token in s.tokens:
-            offsets.append((cursor, cursor + len(token)))
-            cursor += len(token) + 1
-        base = 0
-    else:
-        offsets = [tuple(o) for o in s.offsets]
-        base, text = offsets[0][0], s.text or ""
-    spans = []
-    for etype, start, end in entities(s):
-        char_start, char_end = offsets[start][0], offsets[end - 1][1]
-        spans.append(
-            {
-                "type": etype,
-                "start": start,
-                "end": end,
-                "char_start": char_start,
-                "char_end": char_end,
-                "text": text[char_start - base : char_end - base],
-            }
-        )
-        confidence = None if s.confidences is None else s.confidences.get((start, end - 1))
-        if confidence is not None:
-            spans[-1]["confidence"] = round(float(confidence), 6)
     record: dict = {}
     if s.file is not None:
-        record["file"] = file_name(s.file)  # valid Unicode: a name's undecodable bytes as \xNN
-    record["text"] = text
+        record["file"] = file_name(s.file)  # valid Unicode: a name's undecodable bytes as \\xNN
+    record["sentence"] = s.sentence
     if s.offsets is not None:
-        record.update(start=offsets[0][0], end=offsets[-1][1], offsets=[list(o) for o in offsets])
-    record.update(tokens=list(s.tokens), tags=list(s.tags), entities=spans)
+        offsets = [tuple(o) for o in s.offsets]
+        record.update(text=s.text or "", char_start=offsets[0][0], char_end=offsets[-1][1])
+        record["offsets"] = [list(o) for o in offsets]
+    record.update(tokens=list(s.tokens), tags=list(s.tags))
+    record["entities"] = [e.to_dict(digits=CONFIDENCE_DIGITS) for e in s.records()]
     if s.probabilities is not None:
-        record["probabilities"] = [round(float(p), 6) for p in s.probabilities]
+        record["probabilities"] = [round(float(p), CONFIDENCE_DIGITS) for p in s.probabilities]
     return record
 
 
 def write_entities(out: IO[str], s: Tagged) -> None:
-    """One JSON object per entity (sentences without one write nothing): the entity as
-    :func:`sentence_json` lists it, with the ``file`` it came from when known."""
-    record = sentence_json(s)
-    for entity in record["entities"]:
-        if "file" in record:
-            entity = {"file": record["file"], **entity}
-        out.write(json.dumps(entity, ensure_ascii=False) + "\n")
+    """One JSON object per entity (sentences without one write nothing): :meth:`Entity.to_dict
+    <windowclf.tags.record.Entity.to_dict>`, confidences to 6 decimals."""
+    for entity in s.records():
+        out.write(json.dumps(entity.to_dict(digits=CONFIDENCE_DIGITS), ensure_ascii=False) + "\n")
 
 
 def write_tokens_json(out: IO[str], s: Tagged) -> None:
@@ -193,12 +214,33 @@ def write_tokens_json(out: IO[str], s: Tagged) -> None:
 
 
 def write_spans_json(out: IO[str], s: Tagged) -> None:
-    """``{"text": ..., "entities": [[start, end, label], ...]}`` a line, offsets into that text: the
-    form annotation tools export (see jsonl.py)."""
-    record = sentence_json(s)
-    base = record.get("start", 0)
-    spans = [[e["char_start"] - base, e["char_end"] - base, e["type"]] for e in record["entities"]]
-    out.write(json.dumps({"text": record["text"], "entities": spans}, ensure_ascii=False) + "\n")
+    """``{"text": ..., "entities": [[start, end, label], ...]}`` a line, offsets into that text (the
+    sentence as written; for input that was tokens, its tokens joined by single spaces): the form
+    annotation tools export, which ``train`` reads back (see jsonl.py)."""
+    if s.offsets is not None:
+        text, base = s.text or "", s.offsets[0][0]
+        spans = [[e.char_start - base, e.char_end - base, e.label] for e in s.records()]
+    else:
+        text = " ".join(s.tokens)
+        starts = [0]
+        for token in s.tokens:
+            starts.append(starts[-1] + len(token) + 1)
+        spans = [[starts[e.token_start], starts[e.token_end] - 1, e.label] for e in s.records()]
+    out.write(json.dumps({"text": text, "entities": spans}, ensure_ascii=False) + "\n")
+
+
+def write_jsonl(out: IO[str], s: Tagged) -> None:
+    """JSON lines input written back in its own form, record by record: each record as read, its
+    tags (``{"tokens", "ner_tags"}``: label indices stay indices) or its entities (``{"text",
+    "entities"}``: spans written as the record wrote them, offsets into its text) replaced by the
+    predictions (:func:`~windowclf.formats.jsonl.record_with_predictions`). A record is written once
+    its last sentence is."""
+    parts = s.record
+    if parts is None:
+        raise ValueError("write_jsonl writes JSON lines input back: the sentence has no record")
+    if parts.add(s):
+        record = record_with_predictions(parts.record, parts.tags, parts.entities, parts.labels, parts.path)
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 WRITERS = {
@@ -208,6 +250,9 @@ WRITERS = {
     "entities": write_entities,
     "tokens-json": write_tokens_json,
     "spans-json": write_spans_json,
+    "jsonl": write_jsonl,
 }
 # The formats that print each entity's confidence (predict computes it only for them).
 CONFIDENCE_FORMATS = frozenset({"json", "entities"})
+# The formats that write JSON lines input back in its own form (and only that input).
+INPUT_FORM_FORMATS = frozenset({"jsonl"})

@@ -19,9 +19,10 @@ from windowclf.inference import evaluation
 from windowclf.inference.decoding import Decoder
 from windowclf.inference.scoring import chunked_scores
 from windowclf.nn.functions import OUTPUTS
+from windowclf.tags.record import Entity, sentence_entities
 from windowclf.tags.schemes import convert
 from windowclf.text.inputs import document_ids, tagged_pairs, token_lists
-from windowclf.text.tokenize import split_sentences
+from windowclf.text.tokenize import check_tokenizer, split_sentences
 
 __all__ = ["Tagging"]
 
@@ -35,12 +36,14 @@ class Tagging:
     What a class that mixes it in provides: ``settings`` (the model's settings: ``scheme``,
     ``output``, ``decoder``, ``positive_tag``, ``doc_vote``, ``document_sentences``, ``features``), ``tags`` (its output
     tags), ``network`` (the trained network; an ensemble overrides :meth:`scores` and
-    :meth:`decoder` instead), :meth:`encode` and :meth:`check_fitted`.
+    :meth:`decoder` instead), ``training_input`` (how its training data was read: the
+    ``tokenizer`` raw text is split with by default), :meth:`encode` and :meth:`check_fitted`.
     """
 
     settings: Any
     tags: list
     network: Any
+    training_input: dict
 
     def encode(self, sentences, documents=None) -> Any:
         """The window ids of ``sentences`` (see :meth:`WindowTagger.encode
@@ -179,7 +182,7 @@ class Tagging:
         confidences: bool = False,
         documents=None,
     ) -> list:
-        """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the training scheme).
+        """Tags for ``sentences`` (lists of tokens), in ``scheme`` (default: the model's scheme).
 
         ``constrain`` keeps every sentence well formed in the model's scheme (Viterbi under its
         constraints, :mod:`windowclf.inference.decoding`); ``min_confidence`` drops (tags ``O``) the
@@ -190,8 +193,9 @@ class Tagging:
         Returns
         -------
         list of list of str
-            One tag per token; with ``confidences``, a list of (tags, {(first, last): probability})
-            pairs, one entry per entity of the model's own reading (``last`` inclusive).
+            One tag per token; with ``confidences``, a list of (tags, entities) pairs, the entities
+            (:class:`~windowclf.tags.record.Entity`, ``sentence`` its index in ``sentences``) as the
+            model reads them, each with its probability.
         """
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)  # BIO, iobes, ...
         want = confidences or min_confidence is not None
@@ -202,32 +206,49 @@ class Tagging:
             else None
         )
         out = []
-        for tags, ents in zip(decoded, found):
-            kept = {}
-            for _, start, end, confidence in ents or ():
+        for i, (tokens, tags, ents) in enumerate(zip(sentences, decoded, found)):
+            kept = []
+            for entity in ents or ():
+                _, start, end, confidence = entity
                 if min_confidence is not None and confidence < min_confidence:
                     tags[start:end] = [self.tags[0]] * (end - start)
                 else:
-                    kept[start, end - 1] = confidence  # keyed by (first, last) token
+                    kept.append(entity)
             tags = tags if convert_to is None else convert(tags, convert_to)
-            out.append((tags, kept) if confidences else tags)
+            out.append((tags, sentence_entities(tokens, kept, sentence=i)) if confidences else tags)
         return out
 
     def predict_entities(self, sentences, *, constrain: bool = True, documents=None) -> list:
         """The entities of each sentence with their probabilities under the model.
 
-        One list per sentence of ``{"type", "start", "end", "confidence"}``, ``tokens[start:end]``.
+        Returns
+        -------
+        list of list of Entity
+            One list per sentence of :class:`~windowclf.tags.record.Entity` records: ``sentence``
+            the sentence's index in ``sentences``, ``tokens[token_start:token_end]`` the entity,
+            ``text`` its tokens joined by spaces, no character offsets.
         """
-        _, _, found = self.decode_sentences(sentences, constrain, entities=True, documents=documents)
-        return [[{"type": t, "start": s, "end": e, "confidence": c} for t, s, e, c in ents] for ents in found]
+        sentences, _, found = self.decode_sentences(sentences, constrain, entities=True, documents=documents)
+        return [sentence_entities(tokens, ents, sentence=i) for i, (tokens, ents) in enumerate(zip(sentences, found))]
 
-    def evaluate(self, sentences, tags, *, scheme: str | None = None, constrain: bool = True, documents=None) -> dict:
+    def evaluate(
+        self,
+        sentences,
+        tags,
+        *,
+        scheme: str | None = None,
+        constrain: bool = True,
+        documents=None,
+        labels=None,
+    ) -> dict:
         """Score predictions against gold ``tags`` with conlleval's entity-level rules.
 
         Predictions are compared in the gold tags' scheme (``scheme``, or the one
         :func:`~windowclf.tags.schemes.detect_scheme` finds), so token accuracy counts the same
         entities the same way; a one-vs-rest model's gold and predictions are both read as
-        positive-vs-rest (:func:`~windowclf.tags.schemes.one_vs_rest`).
+        positive-vs-rest (:func:`~windowclf.tags.schemes.one_vs_rest`). ``labels`` names integer
+        tags (index i is ``labels[i]``), as ``--labels`` does on the command line (default: the
+        labels the model was fitted with, if any).
 
         Returns
         -------
@@ -238,38 +259,98 @@ class Tagging:
             ``calibration``: expected calibration error of the predicted entities' confidences
             (10 bins); ``gold`` and ``predicted``: the tags as scored.
         """
-        sentences, tags = tagged_pairs(sentences, tags)
+        if labels is None:
+            labels = (getattr(self, "training_input", None) or {}).get("labels")
+        sentences, tags = tagged_pairs(sentences, tags, labels=labels)
         scheme = None if scheme is None else canonical_choice("scheme", scheme, SCHEME_NAMES)
         return evaluation.score(
             self, sentences, tags, scheme=scheme, constrain=constrain, documents=document_ids(documents, len(sentences))
         )
 
-    def tag_text(self, text: str, *, constrain: bool = True, min_confidence: float | None = None) -> list:
+    def tag_text(
+        self, text: str, *, constrain: bool = True, min_confidence: float | None = None, tokenizer: str | None = None
+    ) -> list:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
-        does (:func:`~windowclf.text.tokenize.split_sentences`), tagged, and returned as
-        ``{"text", "label", "start", "end", "confidence"}`` with character offsets into ``text``
-        (``text[start:end]`` is the entity) and its probability under the model.
+        does (:func:`~windowclf.text.tokenize.split_sentences`; ``tokenizer``: ``conll``,
+        ``whitespace`` or ``social``, default the one the model was trained for, else ``conll``),
+        tagged as one document.
+
+        Returns
+        -------
+        list of Entity
+            :class:`~windowclf.tags.record.Entity` records in text order: ``text[char_start:char_end]``
+            is the entity, ``sentence`` its sentence's index in the text, and its probability under the
+            model.
 
         ``tagger(text)`` is the same call.
         """
         if not isinstance(text, str):
             raise TypeError(f"tag_text takes a str, got a {type(text).__name__}; for token lists use predict")
-        sentences = split_sentences(text)
-        out = []
-        for tokens, entities in zip(sentences, self.predict_entities(sentences, constrain=constrain)):
-            for e in entities:
-                if min_confidence is not None and e["confidence"] < min_confidence:
-                    continue
-                start, end = tokens[e["start"]].start, tokens[e["end"] - 1].end
-                out.append(
-                    {
-                        "text": text[start:end],
-                        "label": e["type"],
-                        "start": start,
-                        "end": end,
-                        "confidence": e["confidence"],
-                    }
-                )
-        return out
+        [found] = self._text_entities([text], constrain, min_confidence, self._tokenizer(tokenizer))
+        return found
 
     __call__ = tag_text
+
+    def pipe(
+        self,
+        texts,
+        *,
+        batch_size: int = 32,
+        constrain: bool = True,
+        min_confidence: float | None = None,
+        tokenizer: str | None = None,
+    ):
+        """Tag a stream of texts lazily: yields each text's entities (as :meth:`tag_text` gives them)
+        in order, taking ``batch_size`` texts at a time from ``texts`` (any iterable, a generator
+        reading a file say), so memory holds one batch whatever the stream's length.
+
+        Each text is its own document (for the features that read a document), as in
+        :meth:`tag_text`; the entities of a text are those ``tag_text(text)`` gives.
+
+        Yields
+        ------
+        list of Entity
+        """
+        if isinstance(texts, str):
+            raise TypeError("pipe takes an iterable of texts; for one text use tag_text")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        tokenizer = self._tokenizer(tokenizer)
+        batch: list = []
+        for text in texts:
+            if not isinstance(text, str):
+                raise TypeError(f"pipe takes texts (str), got a {type(text).__name__}")
+            batch.append(text)
+            if len(batch) == batch_size:
+                yield from self._text_entities(batch, constrain, min_confidence, tokenizer)
+                batch = []
+        if batch:
+            yield from self._text_entities(batch, constrain, min_confidence, tokenizer)
+
+    def _tokenizer(self, tokenizer: str | None) -> str:
+        """The tokenizer asked for, else the one the model was trained for, else ``conll``."""
+        if tokenizer is None:
+            tokenizer = (getattr(self, "training_input", None) or {}).get("tokenizer") or "conll"
+        return check_tokenizer(tokenizer)
+
+    def _text_entities(self, texts, constrain, min_confidence, tokenizer) -> list:
+        """The entities of each of ``texts``, each text its own document, tagged in one call."""
+        split = [split_sentences(text, tokenizer=tokenizer) for text in texts]
+        sentences = [[t.text for t in s] for sentences in split for s in sentences]
+        documents = [i for i, sentences in enumerate(split) for _ in sentences]
+        found = iter(self.predict_entities(sentences, constrain=constrain, documents=documents))
+        out = []
+        for text, text_sentences in zip(texts, split):
+            entities: list[Entity] = []
+            for i, tokens in enumerate(text_sentences):
+                offsets = [(t.start, t.end) for t in tokens]
+                kept = [
+                    (e.label, e.token_start, e.token_end, e.confidence)
+                    for e in next(found)
+                    if min_confidence is None or (e.confidence or 0.0) >= min_confidence
+                ]
+                entities.extend(
+                    sentence_entities([t.text for t in tokens], kept, sentence=i, offsets=offsets, text=text)
+                )
+            out.append(entities)
+        return out

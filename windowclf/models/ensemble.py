@@ -168,6 +168,11 @@ class Ensemble(Tagging):
         self.tags = list(first.tags)
         s = first.settings
         self.settings = SharedSettings(s.scheme, s.output, s.decoder, s.positive_tag, s.doc_vote, s.document_sentences)
+        # how its models' training data were read, where they all agree (the tokenizer of raw
+        # text, the encoding predict reads files in, ...)
+        self.training_input = {
+            k: v for k, v in first.training_input.items() if all(m.training_input.get(k) == v for m in flat[1:])
+        }
 
     def __repr__(self) -> str:
         s = self.settings

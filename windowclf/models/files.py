@@ -71,6 +71,7 @@ def file_contents(tagger, params: dict, *, include_state: bool = True, include_i
         "best": tagger.best,
         "data": tagger.data_fingerprints,  # resume.fingerprint of the training and dev data
         "provenance": tagger.provenance,  # how the model was made: see WindowTagger.fit
+        "training_input": tagger.training_input,  # how its training data was read (predict reads alike)
     }
     if initial_rows is not None:
         meta["initial_rows"] = len(initial_rows)
@@ -198,6 +199,7 @@ def _from_metadata(cls, meta, path):
         tagger.best = dict(meta.get("best", {"epoch": None, "f1": None}))
         tagger.data_fingerprints = {"train": None, "dev": None, **meta.get("data", {})}
         tagger.provenance = dict(meta.get("provenance") or {})
+        tagger.training_input = dict(meta.get("training_input") or {})
     except (KeyError, TypeError, ValueError) as err:
         raise ModelFileError(f"metadata is incomplete or malformed ({type(err).__name__}: {err})", path) from None
     if set(tagger.feature_vocabs) != set(tagger.settings.features):

@@ -19,6 +19,8 @@ import re
 import numpy as np
 
 from windowclf.errors import ModelFileError
+from windowclf.tags.schemes import SCHEMES
+from windowclf.text.tokenize import TOKENIZERS
 
 __all__ = ["check_metadata"]
 
@@ -74,6 +76,8 @@ def check_metadata(meta: dict, path) -> None:
                     check.kind(text, f"provenance.{key}[{i}]", str)
             else:
                 check.kind(value, f"provenance.{key}", str, optional=True)
+    if meta.get("training_input") is not None:
+        check.training_input(check.kind(meta["training_input"], "training_input", dict))
     if "state" in meta:
         state = check.kind(meta["state"], "state", dict)
         check.integer(state.get("epoch"), "state.epoch", minimum=0)
@@ -137,6 +141,27 @@ class _Checker:
         if record.get("dev") is not None:
             for key, value in self.kind(record["dev"], f"{where}.dev", dict).items():
                 self.number(value, f"{where}.dev.{key}", optional=True)
+
+    def training_input(self, given: dict) -> None:
+        """How the training data was read (``WindowTagger.training_input``): each field of its kind."""
+        for key, value in given.items():
+            where = f"training_input.{key}"
+            if value is None:
+                continue
+            if key in ("word_column", "tag_column"):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise self.error(where, "must be an integer or null", value)
+            elif key == "labels":
+                for i, label in enumerate(self.kind(value, where, list)):
+                    self.field(label, f"{where}[{i}]")
+            elif key == "scheme" and value not in SCHEMES:
+                raise self.error(where, f"must be one of {', '.join(SCHEMES)} or null", value)
+            elif key == "tokenizer" and value not in TOKENIZERS:
+                raise self.error(where, f"must be one of {', '.join(TOKENIZERS)} or null", value)
+            elif key == "separator" and value not in ("\t", " "):
+                raise self.error(where, "must be a TAB, a space or null", value)
+            else:
+                self.kind(value, where, str)
 
     def random_state(self, value, where: str) -> None:
         """A numpy bit generator state that the generator the tagger trains with accepts."""

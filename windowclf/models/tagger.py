@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import os
@@ -11,31 +12,38 @@ from collections.abc import Mapping
 import numpy as np
 
 from windowclf._util.threads import one_blas_thread
-from windowclf.config.settings import Settings, check_patience
+from windowclf.config.settings import Settings, check_patience, unknown_settings
 from windowclf.errors import ConfigError, DivergenceError, InputError
 from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
 from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER, USER_GAZETTEER
 from windowclf.features.tokens import FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
 from windowclf.features.windows import encode_windows
+from windowclf.formats.fields import check_field
 from windowclf.formats.gazetteers import read_gazetteer
 from windowclf.inference.evaluation import Scorer
 from windowclf.inference.prediction import Tagging
 from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
-from windowclf.tags.schemes import convert
+from windowclf.tags.schemes import convert, detect_scheme, learned_scheme
 from windowclf.text.inputs import document_ids, tagged_pairs
-from windowclf.text.tokenize import tokenize
+from windowclf.text.tokenize import check_tokenizer, tokenize
 from windowclf.training import setup
 from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
 from windowclf.training.objectives import Options, SentenceObjective, WindowObjective
-from windowclf.training.resume import TrainingState, check_resume, fingerprint
+from windowclf.training.progress import ProgressPrinter
+from windowclf.training.resume import RESUMABLE, TrainingState, check_resume, fingerprint
 from windowclf.training.snapshots import Patch, Snapshot
 
 __all__ = ["WindowTagger", "user_gazetteer"]
 
 log = logging.getLogger(__name__)
+
+# The settings a trained model's weights, vocabularies or tags do not depend on: the schedule (what
+# a resume may change), the seed of a new fit, and the document vote, which only decoding reads.
+# set_params of any other unfits a trained tagger (scikit-learn's rule: it needs fit again).
+_KEEP_FITTED = RESUMABLE | {"seed", "doc_vote"}
 
 
 class WindowTagger(Tagging):
@@ -46,6 +54,10 @@ class WindowTagger(Tagging):
     settings : Settings, optional
         All model and training settings; keyword arguments override single fields, e.g.
         ``WindowTagger(window=5, hidden=200, seed=1)``.
+
+    A scikit-learn estimator: ``get_params`` returns the settings as the constructor was given them
+    (``sklearn.base.clone``, ``GridSearchCV`` and ``cross_val_score`` work; ``score`` is the entity
+    F1, as a fraction); ``set_params`` of a setting the weights depend on unfits a trained tagger.
 
     Attributes
     ----------
@@ -63,6 +75,11 @@ class WindowTagger(Tagging):
     initial_patch : Patch or None
         With pretrained vectors: the rows of L where its pretrained values differ from L's
         current ones (:attr:`initial_vectors` is L before fine-tuning); None without.
+    training_input : dict
+        How the training data was read, where known: ``scheme`` (the scheme its tags were written
+        in), ``labels`` (the names of integer tags), ``tokenizer``; the command line adds the file's
+        ``format``, ``encoding``, ``word_column``, ``tag_column`` and ``separator``, which
+        ``predict`` and ``evaluate`` read other files with unless told otherwise.
 
     Examples
     --------
@@ -74,9 +91,15 @@ class WindowTagger(Tagging):
     """
 
     def __init__(self, settings: Settings | None = None, **overrides):
-        base = (settings or Settings()).to_dict()
-        base.update(overrides)
-        self.settings = Settings.from_dict(base)
+        if settings is not None and not isinstance(settings, Settings):
+            raise TypeError(f"settings must be a Settings, got a {type(settings).__name__}; pass settings as keywords")
+        unknown_settings(overrides, "WindowTagger")
+        given = (settings if settings is not None else Settings()).to_dict()
+        # scikit-learn's contract: get_params returns what the constructor was given, the same objects
+        self._params = {name: overrides.get(name, given[name]) for name in _DEFAULTS}
+        self.settings = Settings.from_dict(dict(self._params))
+        self._unfitted_by: str | None = None  # set_params that unfitted a trained tagger, for the error
+        self.training_input: dict = {}
         self.vocab: Vocabulary | None = None
         self.feature_vocabs: dict = {}
         self.char_vocab: Vocabulary | None = None  # with character features: their characters
@@ -179,6 +202,9 @@ class WindowTagger(Tagging):
         callbacks=(),
         resume=False,
         allow_new_data=False,
+        labels=None,
+        tokenizer: str | None = None,
+        verbose: int = 0,
     ):
         """Train on ``sentences`` (lists of tokens) and their ``tags`` (lists of tags, any scheme).
 
@@ -187,7 +213,10 @@ class WindowTagger(Tagging):
         sentences : list of list of str
         tags : list of list of str
             Same lengths as ``sentences``. Read with conlleval's chunk rules, so IOB1, IOB2, IOBES
-            and bare IO tags (``PER``) all work; converted to ``settings.scheme`` for training.
+            and bare IO tags (``PER``) all work; converted to ``settings.scheme`` for training (when
+            no scheme was asked for: the scheme ``tags`` are written in, IOB1 and mixed tags as IOB2,
+            :func:`~windowclf.tags.schemes.learned_scheme`). Tokens and tags are single fields
+            of a column file: no space, TAB or control character.
         dev : (sentences, tags) or (sentences, tags, documents), optional
             Scored (conlleval entity F1) after every epoch; the best epoch's weights are kept and
             ``patience`` epochs without improvement stop training.
@@ -216,6 +245,17 @@ class WindowTagger(Tagging):
         allow_new_data : bool
             With ``resume``: continue on other training or dev data (the best epoch is then
             rescored on the new dev data).
+        labels : sequence of str, optional
+            The names of integer tags (tag ``i`` is ``labels[i]``: a dataset hub's label indices),
+            for ``tags`` and ``dev``; remembered, so :meth:`evaluate` and :meth:`score` read
+            integer tags with them too.
+        tokenizer : {"conll", "whitespace", "social"}, optional
+            The tokenizer the sentences were made with, where you know it: remembered
+            (``training_input``), so :meth:`tag_text` and ``windowclf predict`` split raw text alike.
+        verbose : int or bool
+            0: quiet (the library logs to ``logging`` only); 1 (True): print one line per epoch (as
+            ``windowclf train`` does) to standard output, and a progress bar within each epoch where
+            the output can redraw it (a terminal, a notebook); 2: the progress bar everywhere.
 
         Returns
         -------
@@ -228,20 +268,33 @@ class WindowTagger(Tagging):
         KeyboardInterrupt
             Re-raised after restoring the best (or last completed) epoch's weights.
         """
-        sentences, tags = tagged_pairs(sentences, tags)
+        labels = None if labels is None else list(labels)
+        sentences, tags = tagged_pairs(sentences, tags, labels=labels)
+        _check_fields(sentences, tags)
         documents = document_ids(documents, len(sentences))
         check_patience(self.settings.patience, dev is not None)
         if resume and gazetteer is not None:
             raise ConfigError("gazetteer: a resumed model keeps the gazetteer it was trained with")
         lists = None if resume else user_gazetteer(gazetteer)
         if lists is not None and USER_GAZETTEER not in self.settings.features:
-            self.settings.features = [*self.settings.features, USER_GAZETTEER]
+            self.settings = dataclasses.replace(self.settings, features=[*self.settings.features, USER_GAZETTEER])
         elif lists is None and not resume and USER_GAZETTEER in self.settings.features:
             raise ConfigError("the user_gazetteer feature reads the user's lists: pass gazetteer= to fit")
+        if tokenizer is not None:
+            check_tokenizer(tokenizer)
         dev_data = dev_docs = None
         if dev is not None:
-            dev_data = tagged_pairs(dev[0], dev[1], what="dev sentences")
+            dev_data = tagged_pairs(dev[0], dev[1], what="dev sentences", labels=labels)
             dev_docs = document_ids(dev[2] if len(dev) > 2 else None, len(dev_data[0]), "dev documents")
+        if not resume:
+            detected = detect_scheme(tags)
+            if self._params.get("scheme") is None:  # none asked for: the training data's own
+                self.settings = dataclasses.replace(self.settings, scheme=learned_scheme(detected))
+            self.training_input = {**self.training_input, "scheme": detected}
+            if labels is not None:
+                self.training_input["labels"] = labels
+            if tokenizer is not None:
+                self.training_input["tokenizer"] = tokenizer
         s, read = self.settings, self.reads_documents  # then the documents are part of the data
         # the gazetteer leaves each training document's own entities out: its documents are data too
         prints: dict = {
@@ -262,6 +315,7 @@ class WindowTagger(Tagging):
                 self.best["f1"] = self.evaluate(*dev_data, documents=dev_docs)["overall"]["f1"]  # on these data
         else:
             self._start(sentences, tags, embeddings, lists)
+            self._unfitted_by = None
         embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
         self.data_fingerprints = prints
         self.provenance.update(_versions_and_time("updated" if resume else "created"))
@@ -299,11 +353,18 @@ class WindowTagger(Tagging):
             if s.decoder == "sll"
             else WindowObjective(self.network, inputs, y, options)
         )
+        callbacks = list(callbacks)
+        if verbose:
+            printer = ProgressPrinter(self, progress=None if verbose is True or verbose == 1 else True)
+            printer.data(sentences, tags, "training data")
+            if dev_data is not None:
+                printer.data(dev_data[0], dev_data[1], "dev data")
+            callbacks.append(printer)
         try:
             try:
                 with one_blas_thread():
                     dev_scorer = None if dev_data is None else Scorer(self, *dev_data, documents=dev_docs)
-                    self._epochs(objective, options, rng, dev_scorer, start_epoch, bad_epochs, list(callbacks))
+                    self._epochs(objective, options, rng, dev_scorer, start_epoch, bad_epochs, callbacks)
             except (KeyboardInterrupt, DivergenceError):
                 self._restore(self._best_params if self._best_params is not None else self._last_good)
                 raise
@@ -448,16 +509,62 @@ class WindowTagger(Tagging):
         return model_files.reduce_tagger(self)
 
     def get_params(self, deep: bool = True) -> dict:
-        """The settings as keyword arguments (scikit-learn's estimator protocol)."""
-        return self.settings.to_dict()
+        """The settings as keyword arguments, as the constructor (or :meth:`set_params`) was given
+        them: scikit-learn's estimator protocol (the same objects every call, so ``clone`` works)."""
+        return dict(self._params)
 
     def set_params(self, **params) -> WindowTagger:
-        """Change settings (validated); a trained network keeps its shape until the next fit."""
-        self.settings = Settings.from_dict({**self.settings.to_dict(), **params})
+        """Change settings (validated). On a trained tagger, a setting its weights, vocabularies or
+        tags depend on (all but the training schedule, ``seed`` and ``doc_vote``) unfits it, as
+        scikit-learn's estimators are: predicting or saving then asks for :meth:`fit` first."""
+        unknown_settings(params, "set_params")
+        changed = {k: v for k, v in params.items() if v is not self._params.get(k)}
+        settings = Settings.from_dict({**self.settings.to_dict(), **params})  # ConfigError: nothing changes
+        shaping = sorted(
+            k
+            for k in changed
+            if k not in _KEEP_FITTED and getattr(settings, k) != getattr(self.settings, k) and self.network is not None
+        )
+        self._params.update(params)
+        self.settings = settings
+        if shaping:
+            shown = ", ".join(f"{k}={params[k]!r}" for k in shaping)
+            self._unfitted_by = f"set_params({shown}) changed what its weights depend on"
+            self.network = self.optimizer = self.vocab = None
+            self.training_state = None
         return self
+
+    def score(self, sentences, tags, *, labels=None, documents=None) -> float:
+        """Entity F1 (conlleval's) of the predictions for ``sentences`` against ``tags``, as a
+        fraction in [0, 1]: scikit-learn's ``score``, what ``cross_val_score`` and ``GridSearchCV``
+        maximize (``evaluate`` gives it in percent, with precision, recall and the rest)."""
+        return float(self.evaluate(sentences, tags, labels=labels, documents=documents)["overall"]["f1"]) / 100
+
+    def __repr__(self) -> str:
+        defaults = Settings().to_dict()
+        ours = Settings.from_dict(dict(self._params)).to_dict()
+        shown = [f"{k}={self._params[k]!r}" for k in _DEFAULTS if ours[k] != defaults[k]]
+        return f"WindowTagger({', '.join(shown)})"
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.network is not None
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import InputTags, Tags, TargetTags  # type: ignore[import-untyped]
+
+        # sentences and tags are lists of token lists, which scikit-learn's array checks cannot
+        # read: the tagger checks its inputs itself (no_validation)
+        return Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=True),
+            input_tags=InputTags(two_d_array=False, string=True),
+            no_validation=True,
+        )
 
     def check_fitted(self) -> None:
         """Raise ConfigError unless the tagger is trained (fitted or loaded)."""
+        if self.network is None and self._unfitted_by is not None:
+            raise ConfigError(f"this tagger is not trained: {self._unfitted_by}; call fit() again")
         self._net  # noqa: B018 - raises when there is no network
 
     def fitted(self) -> WindowTagger:
@@ -465,6 +572,8 @@ class WindowTagger(Tagging):
         self.check_fitted()
         return self
 
+
+_DEFAULTS = Settings().to_dict()
 
 # help(WindowTagger) and editors show every setting as a keyword of the constructor
 WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))  # type: ignore[attr-defined]
@@ -526,3 +635,18 @@ def _versions_and_time(key: str) -> dict:
         "python": platform.python_version(),
         key: when.replace(microsecond=0).isoformat(),
     }
+
+
+def _check_fields(sentences, tags) -> None:
+    """Every distinct token and tag is one field of a column file (:func:`~windowclf.formats.fields.check_field`):
+    what the model's vocabulary and tags hold must save, load and be written back out."""
+    for what, lists in (("token", sentences), ("tag", tags)):
+        seen: set = set()
+        for i, sentence in enumerate(lists):
+            for value in sentence:
+                if value not in seen:
+                    try:
+                        check_field(value, what)
+                    except InputError as err:
+                        raise InputError(f"sentence {i}: {err.message}") from None
+                    seen.add(value)

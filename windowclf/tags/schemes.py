@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import product
+from itertools import pairwise, product
 
 from windowclf.errors import ConfigError, InputError
 from windowclf.tags.entities import BARE_PREFIXES, OUTSIDE, entity_spans, split_tag
 
 __all__ = [
     "SCHEMES",
+    "SchemeDetector",
     "check_tag",
     "convert",
     "detect_scheme",
     "entities_to_tags",
+    "learned_scheme",
     "one_vs_rest",
+    "output_scheme",
     "tag_set",
     "transition_constraints",
     "validate_tags",
@@ -276,6 +279,79 @@ def tag_set(types: Iterable[str], scheme: str) -> list[str]:
     return [OUTSIDE] + [_join(p, t) for t in sorted(set(types)) for p in prefixes]
 
 
+_DETECTION_ORDER = ("IOBES", "IOB2", "IOB1", "IO")
+
+
+class SchemeDetector:
+    """The schemes sentences are written in, fed one sentence at a time, in memory that does not
+    grow with the sentences (the distinct tags and tag pairs seen).
+
+    A sentence is valid in a scheme exactly when each of its tags is (:func:`check_tag`) and its
+    first tag, every pair of neighbours and its last tag are allowed there (validity is
+    first-order: :func:`transition_constraints`), so what is kept is the set of distinct tags,
+    first tags, last tags and pairs.
+
+    >>> detector = SchemeDetector()
+    >>> detector.add(["I-PER", "O", "I-LOC"])
+    >>> detector.candidates, detector.scheme
+    (('IOB1', 'IO'), 'IOB1')
+    >>> detector.add(["B-PER", "I-PER"])
+    >>> detector.candidates
+    ()
+    """
+
+    def __init__(self):
+        self.tags: set = set()
+        self.starts: set = set()
+        self.ends: set = set()
+        self.pairs: set = set()
+
+    def add(self, tags: Sequence[str]) -> None:
+        """Take one sentence's tags (an empty sentence is valid in every scheme)."""
+        if not tags:
+            return
+        self.tags.update(tags)
+        self.starts.add(tags[0])
+        self.ends.add(tags[-1])
+        self.pairs.update(pairwise(tags))
+
+    @property
+    def candidates(self) -> tuple:
+        """Every scheme each sentence so far is valid in, in the order IOBES, IOB2, IOB1, IO."""
+        return tuple(scheme for scheme in _DETECTION_ORDER if not self.violations(scheme))
+
+    @property
+    def scheme(self) -> str | None:
+        """The first of :attr:`candidates` (the most specific name), or None."""
+        found = self.candidates
+        return found[0] if found else None
+
+    def ranking(self) -> list:
+        """Every scheme with its :meth:`violations`, fewest first (ties in the order of
+        :attr:`candidates`); [] when no tag has been seen."""
+        if not self.tags:
+            return []
+        return sorted(((scheme, self.violations(scheme)) for scheme in _DETECTION_ORDER), key=lambda pair: pair[1])
+
+    def violations(self, scheme: str) -> int:
+        """In how many distinct ways the sentences break ``scheme``'s rules: tags it does not
+        have, and first tags, neighbour pairs and last tags it does not allow (0: valid)."""
+        bad = 0
+        for tag in self.tags:
+            try:
+                _check_tag(tag, scheme, None, None)
+            except InputError:
+                bad += 1
+        bad += sum(not _allowed_at_start(scheme, split_tag(t)[0]) for t in self.starts)
+        bad += sum(not _allowed_at_end(scheme, split_tag(t)[0]) for t in self.ends)
+        return bad + sum(not _allowed_pair(scheme, *_pair(a, b)) for a, b in self.pairs)
+
+
+def _pair(first: str, second: str) -> tuple:
+    (a, type_a), (b, type_b) = split_tag(first), split_tag(second)
+    return a, b, type_a == type_b
+
+
 def detect_scheme(tag_lists: Iterable[Sequence[str]]) -> str | None:
     """The scheme the sentences are written in: the first of IOBES, IOB2, IOB1, IO that spells
     every sentence as it spells its own entities (:func:`validate_tags`), or None.
@@ -290,16 +366,43 @@ def detect_scheme(tag_lists: Iterable[Sequence[str]]) -> str | None:
     >>> detect_scheme([['S-PER', 'O']]), detect_scheme([['PER', 'O']]), detect_scheme([['O', 'I-PER', 'B-LOC']])
     ('IOBES', 'IO', None)
     """
-    candidates = ["IOBES", "IOB2", "IOB1", "IO"]
+    detector = SchemeDetector()
     for tags in tag_lists:
-        for scheme in list(candidates):
-            try:
-                validate_tags(tags, scheme)
-            except InputError:
-                candidates.remove(scheme)
-        if not candidates:
-            return None
-    return candidates[0]
+        detector.add(tags)
+    return detector.scheme
+
+
+def learned_scheme(detected: str | None) -> str:
+    """The scheme a model learns when its training tags are written in ``detected`` and no scheme
+    is asked for: the training data's own, but IOB2 for IOB1 and for tags of no single scheme.
+
+    IOB1 writes ``B-`` only where an entity follows one of its type, so most entities start with
+    ``I-`` and its ``B-`` is rare: the same entities in IOB2 give every entity a first-token tag
+    to learn, and IOB2 is what every scorer reads alike (conlleval reads both the same way).
+
+    >>> learned_scheme("IOB1"), learned_scheme("IOBES"), learned_scheme("IO"), learned_scheme(None)
+    ('IOB2', 'IOBES', 'IO', 'IOB2')
+    """
+    return "IOB2" if detected in (None, "IOB1") else detected
+
+
+def output_scheme(ranking: Sequence[tuple], model_scheme: str) -> str:
+    """The scheme to write predictions for a tagged file in, from its tags' :meth:`SchemeDetector.ranking`:
+    the model's own when the file's tags are valid in it (a file without entities fits every
+    scheme), else the scheme the file breaks in the fewest ways (its own, where it has one; CoNLL-2003's
+    eng.train, IOB1 but for one ``B-MISC`` after ``O``, gives IOB1); the model's for a file without tags.
+
+    Written in its file's scheme, a prediction reads as the file's tags read in any scorer (as
+    conlleval, which misreads IOBES's ``S-``), so the scores agree with ``windowclf evaluate``.
+
+    >>> output_scheme([("IOB1", 0), ("IO", 0), ("IOB2", 3), ("IOBES", 5)], "IOBES")
+    'IOB1'
+    >>> output_scheme([(s, 0) for s in SCHEMES], "IOBES"), output_scheme([], "IOB2")
+    ('IOBES', 'IOB2')
+    """
+    if not ranking or dict(ranking).get(model_scheme) == 0:
+        return model_scheme
+    return ranking[0][0]
 
 
 def one_vs_rest(tags: Sequence[str], positive: str) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from windowclf.errors import InputError
 from windowclf.text.tokenize import Token
 
-__all__ = ["document_ids", "tagged_pairs", "token_lists"]
+__all__ = ["document_ids", "label_names", "tagged_pairs", "token_lists"]
 
 _HINT = (
     "pass a list of sentences, each a list of tokens, e.g. [['Anna', 'lives', 'in', 'Oslo']]; "
@@ -56,15 +56,58 @@ def _token(token, what, i, j) -> str:
         return token.text
     if isinstance(token, str):
         return str(token)
-    raise TypeError(f"{what}[{i}][{j}] is a {type(token).__name__} ({token!r:.40}), not a str token")
+    hint = "; integer tags need labels=[...], their names in index order" if what.endswith("tags") else ""
+    if _is_integer(token) and hint:
+        raise TypeError(f"{what}[{i}][{j}] is a label index ({token!r}){hint}")
+    raise TypeError(f"{what}[{i}][{j}] is a {type(token).__name__} ({token!r:.40}), not a str token{hint}")
 
 
-def tagged_pairs(sentences, tags, what: str = "sentences"):
+def _is_integer(value) -> bool:
+    return not isinstance(value, bool) and hasattr(value, "__index__")
+
+
+def label_names(tags, labels, what: str = "tags") -> list:
+    """Integer tags (Python or numpy integers) as the names ``labels`` gives them; str tags as they are.
+
+    >>> label_names([[0, 2, "O"]], ["O", "B-PER", "I-PER"])
+    [['O', 'I-PER', 'O']]
+    """
+    if isinstance(labels, (str, bytes)):
+        raise TypeError(f"labels: got a {type(labels).__name__}; pass the label names as a list, e.g. ['O', 'B-PER']")
+    names = list(labels)
+    for k, name in enumerate(names):
+        if not isinstance(name, str):
+            raise TypeError(f"labels[{k}] is a {type(name).__name__} ({name!r:.40}), not a str")
+    if isinstance(tags, (str, bytes)):
+        raise TypeError(f"{what}: got a {type(tags).__name__}; pass one list of tags per sentence")
+    out = []
+    for i, sentence in enumerate(tags):
+        if isinstance(sentence, (str, bytes)):
+            raise TypeError(f"{what}[{i}] is a {type(sentence).__name__}, not a list of tags")
+        row = []
+        for j, tag in enumerate(sentence):
+            if _is_integer(tag):
+                index = int(tag.__index__())
+                if not 0 <= index < len(names):
+                    raise InputError(f"{what}[{i}][{j}] is label index {index}, outside the {len(names)} labels")
+                tag = names[index]
+            row.append(tag)
+        out.append(row)
+    return out
+
+
+def tagged_pairs(sentences, tags, what: str = "sentences", labels=None):
     """Sentences and their tags as lists, of equal lengths, no sentence empty.
 
+    ``labels`` names integer tags (tag ``i`` is ``labels[i]``: a dataset hub's label indices).
     Raises TypeError for the wrong shapes and InputError naming the sentence for the rest.
+
+    >>> tagged_pairs([["Anna", "sings"]], [[1, 0]], labels=["O", "B-PER"])
+    ([['Anna', 'sings']], [['B-PER', 'O']])
     """
     sentences = token_lists(sentences, what)
+    if labels is not None:
+        tags = label_names(tags, labels, "tags")
     tags = token_lists(tags, "tags")
     if len(sentences) != len(tags):
         raise InputError(f"{len(sentences)} sentences but {len(tags)} tag sequences")

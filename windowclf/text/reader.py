@@ -35,6 +35,7 @@ def text_sentences(
     encoding: str | None = None,
     mode: str = "text",
     make=TextSentence,
+    tokenizer: str = "conll",
 ) -> Iterator:
     """Sentences of raw text, read in blocks, each with its token offsets and its original text.
 
@@ -43,7 +44,8 @@ def text_sentences(
     characters before it, and the number of its first line (``line_base``) for errors, which name
     ``encoding`` (default: the stream's). Only the text that later sentences may still need is
     held, and what they no longer need until it is most of what is held. ``mode`` is one of
-    :data:`~windowclf.text.sentences.SENTENCE_MODES` (one sentence, or paragraph, per line). Sentences
+    :data:`~windowclf.text.sentences.SENTENCE_MODES` (one sentence, or paragraph, per line) and
+    ``tokenizer`` one of :data:`~windowclf.text.tokenize.TOKENIZERS`. Sentences
     are of document 0, or with ``document-per-line`` numbered by line from 0 (lines with no token
     take no number), so that the documents of a stream's sentences are those of its lines. Each
     sentence is ``make(tokens, offsets=, text=, file=, document=)``: a :class:`TextSentence`, or
@@ -58,7 +60,8 @@ def text_sentences(
     text = _TextWindow(stream, name, offset_base, line_base, encoding)
     per_line = mode == "document-per-line"
     document, end = 0, None
-    for tokens, starts, ends in iter_sentence_spans(text.pieces(), offset_base=offset_base, mode=mode):
+    spans = iter_sentence_spans(text.pieces(), offset_base=offset_base, mode=mode, tokenizer=tokenizer)
+    for tokens, starts, ends in spans:
         if per_line and end is not None and text.breaks_line(end, starts[0]):
             document += 1
         end = ends[-1]

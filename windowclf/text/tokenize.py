@@ -22,7 +22,9 @@ or company abbreviation (``U.S.``, ``Inc.``, ``Corp.``) followed by a common sen
 opener (``The``, ``He``, ``But``, ...) does. A numbered-list marker at the start of a line
 (``1. Jan Ullrich``) is one token and starts a new sentence.
 
-The paragraphs of a string or a stream are fed through :mod:`windowclf.text.sentences`.
+The paragraphs of a string or a stream are fed through :mod:`windowclf.text.sentences`. These are
+the rules of the ``conll`` tokenizer; ``tokenizer=`` picks another of :data:`TOKENIZERS` (see
+:mod:`windowclf.text.tokenizers`).
 """
 
 from __future__ import annotations
@@ -34,10 +36,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-from windowclf.errors import InputError
+from windowclf.errors import ConfigError, InputError
 from windowclf.text.sentences import mode_splitting, sentences_of_text, stream_sentences
+from windowclf.text.tokenizers import SOCIAL_SHAPES, TOKENIZER_NAMES, whitespace_paragraph
 
-__all__ = ["MAX_PARAGRAPH_CHARS", "Token", "iter_sentence_spans", "iter_sentences", "split_sentences", "tokenize"]
+__all__ = [
+    "MAX_PARAGRAPH_CHARS",
+    "TOKENIZERS",
+    "Token",
+    "check_tokenizer",
+    "iter_sentence_spans",
+    "iter_sentences",
+    "split_sentences",
+    "tokenize",
+]
+
+TOKENIZERS = TOKENIZER_NAMES
+"""The tokenizers ``tokenizer=`` names: ``conll`` (the default), ``whitespace``, ``social``."""
 
 MAX_PARAGRAPH_CHARS = 100_000
 """Default cap on the text iter_sentences holds at once within one paragraph."""
@@ -261,13 +276,15 @@ class Token(NamedTuple):
     end: int
 
 
-def tokenize(text: str) -> list[Token]:
-    """Split raw text into CoNLL-2003-style tokens with character offsets.
+def tokenize(text: str, *, tokenizer: str = "conll") -> list[Token]:
+    """Split raw text into CoNLL-2003-style tokens (or another ``tokenizer``'s) with character offsets.
 
     Parameters
     ----------
     text : str
         Raw text, any length; blank lines separate paragraphs.
+    tokenizer : {"conll", "whitespace", "social"}
+        Which rules (:data:`TOKENIZERS`).
 
     Returns
     -------
@@ -285,10 +302,11 @@ def tokenize(text: str) -> list[Token]:
     Token(text='won', start=5, end=8)
     """
     _check_text(text)
-    return [token for sentence in sentences_of_text(text, _split_paragraph, _token_sentence) for token in sentence]
+    split = _splitter(tokenizer)
+    return [token for sentence in sentences_of_text(text, split, _token_sentence) for token in sentence]
 
 
-def split_sentences(text: str, mode: str = "text") -> list[list[Token]]:
+def split_sentences(text: str, mode: str = "text", *, tokenizer: str = "conll") -> list[list[Token]]:
     """Split raw text into sentences of tokens (offsets into ``text``).
 
     Parameters
@@ -300,11 +318,13 @@ def split_sentences(text: str, mode: str = "text") -> list[list[Token]]:
         break ends a sentence too), or one sentence per line (lines are not split further).
         ``document-per-line`` splits as ``paragraph-per-line``; ``windowclf predict`` also makes
         each line a document.
+    tokenizer : {"conll", "whitespace", "social"}
+        Which rules (:data:`TOKENIZERS`); ``whitespace`` also ends a sentence at every line break.
 
     Returns
     -------
     list of list of Token
-        Non-empty sentences in text order; flattened they equal ``tokenize(text)``.
+        Non-empty sentences in text order; flattened they equal ``tokenize(text, tokenizer=...)``.
 
     Examples
     --------
@@ -313,12 +333,17 @@ def split_sentences(text: str, mode: str = "text") -> list[list[Token]]:
     ['Dr. J. Smith joined Acme Inc. in Oslo .', '" It works ! " he said .', 'The end']
     """
     _check_text(text)
-    split, breaks = mode_splitting(mode, _split_paragraph)
+    split, breaks = mode_splitting(mode, _splitter(tokenizer))
     return list(sentences_of_text(text, split, _token_sentence, breaks))
 
 
 def iter_sentences(
-    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS, mode: str = "text"
+    lines_or_file,
+    *,
+    offset_base: int = 0,
+    max_chars: int = MAX_PARAGRAPH_CHARS,
+    mode: str = "text",
+    tokenizer: str = "conll",
 ) -> Iterator[list[Token]]:
     """Read a text stream paragraph by paragraph and yield its sentences as they complete.
 
@@ -332,6 +357,8 @@ def iter_sentences(
     offset_base : int, default 0
         Added to every offset, for a stream that starts part-way into a larger text.
     mode : {"text", "paragraph-per-line", "sentence-per-line", "document-per-line"}
+        As for :func:`split_sentences`.
+    tokenizer : {"conll", "whitespace", "social"}
         As for :func:`split_sentences`.
     max_chars : int, default MAX_PARAGRAPH_CHARS
         Bound on the text held at once inside one paragraph. When a paragraph grows past
@@ -361,12 +388,17 @@ def iter_sentences(
     >>> [[t.text for t in s] for s in iter_sentences(pieces)]
     [['Oslo', 'is', 'cold', '.'], ['It', 'snows', '.'], ['Rome', 'is', 'warm', '.']]
     """
-    split, breaks = mode_splitting(mode, _split_paragraph)
+    split, breaks = mode_splitting(mode, _splitter(tokenizer))
     return stream_sentences(lines_or_file, offset_base, max_chars, split, _token_sentence, breaks)
 
 
 def iter_sentence_spans(
-    lines_or_file, *, offset_base: int = 0, max_chars: int = MAX_PARAGRAPH_CHARS, mode: str = "text"
+    lines_or_file,
+    *,
+    offset_base: int = 0,
+    max_chars: int = MAX_PARAGRAPH_CHARS,
+    mode: str = "text",
+    tokenizer: str = "conll",
 ) -> Iterator[tuple[list, list, list]]:
     """:func:`iter_sentences` with each sentence as three lists: token texts, starts and ends.
 
@@ -378,8 +410,24 @@ def iter_sentence_spans(
     >>> list(iter_sentence_spans(["Oslo is cold. Rome too."]))
     [(['Oslo', 'is', 'cold', '.'], [0, 5, 8, 12], [4, 7, 12, 13]), (['Rome', 'too', '.'], [14, 19, 22], [18, 22, 23])]
     """
-    split, breaks = mode_splitting(mode, _split_paragraph)
+    split, breaks = mode_splitting(mode, _splitter(tokenizer))
     return stream_sentences(lines_or_file, offset_base, max_chars, split, _span_sentence, breaks)
+
+
+def check_tokenizer(tokenizer) -> str:
+    """``tokenizer`` if it names one of :data:`TOKENIZERS`, else ConfigError saying which there are.
+
+    >>> check_tokenizer("social")
+    'social'
+    """
+    if tokenizer not in TOKENIZERS:
+        raise ConfigError(f"tokenizer must be one of {', '.join(TOKENIZERS)}, got {tokenizer!r}")
+    return tokenizer
+
+
+def _splitter(tokenizer):
+    """The paragraph splitter of the tokenizer named ``tokenizer`` (see windowclf.text.sentences)."""
+    return _SPLITTERS[check_tokenizer(tokenizer)]
 
 
 def _check_text(text) -> None:
@@ -405,20 +453,21 @@ def _span_sentence(paragraph, first: int, stop: int) -> tuple[list, list, list]:
 _VECTOR_CHARS = 2000
 
 
-def _split_paragraph(text: str, start: int, end: int, base: int):
+def _split_paragraph(text: str, start: int, end: int, base: int, token_re: re.Pattern = _TOKEN_RE):
     """(texts, starts, ends, firsts) of text[start:end], or None when it holds no token.
 
     Offsets have ``base`` added; ``firsts`` holds the index of each sentence's first token,
-    ascending, from 0.
+    ascending, from 0. ``token_re`` finds the tokens (the CoNLL rules, or the social tokenizer's
+    shapes before them); every non-space character starts one of its matches and none holds a space.
     """
     offsets = None
     if end - start >= _VECTOR_CHARS:
-        texts = _TOKEN_RE.findall(text, start, end)
+        texts = token_re.findall(text, start, end)
         if not texts:
             return None
         offsets = _token_offsets(text, start, end, texts, base)
     if offsets is None:
-        spans = [m.span() for m in _TOKEN_RE.finditer(text, start, end)]
+        spans = [m.span() for m in token_re.finditer(text, start, end)]
         if not spans:
             return None
         texts = [text[a:b] for a, b in spans]
@@ -500,3 +549,13 @@ def _closes(starts: list, ends: list, index: int) -> bool:
 def _is_endable(word: str) -> bool:
     # Acronyms (U.S.) and initials (J.) have a letter before every period.
     return word in _ENDABLE_WORDS or (len(word) >= 2 and word[-2].isalpha() and word[-3:-2] in ("", "."))
+
+
+# The social tokenizer: its shapes first, then the CoNLL rules, at every position.
+_SOCIAL_RE = re.compile(SOCIAL_SHAPES + "\n|" + _TOKEN_RE.pattern, re.VERBOSE)
+
+_SPLITTERS = {
+    "conll": _split_paragraph,
+    "whitespace": whitespace_paragraph,
+    "social": functools.partial(_split_paragraph, token_re=_SOCIAL_RE),
+}

@@ -77,7 +77,7 @@ def new_model(settings: Settings, sentences, tags, embeddings, user_gazetteer=No
         model_tags: list[str] = [negative, str(s.positive_tag)]  # the rules make it a tag
     else:
         types = sorted({etype for ts in tags for etype, _, _ in entity_spans(ts)})
-        model_tags = tag_set(types, s.scheme)
+        model_tags = tag_set(types, s.scheme or "IOB2")  # WindowTagger.fit sets the scheme first
     if embeddings is not None and embeddings.vectors.shape[1] != s.dim:
         log.info("word vector size %d taken from the pretrained vectors", embeddings.vectors.shape[1])
         s.dim = int(embeddings.vectors.shape[1])
