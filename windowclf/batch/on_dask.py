@@ -183,7 +183,7 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents, entities
             return tagger.predict(batch, scheme=scheme, **options)
         return [ents for _, ents in tagger.predict(batch, scheme=scheme, confidences=True, **options)]
 
-    if documents:  # each element a document: its sentences tagged together, as one document
+    if documents:  # each element a document: its sentences tagged together, as one (cut as the model reads it)
         if entities:  # a document's entities, in one list, numbered by their sentence in it
             return [[e for ents in tag(list(document)) for e in ents] for document in sentences]
         return [tag(list(document)) for document in sentences]

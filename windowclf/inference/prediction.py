@@ -273,7 +273,8 @@ class Tagging:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
         does (:func:`~windowclf.text.tokenize.split_sentences`; ``tokenizer``: ``conll``,
         ``whitespace`` or ``social``, default the one the model was trained for, else ``conll``),
-        tagged as one document.
+        tagged as one document (read as :meth:`documents_as_read` reads one: in blocks of at most
+        ``document_sentences`` sentences).
 
         Returns
         -------
@@ -304,8 +305,9 @@ class Tagging:
         in order, taking ``batch_size`` texts at a time from ``texts`` (any iterable, a generator
         reading a file say), so memory holds one batch whatever the stream's length.
 
-        Each text is its own document (for the features that read a document), as in
-        :meth:`tag_text`; the entities of a text are those ``tag_text(text)`` gives.
+        Each text is its own document (for the features that read a document, read as
+        :meth:`documents_as_read` says), as in :meth:`tag_text`; the entities of a text are those
+        ``tag_text(text)`` gives.
 
         Yields
         ------
