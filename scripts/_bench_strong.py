@@ -2,7 +2,7 @@
 
 - one epoch of the strong network (window 5, hidden 500, four feature tables, dropout, batches of
   about 60 words) with the sentence-level likelihood against the same network's softmax epoch;
-- the presets ``best-train-only`` and ``best-glove`` trained by the ``windowclf train`` command as a
+- the presets ``window-strong`` and ``window-strong-vectors`` trained by the ``windowclf train`` command as a
   user runs it (dev scored every epoch): the wall time until dev F1 first reaches the target, the
   whole run's time and best F1, peak RSS and the model file against its parameters' float32 bytes;
 - two BLAS threads against one for the strong network's epoch, on the idle machine and with the
@@ -176,16 +176,16 @@ def strong_rows(quick: bool, models: dict | None = None, where: str | None = Non
     if quick:
         return rows + [
             (f"preset {name} (windowclf train)", "skipped (--quick)", "", None, "", None)
-            for name in ("best-train-only", "best-glove")
+            for name in ("window-strong", "window-strong-vectors")
         ]
     conll = os.path.join(data_dir(), "conll2003")
     common = [os.path.join(conll, "eng.train"), "--dev", os.path.join(conll, "eng.testa")]
-    runs = [("best-train-only", [], TRAIN_ONLY_TARGET, 240.0)]
+    runs = [("window-strong", [], TRAIN_ONLY_TARGET, 240.0)]
     glove = os.path.join(data_dir(), GLOVE)
     if os.path.exists(glove):
-        runs.append(("best-glove", ["--embeddings", glove], GLOVE_TARGET, 300.0))
+        runs.append(("window-strong-vectors", ["--embeddings", glove], GLOVE_TARGET, 300.0))
     else:
-        rows.append(("preset best-glove (windowclf train)", "n/a (GloVe not found)", "", None, "", None))
+        rows.append(("preset window-strong-vectors (windowclf train)", "n/a (GloVe not found)", "", None, "", None))
     for name, extra, target, limit in runs:
         keep = None if models is None or where is None else os.path.join(where, f"{name}.npz")
         r = train_run(common + ["--preset", name] + extra, target, keep)

@@ -261,11 +261,11 @@ CASES = [
         "expected 3 columns like line 1, found 2",
     ),
     Case(
-        "conll-mixed-tabs-and-spaces",
+        "conll-tab-file-line-without-a-tab",
         {"bad.conll": b"EU\tB-ORG\nrejects O\n"},
         ["train", "bad.conll", "-o", "out.npz", *TINY],
         "bad.conll:2:",
-        "mixes tabs and spaces",
+        "this line has no TAB",
     ),
     Case(
         "conll-invalid-utf8",
@@ -293,7 +293,7 @@ CASES = [
         {"bad.conll": b"Paris\t\tB-LOC\n"},
         ["train", "bad.conll", "-o", "out.npz", *TINY],
         "bad.conll:1:",
-        "empty token in column 2",
+        "empty field in column 2",
     ),
     Case(
         "conll-malformed-tag",

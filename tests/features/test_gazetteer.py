@@ -123,8 +123,11 @@ def test_fit_reads_the_left_out_keys_and_new_text_the_whole_gazetteer(tmp_path, 
         whole[np.concatenate([np.array([t != "O" for t in ts]) for ts in tags])] != vocab.key_to_index["none"]
     )
     assert np.sum(left_out != vocab.key_to_index["none"]) < np.sum(whole != vocab.key_to_index["none"])
-    # the sample is one document: each sentence's own entities are left out
-    expected = tagger.gazetteer.keys(sentences, None, tags)
+    # the sample has no document markers: it is read as blocks of document_sentences sentences,
+    # and each block's own entities are left out
+    blocks = tagger.documents_as_read(None, len(sentences))
+    assert len(set(blocks)) > 1
+    expected = tagger.gazetteer.keys(sentences, blocks, tags)
     assert left_out.tolist() == [vocab.key_to_index[k] for ks in expected for k in ks]
 
 

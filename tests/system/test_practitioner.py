@@ -158,7 +158,8 @@ def test_predict_takes_one_sentence_or_paragraph_per_line(model_file):
     "args, fragment",
     [
         (["--patience", "2"], "--patience stops on dev F1"),
-        (["--keep-pretrained-vocab"], "--keep-pretrained-vocab keeps the words of --embeddings"),
+        (["--keep-pretrained-vocab"], "--keep-pretrained-vocab chooses which words of --embeddings"),
+        (["--no-keep-pretrained-vocab"], "--no-keep-pretrained-vocab chooses which words of --embeddings"),
         (["--freeze-embeddings", "--lr-embeddings", "0.01"], "--lr-embeddings does nothing"),
         (["--epochs", "0"], "--epochs 0 trains nothing"),
     ],

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import time
 from contextlib import contextmanager
+from itertools import islice
 
 import dask
 import dask.bag
@@ -189,22 +190,23 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents, entities
             return tagger.predict(batch, scheme=scheme, **options)
         return [ents for _, ents in tagger.predict(batch, scheme=scheme, confidences=True, **options)]
 
-    if documents:  # each element a document: its sentences tagged together, as one document
+    if documents:  # each element a document: its sentences tagged together, as one (cut as the model reads it)
         if entities:  # a document's entities, in one list, numbered by their sentence in it
             return [[e for ents in tag(list(document)) for e in ents] for document in sentences]
         return [tag(list(document)) for document in sentences]
-    if tagger.reads_documents:
-        sentences = list(sentences)
-        chunk = max(1, len(sentences))  # a partition is a document: its features read all of it
-    out, batch = [], []
-    for sentence in sentences:
-        batch.append(sentence)
-        if len(batch) == chunk:
-            out.extend(_each_alone(tag(batch), entities))
-            batch = []
-    if batch:
+    if tagger.reads_documents:  # a partition is unmarked data: cut only where a document as read ends
+        batches = tagger.document_chunks(sentences, _unmarked, chunk)
+    else:
+        it = iter(sentences)
+        batches = iter(lambda: list(islice(it, chunk)), [])
+    out = []
+    for batch in batches:
         out.extend(_each_alone(tag(batch), entities))
     return out
+
+
+def _unmarked(sentence) -> int:
+    return 0
 
 
 def _each_alone(results: list, entities: bool) -> list:
@@ -230,11 +232,13 @@ def tag_bag(
 
     With ``documents=True`` each element of ``bag`` is a document, a list of token lists, and
     each element of the result that document's list of tag lists: a model that reads documents
-    (``doccase``, the document vote) sees each whole and alone, wherever the partitions fall.
-    Without it, a partition is one document for such a model. With ``entities=True`` each element
-    of the result is a list of :class:`~windowclf.tags.record.Entity` records instead (what
-    ``predict_entities`` gives): of the token list (``sentence`` 0), or of the whole document
-    (``sentence``: the sentence's index in it).
+    (``doccase``, the document vote) sees each alone, wherever the partitions fall (as
+    :meth:`~windowclf.inference.prediction.Tagging.documents_as_read` reads documents: a long
+    one as blocks of ``document_sentences`` sentences). Without it, a partition is unmarked data,
+    which such a model reads as such blocks, counted from the partition's first sentence. With
+    ``entities=True`` each element of the result is a list of :class:`~windowclf.tags.record.Entity`
+    records instead (what ``predict_entities`` gives): of the token list (``sentence`` 0), or of the
+    whole document (``sentence``: the sentence's index in it).
     The model (path, bytes or WindowTagger) goes to the workers once (scattered when a distributed
     client is current, else one node of the graph) and is loaded once per process;
     ``predict_options`` go to :meth:`WindowTagger.predict` (``constrain=False``, ...).

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections import deque
+from collections import Counter, deque
 
 from windowclf.batch import shards
 from windowclf.batch.jobs import Job, run_in_process, run_tasks
@@ -46,18 +46,19 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def tag_on_cores(tagger, path, out, options, jobs: int) -> tuple:
+def tag_on_cores(tagger, path, out, options, jobs: int, repairs: Counter | None = None) -> tuple:
     """:func:`~windowclf.batch.shards.tag_input` on ``jobs`` processes where that can help: a regular
-    file of more than one segment, with ``jobs`` > 1, where workers can be forked; else here."""
+    file of more than one segment, with ``jobs`` > 1, where workers can be forked; else here.
+    ``repairs`` (a Counter) adds up the lines the column rule read, as ``tag_input`` counts them."""
     path = os.fspath(path)
     if jobs > 1 and path != "-" and can_fork() and os.path.isfile(path):
         blocks = shards.plan_blocks(path, options, 1)  # one segment a block
         if len(blocks) > 1:
-            return tag_blocks(tagger, blocks, out, options, min(jobs, len(blocks)))
-    return shards.tag_input(tagger, path, out, options)
+            return tag_blocks(tagger, blocks, out, options, min(jobs, len(blocks)), repairs)
+    return shards.tag_input(tagger, path, out, options, repairs)
 
 
-def tag_blocks(tagger, blocks: list, out, options, jobs: int) -> tuple:
+def tag_blocks(tagger, blocks: list, out, options, jobs: int, repairs: Counter | None = None) -> tuple:
     """Tag ``blocks`` (:func:`~windowclf.batch.shards.plan_blocks` of one file) on ``jobs`` forked
     worker processes and write their outputs to the text stream ``out`` in order; returns (tokens,
     sentences) as :func:`~windowclf.batch.shards.tag_input` does.
@@ -79,7 +80,9 @@ def tag_blocks(tagger, blocks: list, out, options, jobs: int) -> tuple:
             if len(waiting) > jobs:
                 break
         while waiting:
-            text, t, s, error = waiting.popleft().get()
+            text, t, s, error, repaired = waiting.popleft().get()
+            if repairs is not None:
+                repairs.update(repaired)
             out.write(shards.renumbered_text(text, count, options, blocks[0].path))  # records counted on
             if error is not None:
                 raise error
@@ -152,11 +155,13 @@ def _start_worker() -> None:
 
 
 def _tag_block(block) -> tuple:
-    """(output text, tokens, sentences, error or None) of one block, tagged here."""
+    """(output text, tokens, sentences, error or None, the column rule's repairs) of one block,
+    tagged here."""
     tagger, options = _WORKER["tagger"], _WORKER["options"]
     out = io.StringIO()
+    repairs: Counter = Counter()
     try:
-        t, s = shards.tag_block_into(tagger, block, out, options)
+        t, s = shards.tag_block_into(tagger, block, out, options, repairs)
     except Exception as err:  # written up to the error, then raised in the parent, in file order
-        return out.getvalue(), 0, 0, err
-    return out.getvalue(), t, s, None
+        return out.getvalue(), 0, 0, err, repairs
+    return out.getvalue(), t, s, None, repairs

@@ -283,11 +283,15 @@ def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence:
     sentences) written. Sentences are numbered from ``first_sentence`` (their ``sentence`` in entity
     records); a JSON lines record without tokens is written back but is no sentence.
 
-    A model that reads whole documents (``doccase``, the document vote) takes them whole, at least
-    ``chunk_size`` sentences at a time: CoNLL input's ``-DOCSTART-`` documents, or for raw text the
-    segment itself or, with ``sentence_mode="document-per-line"``, each of its lines; a document of
-    more than :data:`~windowclf.text.inputs.MAX_DOCUMENT_CHARS` characters of tokens in pieces of
-    about that many (:func:`~windowclf.text.inputs.bounded_documents`)."""
+    A model whose features read documents (``doccase``, the vote, the gazetteer) reads those of
+    ``sentences`` (a segment: see tag_input): CoNLL input's ``-DOCSTART-`` documents, raw text's
+    lines with ``sentence_mode="document-per-line"``, and otherwise none marked; a document of more
+    than :data:`~windowclf.text.inputs.MAX_DOCUMENT_CHARS` characters of tokens in pieces of about
+    that many (:func:`~windowclf.text.inputs.bounded_documents`). The model reads each as blocks of
+    its ``document_sentences`` sentences, counted from the document's (or the segment's) start
+    (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`), at least ``chunk_size``
+    sentences at a time, each time up to the end of a block or a document, so that no more of the
+    input is held than one list."""
     sigmoid = tagger.settings.output == "sigmoid"
     positive = tagger.settings.positive_tag if sigmoid else None
     write = WRITERS[options.output_format]
@@ -296,7 +300,7 @@ def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence:
     extra = dict(options.predict)
     n_tokens, number = 0, first_sentence
     size = options.chunk_size
-    chunks = _documents(sentences, size) if tagger.reads_documents else _chunks(sentences, size)
+    chunks = _documents(sentences, size, tagger.document_size) if tagger.reads_documents else _chunks(sentences, size)
     for chunk, documents in chunks:
         token_lists = [s.tokens for s in chunk]
         predicted = tagger.predict(
@@ -329,17 +333,21 @@ def _chunks(sentences, size: int):
         yield chunk, [s.document for s in chunk]
 
 
-def _documents(sentences, size: int):
-    """Lists of whole documents, each of at least ``size`` sentences unless the sentences end, and
-    each sentence's document: ``document`` (consecutive sentences), in pieces of at most
-    MAX_DOCUMENT_CHARS characters (:func:`~windowclf.text.inputs.bounded_documents`). A model that
-    reads documents sees each piece whole, and no more of the input is held than one list."""
+def _documents(sentences, size: int, block: int | None):
+    """Lists of sentences that end where a document as the model reads it ends, each of at least
+    ``size`` sentences unless the sentences end, and each sentence's document: ``document``
+    (consecutive sentences) in pieces of at most MAX_DOCUMENT_CHARS characters
+    (:func:`~windowclf.text.inputs.bounded_documents`), read in blocks of ``block`` sentences
+    (None: whole). Each list starts a block, so the model reads the blocks it would read in one
+    call over every sentence."""
     chunk: list = []
     documents: list = []
     pieces: dict = {}
+    k = 0  # the sentence's place in its document
     for s in sentences:
         (document,) = bounded_documents([s.tokens], [s.document], pieces=pieces)
-        if chunk and document != documents[-1] and len(chunk) >= size:
+        k = k + 1 if documents and document == documents[-1] else 0
+        if chunk and len(chunk) >= size and (k == 0 or (block is not None and k % block == 0)):
             yield chunk, documents
             chunk, documents = [], []
         chunk.append(s)
@@ -374,8 +382,9 @@ def _jsonl_tagged(stream, name: str, segment: seg.Segment, options: TagOptions, 
             yield Tagged(tokens, [], offsets=offsets, text=sentence_text, file=name, gold=gold, record=parts)
 
 
-def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict):
-    """The sentences of one segment's bytes (a binary stream), named and numbered as in the file."""
+def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict, repairs=None):
+    """The sentences of one segment's bytes (a binary stream), named and numbered as in the file
+    (CoNLL input: the lines read by the column rule counted in ``repairs``, a Counter, if given)."""
     if options.input_format == "conll":
         for s in parse_incr(
             stream,
@@ -386,6 +395,7 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
             separator=options.separator,
             first_line=segment.line,
             layout=layout,
+            repairs=repairs,
         ):
             yield Tagged(s.tokens, [], columns=s.columns, file=s.path, document=s.document, gold=s.tags)
         return
@@ -413,7 +423,9 @@ def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOpti
         text.detach()
 
 
-def _tag_segments(tagger, path, name, parts, out, options, layout, first_sentence=0, ranking=None) -> tuple:
+def _tag_segments(
+    tagger, path, name, parts, out, options, layout, first_sentence=0, ranking=None, repairs=None
+) -> tuple:
     """Tag (Segment, binary stream) pairs in order, each on its own batches; returns the counts.
 
     ``ranking``: how the schemes fit the input's own tags (None: not known, as for a stream: then
@@ -424,7 +436,7 @@ def _tag_segments(tagger, path, name, parts, out, options, layout, first_sentenc
             # projections afresh at each segment, so that its output depends on its bytes alone
             # (BLAS may round a row by its place in a product's block)
             restart_projections()
-            sentences = _segment_sentences(stream, name, segment, options, layout)
+            sentences = _segment_sentences(stream, name, segment, options, layout, repairs)
             with stream, closing(sentences):  # the reader lets go of the stream before it closes
                 if ranking is None and _follows_input_scheme(tagger, options):
                     sentences = list(sentences)  # a segment: about a megabyte of the stream's start
@@ -507,15 +519,16 @@ def model_options(options: TagOptions, tagger) -> TagOptions:
     return replace(options, **changes) if changes else options
 
 
-def tag_input(tagger, path, out, options: TagOptions) -> tuple:
+def tag_input(tagger, path, out, options: TagOptions, repairs=None) -> tuple:
     """Tag one input (a path, or ``-`` for stdin) into the text stream ``out``, as ``windowclf
-    predict`` writes it; returns (tokens, sentences)."""
+    predict`` writes it; returns (tokens, sentences). ``repairs``: a Counter of the CoNLL lines
+    read by the column rule (:mod:`windowclf.formats.conll`)."""
     path = os.fspath(path)
     options = model_options(options, tagger)
     if path != "-" and seg.is_regular(path):
         options = resolved(options, path)
         ranking = _file_ranking(path, options, tagger)
-        return _tag_file(tagger, path, _plan(path, options), {}, out, _with_scheme(tagger, options, ranking))
+        return _tag_file(tagger, path, _plan(path, options), {}, out, _with_scheme(tagger, options, ranking), repairs=repairs)
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
         head = _read_head(raw)
@@ -526,7 +539,7 @@ def tag_input(tagger, path, out, options: TagOptions) -> tuple:
             lines=options.input_format == "jsonl",
             lines_only=options.input_format == "conll",
         )
-        return _tag_segments(tagger, path, name, stream.segments(), out, options, {})
+        return _tag_segments(tagger, path, name, stream.segments(), out, options, {}, repairs=repairs)
 
 
 def _read_head(raw) -> bytes:
@@ -559,9 +572,9 @@ class _Replayed(io.RawIOBase):
         return len(data)
 
 
-def _tag_file(tagger, path, segments, layout, out, options, first_sentence=0) -> tuple:
+def _tag_file(tagger, path, segments, layout, out, options, first_sentence=0, repairs=None) -> tuple:
     parts = ((s, seg.open_segment(path, s)) for s in segments)
-    return _tag_segments(tagger, path, path, parts, out, options, layout, first_sentence, ranking=())
+    return _tag_segments(tagger, path, path, parts, out, options, layout, first_sentence, ranking=(), repairs=repairs)
 
 
 class _HashingWriter:
@@ -603,12 +616,12 @@ def _plan(path, options: TagOptions) -> list:
     )
 
 
-def tag_block_into(tagger, block: Block, out, options: TagOptions) -> tuple:
+def tag_block_into(tagger, block: Block, out, options: TagOptions, repairs=None) -> tuple:
     """Tag a :class:`Block` of a file into the text stream ``out``: what :func:`tag_shard` writes for
     it (its entity records' ``sentence`` counted from the block's start: :func:`renumbered_text`
-    counts them on); returns (tokens, sentences)."""
+    counts them on); returns (tokens, sentences). ``repairs`` as :func:`tag_input` takes it."""
     path, segments, layout, options = _shard(tagger, block, options)
-    return _tag_file(tagger, path, segments, layout, out, options)
+    return _tag_file(tagger, path, segments, layout, out, options, repairs=repairs)
 
 
 def renumbered_text(text: str, shift: int, options: TagOptions, name=None) -> str:

@@ -38,6 +38,7 @@ from windowclf.cli.options import (  # noqa: E402
     read_tagged,
     settings_options,
 )
+from windowclf.cli.presets import presets  # noqa: E402
 from windowclf.cli.process import command_process  # noqa: E402
 from windowclf.cli.reports import format_summary, model_summary, read_log  # noqa: E402
 from windowclf.cli.serve import serve  # noqa: E402
@@ -426,6 +427,7 @@ main.add_command(cli_tag.predict)
 main.add_command(cli_tag.evaluate)
 main.add_command(ensemble)
 main.add_command(serve)
+main.add_command(presets)
 
 if __name__ == "__main__":
     main()

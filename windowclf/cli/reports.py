@@ -86,6 +86,9 @@ def model_summary(tagger, path, shapes=None, pretrained=None) -> dict:
         "features": {f: len(v) for f, v in tagger.feature_vocabs.items()},
         "characters": None if getattr(tagger, "char_vocab", None) is None else len(tagger.char_vocab),
         "gazetteer": None if getattr(tagger, "gazetteer", None) is None else len(tagger.gazetteer.counts),
+        "user_gazetteer": None
+        if getattr(tagger, "user_gazetteer", None) is None
+        else {"strings": len(tagger.user_gazetteer.counts), "types": list(tagger.user_gazetteer.types)},
         "parameters": {name: list(shape) for name, shape in shapes.items()},
         "n_parameters": int(sum(math.prod(shape) for shape in shapes.values())),
         "pretrained": bool(pretrained),
@@ -116,6 +119,11 @@ def format_summary(info: dict) -> str:
         )
     if info.get("gazetteer") is not None:
         lines.append(f"gazetteer:   {info['gazetteer']:,} entity strings of the training data")
+    if info.get("user_gazetteer") is not None:
+        user = info["user_gazetteer"]
+        lines.append(
+            f"gazetteer:   {user['strings']:,} entity strings of the user's lists ({', '.join(user['types'])})"
+        )
     shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["parameters"].items())
     lines.append(f"parameters:  {info['n_parameters']:,} ({shapes})")
     lines.append(f"epochs:      {info['epochs_trained']} trained")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import Counter
 
 import click
 
@@ -26,7 +27,7 @@ from windowclf.cli.options import (
 from windowclf.cli.output_dir import predict_to_dir, scheduler_address
 from windowclf.config.parameters import SCHEME_NAMES
 from windowclf.errors import InputError
-from windowclf.formats.conll import read_conll
+from windowclf.formats.conll import read_conll, repairs_line
 from windowclf.formats.hf_datasets import is_saved_dataset
 from windowclf.formats.jsonl import looks_like_jsonl
 from windowclf.formats.sniff import input_form
@@ -69,8 +70,9 @@ __all__ = ["calibration_report", "confusion_table", "evaluate", "predict"]
     "sentence_mode",
     flag_value="document-per-line",
     help="Raw text: each line is a document (for models with document features), split into "
-    "sentences as --paragraph-per-line; without it a file is one, read in pieces of about "
-    "130,000 characters. Example: --document-per-line",
+    "sentences as --paragraph-per-line; without it raw text marks no documents, and such a "
+    "model reads it as blocks of its document_sentences sentences (a file in pieces of about "
+    "130,000 characters). Example: --document-per-line",
 )
 @click.option(
     "--format",
@@ -212,7 +214,10 @@ def predict(
             jobs=jobs,
         )
     for path in inputs or ("-",):
-        tag_on_cores(tagger, path, sys.stdout, options, jobs)  # each input on its own, as --output-dir writes it
+        repairs: Counter = Counter()
+        tag_on_cores(tagger, path, sys.stdout, options, jobs, repairs)  # each input on its own, as --output-dir writes it
+        if repairs:
+            click.echo(f"Warning: {printable(repairs_line(repairs, '<stdin>' if path == '-' else path))}", err=True)
     sys.stdout.flush()
 
 

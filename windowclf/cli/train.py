@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -28,8 +29,10 @@ from windowclf.cli.options import (
 )
 from windowclf.cli.reports import epoch_record
 from windowclf.config.parameters import PARAMETERS
-from windowclf.config.settings import check_patience
+from windowclf.config.presets import NEEDS_VECTORS, PRESET_ALIASES, canonical_preset
+from windowclf.config.settings import Settings, check_patience
 from windowclf.errors import ConfigError, DivergenceError, InputError, interruption
+from windowclf.features.tables import USER_GAZETTEER, parse_feature_list
 from windowclf.models.tagger import WindowTagger
 from windowclf.tags.schemes import learned_scheme
 from windowclf.training.loop import Callback
@@ -187,11 +190,20 @@ class _Reporter(Callback):
     "Example: --embeddings-format cs224d --embeddings-vocab vocab.txt",
 )
 @click.option(
+    "--gazetteer",
+    "gazetteer_path",
+    type=click.Path(dir_okay=False),
+    help="Your own lists of entity strings, one a line as TYPE<TAB>entity (LOC<TAB>New York): one more "
+    "feature table (user_gazetteer) saying which listed string of which type covers each word. "
+    "Example: --gazetteer names.tsv",
+)
+@click.option(
     "--preset",
     "preset_name",
     metavar="NAME",
-    help="Start from named settings: default, best-train-only, best-glove (with --embeddings); "
-    "--config and flags override them. Example: --preset best-train-only",
+    help="Start from named settings: default, window-strong, window-strong-vectors (with --embeddings; "
+    "`windowclf presets` prints them; best-train-only and best-glove are their old names); --config and "
+    "flags override them. Example: --preset window-strong",
 )
 @click.option(
     "--config",
@@ -224,6 +236,7 @@ def train(
     embeddings_path,
     embeddings_format,
     embeddings_vocab,
+    gazetteer_path,
     preset_name,
     config_path,
     slim,
@@ -260,8 +273,10 @@ def train(
     model_target = guard_output(model_path, resumed_log, allowed=("--resume",))
     log_path = f"{model_path}.log.jsonl"
     log_target = guard_output(log_path, {**resumed_log, "-o": model_path}, allowed=tuple(resumed_log))
-    if (preset_name or "").strip().lower() == "best-glove" and not (embeddings_path or resume_path):
-        raise click.UsageError("--preset best-glove starts from pretrained vectors: give --embeddings FILE")
+    if preset_name:
+        preset_name = _preset_name(preset_name)
+        if preset_name in NEEDS_VECTORS and not (embeddings_path or resume_path):
+            raise click.UsageError(f"--preset {preset_name} starts from pretrained vectors: give --embeddings FILE")
     settings, sources = _chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
     _refuse_ignored_options(settings, sources, dev_path, embeddings_path, resume_path)
     if embeddings_vocab and embeddings_format != "cs224d":
@@ -269,11 +284,13 @@ def train(
     corpus = read_tagged(train_path, opts)
     sentences, tags, documents = corpus
     dev = tuple(read_tagged(dev_path, opts)) if dev_path else None  # (sentences, tags, documents)
-    # What train reads goes to stdout, beside the epoch lines, once every input has been read
-    # and checked (bad input prints one error line and nothing else).
-    notes = [printable(data_line("training data", train_path, sentences, tags))]
-    if dev is not None:
-        notes.append(printable(data_line("dev data", dev_path, *dev[:2])))
+    lists = None
+    if gazetteer_path:
+        if resume_path:
+            raise click.UsageError("--gazetteer cannot be used with --resume: the model holds its gazetteer")
+        lists = _read_gazetteer(gazetteer_path, reading_options(opts)["encoding"])
+        features = parse_feature_list(settings.get("features", Settings().features))
+        settings["features"] = features if USER_GAZETTEER in features else [*features, USER_GAZETTEER]
     if resume_path:
         if embeddings_path:
             raise click.UsageError("--embeddings cannot be used with --resume: the model holds its vectors")
@@ -285,6 +302,13 @@ def train(
             tagger = WindowTagger(**settings)
         except ConfigError as err:
             raise _settings_error(err, sources) from None
+    # What train reads goes to stdout, beside the epoch lines, once every input has been read
+    # and checked (bad input prints one error line and nothing else).
+    notes = [
+        printable(data_line("training data", train_path, sentences, tags)) + _documents(documents, sentences, tagger)
+    ]
+    if dev is not None:
+        notes.append(printable(data_line("dev data", dev_path, dev[0], dev[1])) + _documents(dev[2], dev[0], tagger))
     if not resume_path:
         notes.append(_scheme_line(corpus.scheme, settings.get("scheme")))
         tagger.training_input = _training_input(corpus, opts)
@@ -313,6 +337,7 @@ def train(
                 "dev": dev_path,
                 "vectors": embeddings_path,
                 "vectors_vocab": embeddings_vocab,
+                "gazetteer": gazetteer_path,
             },
             reads,
         )
@@ -332,6 +357,7 @@ def train(
                 dev=dev,
                 documents=documents,
                 embeddings=handed.pop(),
+                gazetteer=lists,
                 callbacks=[reporter],
                 resume=bool(resume_path),
                 allow_new_data=allow_new_data,
@@ -363,24 +389,26 @@ def train(
 
 def _provenance(preset_name, files, reads) -> dict:
     """The preset and the files a model is trained from: each one's name as given and the sha256
-    of the bytes read (``reads``, a ReadLedger: never read again by name; None for a pipe)."""
+    of the bytes read (``reads``, a ReadLedger: never read again by name; None for a pipe or a
+    dataset folder)."""
     out = {"preset": preset_name} if preset_name else {}
     for key, path in files.items():
-        if path:
-            out[key] = {"name": printable(str(path)), "sha256": reads.sha256(path)}
+        if path:  # a dataset folder has no one file's digest
+            out[key] = {"name": printable(str(path)), "sha256": None if os.path.isdir(path) else reads.sha256(path)}
     return out
 
 
 def _refuse_ignored_options(settings, sources, dev_path, embeddings_path, resume_path):
-    """Options that would do nothing are errors, not silence; each names where it was set."""
+    """Options that would do nothing are errors, not silence; each names where it was set. (A
+    settings file's or preset's ``keep_pretrained_vocab`` is not an option given: `info --toml`
+    prints it for every model.)"""
     try:
         check_patience(settings.get("patience"), bool(dev_path))
     except ConfigError as err:
         raise _settings_error(err, sources) from None
-    if settings.get("keep_pretrained_vocab") and not (embeddings_path or resume_path):
-        raise _set_where(
-            sources, "keep_pretrained_vocab", True, "keeps the words of --embeddings: give --embeddings FILE"
-        )
+    if sources.get("keep_pretrained_vocab", ("",))[0] == "flag" and not (embeddings_path or resume_path):
+        flag = "--keep-pretrained-vocab" if settings["keep_pretrained_vocab"] else "--no-keep-pretrained-vocab"
+        raise click.UsageError(f"{flag} chooses which words of --embeddings get a row: give --embeddings FILE")
     if settings.get("epochs") == 0 and not resume_path:
         raise _set_where(sources, "epochs", 0, "trains nothing; give at least 1")
 
@@ -448,6 +476,23 @@ def _training_input(corpus, opts) -> dict:
     return out
 
 
+def _documents(documents, sentences, tagger) -> str:
+    """``; 946 documents (-DOCSTART- lines), read as 1,003 of at most 50 sentences``: the documents
+    the file marks, and (for a model whose features or vote read documents) the documents the model
+    reads in it (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`)."""
+    n_marked = 0 if documents is None else len(set(documents))
+    marked = f"{n_marked:,} document{'s' * (n_marked != 1)} (-DOCSTART- lines)" if n_marked else "no document markers"
+    if tagger.reads_documents:
+        size = tagger.settings.document_sentences
+        read = len(set(tagger.documents_as_read(documents, len(sentences))))
+        if size is None:
+            marked += f", read as {read:,} document{'s' * (read != 1)}"
+        else:
+            unit = "sentences" if size != 1 else "sentence"
+            marked += f", read as {read:,} {'of' if documents is not None else 'blocks of'} at most {size:,} {unit}"
+    return f"; {marked}"
+
+
 def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
     """How many vectors were loaded, and which share of the training (and dev) words they cover."""
     normalize = _normalizer(settings)
@@ -469,6 +514,14 @@ def _keep(tagger, target, model_path, epochs_done, slim=False) -> str:
     best = tagger.best
     score = f" (dev F1 {best['f1']:.2f})" if best.get("f1") is not None else ""
     return f"the best model so far, epoch {best['epoch']}{score}, is saved in {model_path}"
+
+
+def _preset_name(name: str) -> str:
+    """The preset's name now; an old name works, with a note on stderr."""
+    canonical = canonical_preset(name)
+    if name.strip().lower() in PRESET_ALIASES:
+        click.echo(f"Note: preset {printable(name)} is now named {canonical}", err=True)
+    return canonical
 
 
 def _chosen_settings(preset_name, config_path, flags) -> tuple:
@@ -521,6 +574,21 @@ def _resumable(path, settings, corpus, train_path, dev, allow_new_data):
             corpus.lines[i] if corpus.lines else None,
         )
     return tagger
+
+
+def _read_gazetteer(path, encoding):
+    """The user's gazetteer file as a Gazetteer; strings too long to match said on stderr."""
+    from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
+    from windowclf.formats.gazetteers import read_gazetteer
+
+    found = read_gazetteer(path, max_words=MAX_WORDS, encoding=encoding)
+    if found.too_long:
+        click.echo(
+            f"Warning: {printable(path)}: {found.too_long:,} entity strings of more than {MAX_WORDS} words "
+            "left out (a gazetteer matches at most that many)",
+            err=True,
+        )
+    return Gazetteer.from_entries(found.entries)
 
 
 def _normalizer(settings):

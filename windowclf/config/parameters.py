@@ -170,7 +170,10 @@ PARAMETERS: dict[str, Param] = {
     "min_count": Param(int, "Words seen fewer times in training are unknown (UUUNKKK)", "--min-count 2", low=1),
     "max_vocab": Param(int, "Keep only this many most frequent words", "--max-vocab 20000", low=1, optional=True),
     "keep_pretrained_vocab": Param(
-        bool, "Give every --embeddings word a row, not only training words", "--keep-pretrained-vocab"
+        bool,
+        "Give every --embeddings word a row of L, so that words unseen in training keep their "
+        "pretrained vectors (--no-keep-pretrained-vocab: only the training words get one)",
+        "--no-keep-pretrained-vocab",
     ),
     "pretrained_scale": Param(
         float,
@@ -245,6 +248,15 @@ PARAMETERS: dict[str, Param] = {
         "document, by this weight (0: off)",
         "--doc-vote 2",
         low=0,
+    ),
+    "document_sentences": Param(
+        int,
+        "Documents as doccase, the document vote and the gazetteer read them: data without "
+        "document markers (no -DOCSTART- lines, JSON lines, raw text) as blocks of this many "
+        "consecutive sentences, and longer marked documents cut into such blocks",
+        "--document-sentences 20",
+        low=1,
+        optional=True,
     ),
 }
 

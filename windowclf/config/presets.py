@@ -1,9 +1,13 @@
 """Named settings (presets) and settings files (TOML): the configurations without their flags.
 
-A preset is a dict of Settings fields; ``best-train-only`` and ``best-glove`` are the best
-configurations of the README's results (``scripts/reproduce_conll2003`` trains them from here).
+A preset is a TOML settings file shipped inside the package (``windowclf/config/presets/NAME.toml``):
+a comment header saying what it is, what it was chosen on and its dev F1s, then its settings.
+``windowclf presets`` prints them all, ``windowclf presets NAME`` one as a file ``train --config``
+reads. Presets are named for what they are; the names they had before are aliases
+(:data:`PRESET_ALIASES`), since model files' provenance and users' scripts name them.
+
 A settings file is TOML: setting names as keys (``hidden = 500``, ``features = ["caps", "shape"]``),
-optionally a ``preset = "best-train-only"`` key that the file's other keys override, and
+optionally a ``preset = "window-strong"`` key that the file's other keys override, and
 optionally a ``[data]`` table that records what a model was made from (``windowclf info --toml``
 writes it; reading settings leaves it alone). On the command line, flags override the file, which
 overrides the preset. ``windowclf info --toml`` prints a model's settings in the same TOML, so a
@@ -14,69 +18,85 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import resources
 
 from windowclf._util.hashing import open_input
 from windowclf.config.settings import Settings, near_names
 from windowclf.errors import ConfigError, InputError
 
-__all__ = ["DATA_TABLE", "MAX_SETTINGS_BYTES", "PRESETS", "preset", "read_settings_file", "to_toml", "toml_string"]
+__all__ = [
+    "DATA_TABLE",
+    "MAX_SETTINGS_BYTES",
+    "NEEDS_VECTORS",
+    "PRESETS",
+    "PRESET_ALIASES",
+    "canonical_preset",
+    "preset",
+    "preset_header",
+    "preset_text",
+    "read_settings_file",
+    "to_toml",
+    "toml_string",
+]
 
 DATA_TABLE = "data"
 """The table of a settings file that records a model's data (files, how they were read): not settings."""
 # A settings file holds a few dozen short lines; a larger one is not one.
 MAX_SETTINGS_BYTES = 1 << 20
 
-_COLLOBERT = {
-    # Collobert et al.'s window network (hardtanh, as theirs) with SLL over IOBES tags, plus affix and
-    # shape features, each word's characters (50 filters), how it is written elsewhere in its
-    # document, and the training file's own gazetteer (its entity strings, each training document's
-    # own left out while training); dropout on x and on the hidden layer lets a higher learning
-    # rate and more epochs pay off instead of overfitting, and a linear schedule takes the rate to 0
-    # by the last epoch. 20 epochs: alone on the slower of the 2-core machines it was timed on, a
-    # run took 459 s; 32, the number before it, gave 0.11 more dev F1 in 12 to 15 minutes there
-    # side by side, the best epoch at 14 to 27 of 32.
-    "window": 5,
-    "hidden": 500,
-    "activation": "hardtanh",
-    "decoder": "sll",
-    "scheme": "IOBES",
-    "features": ["caps", "shape", "suffix3", "prefix3", "doccase", "gazetteer"],
-    "char_filters": 50,
-    "min_count": 2,
-    "dropout_input": 0.2,
-    "dropout_hidden": 0.5,
-    "batch_size": 60,
-    "lr": 0.3,
-    "lr_schedule": "linear",
-    "epochs": 20,
-}
+# Old names of presets: (the name now, why the old one still works).
+PRESET_ALIASES = {"best-train-only": "window-strong", "best-glove": "window-strong-vectors"}
+# Presets that start from pretrained vectors: train refuses them without --embeddings.
+NEEDS_VECTORS = frozenset({"window-strong-vectors"})
+_ORDER = ("default", "window-strong", "window-strong-vectors")  # how `windowclf presets` lists them
 
-PRESETS: dict[str, dict] = {
-    "default": {},  # the seeds' network: window 3, hidden 100, tanh, softmax over the data's scheme, caps
-    # plus the document vote: each word's scores moved towards those of the same word elsewhere in
-    # its document, weight 2 (on the three seeds' models of the 36-epoch preset, decoded again: +0.50
-    # to +0.77 dev F1, the best of weights 1, 2, 3, 4 and 6 for each, before words in capitals voted
-    # with their capitalized form, which added 0.04 to 0.13 on each of the six 32-epoch models)
-    "best-train-only": {**_COLLOBERT, "doc_vote": 2.0},
-    # the same network started from pretrained vectors (--embeddings), every vector a row, so words
-    # unseen in training keep their pretrained vectors; a lighter vote (weight 1.5: +0.03 to +0.28 on
-    # each of six models, three seeds at 32 and 36 epochs; weight 2 lost on two of them); 18 epochs,
-    # as loading and matching the 400,000 vectors costs time too: at 20 a run took 500 s alone on
-    # the slower machine (the README's Results give the dev F1 at 18 and 20)
-    "best-glove": {**_COLLOBERT, "keep_pretrained_vocab": True, "doc_vote": 1.5, "epochs": 18},
-}
+
+def preset_text(name: str) -> str:
+    """The TOML file of preset ``name`` (or an alias; case-insensitive), comment header included."""
+    canonical = canonical_preset(name)
+    return (
+        resources.files("windowclf.config")
+        .joinpath("presets")
+        .joinpath(f"{canonical}.toml")
+        .read_text(encoding="utf-8")
+    )
+
+
+def preset_header(name: str) -> list:
+    """The comment header of preset ``name``'s file: its lines without the ``#``."""
+    lines = []
+    for line in preset_text(name).splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line[1:].strip())
+    return lines
+
+
+def canonical_preset(name: str) -> str:
+    """The name of preset ``name`` now (case-insensitive; an old name gives the new one).
+
+    >>> canonical_preset("Best-Glove"), canonical_preset("window-strong")
+    ('window-strong-vectors', 'window-strong')
+    """
+    key = str(name).strip().lower()
+    key = PRESET_ALIASES.get(key, key)
+    if key not in _ORDER:
+        names = ", ".join([*_ORDER, *(f"{old} (= {new})" for old, new in PRESET_ALIASES.items())])
+        raise ConfigError(f"unknown preset {name!r} (expected one of {names})")
+    return key
+
+
+def _load(name: str) -> dict:
+    return _toml().loads(preset_text(name))
 
 
 def preset(name: str) -> dict:
-    """The settings of preset ``name`` (case-insensitive), as a new dict.
+    """The settings of preset ``name`` (case-insensitive, or an old name), as a new dict.
 
-    >>> preset("BEST-GLOVE")["keep_pretrained_vocab"], preset("default")
+    >>> preset("window-strong-vectors")["keep_pretrained_vocab"], preset("default")
     (True, {})
     """
-    for key, values in PRESETS.items():
-        if key == str(name).strip().lower():
-            return json.loads(json.dumps(values))  # a deep copy: lists inside stay the caller's own
-    raise ConfigError(f"unknown preset {name!r} (expected one of {', '.join(PRESETS)})")
+    return json.loads(json.dumps(PRESETS[canonical_preset(name)]))  # a deep copy: lists inside stay the caller's
 
 
 def _toml():
@@ -85,6 +105,10 @@ def _toml():
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
     return tomllib
+
+
+# name -> settings, read from the package's TOML files once
+PRESETS: dict[str, dict] = {name: _load(name) for name in _ORDER}
 
 
 def read_settings_file(path) -> dict:

@@ -15,7 +15,12 @@ from windowclf.config.parameters import PARAMETERS, RULES, check_parameter
 from windowclf.errors import ConfigError
 from windowclf.tags.schemes import one_vs_rest
 
-__all__ = ["Settings", "check_patience", "entity_tags", "near_names", "unknown_settings"]
+__all__ = ["DOCUMENT_SENTENCES", "Settings", "check_patience", "entity_tags", "near_names", "unknown_settings"]
+
+# The default block of document_sentences: a few news documents' worth (CoNLL-2003's have a
+# median of 11 sentences, 99% at most 60), chosen on the dev sets of docs/presets.md, where blocks
+# of 50 beat both the whole unmarked file as one document and no document at all (CHANGELOG).
+DOCUMENT_SENTENCES = 50
 
 
 @dataclass
@@ -35,7 +40,8 @@ class Settings:
     ``char_filters`` (character features: that many convolution filters over each word's
     characters, max-pooled; 0: none) with ``char_dim``-sized character vectors and windows of
     ``char_window`` characters, ``min_count`` / ``max_vocab`` for the word vocabulary,
-    ``keep_pretrained_vocab`` (a row for every pretrained word), ``pretrained_scale`` (pretrained
+    ``keep_pretrained_vocab`` (a row for every pretrained word, the default; False: only for the
+    training words), ``pretrained_scale`` (pretrained
     vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization,
     ``dtype``.
 
@@ -52,6 +58,11 @@ class Settings:
     Decoding: ``doc_vote`` (0: none), the weight of the document vote, which moves each word's
     scores towards those of the same word elsewhere in its document (:meth:`Decoder.voted
     <windowclf.inference.decoding.Decoder.voted>`); dev F1 during training is read through it too.
+
+    Documents: ``document_sentences``, how ``doccase``, the vote and the gazetteer read them
+    (:func:`~windowclf.features.documents.document_blocks`): data without document markers as
+    blocks of that many consecutive sentences, marked documents cut into such blocks; None: as
+    marked, unmarked data one document (how model files from before the setting read them).
     """
 
     window: int = 3
@@ -70,7 +81,7 @@ class Settings:
     affix_min_count: int = 2
     min_count: int = 2
     max_vocab: int | None = None
-    keep_pretrained_vocab: bool = False
+    keep_pretrained_vocab: bool = True
     pretrained_scale: float = 1.0
     lowercase: bool = True
     digits: bool = True
@@ -92,6 +103,7 @@ class Settings:
     freeze_epochs: int = 0
     seed: int = 0
     doc_vote: float = 0.0
+    document_sentences: int | None = DOCUMENT_SENTENCES
 
     def __post_init__(self):
         self.validate()

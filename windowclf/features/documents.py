@@ -11,7 +11,7 @@ import numpy as np
 
 from windowclf.features.tokens import CAPS_KEYS, caps_key
 
-__all__ = ["DOCUMENT_KEYS", "document_case_indices", "document_case_keys", "vote_key"]
+__all__ = ["DOCUMENT_KEYS", "document_blocks", "document_case_indices", "document_case_keys", "document_chunks", "vote_key"]
 
 DOCUMENT_KEYS = ("none",) + CAPS_KEYS
 
@@ -90,6 +90,88 @@ def document_case_indices(lower: np.ndarray, caps: np.ndarray, first: np.ndarray
     mine[np.flatnonzero(later), caps[later]] -= 1  # this occurrence is not "elsewhere"
     best = mine.argmax(axis=1)  # ties: the first in CAPS_KEYS
     return np.where(mine[np.arange(len(best)), best] > 0, best + 1, 0)
+
+
+def document_blocks(documents, size: int | None) -> list:
+    """Each sentence's document as a model reads it: its marked document cut into consecutive
+    blocks of at most ``size`` sentences.
+
+    The one rule for every reader of documents (``doccase``, the document vote, the gazetteer's
+    leave-own-document-out): data without document markers (a CoNLL file without ``-DOCSTART-``
+    lines, JSON lines, raw text, ``documents=None`` in the library) is one marked document, so it
+    is read as blocks of ``size`` consecutive sentences, and a marked document longer than ``size``
+    sentences as blocks of it. A block is the neighbourhood a word is compared with; it is as long
+    wherever the data comes from, so training and tagging read the same neighbourhoods, and it
+    bounds what a tagger must hold to read a document. ``size`` None: documents as marked, never
+    cut (model files from before the rule, which read unmarked data as one document).
+
+    Parameters
+    ----------
+    documents : sequence of hashable, length n
+        Each sentence's marked document; sentences with equal values are one document, and a
+        document's sentences are counted in the order given.
+    size : int or None
+        Sentences a block holds at most (>= 1), or None.
+
+    Returns
+    -------
+    list of int, length n
+        Block numbers from 0, in order of first appearance: equal for the sentences of one block.
+
+    Examples
+    --------
+    >>> document_blocks([0, 0, 0, 0, 0], 2), document_blocks(["a", "a", "b", "a"], 2), document_blocks([7, 7, 8], None)
+    ([0, 0, 1, 1, 2], [0, 0, 1, 2], [0, 0, 1])
+    """
+    seen: dict = {}  # marked document -> its sentences so far
+    numbers: dict = {}  # (marked document, block) -> block number
+    out = []
+    for doc in documents:
+        k = seen.get(doc, 0)
+        seen[doc] = k + 1
+        key = (doc, 0 if size is None else k // size)
+        out.append(numbers.setdefault(key, len(numbers)))
+    return out
+
+
+def document_chunks(items, mark, size: int | None, least: int):
+    """``items`` in consecutive lists that end where a block of :func:`document_blocks` ends, each
+    of at least ``least`` items but the last: lists a model can read one at a time and read the
+    documents it would read in all of them at once (each marked document a contiguous run).
+
+    Parameters
+    ----------
+    items : iterable
+        Sentences (or records of them), in order.
+    mark : callable
+        An item's marked document.
+    size : int or None
+        :func:`document_blocks`'s ``size``; None: one list of every item (documents are not cut,
+        so none is known to end before the last item).
+    least : int
+        Items a list holds at least (>= 1), but the last.
+
+    Yields
+    ------
+    list
+
+    Examples
+    --------
+    >>> list(document_chunks(range(7), lambda i: 0, 2, 3)), list(document_chunks("aabbb", str, 5, 1))
+    ([[0, 1, 2, 3], [4, 5, 6]], [['a', 'a'], ['b', 'b', 'b']])
+    """
+    chunk: list = []
+    previous, k = object(), 0
+    for item in items:
+        doc = mark(item)
+        k = k + 1 if doc == previous else 0
+        previous = doc
+        if size is not None and len(chunk) >= least and k % size == 0:  # a new block starts here
+            yield chunk
+            chunk = []
+        chunk.append(item)
+    if chunk:
+        yield chunk
 
 
 def vote_key(word: str) -> str:

@@ -13,7 +13,9 @@ Training on its own entities would teach the network that a match is always righ
 training entity matches itself. So while training, each document's own entities are left out of
 the counts: a word matches only what other documents tagged, as the words of new text match only
 what the training data tagged (Krishnan & Manning's cross-validated first pass, without a second
-model). Training data in one document leaves out each sentence's own entities instead.
+model). Documents are those the model reads (:func:`~windowclf.features.documents.document_blocks`:
+unmarked data in blocks of sentences); training data read as a single document leaves out each
+sentence's own entities instead.
 """
 
 from __future__ import annotations
@@ -105,6 +107,61 @@ class Gazetteer:
         types = sorted({etype for of_key in counts.values() for etype in of_key})
         return cls(counts, types, match)
 
+    @classmethod
+    def from_entries(cls, entries, match: str = "capitals") -> Gazetteer:
+        """A gazetteer of listed entity strings (the user's own lists, not training data).
+
+        Parameters
+        ----------
+        entries : iterable of (sequence of str, str)
+            Each entity string's words (1 to :data:`MAX_WORDS` of them, each non-empty, without
+            whitespace) and its type; a string listed under several types counts once for each.
+        match : {"capitals", "written"}
+            How words are compared (:data:`MATCHES`).
+
+        Returns
+        -------
+        Gazetteer
+            Its keys are those of :meth:`build`'s: ``B-T`` / ``I-T`` for the type listed most often.
+
+        Raises
+        ------
+        ValueError
+            An entry that is not words and a type as above, naming its index.
+
+        Examples
+        --------
+        >>> g = Gazetteer.from_entries([(["Oslo"], "LOC"), (["Anna", "Keller"], "PER")])
+        >>> g.keys([["Anna", "Keller", "left", "OSLO"]])
+        [['B-PER', 'I-PER', 'none', 'B-LOC']]
+        """
+        counts: dict = {}
+        form = MATCHES[match]
+        for i, entry in enumerate(entries):
+            try:
+                words, etype = entry
+                words = list(words) if not isinstance(words, str) else None
+            except (TypeError, ValueError):
+                words = etype = None
+            ok = (
+                isinstance(words, list)
+                and 0 < len(words) <= MAX_WORDS
+                and all(isinstance(w, str) and w and not any(c.isspace() for c in w) for w in words)
+                and isinstance(etype, str)
+                and etype
+                and not any(c.isspace() for c in etype)
+            )
+            if not ok:
+                raise ValueError(
+                    f"gazetteer entry {i} must be (words, type): 1 to {MAX_WORDS} words and a type, "
+                    f"each a non-empty string without whitespace; got {entry!r:.80}"
+                )
+            key = tuple(words if form is None else map(form, words))
+            of_key = counts.setdefault(key, {})
+            of_key[etype] = of_key.get(etype, 0) + 1
+        types = sorted({etype for of_key in counts.values() for etype in of_key})
+        return cls(counts, types, match)
+
     def key_vocabulary(self) -> Vocabulary:
         """The feature's keys: ``none``, then ``B-T`` and ``I-T`` of every type."""
         keys = [NONE] + [f"{part}-{etype}" for etype in self.types for part in "BI"]
@@ -118,7 +175,7 @@ class Gazetteer:
         sentences : list of list of str
             n sentences, n_i tokens each.
         documents : sequence, optional
-            n document names, one per sentence (None: one document).
+            n document names, one per sentence, as the model reads them (None: one document).
         own_tags : list of list of str, optional
             The sentences' own tags, n_i per sentence, when they are the training data: then
             the entities of each sentence's document (with a single document, of each sentence)
@@ -243,11 +300,12 @@ class Gazetteer:
         }
 
     @classmethod
-    def from_dict(cls, data, path=None) -> Gazetteer:
-        """The gazetteer :meth:`to_dict` wrote; ModelFileError naming ``path`` if it is malformed."""
+    def from_dict(cls, data, path=None, name: str = "gazetteer") -> Gazetteer:
+        """The gazetteer :meth:`to_dict` wrote; ModelFileError naming ``path`` and the metadata
+        field ``name`` if it is malformed."""
 
         def bad(what):
-            return ModelFileError(f"metadata field gazetteer {what}", path)
+            return ModelFileError(f"metadata field {name} {what}", path)
 
         if (
             not isinstance(data, dict)

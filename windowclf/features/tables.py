@@ -4,7 +4,8 @@ A feature maps a token to a string key; a :class:`~windowclf.features.vocab.Voca
 into rows of the feature's table, and windows of feature ids are built exactly like windows of word
 ids. The word itself is the feature ``"word"`` (table ``L``). The others read the token alone
 (:mod:`windowclf.features.tokens`), its document (``doccase``: :mod:`windowclf.features.documents`),
-or the training data's entity strings (``gazetteer``: :mod:`windowclf.features.gazetteer`).
+the training data's entity strings (``gazetteer``: :mod:`windowclf.features.gazetteer`), or the
+user's own lists of them (``user_gazetteer``, the same kind of table).
 """
 
 from __future__ import annotations
@@ -14,10 +15,19 @@ from windowclf.features.documents import DOCUMENT_KEYS, document_case_keys
 from windowclf.features.tokens import CAPS_KEYS, FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
 
-__all__ = ["DOCUMENT_FEATURES", "GAZETTEER", "build_feature_vocab", "parse_feature_list", "table_name"]
+__all__ = [
+    "DOCUMENT_FEATURES",
+    "GAZETTEER",
+    "USER_GAZETTEER",
+    "build_feature_vocab",
+    "parse_feature_list",
+    "table_name",
+]
 
 # the training data's own entity strings (windowclf.features.gazetteer): keys from the model's gazetteer
 GAZETTEER = "gazetteer"
+# the user's own lists of entity strings (fit(gazetteer=...), train --gazetteer FILE): the same keys
+USER_GAZETTEER = "user_gazetteer"
 
 # name -> (sentences, documents) -> keys of every token: features that read the whole document
 DOCUMENT_FEATURES = {"doccase": document_case_keys}
@@ -40,10 +50,10 @@ def parse_feature_list(features) -> list:
     for i, f in enumerate(features):
         if not isinstance(f, str):
             raise ConfigError(f"features[{i}] must be a feature name (a str), got {f!r:.60}")
-        if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES and f != GAZETTEER:
+        if f not in FEATURE_EXTRACTORS and f not in DOCUMENT_FEATURES and f not in (GAZETTEER, USER_GAZETTEER):
             raise ConfigError(
                 f"features holds an unknown feature {f!r}; expected any of "
-                f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER])}"
+                f"{', '.join([*FEATURE_EXTRACTORS, *DOCUMENT_FEATURES, GAZETTEER, USER_GAZETTEER])}"
             )
         if f not in out:
             out.append(f)

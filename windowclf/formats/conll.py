@@ -5,6 +5,26 @@ between sentences, optional ``-DOCSTART-`` lines between documents.  The reader 
 a generator in the style of the ``conllu`` package's ``parse_incr``; unlike it,
 every error names the file and the 1-based line.
 
+Files as they come (the column rule). Published files have quirks that the readers
+people use on them (flair's column reader, spaCy's converter: fields are whatever
+whitespace separates) pass over; this reader reads them by one rule and counts them
+(:data:`REPAIRS`, logged once per file, and given to a caller's ``repairs`` counter):
+
+- in a file whose columns are separated by TABs, fields are what lies between TABs,
+  with the spaces around each taken off (``MH17 <TAB>O`` is ``MH17``, ``O``);
+- a token with spaces inside such a field is one token (TABs separate the fields, as
+  CoNLL-U's words with spaces), each of its spaces written as a no-break space
+  (U+00A0): ``ke s`` is ``ke\u00a0s``, so that it stays one field wherever it is
+  written (:mod:`windowclf.formats.fields`);
+- a token line whose word field is empty (``<TAB>O``, `` <TAB>O``) has no word to
+  tag: it is left out (a sentence of nothing else is no sentence);
+- in a file whose columns are separated by spaces, runs of spaces and TABs alike
+  separate the fields.
+
+What stays an error, naming the file and the line: another number of columns than
+the file's first token line has, an empty field other than the word, a space inside
+a field other than the word, binary data, undecodable bytes, over-long lines.
+
 >>> sentences = parse("EU\\tB-ORG\\nrejects\\tO\\n\\nPeter\\tB-PER\\n")
 >>> [(s.tokens, s.tags) for s in sentences]
 [(['EU', 'rejects'], ['B-ORG', 'O']), (['Peter'], ['B-PER'])]
@@ -13,8 +33,10 @@ every error names the file and the 1-based line.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
@@ -33,10 +55,34 @@ from windowclf._util.hashing import open_input
 from windowclf.errors import ConfigError, InputError
 from windowclf.formats.lines import numbered_lines, text_codec
 
-__all__ = ["Sentence", "file_layout", "format_sentence", "parse", "parse_incr", "read_conll", "write_conll"]
+__all__ = [
+    "NO_BREAK_SPACE",
+    "REPAIRS",
+    "Sentence",
+    "file_layout",
+    "format_sentence",
+    "parse",
+    "parse_incr",
+    "read_conll",
+    "repairs_line",
+    "write_conll",
+]
+
+log = logging.getLogger(__name__)
 
 DOCSTART = "-DOCSTART-"
 MAX_LINE_LENGTH = 1_000_000
+
+NO_BREAK_SPACE = "\u00a0"  # what a space inside a token becomes: one field, as it looks
+_BLANKS = re.compile("[ \t]+")  # what separates the columns of a space-separated file
+
+# What the column rule (the module's docstring) counts, in the words of its one-line report.
+REPAIRS = {
+    "spaces": "with spaces around a field (taken off)",
+    "inner": "with a space inside the token (one token, its spaces no-break spaces)",
+    "empty": "with an empty token (left out)",
+    "tabs": "with TABs among the spaces that separate its columns (read as spaces)",
+}
 
 _NO_SENTENCES = "no sentences found; expected word/tag lines separated by blank lines"
 
@@ -83,6 +129,7 @@ def read_conll(
     docstart: bool = True,
     require_sentences: bool = False,
     max_line_length: int = MAX_LINE_LENGTH,
+    repairs: Counter | None = None,
 ) -> Iterator[Sentence]:
     """Yield the sentences of a CoNLL file one at a time, reading line by line.
 
@@ -106,6 +153,10 @@ def read_conll(
         Raise InputError at the end when the file held no sentence at all.
     max_line_length : int
         Longest line accepted, in characters; longer lines fail without being read whole.
+    repairs : collections.Counter, optional
+        Counts the lines read by the column rule (the module's docstring), keyed as
+        :data:`REPAIRS`; :func:`repairs_line` says them in one line. Either way a file
+        with such lines logs that line (``logging``, level INFO) once it is read.
 
     Yields
     ------
@@ -114,19 +165,19 @@ def read_conll(
     Raises
     ------
     InputError
-        Inconsistent column counts, mixed separators, empty fields, undecodable
-        bytes, binary data, over-long lines; each with path and line.
+        Inconsistent column counts, empty fields but the word, undecodable bytes,
+        binary data, over-long lines; each with path and line.
     """
     path = check_path("path", path)
     options = _reading_options(
         word_column, tag_column, encoding, separator, docstart, require_sentences, max_line_length
     )
-    return _read_file(path, options)
+    return _read_file(path, options, repairs)
 
 
-def _read_file(path: str, options: dict) -> Iterator[Sentence]:
+def _read_file(path: str, options: dict, repairs: Counter | None) -> Iterator[Sentence]:
     with open_input(path) as file:
-        yield from parse_incr(file, path=path, **options)
+        yield from parse_incr(file, path=path, repairs=repairs, **options)
 
 
 def _reading_options(
@@ -162,6 +213,7 @@ def parse_incr(
     max_line_length: int = MAX_LINE_LENGTH,
     first_line: int = 1,
     layout: dict | None = None,
+    repairs: Counter | None = None,
 ) -> Iterator[Sentence]:
     """Yield sentences from an open stream; the work behind :func:`read_conll`.
 
@@ -215,8 +267,31 @@ def _parse(file_obj, path, options, first_line, layout) -> Iterator[Sentence]:
     if sentence is not None:
         found = True
         yield sentence
+    if reader.repairs:
+        log.info("%s", repairs_line(reader.repairs, path))
+        if repairs is not None:
+            repairs.update(reader.repairs)
     if require_sentences and not found:
         raise InputError(_NO_SENTENCES, path=path)
+
+
+def repairs_line(repairs: Counter, path=None) -> str:
+    """What the column rule did, in one line (empty when it did nothing).
+
+    >>> print(repairs_line(Counter(spaces=17, empty=2), "btc"))
+    btc: read by the column rule: 17 lines with spaces around a field (taken off), 2 with an empty token (left out)
+    """
+    parts = [
+        f"{repairs[key]:,} {('line ' if repairs[key] == 1 else 'lines ') if not i else ''}{words}"
+        for i, (key, words) in enumerate(_present(repairs))
+    ]
+    if not parts:
+        return ""
+    return f"{path or '<input>'}: read by the column rule: {', '.join(parts)}"
+
+
+def _present(repairs: Counter):
+    return [(key, words) for key, words in REPAIRS.items() if repairs.get(key)]
 
 
 def file_layout(
@@ -270,6 +345,7 @@ class _SentenceReader:
         self.rows: list[list[str]] = []
         self.numbers: list[int] = []
         self.document = 0
+        self.repairs: Counter = Counter()  # lines read by the column rule, by REPAIRS key
 
     def feed(self, number: int, text: str) -> Sentence | None:
         """Take one line (line end already stripped); return a sentence it completes."""
@@ -285,11 +361,15 @@ class _SentenceReader:
         if self.n_columns is None:
             self._set_layout(number, fields)
         elif len(fields) != self.n_columns:
+            hint = "; this line has no TAB, and TABs separate this file's columns" if self.separator == "\t" else ""
             raise InputError(
-                f"expected {self.n_columns} columns like line {self.first_line}, found {len(fields)}",
+                f"expected {self.n_columns} columns like line {self.first_line}, found {len(fields)}{hint}",
                 path=self.path,
                 line=number,
             )
+        if not fields[self.word_column]:  # the column rule: no word to tag
+            self.repairs["empty"] += 1
+            return None
         self.rows.append(fields)
         self.numbers.append(number)
         return None
@@ -313,29 +393,36 @@ class _SentenceReader:
     def _split(self, number: int, text: str) -> list[str]:
         sep = self.separator
         if sep == " ":
-            if "\t" in text:
-                raise InputError(
-                    "line mixes tabs and spaces as separators; this file separates columns with spaces",
-                    path=self.path,
-                    line=number,
-                )
+            if "\t" in text:  # the column rule: TABs among the spaces separate as they do
+                self.repairs["tabs"] += 1
+                return _BLANKS.split(text.strip(" \t"))
             fields = text.split(" ")
             # Runs of spaces (aligned columns) leave empty strings; most files have none.
             return [f for f in fields if f] if "" in fields else fields
-        if sep == "\t" and " " in text:
-            raise InputError(
-                "line mixes tabs and spaces as separators; this file separates columns with TABs",
-                path=self.path,
-                line=number,
-            )
         fields = text.split(sep)
-        if "" in fields:
-            raise InputError(
-                f"empty token in column {fields.index('') + 1}; "
-                f"expected one value between each pair of separators {sep!r}",
-                path=self.path,
-                line=number,
-            )
+        n = len(fields)
+        word = self.word_column % n if -n <= self.word_column < n else None  # out of range: _set_layout says so
+        if sep == "\t" and " " in text:  # the column rule: spaces around a field go, inside one stay
+            stripped = [f.strip(" ") for f in fields]
+            if stripped != fields:
+                self.repairs["spaces"] += 1
+                fields = stripped
+            if word is not None and " " in fields[word]:
+                self.repairs["inner"] += 1
+                fields[word] = fields[word].replace(" ", NO_BREAK_SPACE)
+        for i, f in enumerate(fields):
+            if " " in f and i != word:
+                raise InputError(
+                    f"a space inside the field in column {i + 1}; expected one value between TABs",
+                    path=self.path,
+                    line=number,
+                )
+            if not f and i != word:  # an empty word is the column rule's (feed leaves the line out)
+                raise InputError(
+                    f"empty field in column {i + 1}; expected one value between each pair of separators {sep!r}",
+                    path=self.path,
+                    line=number,
+                )
         return fields
 
     def _set_layout(self, number: int, fields: list[str]) -> None:

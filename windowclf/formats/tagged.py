@@ -12,10 +12,11 @@ written in.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 
 from windowclf.errors import InputError
-from windowclf.formats.conll import read_conll
+from windowclf.formats.conll import read_conll, repairs_line
 from windowclf.formats.hf_datasets import read_dataset
 from windowclf.formats.jsonl import iter_records, read_jsonl
 from windowclf.formats.sniff import input_form
@@ -36,9 +37,11 @@ class TaggedCorpus:
         One tag per token.
     documents : list of int or None
         Each sentence's document (a CoNLL file's ``-DOCSTART-`` lines separate them); None where
-        the file has no document structure (JSON lines).
+        the file marks none (JSON lines, a CoNLL file without ``-DOCSTART-`` lines): a model
+        reads such data as :func:`~windowclf.features.documents.document_blocks` says.
     warnings : list of str
-        What was read but left out, one line each (JSON lines spans off token boundaries).
+        What was read but left out or read by a rule, one line each (JSON lines spans off token
+        boundaries; column files' lines read by the column rule of :mod:`windowclf.formats.conll`).
     form : {"conll", "jsonl", "dataset"}
         The file's format (``dataset``: a folder written by ``save_to_disk``).
     scheme : str or None
@@ -134,6 +137,7 @@ def read_tagged(
         )
     documents: list = []
     corpus = TaggedCorpus([], [], documents)
+    repairs: Counter = Counter()
     detector = SchemeDetector()
     for s in read_conll(
         path,
@@ -142,6 +146,7 @@ def read_tagged(
         tag_column=tag_column,
         encoding=encoding,
         separator=separator,
+        repairs=repairs,
     ):
         if s.tags is None:
             raise InputError("only one column; expected words and tags", path, s.lines[0])
@@ -151,6 +156,10 @@ def read_tagged(
         corpus.tags.append(s.tags)
         documents.append(s.document)
         corpus.lines.append(s.lines[0])
+    if not any(documents):  # no -DOCSTART- line: no document structure
+        corpus.documents = None
+    if repairs:
+        corpus.warnings.append(repairs_line(repairs, path))
     corpus.scheme = detector.scheme
     return corpus
 

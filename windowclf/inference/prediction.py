@@ -15,6 +15,7 @@ import numpy as np
 from windowclf._util.arguments import check_bool, check_number, kind_of
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
+from windowclf.features.documents import document_blocks, document_chunks
 from windowclf.features.tables import DOCUMENT_FEATURES
 from windowclf.features.token_table import TokenTable
 from windowclf.inference import evaluation
@@ -38,7 +39,7 @@ class Tagging:
     """Prediction methods of a trained :class:`~windowclf.models.tagger.WindowTagger` (a mix-in).
 
     What a class that mixes it in provides: ``settings`` (the model's settings: ``scheme``,
-    ``output``, ``decoder``, ``positive_tag``, ``doc_vote``, ``features``), ``tags`` (its output
+    ``output``, ``decoder``, ``positive_tag``, ``doc_vote``, ``document_sentences``, ``features``), ``tags`` (its output
     tags), ``network`` (the trained network; an ensemble overrides :meth:`scores` and
     :meth:`decoder` instead), ``training_input`` (how its training data was read: the
     ``tokenizer`` raw text is split with by default), :meth:`encode` and :meth:`check_fitted`.
@@ -108,6 +109,38 @@ class Tagging:
         then a call should hold whole documents (the ``documents`` argument names them)."""
         return self.settings.doc_vote > 0 or any(f in DOCUMENT_FEATURES for f in self.settings.features)
 
+    def documents_as_read(self, documents, n_sentences: int) -> list:
+        """Each of ``n_sentences`` sentences' document as the model reads it: its ``documents``
+        entry (None: the sentences are unmarked data) cut into blocks of at most
+        ``settings.document_sentences`` sentences (:func:`~windowclf.features.documents.document_blocks`,
+        the one rule for the document features, the vote and the gazetteer).
+
+        Parameters
+        ----------
+        documents : sequence of hashable, length n_sentences, or None
+            Each sentence's marked document.
+        n_sentences : int
+
+        Returns
+        -------
+        list of int, length n_sentences
+            Block numbers, equal for the sentences of one document as read.
+        """
+        return document_blocks(document_ids(documents, n_sentences), self.settings.document_sentences)
+
+    @property
+    def document_size(self) -> int | None:
+        """The most sentences a document as read holds (``settings.document_sentences``; None:
+        unbounded, documents as marked)."""
+        return self.settings.document_sentences
+
+    def document_chunks(self, items, mark, least: int):
+        """``items`` (sentences or records of them, each marked document a contiguous run; ``mark``
+        gives an item's document) in lists of at least ``least`` items but the last, cut only where
+        a document as read ends: tagged one list at a time, they read the documents they would
+        read tagged all at once (:func:`~windowclf.features.documents.document_chunks`)."""
+        return document_chunks(items, mark, self.document_size, least)
+
     def _chain_scores(self, sentences, documents, decoder: Decoder, windows=None) -> np.ndarray:
         """z2 of the (non-empty) ``sentences`` as decoding reads it: with the model's document vote
         (``doc_vote``, :meth:`Decoder.voted <windowclf.inference.decoding.Decoder.voted>`) when it has one."""
@@ -115,12 +148,13 @@ class Tagging:
         weight = self.settings.doc_vote
         if not weight:
             return z2
+        read = self.documents_as_read(documents, len(sentences))
         words = [w for s in sentences for w in s]
         groups = None
         if windows is None:  # tagging: the words' vote forms from the session's token table, once per token
             table = session_state(self, self._tagging_state).table
-            groups = vote_groups(table, table.codes(words), [len(s) for s in sentences], documents)
-        return decoder.voted(z2, [len(s) for s in sentences], words, documents, weight, groups=groups)
+            groups = vote_groups(table, table.codes(words), [len(s) for s in sentences], read)
+        return decoder.voted(z2, [len(s) for s in sentences], words, read, weight, groups=groups)
 
     # ------------------------------------------------------------------------ predict
     def decoder(self, constrain: bool = True, *, general: bool = False) -> Decoder:
@@ -213,7 +247,7 @@ class Tagging:
         constraints, :mod:`windowclf.inference.decoding`); ``min_confidence`` drops (tags ``O``) the
         entities whose probability is below it. ``documents`` names each sentence's document, for
         features that read the whole document (None, here and in the other methods: the sentences
-        given are one document).
+        given mark no documents); either way they are read as :meth:`documents_as_read` says.
 
         Parameters
         ----------
@@ -328,9 +362,8 @@ class Tagging:
         """The entities of raw ``text``: split into sentences and tokens as ``windowclf predict``
         does (:func:`~windowclf.text.tokenize.split_sentences`; ``tokenizer``: ``conll``,
         ``whitespace`` or ``social``, default the one the model was trained for, else ``conll``),
-        tagged as one document (for a model that reads documents, in pieces of at most
-        MAX_DOCUMENT_CHARS characters, as ``windowclf predict`` reads a file's text:
-        :func:`~windowclf.text.inputs.bounded_documents`).
+        tagged as one document (read as :meth:`documents_as_read` reads one: in blocks of at most
+        ``document_sentences`` sentences).
 
         Parameters
         ----------
@@ -372,8 +405,9 @@ class Tagging:
         in order, taking ``batch_size`` texts at a time from ``texts`` (any iterable, a generator
         reading a file say), so memory holds one batch whatever the stream's length.
 
-        Each text is its own document (for the features that read a document), as in
-        :meth:`tag_text`; the entities of a text are those ``tag_text(text)`` gives.
+        Each text is its own document (for the features that read a document, read as
+        :meth:`documents_as_read` says), as in :meth:`tag_text`; the entities of a text are those
+        ``tag_text(text)`` gives.
 
         Parameters
         ----------

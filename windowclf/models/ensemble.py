@@ -64,6 +64,7 @@ class SharedSettings:
     decoder: str
     positive_tag: str | None
     doc_vote: float = 0.0
+    document_sentences: int | None = None  # the documents the vote reads (Settings.document_sentences)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,6 +92,11 @@ def disagreement(first, other) -> str | None:
         mine, theirs = getattr(first.settings, name), getattr(other.settings, name)
         if mine != theirs:
             return f"its {name} ({theirs}, not {mine})"
+    # the vote reads the ensemble's documents: its members must read them alike (their features
+    # read them each by its own rule, in its own encoding)
+    mine, theirs = first.settings.document_sentences, other.settings.document_sentences
+    if first.settings.doc_vote and mine != theirs:
+        return f"its document_sentences ({theirs}, not {mine}), which the document vote reads"
     if first.settings.output == "sigmoid" and first.settings.positive_tag != other.settings.positive_tag:
         return f"its positive tag ({other.settings.positive_tag}, not {first.settings.positive_tag})"
     if list(first.tags) != list(other.tags):
@@ -164,7 +170,7 @@ class Ensemble(Tagging):
         self.members: tuple[WindowTagger, ...] = tuple(flat)
         self.tags = list(first.tags)
         s = first.settings
-        self.settings = SharedSettings(s.scheme, s.output, s.decoder, s.positive_tag, s.doc_vote)
+        self.settings = SharedSettings(s.scheme, s.output, s.decoder, s.positive_tag, s.doc_vote, s.document_sentences)
         # how its models' training data were read, where they all agree (the tokenizer of raw
         # text, the encoding predict reads files in, ...)
         self.training_input = {
@@ -194,6 +200,15 @@ class Ensemble(Tagging):
     def reads_documents(self) -> bool:
         """Whether the ensemble reads whole documents (its document vote, or a member's features)."""
         return self.settings.doc_vote > 0 or any(m.reads_documents for m in self.members)
+
+    @property
+    def document_size(self) -> int | None:
+        """The most sentences a document as read holds, when the vote and every member that reads
+        documents agree on it (else None: unbounded)."""
+        sizes = {m.settings.document_sentences for m in self.members if m.reads_documents}
+        if self.settings.doc_vote:
+            sizes.add(self.settings.document_sentences)
+        return sizes.pop() if len(sizes) == 1 else None
 
     def scores(self, sentences, windows=None, documents=None) -> np.ndarray:
         """The ensemble's z2 of every word of ``sentences``, back to back, float64 of shape

@@ -10,7 +10,7 @@ from windowclf._util.limits import require_memory
 from windowclf.config.settings import Settings
 from windowclf.errors import ConfigError, ModelFileError
 from windowclf.features.gazetteer import Gazetteer
-from windowclf.features.tables import GAZETTEER
+from windowclf.features.tables import GAZETTEER, USER_GAZETTEER
 from windowclf.features.vocab import Vocabulary
 from windowclf.inference.decoding import decoder_bytes
 from windowclf.models.container import ModelFile, model_file_bytes, save_model_file
@@ -67,6 +67,7 @@ def file_contents(tagger, params: dict, *, include_state: bool = True, include_i
         "feature_vocabularies": {f: v.to_dict() for f, v in tagger.feature_vocabs.items()},
         **({"char_vocabulary": tagger.char_vocab.to_dict()} if tagger.char_vocab is not None else {}),
         **({"gazetteer": tagger.gazetteer.to_dict()} if tagger.gazetteer is not None else {}),
+        **({"user_gazetteer": tagger.user_gazetteer.to_dict()} if tagger.user_gazetteer is not None else {}),
         "tags": tagger.tags,
         "scheme": tagger.settings.scheme,
         "history": [{k: v for k, v in h.items() if k not in _TIMING_KEYS} for h in tagger.history],
@@ -187,13 +188,15 @@ def _from_metadata(cls, meta, path):
         )
     check_metadata(meta, path)
     try:
-        tagger = cls(Settings.from_dict(meta["settings"]))
+        tagger = cls(Settings.from_dict(_settings_of(meta["settings"])))
         tagger.vocab = Vocabulary.from_dict(meta["vocabulary"])
         tagger.feature_vocabs = {f: Vocabulary.from_dict(v) for f, v in meta["feature_vocabularies"].items()}
         if tagger.settings.char_filters:
             tagger.char_vocab = Vocabulary.from_dict(meta["char_vocabulary"])
         if GAZETTEER in tagger.settings.features:
             tagger.gazetteer = Gazetteer.from_dict(meta["gazetteer"], path)
+        if USER_GAZETTEER in tagger.settings.features:
+            tagger.user_gazetteer = Gazetteer.from_dict(meta["user_gazetteer"], path, "user_gazetteer")
         tagger.tags = list(meta["tags"])
         tagger.history = list(meta.get("history", []))
         tagger.best = dict(meta.get("best", {"epoch": None, "f1": None}))
@@ -208,6 +211,15 @@ def _from_metadata(cls, meta, path):
     # the decoder's K x K tables, as the network's sizes are, before anything of them is allocated
     require_memory(decoder_bytes(n_tags), f"decoding its {n_tags:,} tags", path, error=ModelFileError)
     return tagger
+
+
+def _settings_of(saved: dict) -> dict:
+    """The settings a model file holds, with the value a setting newer than the file had then:
+    files from before ``document_sentences`` read unmarked data as one document and marked
+    documents whole (None), as they were trained."""
+    if isinstance(saved, dict) and "document_sentences" not in saved:
+        return {**saved, "document_sentences": None}
+    return saved
 
 
 def _load_arrays(tagger, model_file, meta, path, training_state=True):

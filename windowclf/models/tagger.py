@@ -7,7 +7,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -16,13 +16,14 @@ from windowclf._util.threads import one_blas_thread
 from windowclf.config.settings import Settings, check_patience, unknown_settings
 from windowclf.errors import ConfigError, DivergenceError, InputError
 from windowclf.features.documents import DOCUMENT_KEYS, document_case_indices
-from windowclf.features.gazetteer import Gazetteer
-from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER
+from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
+from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER, USER_GAZETTEER
 from windowclf.features.token_table import TokenTable, TokenWindows
 from windowclf.features.tokens import FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
 from windowclf.features.windows import encode_windows
 from windowclf.formats.fields import check_field
+from windowclf.formats.gazetteers import read_gazetteer
 from windowclf.inference.evaluation import Scorer
 from windowclf.inference.prediction import Tagging
 from windowclf.inference.scoring import forget
@@ -31,7 +32,7 @@ from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
 from windowclf.tags.schemes import convert, detect_scheme, learned_scheme
 from windowclf.text.inputs import dataset_columns, document_ids, is_dataset, tagged_pairs, token_lists
-from windowclf.text.tokenize import check_tokenizer
+from windowclf.text.tokenize import check_tokenizer, tokenize
 from windowclf.training import setup
 from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
 from windowclf.training.objectives import Options, SentenceObjective, WindowObjective
@@ -39,7 +40,7 @@ from windowclf.training.progress import ProgressPrinter
 from windowclf.training.resume import RESUMABLE, TrainingState, check_resume, fingerprint
 from windowclf.training.snapshots import Patch, Snapshot
 
-__all__ = ["WindowTagger"]
+__all__ = ["WindowTagger", "user_gazetteer"]
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ class WindowTagger(Tagging):
         self.feature_vocabs: dict = {}
         self.char_vocab: Vocabulary | None = None  # with character features: their characters
         self.gazetteer: Gazetteer | None = None  # with the gazetteer feature: the training entity strings
+        self.user_gazetteer: Gazetteer | None = None  # with fit(gazetteer=...): the user's entity strings
         self.tags: list = []
         self.network: WindowNetwork | None = None
         self.optimizer: Optimizer | None = None
@@ -150,8 +152,8 @@ class WindowTagger(Tagging):
 
     def encode(self, sentences, documents=None, *, own_tags=None) -> tuple:
         """Window id matrices for ``sentences`` (lists of tokens): one (n_windows, C) per table.
-        ``documents``: each sentence's document, for the features that read the whole document
-        (None: the sentences are one document). ``own_tags``: the sentences' tags when they are
+        ``documents``: each sentence's document, for the features that read the whole document,
+        as :meth:`documents_as_read` reads them (None: unmarked data). ``own_tags``: the sentences' tags when they are
         the training data, whose own entities the gazetteer feature leaves out
         (:meth:`Gazetteer.keys <windowclf.features.gazetteer.Gazetteer.keys>`)."""
         sentences = token_lists(sentences)
@@ -159,8 +161,15 @@ class WindowTagger(Tagging):
             own_tags = token_lists(own_tags, "own_tags")
         lookups: list = []
         for feature, _, vocab, _ in self.lookup_tables():
-            if feature in DOCUMENT_FEATURES or feature == GAZETTEER:
-                docs = document_ids(documents, len(sentences))
+            if feature == USER_GAZETTEER:
+                if self.user_gazetteer is None:
+                    raise ConfigError(
+                        "the user_gazetteer feature needs the model's user gazetteer (fit(gazetteer=...))"
+                    )
+                keys = self.user_gazetteer.keys(sentences)
+                lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
+            elif feature in DOCUMENT_FEATURES or feature == GAZETTEER:
+                docs = self.documents_as_read(documents, len(sentences))
                 if feature == GAZETTEER:
                     if self.gazetteer is None:
                         raise ConfigError("the gazetteer feature needs the model's gazetteer")
@@ -205,6 +214,15 @@ class WindowTagger(Tagging):
         for feature, _, vocab, _ in self.lookup_tables():
             if not _reads_place(feature):
                 continue
+            if feature == USER_GAZETTEER:
+                if self.user_gazetteer is None:
+                    raise ConfigError(
+                        "the user_gazetteer feature needs the model's user gazetteer (fit(gazetteer=...))"
+                    )
+                user_keys = list(itertools.chain.from_iterable(self.user_gazetteer.keys(sentences)))
+                positional.append(np.asarray(vocab.ids(user_keys)))
+                vocabs.append(vocab)
+                continue
             if feature == GAZETTEER:
                 gazetteer = self.gazetteer
                 if gazetteer is None:
@@ -220,8 +238,7 @@ class WindowTagger(Tagging):
             else:
                 first = np.zeros(len(codes), dtype=bool)
                 first[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
-                numbers: dict = {}
-                docs = [numbers.setdefault(d, len(numbers)) for d in document_ids(documents, len(sentences))]
+                docs = self.documents_as_read(documents, len(sentences))  # block numbers from 0
                 by_word = np.repeat(np.array(docs, dtype=np.int64), lengths)
                 keys = DOCUMENT_KEYS
                 lower, caps = table.column("lower")[codes], table.column("caps")[codes]
@@ -269,6 +286,7 @@ class WindowTagger(Tagging):
         *,
         documents=None,
         embeddings=None,
+        gazetteer=None,
         callbacks=(),
         resume=False,
         allow_new_data=False,
@@ -295,9 +313,19 @@ class WindowTagger(Tagging):
             ``patience`` epochs without improvement stop training.
         documents : sequence, optional
             The document of each sentence (numbers or names), for document features such as
-            ``doccase``; None: the sentences are one document.
+            ``doccase``, the document vote and the gazetteer's leave-own-document-out; None: the
+            sentences mark no documents. Either way they are read as
+            :meth:`documents_as_read` says: blocks of at most ``document_sentences`` sentences.
         embeddings : WordVectors, optional
             Pretrained vectors (``index_to_key``, ``key_to_index``, ``vectors``) to start L from.
+        gazetteer : path, Gazetteer, mapping or iterable, optional
+            The user's own lists of entity strings, one more feature table (``user_gazetteer``,
+            added to ``features``) whose keys say which listed string of which type covers a
+            word, as the training data's gazetteer does: a gazetteer file
+            (:mod:`windowclf.formats.gazetteers`: ``TYPE<TAB>entity`` lines), a
+            :class:`~windowclf.features.gazetteer.Gazetteer`, ``{type: [entity, ...]}`` or
+            ``[(entity, type), ...]``, each entity a string (split by the tokenizer) or a list
+            of words. The model keeps it; a resumed fit uses the model's.
         callbacks : sequence of Callback
             ``on_batch_end(done, total)`` after every batch, ``on_epoch_end(result)`` after every
             epoch (returning True stops); a callback may define either or both.
@@ -349,6 +377,13 @@ class WindowTagger(Tagging):
         ):
             raise TypeError(f"dev must be (sentences, tags) or (sentences, tags, documents), got {kind_of(dev)}")
         check_patience(self.settings.patience, dev is not None)
+        if resume and gazetteer is not None:
+            raise ConfigError("gazetteer: a resumed model keeps the gazetteer it was trained with")
+        lists = None if resume else user_gazetteer(gazetteer)
+        if lists is not None and USER_GAZETTEER not in self.settings.features:
+            self.settings = dataclasses.replace(self.settings, features=[*self.settings.features, USER_GAZETTEER])
+        elif lists is None and not resume and USER_GAZETTEER in self.settings.features:
+            raise ConfigError("the user_gazetteer feature reads the user's lists: pass gazetteer= to fit")
         if tokenizer is not None:
             check_tokenizer(tokenizer)
         dev_data = dev_docs = None
@@ -385,7 +420,7 @@ class WindowTagger(Tagging):
                 rescored = Scorer(self, *dev_data, documents=dev_docs).score(calibration=False)  # as dev scores
                 self.best["f1"] = rescored["overall"]["f1"]  # on these data
         else:
-            self._start(sentences, tags, embeddings)
+            self._start(sentences, tags, embeddings, lists)
             self._unfitted_by = None
         embeddings = None  # copied into L: where the caller keeps no reference, its memory goes now
         self.data_fingerprints = prints
@@ -444,9 +479,10 @@ class WindowTagger(Tagging):
             self._best_params = None  # from here on the network holds the weights save() writes
         return self
 
-    def _start(self, sentences, tags, embeddings) -> None:
+    def _start(self, sentences, tags, embeddings, lists=None) -> None:
         """A new model from its training data (:func:`windowclf.training.setup.new_model`)."""
-        parts = setup.new_model(self.settings, sentences, tags, embeddings)
+        parts = setup.new_model(self.settings, sentences, tags, embeddings, lists)
+        self.user_gazetteer = lists
         self.vocab, self.feature_vocabs, self.char_vocab = parts.vocab, parts.feature_vocabs, parts.char_vocab
         self.gazetteer, self.tags, self.network = parts.gazetteer, parts.tags, parts.network
         self.initial_patch = parts.initial
@@ -663,7 +699,7 @@ DOCUMENT_FEATURE_INDICES = {"doccase": document_case_indices}
 
 def _reads_place(feature: str) -> bool:
     """Whether a feature reads the word's place (its document, its neighbours), not the token alone."""
-    return feature in DOCUMENT_FEATURES or feature == GAZETTEER
+    return feature in DOCUMENT_FEATURES or feature in (GAZETTEER, USER_GAZETTEER)
 
 
 _DEFAULTS = Settings().to_dict()
@@ -714,6 +750,46 @@ def _checked_embeddings(embeddings):
             f"(row {bad[0]}, and {len(bad) - 1} more rows); pretrained vectors must be finite"
         )
     return embeddings
+
+
+def user_gazetteer(value) -> Gazetteer | None:
+    """The user's gazetteer of ``value`` (see :meth:`WindowTagger.fit`'s ``gazetteer``), or None.
+
+    >>> g = user_gazetteer({"LOC": ["New York", "Oslo"], "PER": [["Anna", "Keller"]]})
+    >>> sorted(g.counts), g.types
+    ([('Anna', 'Keller'), ('New', 'York'), ('Oslo',)], ['LOC', 'PER'])
+    """
+    if value is None or isinstance(value, Gazetteer):
+        return value
+    if isinstance(value, (str, bytes, os.PathLike)):
+        found = read_gazetteer(value, max_words=MAX_WORDS)
+        if found.too_long:
+            log.info("%s: %d entity strings of more than %d words left out", value, found.too_long, MAX_WORDS)
+        return Gazetteer.from_entries(found.entries)
+    if isinstance(value, Mapping):
+        pairs = [(entity, etype) for etype, entities in value.items() for entity in _entities(entities, etype)]
+    else:
+        try:
+            pairs = list(value)
+        except TypeError:
+            raise TypeError(
+                f"gazetteer: got a {type(value).__name__}; pass a file's path, a Gazetteer, "
+                "{type: [entity, ...]} or [(entity, type), ...]"
+            ) from None
+    entries = []
+    for entity, etype in pairs:
+        words = [t.text for t in tokenize(entity)] if isinstance(entity, str) else entity
+        entries.append((words, etype))
+    try:
+        return Gazetteer.from_entries(entries)
+    except ValueError as err:
+        raise ConfigError(f"gazetteer: {err}") from None
+
+
+def _entities(entities, etype) -> list:
+    if isinstance(entities, (str, bytes)):
+        raise TypeError(f"gazetteer[{etype!r}]: got a {type(entities).__name__}; pass a list of entity strings")
+    return list(entities)
 
 
 def _versions_and_time(key: str) -> dict:

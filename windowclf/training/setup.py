@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from windowclf.config.settings import Settings
+from windowclf.errors import ConfigError
 from windowclf.features.gazetteer import Gazetteer
 from windowclf.features.spellings import build_char_vocab
-from windowclf.features.tables import GAZETTEER, build_feature_vocab, table_name
+from windowclf.features.tables import GAZETTEER, USER_GAZETTEER, build_feature_vocab, table_name
 from windowclf.features.vocab import Vocabulary
 from windowclf.formats.vectors import match_rows
 from windowclf.nn import sll
@@ -46,9 +47,10 @@ class NewModel:
     initial: Patch | None  # L's pretrained rows where they differ from L (None: no pretrained vectors)
 
 
-def new_model(settings: Settings, sentences, tags, embeddings) -> NewModel:
+def new_model(settings: Settings, sentences, tags, embeddings, user_gazetteer=None) -> NewModel:
     """A new model's parts from its training data: vocabularies, tag set, network (L from the
-    pretrained ``embeddings`` where they have a word).
+    pretrained ``embeddings`` where they have a word; the ``user_gazetteer`` feature's keys from
+    the user's :class:`~windowclf.features.gazetteer.Gazetteer`).
 
     ``settings.dim`` is set to the pretrained vectors' size when they have another.
     """
@@ -58,12 +60,16 @@ def new_model(settings: Settings, sentences, tags, embeddings) -> NewModel:
         sentences, min_count=s.min_count, max_size=s.max_vocab, lowercase=s.lowercase, digits=s.digits, extra=extra
     )
     gazetteer = Gazetteer.build(sentences, s.entity_tags(tags)) if GAZETTEER in s.features else None
-    feature_vocabs = {
-        f: gazetteer.key_vocabulary()
-        if gazetteer is not None and f == GAZETTEER
-        else build_feature_vocab(f, sentences, s.affix_min_count)
-        for f in s.features
-    }
+    feature_vocabs = {}
+    for f in s.features:
+        if f == GAZETTEER and gazetteer is not None:
+            feature_vocabs[f] = gazetteer.key_vocabulary()
+        elif f == USER_GAZETTEER:
+            if user_gazetteer is None:
+                raise ConfigError("the user_gazetteer feature reads the user's lists: pass gazetteer= to fit")
+            feature_vocabs[f] = user_gazetteer.key_vocabulary()
+        else:
+            feature_vocabs[f] = build_feature_vocab(f, sentences, s.affix_min_count)
     char_vocab = build_char_vocab(sentences) if s.char_filters else None
     if s.output == "sigmoid":
         labels = {t for ts in tags for t in ts}
