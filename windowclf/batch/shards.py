@@ -528,7 +528,9 @@ def tag_input(tagger, path, out, options: TagOptions, repairs=None) -> tuple:
     if path != "-" and seg.is_regular(path):
         options = resolved(options, path)
         ranking = _file_ranking(path, options, tagger)
-        return _tag_file(tagger, path, _plan(path, options), {}, out, _with_scheme(tagger, options, ranking), repairs=repairs)
+        return _tag_file(
+            tagger, path, _plan(path, options), {}, out, _with_scheme(tagger, options, ranking), repairs=repairs
+        )
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
         head = _read_head(raw)

@@ -215,7 +215,9 @@ def predict(
         )
     for path in inputs or ("-",):
         repairs: Counter = Counter()
-        tag_on_cores(tagger, path, sys.stdout, options, jobs, repairs)  # each input on its own, as --output-dir writes it
+        tag_on_cores(
+            tagger, path, sys.stdout, options, jobs, repairs
+        )  # each input on its own, as --output-dir writes it
         if repairs:
             click.echo(f"Warning: {printable(repairs_line(repairs, '<stdin>' if path == '-' else path))}", err=True)
     sys.stdout.flush()

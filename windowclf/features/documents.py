@@ -11,7 +11,14 @@ import numpy as np
 
 from windowclf.features.tokens import CAPS_KEYS, caps_key
 
-__all__ = ["DOCUMENT_KEYS", "document_blocks", "document_case_indices", "document_case_keys", "document_chunks", "vote_key"]
+__all__ = [
+    "DOCUMENT_KEYS",
+    "document_blocks",
+    "document_case_indices",
+    "document_case_keys",
+    "document_chunks",
+    "vote_key",
+]
 
 DOCUMENT_KEYS = ("none",) + CAPS_KEYS
 

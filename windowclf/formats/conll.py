@@ -242,10 +242,12 @@ def parse_incr(
         or not all(isinstance(layout.get(k) or 1, int) for k in ("separator_line", "n_columns", "first_line"))
     ):
         raise TypeError(f"layout must be None or the dict of file_layout(path), got {layout!r:.60}")
-    return _parse(file_obj, path, options, first_line, layout)
+    if repairs is not None and not isinstance(repairs, Counter):
+        raise TypeError(f"repairs must be None or a collections.Counter, got {kind_of(repairs)}")
+    return _parse(file_obj, path, options, first_line, layout, repairs)
 
 
-def _parse(file_obj, path, options, first_line, layout) -> Iterator[Sentence]:
+def _parse(file_obj, path, options, first_line, layout, repairs) -> Iterator[Sentence]:
     word_column, tag_column, separator = options["word_column"], options["tag_column"], options["separator"]
     docstart, require_sentences = options["docstart"], options["require_sentences"]
     lines = numbered_lines(file_obj, path, options["encoding"], options["max_line_length"], first_line)
