@@ -90,6 +90,7 @@ ON_AN_INPUT = {
     ("train", "embeddings_vocab"): ["train", "train.conll", "--embeddings", "wordVectors.txt"]
     + ["--embeddings-format", "cs224d", "--embeddings-vocab", V, "-o", "OUT", *TINY],
     ("train", "config_path"): ["train", "train.conll", "--config", V, "-o", "OUT", *TINY],
+    ("train", "gazetteer_path"): ["train", "train.conll", "--gazetteer", V, "-o", "OUT", *TINY],
     # the resumed model may be overwritten in place (it is read whole first); its log read back
     # after the first save may not be the model output
     ("train", "resume_path"): ["train", "train.conll", "--resume", "res.npz", "-o", "OUT", "--epochs", "3"],

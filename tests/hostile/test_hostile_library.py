@@ -403,6 +403,14 @@ def _calls(w) -> list:
         Call("WindowTagger.weights", tagger.weights, {}),
         Call("WindowTagger.check_fitted", tagger.check_fitted, {}),
         Call("WindowTagger.fitted", tagger.fitted, {}),
+        Call("WindowTagger.to_bytes", tagger.to_bytes, {}),
+        Call(
+            "WindowTagger.encode_tokens",
+            tagger.encode_tokens,
+            dict(sentences=S, documents=None, table=None),
+        ),
+        Call("WindowTagger.token_table", tagger.token_table, {}),
+        Call("WindowTagger.per_token_tables", tagger.per_token_tables, {}),
         *_tagging_calls("WindowTagger", tagger, S, T, text),
         # ---- Ensemble
         Call("Ensemble", Ensemble, dict(members=[tagger, tagger])),
@@ -448,6 +456,7 @@ def _tagging_calls(owner: str, model, S, T, text) -> list:
         Call(f"{owner}.scores", model.scores, dict(sentences=S, windows=None, documents=None)),
         Call(f"{owner}.decoder", model.decoder, dict(constrain=True)),
         Call(f"{owner}.check_fitted", model.check_fitted, {}),
+        Call(f"{owner}.documents_as_read", model.documents_as_read, dict(documents=None, n_sentences=3)),
     ]
 
 

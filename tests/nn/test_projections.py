@@ -69,7 +69,8 @@ def test_tags_are_the_general_pass_and_probabilities_and_confidences_within_1e6(
     z2 = tagger.scores(full, tagger.encode(full, documents), documents)
     lengths = [len(s) for s in full]
     if tagger.settings.doc_vote:
-        z2 = decoder.voted(z2, lengths, [w for s in full for w in s], documents, tagger.settings.doc_vote)
+        read = tagger.documents_as_read(documents, len(full))  # the documents as the model reads them
+        z2 = decoder.voted(z2, lengths, [w for s in full for w in s], read, tagger.settings.doc_vote)
     reference = decoder.marginals(z2, lengths) if (decoder.sll or decoder.constrained) else None
     mine = tagger.predict_proba(full, documents=documents)
     if reference is not None:
@@ -98,7 +99,14 @@ def test_a_session_keeps_the_tokens_and_a_small_cache_gives_the_same_tags(traine
     monkeypatch.setattr(projections, "_PASS_WINDOWS", 100)
     with tagging_session():
         first = tagger.predict(sentences, documents=documents)
-        again = tagger.predict(sentences[::-1], documents=documents[::-1])[::-1]
+        # the documents in the reverse order, each one's sentences in theirs (a model reads a
+        # document's sentences in blocks counted in their order)
+        first_seen = {d: -i for i, d in reversed(list(enumerate(documents)))}
+        order = sorted(range(len(sentences)), key=lambda i: (first_seen[documents[i]], i))
+        shuffled = tagger.predict([sentences[i] for i in order], documents=[documents[i] for i in order])
+        again = [None] * len(order)
+        for place, i in enumerate(order):
+            again[i] = shuffled[place]
     assert first == expected and again == expected
 
 

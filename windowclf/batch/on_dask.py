@@ -25,6 +25,7 @@ from distributed import as_completed, default_client
 
 from windowclf.batch.jobs import Job, run_tasks
 from windowclf.batch.shards import TagOptions, load_model, model_ref, tag_shard
+from windowclf.features.documents import document_chunks
 from windowclf.models.files import save_tagger
 
 __all__ = ["sweep", "tag_bag", "tag_files", "tagging_config"]
@@ -195,7 +196,7 @@ def _tag_partition(sentences, model, scheme, predict, chunk, documents, entities
             return [[e for ents in tag(list(document)) for e in ents] for document in sentences]
         return [tag(list(document)) for document in sentences]
     if tagger.reads_documents:  # a partition is unmarked data: cut only where a document as read ends
-        batches = tagger.document_chunks(sentences, _unmarked, chunk)
+        batches = document_chunks(sentences, _unmarked, tagger.document_size, chunk)
     else:
         it = iter(sentences)
         batches = iter(lambda: list(islice(it, chunk)), [])

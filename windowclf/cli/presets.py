@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 
+from windowclf.cli.options import Command
 from windowclf.config.presets import PRESET_ALIASES, PRESETS, canonical_preset, preset_text
 
 __all__ = ["presets"]
 
 
-@click.command()
+@click.command(cls=Command)
 @click.argument("name", required=False, metavar="[NAME]")
 def presets(name):
     """Print every preset: its name (and old name), what it is, what it was chosen on, its dev F1s

@@ -6,7 +6,7 @@ import click
 
 from windowclf._util.printable import file_name, printable
 from windowclf.cli.ensemble import ensemble_summary
-from windowclf.cli.options import model_option
+from windowclf.cli.options import Command, model_option
 from windowclf.cli.reports import model_summary
 
 __all__ = ["SERVE_HINT", "serve"]
@@ -14,7 +14,7 @@ __all__ = ["SERVE_HINT", "serve"]
 SERVE_HINT = "starlette and uvicorn are needed to serve: pip install 'windowclf[serve]'"
 
 
-@click.command()
+@click.command(cls=Command)
 @model_option
 @click.option(
     "--host",

@@ -117,7 +117,7 @@ def read_tagged(
             except InputError as err:
                 raise InputError(f"row {row}: {err.message}", path) from None
             detector.add(sentence_tags)
-        return TaggedCorpus(sentences, tags, None, [], "dataset", detector.scheme, None, names)
+        return TaggedCorpus(sentences, tags, None, [], "dataset", detector.scheme, None, labels=names)
     if input_form(path, encoding=encoding) == "jsonl":
         tokens, tags, report = read_jsonl(path, labels=labels, encoding=encoding, tokenizer=tokenizer)
         detector = SchemeDetector()

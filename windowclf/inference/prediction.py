@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from windowclf._util.arguments import check_bool, check_number, kind_of
+from windowclf._util.arguments import check_bool, check_int, check_number, kind_of
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.parameters import SCHEME_NAMES, canonical_choice
-from windowclf.features.documents import document_blocks, document_chunks
+from windowclf.features.documents import document_blocks
 from windowclf.features.tables import DOCUMENT_FEATURES
 from windowclf.features.token_table import TokenTable
 from windowclf.inference import evaluation
@@ -55,18 +55,11 @@ class Tagging:
         <windowclf.models.tagger.WindowTagger.encode>`)."""
         raise NotImplementedError
 
-    def encode_tokens(self, sentences, documents=None, *, table=None) -> Any:
-        """``sentences`` as codes of a token table (see :meth:`WindowTagger.encode_tokens
-        <windowclf.models.tagger.WindowTagger.encode_tokens>`)."""
-        raise NotImplementedError
-
-    def token_table(self) -> Any:
-        """A new, empty token table of this model's per-token lookups."""
-        raise NotImplementedError
-
-    def per_token_tables(self) -> list:
-        """The names of the network's tables read per token (``"r"``: the character features)."""
-        raise NotImplementedError
+    # a WindowTagger's per-token encoding, which scores() reads for a plain network (an ensemble
+    # overrides scores): WindowTagger.encode_tokens, token_table and per_token_tables
+    encode_tokens: Any
+    token_table: Any
+    per_token_tables: Any
 
     def check_fitted(self) -> None:
         """Raise ConfigError unless the model is trained."""
@@ -86,6 +79,8 @@ class Tagging:
         self.check_fitted()
         if windows is not None:
             windows = self.network.checked_ids(windows, "windows", bounds=True)
+        else:
+            sentences = token_lists(sentences)
         with one_blas_thread():  # threads.py: more BLAS threads only slow these small products
             if windows is None and type(self.network) is WindowNetwork:
                 state = session_state(self, self._tagging_state)
@@ -126,6 +121,7 @@ class Tagging:
         list of int, length n_sentences
             Block numbers, equal for the sentences of one document as read.
         """
+        n_sentences = check_int("n_sentences", n_sentences, low=0, high=1 << 40)
         return document_blocks(document_ids(documents, n_sentences), self.settings.document_sentences)
 
     @property
@@ -133,13 +129,6 @@ class Tagging:
         """The most sentences a document as read holds (``settings.document_sentences``; None:
         unbounded, documents as marked)."""
         return self.settings.document_sentences
-
-    def document_chunks(self, items, mark, least: int):
-        """``items`` (sentences or records of them, each marked document a contiguous run; ``mark``
-        gives an item's document) in lists of at least ``least`` items but the last, cut only where
-        a document as read ends: tagged one list at a time, they read the documents they would
-        read tagged all at once (:func:`~windowclf.features.documents.document_chunks`)."""
-        return document_chunks(items, mark, self.document_size, least)
 
     def _chain_scores(self, sentences, documents, decoder: Decoder, windows=None) -> np.ndarray:
         """z2 of the (non-empty) ``sentences`` as decoding reads it: with the model's document vote

@@ -218,7 +218,7 @@ class Ensemble(Tagging):
         ``windows`` may hold :meth:`encode` of ``sentences`` (and ``documents``) already.
         """
         if windows is None:  # each member's tagging pass (Tagging.scores picks it)
-            sentences = sentences if isinstance(sentences, list) else list(sentences)
+            sentences = token_lists(sentences)
             scores = (m.scores(sentences, None, documents) for m in self.members)
         elif not isinstance(windows, MemberWindows) or len(windows) != len(self.members):
             raise TypeError("an Ensemble's windows are its encode(sentences): one encoding per member")

@@ -205,6 +205,9 @@ class WindowTagger(Tagging):
         with the ids of the tables that read a word's place, one per word (``documents`` as
         :meth:`encode` takes them): what tagging's per-token projections read. Its ids are those of
         :meth:`encode` (its document features and gazetteer keys computed from the codes)."""
+        sentences = token_lists(sentences)
+        if table is not None and not isinstance(table, TokenTable):
+            raise TypeError(f"table must be None or this model's token_table(), got {kind_of(table)}")
         table = self.token_table() if table is None else table
         table.start_call()
         flat = list(itertools.chain.from_iterable(sentences))
@@ -372,10 +375,14 @@ class WindowTagger(Tagging):
         resume, allow_new_data = check_bool("resume", resume), check_bool("allow_new_data", allow_new_data)
         callbacks = _checked_callbacks(callbacks)
         embeddings = _checked_embeddings(embeddings)
-        if dev is not None and (
-            isinstance(dev, (str, bytes, dict)) or not isinstance(dev, (tuple, list)) or not 2 <= len(dev) <= 3
+        if (
+            dev is not None
+            and not is_dataset(dev)
+            and (isinstance(dev, (str, bytes, dict)) or not isinstance(dev, (tuple, list)) or not 2 <= len(dev) <= 3)
         ):
-            raise TypeError(f"dev must be (sentences, tags) or (sentences, tags, documents), got {kind_of(dev)}")
+            raise TypeError(
+                f"dev must be (sentences, tags), (sentences, tags, documents) or a dataset, got {kind_of(dev)}"
+            )
         check_patience(self.settings.patience, dev is not None)
         if resume and gazetteer is not None:
             raise ConfigError("gazetteer: a resumed model keeps the gazetteer it was trained with")
