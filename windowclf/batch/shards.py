@@ -5,16 +5,17 @@ bytes or path, input file or :class:`Block`, options) -> output file written ato
 small report (tokens, sentences, seconds, sha256 of the output). It is pure: the same inputs give
 the same bytes, and they are the bytes ``windowclf predict`` writes for that input, since the
 command writes each input through :func:`tag_input` and both tag segment by segment
-(:mod:`windowclf.batch.segments`) in :func:`write_tagged`. A file's blocks are runs of its segments, so
-its blocks' outputs, concatenated in order, are the file's output, whatever the blocks.
+(:mod:`windowclf.batch.segments`) in :func:`~windowclf.batch.writing.write_tagged`. A file's
+blocks are runs of its segments, so its blocks' outputs, concatenated in order, are the file's
+output, whatever the blocks.
 
 Every input is read in its form (raw text, CoNLL columns, JSON lines: sniffed when ``input_format``
-is ``auto``, :func:`~windowclf.formats.sniff.input_form`), and by default written in it (CoNLL
-columns for text and CoNLL input, each JSON lines record back in its own form), its tags in the
-scheme of the input's own tags (:func:`~windowclf.tags.schemes.output_scheme`), so a scorer of
-the output agrees with ``windowclf evaluate``. Entity records (``--format json``, ``entities``) count
-their ``sentence`` from the file's start; a block counts from its own, and :func:`join_parts`
-(what a job runs to join a file's blocks) adds the sentences of the blocks before it.
+is ``auto``, :func:`~windowclf.formats.sniff.input_form`; :mod:`windowclf.batch.reading`), and by
+default written in it (CoNLL columns for text and CoNLL input, each JSON lines record back in its
+own form), its tags in the scheme of the input's own tags (:func:`~windowclf.tags.schemes.output_scheme`),
+so a scorer of the output agrees with ``windowclf evaluate``. Entity records (``--format json``,
+``entities``) count their ``sentence`` from the file's start; a block counts from its own, and
+:func:`join_parts` (what a job runs to join a file's blocks) adds the sentences of the blocks before it.
 
 Models travel as a :class:`ModelRef` (the ``.npz`` bytes or a shared path, with their sha256) and
 are loaded once per process through the model file's own checked loader (a single model's file or an
@@ -24,10 +25,8 @@ model file's bytes (``model_io.reduce_tagger``, ``Ensemble.__reduce__``).
 
 from __future__ import annotations
 
-import codecs
 import gc
 import hashlib
-import io
 import os
 import re
 import sys
@@ -35,26 +34,23 @@ import time
 from collections import OrderedDict
 from contextlib import closing, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field, replace
-from itertools import islice
 from typing import NamedTuple
 
 from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import file_sha256
 from windowclf.batch import segments as seg
-from windowclf.errors import ConfigError, InputError, ModelFileError
-from windowclf.formats.conll import file_layout, parse_incr
-from windowclf.formats.jsonl import iter_records
+from windowclf.batch.reading import Replayed, read_head, segment_sentences
+from windowclf.batch.writing import file_ranking, follows_input_scheme, with_scheme, write_tagged
+from windowclf.errors import ConfigError, ModelFileError
+from windowclf.formats.conll import file_layout
 from windowclf.formats.lines import text_codec
-from windowclf.formats.sniff import FORMS, HEAD_BYTES, input_form
-from windowclf.formats.tagged import file_schemes
-from windowclf.formats.writers import CONFIDENCE_FORMATS, INPUT_FORM_FORMATS, WRITERS, RecordParts, Tagged
+from windowclf.formats.sniff import FORMS, input_form
+from windowclf.formats.writers import INPUT_FORM_FORMATS, WRITERS
 from windowclf.inference.scoring import restart_projections, tagging_session
 from windowclf.models import files as model_io
 from windowclf.models.ensemble import Ensemble, load_any
 from windowclf.models.tagger import WindowTagger
-from windowclf.tags.schemes import SchemeDetector, output_scheme
-from windowclf.text.inputs import bounded_documents
-from windowclf.text.reader import text_sentences
+from windowclf.tags.schemes import SchemeDetector
 from windowclf.text.sentences import SENTENCE_MODES
 from windowclf.text.tokenize import check_tokenizer
 
@@ -74,7 +70,6 @@ __all__ = [
     "tag_block_into",
     "tag_input",
     "tag_shard",
-    "write_tagged",
 ]
 
 OUTPUT_SUFFIXES = {
@@ -88,8 +83,6 @@ OUTPUT_SUFFIXES = {
 }
 # The formats whose records count sentences from the file's start (join_parts renumbers blocks').
 _NUMBERED_FORMATS = frozenset({"json", "entities"})
-# The formats that write tags, which follow the scheme of a tagged input's own tags.
-_TAG_FORMATS = frozenset({"conll", "json", "tokens-json", "jsonl"})
 _CACHED_MODELS = 2  # loaded models a process keeps (a sweep or a second job may bring another)
 
 
@@ -277,152 +270,6 @@ def _remember(sha256: str, tagger) -> None:
 
 
 # ------------------------------------------------------------------------------ tagging
-def write_tagged(tagger, sentences, out, options: TagOptions, *, first_sentence: int = 0) -> tuple:
-    """Tag ``sentences`` (Tagged, tokens filled in) ``options.chunk_size`` at a time and write them
-    to the text stream ``out`` (``options`` resolved: no ``auto`` format left); returns (tokens,
-    sentences) written. Sentences are numbered from ``first_sentence`` (their ``sentence`` in entity
-    records); a JSON lines record without tokens is written back but is no sentence.
-
-    A model whose features read documents (``doccase``, the vote, the gazetteer) reads those of
-    ``sentences`` (a segment: see tag_input): CoNLL input's ``-DOCSTART-`` documents, raw text's
-    lines with ``sentence_mode="document-per-line"``, and otherwise none marked; a document of more
-    than :data:`~windowclf.text.inputs.MAX_DOCUMENT_CHARS` characters of tokens in pieces of about
-    that many (:func:`~windowclf.text.inputs.bounded_documents`). The model reads each as blocks of
-    its ``document_sentences`` sentences, counted from the document's (or the segment's) start
-    (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`), at least ``chunk_size``
-    sentences at a time, each time up to the end of a block or a document, so that no more of the
-    input is held than one list."""
-    sigmoid = tagger.settings.output == "sigmoid"
-    positive = tagger.settings.positive_tag if sigmoid else None
-    write = WRITERS[options.output_format]
-    json_out = options.output_format in CONFIDENCE_FORMATS
-    writes_empty = options.output_format in INPUT_FORM_FORMATS
-    extra = dict(options.predict)
-    n_tokens, number = 0, first_sentence
-    size = options.chunk_size
-    chunks = _documents(sentences, size, tagger.document_size) if tagger.reads_documents else _chunks(sentences, size)
-    for chunk, documents in chunks:
-        token_lists = [s.tokens for s in chunk]
-        predicted = tagger.predict(
-            token_lists, scheme=options.scheme, confidences=json_out, documents=documents, **extra
-        )
-        probabilities = (
-            tagger.predict_proba(token_lists, documents=documents)
-            if sigmoid and options.output_format == "json"
-            else None
-        )
-        for i, (s, tags) in enumerate(zip(chunk, predicted)):
-            if json_out:
-                tags, found = tags
-                s.found = [(e.label, e.token_start, e.token_end, e.confidence) for e in found]
-            s.tags, s.positive = tags, positive
-            if not s.tokens and not writes_empty:
-                continue
-            if s.tokens:
-                s.sentence, number = number, number + 1
-            if probabilities is not None:
-                s.probabilities = probabilities[i][:, 1].tolist()
-            write(out, s)
-            n_tokens += len(tags)
-    return n_tokens, number - first_sentence
-
-
-def _chunks(sentences, size: int):
-    """Lists of ``size`` sentences (the last shorter), with their documents."""
-    while chunk := list(islice(sentences, size)):
-        yield chunk, [s.document for s in chunk]
-
-
-def _documents(sentences, size: int, block: int | None):
-    """Lists of sentences that end where a document as the model reads it ends, each of at least
-    ``size`` sentences unless the sentences end, and each sentence's document: ``document``
-    (consecutive sentences) in pieces of at most MAX_DOCUMENT_CHARS characters
-    (:func:`~windowclf.text.inputs.bounded_documents`), read in blocks of ``block`` sentences
-    (None: whole). Each list starts a block, so the model reads the blocks it would read in one
-    call over every sentence."""
-    chunk: list = []
-    documents: list = []
-    pieces: dict = {}
-    k = 0  # the sentence's place in its document
-    for s in sentences:
-        (document,) = bounded_documents([s.tokens], [s.document], pieces=pieces)
-        k = k + 1 if documents and document == documents[-1] else 0
-        if chunk and len(chunk) >= size and (k == 0 or (block is not None and k % block == 0)):
-            yield chunk, documents
-            chunk, documents = [], []
-        chunk.append(s)
-        documents.append(document)
-    if chunk:
-        yield chunk, documents
-
-
-def _raw_tagged(tokens, **fields) -> Tagged:
-    """A sentence of raw text, to be tagged (what text_sentences makes of each sentence)."""
-    return Tagged(tokens, [], **fields)
-
-
-def _jsonl_tagged(stream, name: str, segment: seg.Segment, options: TagOptions, labels):
-    """The sentences of a segment of JSON lines, each tied to its record (RecordParts)."""
-    records = iter_records(
-        stream,
-        name,
-        labels=labels,
-        encoding=options.encoding,
-        tokenizer=options.tokenizer or "conll",
-        first_line=segment.line,
-    )
-    for record in records:
-        parts = RecordParts(record, max(1, len(record.sentences)), labels, name)
-        if not record.sentences:  # a text without a token: written back as it came, with no entity
-            yield Tagged([], [], file=name, record=parts)
-            continue
-        text = record.text or ""
-        for tokens, gold, offsets in record.sentences:
-            sentence_text = None if offsets is None else text[offsets[0][0] : offsets[-1][1]]
-            yield Tagged(tokens, [], offsets=offsets, text=sentence_text, file=name, gold=gold, record=parts)
-
-
-def _segment_sentences(stream, name: str, segment: seg.Segment, options: TagOptions, layout: dict, repairs=None):
-    """The sentences of one segment's bytes (a binary stream), named and numbered as in the file
-    (CoNLL input: the lines read by the column rule counted in ``repairs``, a Counter, if given)."""
-    if options.input_format == "conll":
-        for s in parse_incr(
-            stream,
-            path=name,
-            word_column=options.word_column,
-            tag_column=options.tag_column,
-            encoding=options.encoding,
-            separator=options.separator,
-            first_line=segment.line,
-            layout=layout,
-            repairs=repairs,
-        ):
-            yield Tagged(s.tokens, [], columns=s.columns, file=s.path, document=s.document, gold=s.tags)
-        return
-    if options.input_format == "jsonl":
-        yield from _jsonl_tagged(
-            stream, name, segment, options, None if options.labels is None else list(options.labels)
-        )
-        return
-    encoding = options.encoding
-    if codecs.lookup(encoding).name == "utf-8":
-        encoding = "utf-8-sig" if segment.start == 0 else "utf-8"  # a byte-order mark is not text
-    text = io.TextIOWrapper(stream, encoding=encoding, newline="")  # newline="": offsets count \r\n as 2
-    try:
-        yield from text_sentences(
-            text,
-            name,
-            offset_base=segment.char,
-            line_base=segment.line,
-            encoding=options.encoding,
-            mode=options.sentence_mode,
-            make=_raw_tagged,
-            tokenizer=options.tokenizer or "conll",
-        )
-    finally:
-        text.detach()
-
-
 def _tag_segments(
     tagger, path, name, parts, out, options, layout, first_sentence=0, ranking=None, repairs=None
 ) -> tuple:
@@ -436,61 +283,20 @@ def _tag_segments(
             # projections afresh at each segment, so that its output depends on its bytes alone
             # (BLAS may round a row by its place in a product's block)
             restart_projections()
-            sentences = _segment_sentences(stream, name, segment, options, layout, repairs)
+            sentences = segment_sentences(stream, name, segment, options, layout, repairs)
             with stream, closing(sentences):  # the reader lets go of the stream before it closes
-                if ranking is None and _follows_input_scheme(tagger, options):
+                if ranking is None and follows_input_scheme(tagger, options):
                     sentences = list(sentences)  # a segment: about a megabyte of the stream's start
                     detector = SchemeDetector()
                     for s in sentences:
                         if s.gold is not None:
                             detector.add(s.gold)
                     ranking = detector.ranking()
-                    options = _with_scheme(tagger, options, ranking)
+                    options = with_scheme(tagger, options, ranking)
                     sentences = iter(sentences)
                 t, n = write_tagged(tagger, sentences, out, options, first_sentence=first_sentence + count)
             tokens, count = tokens + t, count + n
     return tokens, count
-
-
-def _follows_input_scheme(tagger, options: TagOptions) -> bool:
-    """Whether the output's tags follow the scheme of the input's own (a tagged input, output that
-    carries tags, no scheme asked for, a model of more than one class)."""
-    return (
-        options.scheme is None
-        and options.input_format in ("conll", "jsonl")
-        and options.output_format in _TAG_FORMATS
-        and tagger.settings.output == "softmax"
-    )
-
-
-def _with_scheme(tagger, options: TagOptions, ranking) -> TagOptions:
-    """``options`` writing tags in the scheme :func:`~windowclf.tags.schemes.output_scheme` picks."""
-    if not _follows_input_scheme(tagger, options):
-        return options
-    return replace(options, scheme=output_scheme(list(ranking or ()), tagger.settings.scheme))
-
-
-def _file_ranking(path, options: TagOptions, tagger=None) -> tuple:
-    """How the schemes fit the own tags of the file ``path`` (:func:`~windowclf.formats.tagged.file_schemes`),
-    as a tuple; () where the output does not follow them, or where the file cannot be read that far
-    (tagging it names the problem)."""
-    if tagger is not None and not _follows_input_scheme(tagger, options):
-        return ()
-    if options.input_format not in ("conll", "jsonl") or options.scheme is not None:
-        return ()
-    try:
-        ranking = file_schemes(
-            path,
-            options.input_format,
-            word_column=options.word_column,
-            tag_column=options.tag_column,
-            encoding=options.encoding,
-            separator=options.separator,
-            labels=None if options.labels is None else list(options.labels),
-        )
-    except (InputError, ConfigError, OSError, UnicodeError):
-        return ()
-    return tuple(ranking)
 
 
 @contextmanager
@@ -527,51 +333,21 @@ def tag_input(tagger, path, out, options: TagOptions, repairs=None) -> tuple:
     options = model_options(options, tagger)
     if path != "-" and seg.is_regular(path):
         options = resolved(options, path)
-        ranking = _file_ranking(path, options, tagger)
+        ranking = file_ranking(path, options, tagger)
         return _tag_file(
-            tagger, path, _plan(path, options), {}, out, _with_scheme(tagger, options, ranking), repairs=repairs
+            tagger, path, _plan(path, options), {}, out, with_scheme(tagger, options, ranking), repairs=repairs
         )
     name = "<stdin>" if path == "-" else path
     with open(path, "rb") if path != "-" else nullcontext(sys.stdin.buffer) as raw:
-        head = _read_head(raw)
+        head = read_head(raw)
         options = resolved(options, name, head if options.input_format == "auto" else None)
         stream = seg.Stream(
-            _Replayed(head, raw),
+            Replayed(head, raw),
             options.encoding,
             lines=options.input_format == "jsonl",
             lines_only=options.input_format == "conll",
         )
         return _tag_segments(tagger, path, name, stream.segments(), out, options, {}, repairs=repairs)
-
-
-def _read_head(raw) -> bytes:
-    """Up to HEAD_BYTES of a stream's start (fewer at its end), to tell its form."""
-    read = getattr(raw, "read1", raw.read)
-    head = b""
-    while len(head) < HEAD_BYTES and (piece := read(HEAD_BYTES - len(head))):
-        head += piece
-    return head
-
-
-class _Replayed(io.RawIOBase):
-    """A binary stream: ``head`` (already read from ``raw``), then the rest of ``raw``."""
-
-    def __init__(self, head: bytes, raw):
-        super().__init__()
-        self.head, self.raw = head, raw
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        if self.head:
-            n = min(len(buffer), len(self.head))
-            buffer[:n] = self.head[:n]
-            self.head = self.head[n:]
-            return n
-        data = getattr(self.raw, "read1", self.raw.read)(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
 
 def _tag_file(tagger, path, segments, layout, out, options, first_sentence=0, repairs=None) -> tuple:
@@ -601,13 +377,13 @@ def _shard(tagger, source, options: TagOptions) -> tuple:
         if source.input_format:
             options = replace(options, input_format=source.input_format)
         options = resolved(options, path)
-        ranking = source.schemes if source.schemes is not None else _file_ranking(path, options, tagger)
+        ranking = source.schemes if source.schemes is not None else file_ranking(path, options, tagger)
     else:
         path = os.fspath(source)
         options = resolved(options, path)
         segments, layout = _plan(path, options), {}
-        ranking = _file_ranking(path, options, tagger)
-    return path, segments, layout, _with_scheme(tagger, options, ranking)
+        ranking = file_ranking(path, options, tagger)
+    return path, segments, layout, with_scheme(tagger, options, ranking)
 
 
 def _plan(path, options: TagOptions) -> list:
@@ -735,7 +511,7 @@ def plan_blocks(path, options: TagOptions, block_bytes: int | None = None) -> li
             encoding=options.encoding,
             separator=options.separator,
         )
-    ranking = _file_ranking(path, options)
+    ranking = file_ranking(path, options)
     blocks = []
     for i, group in enumerate(groups):
         layout: tuple = ()

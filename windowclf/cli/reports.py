@@ -1,13 +1,25 @@
-"""What the command line prints about training and models: epoch lines, the log, model summaries."""
+"""What the command line prints about training and models: what train read (its data, documents,
+tag scheme and vectors), epoch lines, the log, model summaries."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 from windowclf.errors import InputError
+from windowclf.tags.schemes import learned_scheme
 
-__all__ = ["epoch_record", "format_summary", "model_summary", "read_log", "scores_dict"]
+__all__ = [
+    "coverage_line",
+    "documents_note",
+    "epoch_record",
+    "format_summary",
+    "model_summary",
+    "read_log",
+    "scheme_line",
+    "scores_dict",
+]
 
 
 def scores_dict(scores) -> dict | None:
@@ -152,3 +164,41 @@ def format_summary(info: dict) -> str:
                 value = f"{value.get('name')} (sha256 {str(value.get('sha256'))[:16]}...)"
             lines.append(f"  {key:<{width}}  {value}")
     return "\n".join(lines) + "\n"
+
+
+def scheme_line(detected, asked) -> str:
+    """What the model will predict and why: ``tags: IOB1; the model predicts IOB2 (--scheme to choose)``."""
+    written = f"tags: written in {detected}" if detected else "tags: written in no single scheme"
+    if asked:
+        return f"{written}; the model predicts {asked} (--scheme)"
+    return f"{written}; the model predicts {learned_scheme(detected)} (--scheme to choose another)"
+
+
+def documents_note(documents, sentences, tagger) -> str:
+    """``; 946 documents (-DOCSTART- lines), read as 1,003 of at most 50 sentences``: the documents
+    the file marks, and (for a model whose features or vote read documents) the documents the model
+    reads in it (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`)."""
+    n_marked = 0 if documents is None else len(set(documents))
+    marked = f"{n_marked:,} document{'s' * (n_marked != 1)} (-DOCSTART- lines)" if n_marked else "no document markers"
+    if tagger.reads_documents:
+        size = tagger.settings.document_sentences
+        read = len(set(tagger.documents_as_read(documents, len(sentences))))
+        if size is None:
+            marked += f", read as {read:,} document{'s' * (read != 1)}"
+        else:
+            unit = "sentences" if size != 1 else "sentence"
+            marked += f", read as {read:,} {'of' if documents is not None else 'blocks of'} at most {size:,} {unit}"
+    return f"; {marked}"
+
+
+def coverage_line(embeddings, settings, normalize, sentences, dev, seconds) -> str:
+    """How many vectors were loaded, and which share of the training (and dev) words they cover,
+    each word spelled as ``normalize`` (a function) spells it for the model's vocabulary."""
+    kept = "" if settings.keep_pretrained_vocab else " (those of the training words)"
+    line = f"{len(embeddings):,} vectors{kept} of dimension {embeddings.vectors.shape[1]} in {seconds:.1f} s"
+    for what, data in (("training", sentences), ("dev", dev and dev[0])):
+        if data:
+            words = Counter(normalize(w) for s in data for w in s)
+            c = embeddings.coverage(words)
+            line += f"; {what} words covered: {100 * c.type_ratio:.1f}% of types, {100 * c.token_ratio:.1f}% of tokens"
+    return line

@@ -1,22 +1,17 @@
-"""``windowclf train``: the command, its progress reporter and its resume checks."""
+"""``windowclf train``: the command, the options it refuses, its resume checks and how it reads
+the vectors and the user's gazetteer."""
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 import time
-from collections import Counter
-from typing import TextIO
 
 import click
 import numpy as np
 
-from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import recorded_reads
-from windowclf._util.outputs import open_regular
-from windowclf._util.printable import printable, unescaped
+from windowclf._util.printable import printable
 from windowclf.cli.options import (
     Choice,
     Command,
@@ -27,116 +22,19 @@ from windowclf.cli.options import (
     reading_options,
     settings_options,
 )
-from windowclf.cli.reports import epoch_record
+from windowclf.cli.reports import coverage_line, documents_note, scheme_line
+from windowclf.cli.settings_sources import chosen_settings, current_preset, set_where, settings_error
+from windowclf.cli.train_progress import Reporter, TrainingLog
 from windowclf.config.parameters import PARAMETERS
-from windowclf.config.presets import NEEDS_VECTORS, PRESET_ALIASES, canonical_preset
+from windowclf.config.presets import NEEDS_VECTORS
 from windowclf.config.settings import Settings, check_patience
 from windowclf.errors import ConfigError, DivergenceError, InputError, interruption
 from windowclf.features.tables import USER_GAZETTEER, parse_feature_list
 from windowclf.models.tagger import WindowTagger
-from windowclf.tags.schemes import learned_scheme
-from windowclf.training.loop import Callback
-from windowclf.training.progress import data_line, format_epoch
+from windowclf.training.progress import data_line
 from windowclf.training.resume import ResumeError, check_resume, fingerprint, resumed_settings
 
 __all__ = ["train"]
-
-
-class _Log:
-    """MODEL.log.jsonl, following the model file: nothing is written before an epoch is done.
-
-    The first record replaces the log atomically, after the records of the epochs the resumed
-    model holds (read from the resumed model's log, if it has one); later records are appended.
-    A run that fails before its first epoch (a bad option, divergence, Ctrl-C) leaves the log
-    as it was, as it leaves the model.
-    """
-
-    def __init__(self, target, resumed_log=None, epochs_kept: int = 0):
-        self.target, self.resumed_log, self.epochs_kept = target, resumed_log, epochs_kept
-        self.file: TextIO | None = None
-
-    def write(self, record: dict) -> None:
-        if self.file is None:
-            self.start([json.dumps(record) + "\n"])
-        else:
-            self.file.write(json.dumps(record) + "\n")
-            self.file.flush()
-
-    def start(self, first=()) -> None:
-        """Replace the log with the kept records and ``first``, then keep it open for appending."""
-        if self.file is not None:
-            return
-        with atomic_writer(self.target, "w", encoding="utf-8") as f:
-            f.writelines(self._kept() + list(first))
-        self.file = open(self.target, "a", encoding="utf-8")  # noqa: SIM115 - the log stays open; close() closes it
-
-    def close(self) -> None:
-        if self.file is not None:
-            self.file.close()
-
-    def _kept(self) -> list:
-        """Lines of the resumed model's log for the epochs the model holds (not any after them)."""
-        if self.resumed_log is None or not self.epochs_kept:
-            return []
-        kept = []
-        try:
-            with open_regular(self.resumed_log, "a training log") as f:
-                while line := f.readline(_MAX_LOG_LINE):
-                    try:
-                        record = json.loads(line)
-                        if 1 <= record["epoch"] <= self.epochs_kept:
-                            kept.append(line.decode("utf-8").rstrip("\n") + "\n")
-                    except (ValueError, KeyError, TypeError, RecursionError):
-                        continue
-        except (OSError, InputError):  # no log, or not one: the records start again
-            return []
-        return kept
-
-
-_MAX_LOG_LINE = 1 << 20
-
-
-class _Reporter(Callback):
-    """Progress bar within an epoch, one line after it, the log, and a save after every better epoch."""
-
-    def __init__(self, tagger, model_path, log, progress, slim=False):
-        self.tagger, self.model_path, self.log, self.progress = tagger, model_path, log, progress
-        self.slim = slim  # prediction-only saves (--slim)
-        self.bar = None
-        self.done = 0
-        self.epochs_done = 0  # in this run
-
-    def on_batch_end(self, done, total):
-        if not self.progress:
-            return
-        if self.bar is None:
-            label = f"epoch {len(self.tagger.history) + 1}"
-            # the bar's own text (a label and numbers) goes to the terminal beneath the escaping stream
-            self.bar = click.progressbar(length=total, label=label, file=unescaped(sys.stderr))
-            self.bar.__enter__()
-            self.done = 0
-        self.bar.update(done - self.done)
-        self.done = done
-
-    def close_bar(self):
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-    def on_epoch_end(self, result):
-        self.close_bar()
-        record = epoch_record(result)
-        # The model is saved when the epoch is the best so far (every epoch without --dev), with
-        # that epoch's training state: a killed run resumes from there and replays the epochs
-        # after it exactly (same state, same random numbers), and an epoch that did not improve
-        # costs no save. The command saves once more at the end, with the last epoch's state.
-        if self.tagger.best.get("epoch") == result.epoch:
-            t0 = time.perf_counter()
-            self.tagger.save(self.model_path, slim=self.slim)
-            record["save_seconds"] = round(time.perf_counter() - t0, 3)
-        self.log.write(record)
-        self.epochs_done += 1
-        click.echo(format_epoch(record, self.tagger.settings.epochs, self.tagger.best.get("epoch") == result.epoch))
 
 
 @click.command(cls=Command, outputs=("model_path",))
@@ -274,10 +172,10 @@ def train(
     log_path = f"{model_path}.log.jsonl"
     log_target = guard_output(log_path, {**resumed_log, "-o": model_path}, allowed=tuple(resumed_log))
     if preset_name:
-        preset_name = _preset_name(preset_name)
+        preset_name = current_preset(preset_name)
         if preset_name in NEEDS_VECTORS and not (embeddings_path or resume_path):
             raise click.UsageError(f"--preset {preset_name} starts from pretrained vectors: give --embeddings FILE")
-    settings, sources = _chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
+    settings, sources = chosen_settings(preset_name, config_path, given(opts, PARAMETERS))
     _refuse_ignored_options(settings, sources, dev_path, embeddings_path, resume_path)
     if embeddings_vocab and embeddings_format != "cs224d":
         raise click.UsageError("--embeddings-vocab goes with --embeddings-format cs224d")
@@ -301,16 +199,19 @@ def train(
         try:
             tagger = WindowTagger(**settings)
         except ConfigError as err:
-            raise _settings_error(err, sources) from None
+            raise settings_error(err, sources) from None
     # What train reads goes to stdout, beside the epoch lines, once every input has been read
     # and checked (bad input prints one error line and nothing else).
     notes = [
-        printable(data_line("training data", train_path, sentences, tags)) + _documents(documents, sentences, tagger)
+        printable(data_line("training data", train_path, sentences, tags))
+        + documents_note(documents, sentences, tagger)
     ]
     if dev is not None:
-        notes.append(printable(data_line("dev data", dev_path, dev[0], dev[1])) + _documents(dev[2], dev[0], tagger))
+        notes.append(
+            printable(data_line("dev data", dev_path, dev[0], dev[1])) + documents_note(dev[2], dev[0], tagger)
+        )
     if not resume_path:
-        notes.append(_scheme_line(corpus.scheme, settings.get("scheme")))
+        notes.append(scheme_line(corpus.scheme, settings.get("scheme")))
         tagger.training_input = _training_input(corpus, opts)
     if progress is None:
         progress = sys.stderr.isatty()
@@ -320,7 +221,11 @@ def train(
             click.echo(f"loading vectors from {printable(embeddings_path)} ...", err=True)
         t0 = time.perf_counter()
         embeddings = _load_embeddings(embeddings_path, embeddings_format, embeddings_vocab, tagger.settings, sentences)
-        notes.append(_coverage_line(embeddings, tagger.settings, sentences, dev, time.perf_counter() - t0))
+        notes.append(
+            coverage_line(
+                embeddings, tagger.settings, _normalizer(tagger.settings), sentences, dev, time.perf_counter() - t0
+            )
+        )
         if "dim" in settings and settings["dim"] != embeddings.vectors.shape[1]:
             click.echo(
                 f"Warning: --dim {settings['dim']} is ignored: the vectors have "
@@ -343,8 +248,8 @@ def train(
         )
     )
     done = tagger.history[-1]["epoch"] if resume_path and tagger.history else 0
-    log = _Log(log_target, f"{resume_path}.log.jsonl" if resume_path else None, done)
-    reporter = _Reporter(tagger, model_target, log, progress, slim)
+    log = TrainingLog(log_target, f"{resume_path}.log.jsonl" if resume_path else None, done)
+    reporter = Reporter(tagger, model_target, log, progress, slim)
     handed = [embeddings]  # fit takes the only reference: the vectors go once copied into L
     del embeddings
     try:
@@ -377,7 +282,7 @@ def train(
             f"{err}; {_keep(tagger, model_target, model_path, reporter.epochs_done, slim)}"
         ) from None
     except ConfigError as err:  # a network too large for the memory, say: named as it was set
-        raise _settings_error(err, sources) from None
+        raise settings_error(err, sources) from None
     finally:
         log.close()
     if tagger.stopped_early:
@@ -405,62 +310,12 @@ def _refuse_ignored_options(settings, sources, dev_path, embeddings_path, resume
     try:
         check_patience(settings.get("patience"), bool(dev_path))
     except ConfigError as err:
-        raise _settings_error(err, sources) from None
+        raise settings_error(err, sources) from None
     if sources.get("keep_pretrained_vocab", ("",))[0] == "flag" and not (embeddings_path or resume_path):
         flag = "--keep-pretrained-vocab" if settings["keep_pretrained_vocab"] else "--no-keep-pretrained-vocab"
         raise click.UsageError(f"{flag} chooses which words of --embeddings get a row: give --embeddings FILE")
     if settings.get("epochs") == 0 and not resume_path:
-        raise _set_where(sources, "epochs", 0, "trains nothing; give at least 1")
-
-
-def _set_where(sources, name: str, value, rest: str) -> Exception:
-    """The error "``name`` = ``value`` ``rest``" naming where the setting was set: its flag
-    (``--epochs 0 trains nothing``), the settings file (``cfg.toml: epochs = 0 trains nothing``),
-    or the preset."""
-    kind, where = sources.get(name, ("flag", None))
-    shown = json.dumps(value) if isinstance(value, (bool, str)) else str(value)
-    if kind == "file":
-        return InputError(f"{name} = {shown} {rest}", where)
-    if kind == "preset":
-        return click.UsageError(f"--preset {where}: {name} = {shown} {rest}")
-    flag = "--" + name.replace("_", "-")
-    return click.UsageError(f"{flag} {rest}" if isinstance(value, bool) else f"{flag} {shown} {rest}")
-
-
-def _settings_error(err: ConfigError, sources) -> Exception:
-    """A settings error, each setting it names by where it was set: a flag as the flag
-    (``--hidden 10000000``), a setting of the settings file as itself, in an error naming the
-    file (the first such setting decides); ``sources`` as :func:`_chosen_settings` gives them."""
-    message = str(err)
-    named = [m.group(m.lastindex or 0) for m in _NAMED.finditer(message)]
-    in_file = next((sources[n][1] for n in named if sources.get(n, ("",))[0] == "file"), None)
-
-    def rename(m):
-        name = m.group(m.lastindex or 0)
-        return name if sources.get(name, ("flag",))[0] != "flag" else "--" + name.replace("_", "-")
-
-    text = _NAMED.sub(rename, message)
-    if in_file is not None:
-        return InputError(text, in_file)
-    return ConfigError(text)
-
-
-# A setting named in a message: its first word, any setting with an underscore in its name, or one
-# followed by its value or its rule ("hidden 10000000, window 3", "lr must be").
-_SPELLED = "|".join(sorted(PARAMETERS, key=len, reverse=True))
-_NAMED = re.compile(
-    rf"^({_SPELLED})(?= )"
-    rf"|(?<![-\w'])({'|'.join(n for n in PARAMETERS if '_' in n)})(?![\w'])"
-    rf"|(?<![-\w'])({_SPELLED})(?= \d| must| =|[,;)])"
-)
-
-
-def _scheme_line(detected, asked) -> str:
-    """What the model will predict and why: ``tags: IOB1; the model predicts IOB2 (--scheme to choose)``."""
-    written = f"tags: written in {detected}" if detected else "tags: written in no single scheme"
-    if asked:
-        return f"{written}; the model predicts {asked} (--scheme)"
-    return f"{written}; the model predicts {learned_scheme(detected)} (--scheme to choose another)"
+        raise set_where(sources, "epochs", 0, "trains nothing; give at least 1")
 
 
 def _training_input(corpus, opts) -> dict:
@@ -476,36 +331,6 @@ def _training_input(corpus, opts) -> dict:
     return out
 
 
-def _documents(documents, sentences, tagger) -> str:
-    """``; 946 documents (-DOCSTART- lines), read as 1,003 of at most 50 sentences``: the documents
-    the file marks, and (for a model whose features or vote read documents) the documents the model
-    reads in it (:meth:`~windowclf.inference.prediction.Tagging.documents_as_read`)."""
-    n_marked = 0 if documents is None else len(set(documents))
-    marked = f"{n_marked:,} document{'s' * (n_marked != 1)} (-DOCSTART- lines)" if n_marked else "no document markers"
-    if tagger.reads_documents:
-        size = tagger.settings.document_sentences
-        read = len(set(tagger.documents_as_read(documents, len(sentences))))
-        if size is None:
-            marked += f", read as {read:,} document{'s' * (read != 1)}"
-        else:
-            unit = "sentences" if size != 1 else "sentence"
-            marked += f", read as {read:,} {'of' if documents is not None else 'blocks of'} at most {size:,} {unit}"
-    return f"; {marked}"
-
-
-def _coverage_line(embeddings, settings, sentences, dev, seconds) -> str:
-    """How many vectors were loaded, and which share of the training (and dev) words they cover."""
-    normalize = _normalizer(settings)
-    kept = "" if settings.keep_pretrained_vocab else " (those of the training words)"
-    line = f"{len(embeddings):,} vectors{kept} of dimension {embeddings.vectors.shape[1]} in {seconds:.1f} s"
-    for what, data in (("training", sentences), ("dev", dev and dev[0])):
-        if data:
-            words = Counter(normalize(w) for s in data for w in s)
-            c = embeddings.coverage(words)
-            line += f"; {what} words covered: {100 * c.type_ratio:.1f}% of types, {100 * c.token_ratio:.1f}% of tokens"
-    return line
-
-
 def _keep(tagger, target, model_path, epochs_done, slim=False) -> str:
     """Save what training got to (the tagger has restored its best weights) and say so."""
     if not epochs_done:  # nothing new: a file there (the resumed model, say) stays as it was
@@ -514,30 +339,6 @@ def _keep(tagger, target, model_path, epochs_done, slim=False) -> str:
     best = tagger.best
     score = f" (dev F1 {best['f1']:.2f})" if best.get("f1") is not None else ""
     return f"the best model so far, epoch {best['epoch']}{score}, is saved in {model_path}"
-
-
-def _preset_name(name: str) -> str:
-    """The preset's name now; an old name works, with a note on stderr."""
-    canonical = canonical_preset(name)
-    if name.strip().lower() in PRESET_ALIASES:
-        click.echo(f"Note: preset {printable(name)} is now named {canonical}", err=True)
-    return canonical
-
-
-def _chosen_settings(preset_name, config_path, flags) -> tuple:
-    """The settings given: the preset, updated by the settings file, updated by the flags; and
-    where each was set (name -> ("preset", NAME), ("file", PATH) or ("flag", None))."""
-    from windowclf.config.presets import preset, read_settings_file
-
-    chosen = preset(preset_name) if preset_name else {}
-    sources = dict.fromkeys(chosen, ("preset", preset_name))
-    if config_path:
-        from_file = read_settings_file(config_path)
-        chosen.update(from_file)
-        sources.update(dict.fromkeys(from_file, ("file", config_path)))
-    chosen.update(flags)
-    sources.update(dict.fromkeys(flags, ("flag", None)))
-    return chosen, sources
 
 
 def _resumable(path, settings, corpus, train_path, dev, allow_new_data):

@@ -23,7 +23,8 @@ whitespace separates) pass over; this reader reads them by one rule and counts t
 
 What stays an error, naming the file and the line: another number of columns than
 the file's first token line has, an empty field other than the word, a space inside
-a field other than the word, binary data, undecodable bytes, over-long lines.
+a field other than the word, binary data, undecodable bytes, over-long lines. The
+rule's reader of lines is :class:`~windowclf.formats.column_rule.ColumnReader`.
 
 >>> sentences = parse("EU\\tB-ORG\\nrejects\\tO\\n\\nPeter\\tB-PER\\n")
 >>> [(s.tokens, s.tags) for s in sentences]
@@ -53,10 +54,10 @@ from windowclf._util.arguments import (
 from windowclf._util.atomic import atomic_writer
 from windowclf._util.hashing import open_input
 from windowclf.errors import ConfigError, InputError
+from windowclf.formats.column_rule import ColumnReader
 from windowclf.formats.lines import numbered_lines, text_codec
 
 __all__ = [
-    "NO_BREAK_SPACE",
     "REPAIRS",
     "Sentence",
     "file_layout",
@@ -70,11 +71,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DOCSTART = "-DOCSTART-"
 MAX_LINE_LENGTH = 1_000_000
 
-NO_BREAK_SPACE = "\u00a0"  # what a space inside a token becomes: one field, as it looks
-_BLANKS = re.compile("[ \t]+")  # what separates the columns of a space-separated file
 
 # What the column rule (the module's docstring) counts, in the words of its one-line report.
 REPAIRS = {
@@ -251,7 +249,7 @@ def _parse(file_obj, path, options, first_line, layout, repairs) -> Iterator[Sen
     word_column, tag_column, separator = options["word_column"], options["tag_column"], options["separator"]
     docstart, require_sentences = options["docstart"], options["require_sentences"]
     lines = numbered_lines(file_obj, path, options["encoding"], options["max_line_length"], first_line)
-    reader = _SentenceReader(path, word_column, tag_column, separator, docstart)
+    reader = ColumnReader(path, word_column, tag_column, separator, docstart, Sentence)
     if layout:
         reader.separator = layout.get("separator") or reader.separator
         reader.n_columns, reader.first_line = layout.get("n_columns"), layout.get("first_line")
@@ -313,7 +311,7 @@ def file_layout(
     file never sets them, or where a line cannot be read (reading that part of the file names it).
     """
     layout = {"separator": separator, "separator_line": 0 if separator else None, "n_columns": None, "first_line": None}
-    reader = _SentenceReader(None, word_column, tag_column, separator, docstart)
+    reader = ColumnReader(None, word_column, tag_column, separator, docstart, Sentence)
     with open(path, "rb") as file:
         try:
             for number, text in numbered_lines(file, path, encoding, max_line_length):
@@ -331,114 +329,6 @@ def file_layout(
 def parse(text: str, **kwargs) -> list[Sentence]:
     """All sentences of a string (keyword arguments as in :func:`parse_incr`)."""
     return list(parse_incr(io.StringIO(text), **kwargs))
-
-
-class _SentenceReader:
-    """Turns numbered lines into sentences; remembers the file's layout from its first line."""
-
-    def __init__(self, path, word_column, tag_column, separator, docstart):
-        self.path = path
-        self.word_column = word_column
-        self.tag_column = tag_column
-        self.separator = separator
-        self.docstart = docstart
-        self.n_columns: int | None = None  # set by the first row
-        self.first_line = None
-        self.rows: list[list[str]] = []
-        self.numbers: list[int] = []
-        self.document = 0
-        self.repairs: Counter = Counter()  # lines read by the column rule, by REPAIRS key
-
-    def feed(self, number: int, text: str) -> Sentence | None:
-        """Take one line (line end already stripped); return a sentence it completes."""
-        if not text:
-            return self.finish()
-        if self.separator is None:
-            self.separator = "\t" if "\t" in text else " "
-        fields = self._split(number, text)
-        if self.docstart and fields[0] == DOCSTART:
-            sentence = self.finish()
-            self.document += 1
-            return sentence
-        if self.n_columns is None:
-            self._set_layout(number, fields)
-        elif len(fields) != self.n_columns:
-            hint = "; this line has no TAB, and TABs separate this file's columns" if self.separator == "\t" else ""
-            raise InputError(
-                f"expected {self.n_columns} columns like line {self.first_line}, found {len(fields)}{hint}",
-                path=self.path,
-                line=number,
-            )
-        if not fields[self.word_column]:  # the column rule: no word to tag
-            self.repairs["empty"] += 1
-            return None
-        self.rows.append(fields)
-        self.numbers.append(number)
-        return None
-
-    def finish(self) -> Sentence | None:
-        """Close the open sentence, if any, and return it."""
-        if not self.rows:
-            return None
-        rows, numbers = self.rows, self.numbers
-        self.rows, self.numbers = [], []
-        tags = [row[self.tag_column] for row in rows] if (self.n_columns or 0) > 1 else None
-        return Sentence(
-            tokens=[row[self.word_column] for row in rows],
-            tags=tags,
-            columns=rows,
-            lines=numbers,
-            path=self.path,
-            document=self.document,
-        )
-
-    def _split(self, number: int, text: str) -> list[str]:
-        sep = self.separator
-        if sep == " ":
-            if "\t" in text:  # the column rule: TABs among the spaces separate as they do
-                self.repairs["tabs"] += 1
-                return _BLANKS.split(text.strip(" \t"))
-            fields = text.split(" ")
-            # Runs of spaces (aligned columns) leave empty strings; most files have none.
-            return [f for f in fields if f] if "" in fields else fields
-        fields = text.split(sep)
-        n = len(fields)
-        word = self.word_column % n if -n <= self.word_column < n else None  # out of range: _set_layout says so
-        if sep == "\t" and " " in text:  # the column rule: spaces around a field go, inside one stay
-            stripped = [f.strip(" ") for f in fields]
-            if stripped != fields:
-                self.repairs["spaces"] += 1
-                fields = stripped
-            if word is not None and " " in fields[word]:
-                self.repairs["inner"] += 1
-                fields[word] = fields[word].replace(" ", NO_BREAK_SPACE)
-        for i, f in enumerate(fields):
-            if " " in f and i != word:
-                raise InputError(
-                    f"a space inside the field in column {i + 1}; expected one value between TABs",
-                    path=self.path,
-                    line=number,
-                )
-            if not f and i != word:  # an empty word is the column rule's (feed leaves the line out)
-                raise InputError(
-                    f"empty field in column {i + 1}; expected one value between each pair of separators {sep!r}",
-                    path=self.path,
-                    line=number,
-                )
-        return fields
-
-    def _set_layout(self, number: int, fields: list[str]) -> None:
-        n = len(fields)
-        columns = [("word_column", self.word_column)]
-        if n > 1:
-            columns.append(("tag_column", self.tag_column))
-        for name, index in columns:
-            if not -n <= index < n:
-                raise InputError(
-                    f"{name}={index} is out of range for a file with {n} columns", path=self.path, line=number
-                )
-        self.n_columns = n
-        self.first_line = number
 
 
 def write_conll(path_or_file, sentences: Iterable[Sentence], *, separator: str = " ", encoding: str = "utf-8") -> None:

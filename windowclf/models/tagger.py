@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -15,18 +14,15 @@ from windowclf._util.arguments import check_bool, check_int, check_path, check_s
 from windowclf._util.threads import one_blas_thread
 from windowclf.config.settings import Settings, check_patience, unknown_settings
 from windowclf.errors import ConfigError, DivergenceError, InputError
-from windowclf.features.documents import DOCUMENT_KEYS, document_case_indices
 from windowclf.features.gazetteer import MAX_WORDS, Gazetteer
-from windowclf.features.tables import DOCUMENT_FEATURES, GAZETTEER, USER_GAZETTEER
+from windowclf.features.tables import GAZETTEER, USER_GAZETTEER
 from windowclf.features.token_table import TokenTable, TokenWindows
-from windowclf.features.tokens import FEATURE_EXTRACTORS
 from windowclf.features.vocab import Vocabulary
-from windowclf.features.windows import encode_windows
-from windowclf.formats.fields import check_field
 from windowclf.formats.gazetteers import read_gazetteer
 from windowclf.inference.evaluation import Scorer
 from windowclf.inference.prediction import Tagging
 from windowclf.inference.scoring import forget
+from windowclf.models import encoding
 from windowclf.models import files as model_files
 from windowclf.nn.network import Dropout, WindowNetwork
 from windowclf.nn.optim import Optimizer, learning_rate_scale
@@ -34,6 +30,7 @@ from windowclf.tags.schemes import convert, detect_scheme, learned_scheme
 from windowclf.text.inputs import dataset_columns, document_ids, is_dataset, tagged_pairs, token_lists
 from windowclf.text.tokenize import check_tokenizer, tokenize
 from windowclf.training import setup
+from windowclf.training.arguments import check_fields, checked_callbacks, checked_embeddings
 from windowclf.training.loop import CallbackList, EpochResult, check_finite, run_epoch
 from windowclf.training.objectives import Options, SentenceObjective, WindowObjective
 from windowclf.training.progress import ProgressPrinter
@@ -156,99 +153,24 @@ class WindowTagger(Tagging):
         as :meth:`documents_as_read` reads them (None: unmarked data). ``own_tags``: the sentences' tags when they are
         the training data, whose own entities the gazetteer feature leaves out
         (:meth:`Gazetteer.keys <windowclf.features.gazetteer.Gazetteer.keys>`)."""
-        sentences = token_lists(sentences)
-        if own_tags is not None:
-            own_tags = token_lists(own_tags, "own_tags")
-        lookups: list = []
-        for feature, _, vocab, _ in self.lookup_tables():
-            if feature == USER_GAZETTEER:
-                if self.user_gazetteer is None:
-                    raise ConfigError(
-                        "the user_gazetteer feature needs the model's user gazetteer (fit(gazetteer=...))"
-                    )
-                keys = self.user_gazetteer.keys(sentences)
-                lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
-            elif feature in DOCUMENT_FEATURES or feature == GAZETTEER:
-                docs = self.documents_as_read(documents, len(sentences))
-                if feature == GAZETTEER:
-                    if self.gazetteer is None:
-                        raise ConfigError("the gazetteer feature needs the model's gazetteer")
-                    keys = self.gazetteer.keys(sentences, docs, own_tags)
-                else:
-                    keys = DOCUMENT_FEATURES[feature](sentences, docs)
-                lookups.append((list(itertools.chain.from_iterable(keys)), vocab))
-            else:
-                lookups.append((None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab))
-        if self.settings.char_filters:  # and the word itself, for its characters
-            lookups.append((None, self.char_vocab, self.settings.char_window // 2))
-        return encode_windows(sentences, lookups, self.settings.window)
+        return encoding.encode(self, sentences, documents, own_tags=own_tags)
 
     def per_token_tables(self) -> list:
         """The names of the network's tables whose rows depend on the token alone (the word, its
         per-token features, ``"r"`` for its characters), in the network's order; the others (document
         features, the gazetteer) read the word's place."""
-        names = [name for feature, name, _, _ in self.lookup_tables() if not _reads_place(feature)]
-        return names + (["r"] if self.settings.char_filters else [])
+        return encoding.per_token_tables(self)
 
     def token_table(self) -> TokenTable:
         """A new, empty :class:`~windowclf.features.token_table.TokenTable` of this model's per-token lookups."""
-        lookups = [
-            (None if feature == "word" else FEATURE_EXTRACTORS[feature], vocab)
-            for feature, _, vocab, _ in self.lookup_tables()
-            if not _reads_place(feature)
-        ]
-        chars = (self.char_vocab, self.settings.char_window // 2) if self.settings.char_filters else None
-        return TokenTable(lookups, chars)
+        return encoding.token_table(self)
 
     def encode_tokens(self, sentences, documents=None, *, table: TokenTable | None = None) -> TokenWindows:
         """``sentences`` (lists of tokens) as codes of ``table`` (a new :meth:`token_table` if None),
         with the ids of the tables that read a word's place, one per word (``documents`` as
         :meth:`encode` takes them): what tagging's per-token projections read. Its ids are those of
         :meth:`encode` (its document features and gazetteer keys computed from the codes)."""
-        sentences = token_lists(sentences)
-        if table is not None and not isinstance(table, TokenTable):
-            raise TypeError(f"table must be None or this model's token_table(), got {kind_of(table)}")
-        table = self.token_table() if table is None else table
-        table.start_call()
-        flat = list(itertools.chain.from_iterable(sentences))
-        codes = table.codes(flat)
-        lengths = np.fromiter(map(len, sentences), dtype=np.int64, count=len(sentences))
-        positional, vocabs = [], []
-        for feature, _, vocab, _ in self.lookup_tables():
-            if not _reads_place(feature):
-                continue
-            if feature == USER_GAZETTEER:
-                if self.user_gazetteer is None:
-                    raise ConfigError(
-                        "the user_gazetteer feature needs the model's user gazetteer (fit(gazetteer=...))"
-                    )
-                user_keys = list(itertools.chain.from_iterable(self.user_gazetteer.keys(sentences)))
-                positional.append(np.asarray(vocab.ids(user_keys)))
-                vocabs.append(vocab)
-                continue
-            if feature == GAZETTEER:
-                gazetteer = self.gazetteer
-                if gazetteer is None:
-                    raise ConfigError("the gazetteer feature needs the model's gazetteer")
-                starts = table.column(f"gazetteer-{id(gazetteer)}", gazetteer.starts)[codes]
-                forms = (
-                    (table.column("vote")[codes], table.forms("vote"))
-                    if gazetteer.match == "capitals"
-                    else (codes, table.tokens)
-                )
-                keys: Sequence[str] = gazetteer.key_vocabulary().index_to_key
-                index = gazetteer.key_indices(flat, starts, lengths, forms)
-            else:
-                first = np.zeros(len(codes), dtype=bool)
-                first[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
-                docs = self.documents_as_read(documents, len(sentences))  # block numbers from 0
-                by_word = np.repeat(np.array(docs, dtype=np.int64), lengths)
-                keys = DOCUMENT_KEYS
-                lower, caps = table.column("lower")[codes], table.column("caps")[codes]
-                index = DOCUMENT_FEATURE_INDICES[feature](lower, caps, first, by_word)
-            positional.append(vocab.ids(list(keys))[index])
-            vocabs.append(vocab)
-        return TokenWindows(table, codes, lengths, tuple(positional), tuple(vocabs))
+        return encoding.encode_tokens(self, sentences, documents, table=table)
 
     def unknown_tag(self, tags_list) -> tuple | None:
         """(sentence index, tag) of the first tag of ``tags_list`` (one list per sentence, any scheme)
@@ -369,12 +291,12 @@ class WindowTagger(Tagging):
             sentences, tags, names = dataset_columns(sentences)
             labels = names if names is not None else labels
         sentences, tags = tagged_pairs(sentences, tags, labels=labels)
-        _check_fields(sentences, tags)
+        check_fields(sentences, tags)
         documents = document_ids(documents, len(sentences))
         forget(self)  # what a tagging session kept of these weights
         resume, allow_new_data = check_bool("resume", resume), check_bool("allow_new_data", allow_new_data)
-        callbacks = _checked_callbacks(callbacks)
-        embeddings = _checked_embeddings(embeddings)
+        callbacks = checked_callbacks(callbacks)
+        embeddings = checked_embeddings(embeddings)
         if (
             dev is not None
             and not is_dataset(dev)
@@ -700,63 +622,10 @@ class WindowTagger(Tagging):
         return self
 
 
-# document features from numbers (features.documents): indices into DOCUMENT_KEYS
-DOCUMENT_FEATURE_INDICES = {"doccase": document_case_indices}
-
-
-def _reads_place(feature: str) -> bool:
-    """Whether a feature reads the word's place (its document, its neighbours), not the token alone."""
-    return feature in DOCUMENT_FEATURES or feature in (GAZETTEER, USER_GAZETTEER)
-
-
 _DEFAULTS = Settings().to_dict()
 
 # help(WindowTagger) and editors show every setting as a keyword of the constructor
 WindowTagger.__init__.__signature__ = Settings.signature(leading=("self", "settings"))  # type: ignore[attr-defined]
-
-
-def _checked_callbacks(callbacks) -> list:
-    """``callbacks`` as a list of objects with ``on_batch_end`` or ``on_epoch_end``; TypeError naming it."""
-    if isinstance(callbacks, (str, bytes, dict)) or not isinstance(callbacks, Iterable):
-        raise TypeError(f"callbacks must be a sequence of callbacks (a list), got {kind_of(callbacks)}")
-    out = list(callbacks)
-    for i, cb in enumerate(out):
-        if not any(callable(getattr(cb, hook, None)) for hook in ("on_batch_end", "on_epoch_end")):
-            raise TypeError(
-                f"callbacks[{i}] must define on_batch_end(done, total) or on_epoch_end(result) "
-                f"(subclass windowclf.Callback), got {kind_of(cb)}"
-            )
-    return out
-
-
-def _checked_embeddings(embeddings):
-    """``embeddings`` as fit takes them: None, or word vectors (``index_to_key``, ``key_to_index``
-    and a 2-d float ``vectors`` array), every value finite; TypeError or ValueError naming them (a
-    NaN in the vectors is the vectors' fault, not the learning rate's)."""
-    if embeddings is None:
-        return None
-    vectors = getattr(embeddings, "vectors", None)
-    if not (
-        isinstance(vectors, np.ndarray)
-        and isinstance(getattr(embeddings, "index_to_key", None), list)
-        and isinstance(getattr(embeddings, "key_to_index", None), dict)
-    ):
-        raise TypeError(
-            "embeddings must be WordVectors (load_vectors(path), or WordVectors(words, vectors)), "
-            f"got {kind_of(embeddings)}"
-        )
-    if vectors.ndim != 2 or vectors.dtype.kind != "f" or len(vectors) != len(embeddings.index_to_key):
-        raise ValueError(
-            f"embeddings.vectors must be a float array of shape (n_words, dim), one row a word, got "
-            f"{vectors.dtype} of shape {vectors.shape} for {len(embeddings.index_to_key)} words"
-        )
-    bad = np.flatnonzero(~np.isfinite(vectors).all(axis=1))
-    if len(bad):
-        raise ValueError(
-            f"embeddings.vectors holds NaN or inf in the row of {embeddings.index_to_key[bad[0]]!r} "
-            f"(row {bad[0]}, and {len(bad) - 1} more rows); pretrained vectors must be finite"
-        )
-    return embeddings
 
 
 def user_gazetteer(value) -> Gazetteer | None:
@@ -815,18 +684,3 @@ def _versions_and_time(key: str) -> dict:
         "python": platform.python_version(),
         key: when.replace(microsecond=0).isoformat(),
     }
-
-
-def _check_fields(sentences, tags) -> None:
-    """Every distinct token and tag is one field of a column file (:func:`~windowclf.formats.fields.check_field`):
-    what the model's vocabulary and tags hold must save, load and be written back out."""
-    for what, lists in (("token", sentences), ("tag", tags)):
-        seen: set = set()
-        for i, sentence in enumerate(lists):
-            for value in sentence:
-                if value not in seen:
-                    try:
-                        check_field(value, what)
-                    except InputError as err:
-                        raise InputError(f"sentence {i}: {err.message}") from None
-                    seen.add(value)

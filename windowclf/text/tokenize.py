@@ -23,8 +23,8 @@ opener (``The``, ``He``, ``But``, ...) does. A numbered-list marker at the start
 (``1. Jan Ullrich``) is one token and starts a new sentence.
 
 The paragraphs of a string or a stream are fed through :mod:`windowclf.text.sentences`. These are
-the rules of the ``conll`` tokenizer; ``tokenizer=`` picks another of :data:`TOKENIZERS` (see
-:mod:`windowclf.text.tokenizers`).
+the rules of the ``conll`` tokenizer (as data: :mod:`windowclf.text.conll_rules`); ``tokenizer=``
+picks another of :data:`TOKENIZERS` (see :mod:`windowclf.text.tokenizers`).
 """
 
 from __future__ import annotations
@@ -38,6 +38,18 @@ import numpy as np
 
 from windowclf._util.arguments import check_int, kind_of
 from windowclf.errors import ConfigError
+from windowclf.text.conll_rules import (
+    ALL_TERMINATORS,
+    CJK_TERMINATORS,
+    CLOSERS,
+    ENDABLE_WORDS,
+    ENDING_CHARS,
+    ENDING_CODES,
+    OPENERS,
+    SENTENCE_OPENERS,
+    TERMINATOR_CHARS,
+    TOKEN_RE,
+)
 from windowclf.text.sentences import mode_splitting, sentences_of_text, stream_sentences
 from windowclf.text.tokenizers import SOCIAL_SHAPES, TOKENIZER_NAMES, whitespace_paragraph
 
@@ -57,212 +69,6 @@ TOKENIZERS = TOKENIZER_NAMES
 
 MAX_PARAGRAPH_CHARS = 100_000
 """Default cap on the text iter_sentences holds at once within one paragraph."""
-
-# Punctuation and symbol blocks: ASCII punctuation, Latin-1 punctuation and signs,
-# general punctuation, currency signs, arrows to miscellaneous symbols, CJK punctuation,
-# small and fullwidth forms, emoji.
-_NON_WORD_RANGES = (
-    (0x21, 0x2F),
-    (0x3A, 0x40),
-    (0x5B, 0x60),
-    (0x7B, 0x7E),
-    (0xA1, 0xBF),
-    (0xD7, 0xD7),
-    (0xF7, 0xF7),
-    (0x2000, 0x206F),
-    (0x20A0, 0x20CF),
-    (0x2190, 0x2BFF),
-    (0x3000, 0x303F),
-    (0xFE10, 0xFE1F),
-    (0xFE30, 0xFE4F),
-    (0xFF01, 0xFF0F),
-    (0xFF1A, 0xFF20),
-    (0xFF3B, 0xFF40),
-    (0xFF5B, 0xFF65),
-    (0x1F000, 0x1FAFF),
-)
-
-
-def _word_character_class() -> str:
-    """A regex class: not whitespace, not in _NON_WORD_RANGES, but every alphanumeric.
-
-    A negated class rather than \\w, so that combining marks and the vowel signs of
-    Indic scripts (not "alphanumeric" to Python) stay inside their word. The blocks'
-    letters and digits (e.g. the CJK iteration mark, circled digits) are carved out, so
-    that every character \\w calls alphanumeric is a word character here too.
-    """
-    excluded = [chr(c) for low, high in _NON_WORD_RANGES for c in range(low, high + 1) if not chr(c).isalnum()]
-    runs: list[list[str]] = []
-    for char in excluded:
-        if runs and ord(char) == ord(runs[-1][1]) + 1:
-            runs[-1][1] = char
-        else:
-            runs.append([char, char])
-    spans = "".join(re.escape(a) if a == b else f"{re.escape(a)}-{re.escape(b)}" for a, b in runs)
-    return rf"[^\s{spans}]"
-
-
-_W = _word_character_class()
-_APOS = "['\u2019]"
-_CLITIC = r"(?:[sSmMdD]|re|RE|ve|VE|ll|LL)"
-_UPPER = "[A-Z\u00c0-\u00d6\u00d8-\u00de]"
-
-# Period-final abbreviations that are never split; the first group may also end a
-# sentence (see _ENDABLE), the titles, months and "vs." never do.
-_ENDING_ABBREVIATIONS = ("Inc", "Corp", "Ltd", "Co", "Cos", "Bros", "Plc", "Pty", "etc", "Jr", "Sr")
-_TITLE_ABBREVIATIONS = (
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Messrs",
-    "Mme",
-    "Mlle",
-    "Dr",
-    "Prof",
-    "Rev",
-    "Hon",
-    "Pres",
-    "Gov",
-    "Sen",
-    "Rep",
-    "Gen",
-    "Lt",
-    "Col",
-    "Maj",
-    "Capt",
-    "Sgt",
-    "Cpl",
-    "Adm",
-    "Cmdr",
-    "St",
-    "Mt",
-    "Ft",
-    "Ave",
-    "Blvd",
-    "Rd",
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Sept",
-    "Oct",
-    "Nov",
-    "Dec",
-    "Calif",
-    "Fla",
-    "Ariz",
-    "Colo",
-    "Conn",
-    "Mich",
-    "Minn",
-    "Tenn",
-    "vs",
-    "approx",
-    "est",
-    "dept",
-    "fig",
-    "vol",
-    "pp",
-    "cf",
-    "Ph\\.D",
-)
-_ABBREVIATIONS = "|".join(sorted(_ENDING_ABBREVIATIONS + _TITLE_ABBREVIATIONS, key=len, reverse=True))
-
-# Order matters: at each position the first alternative that matches wins, so the
-# special shapes come before the general word and the one-character fallback is last.
-# The two fast paths in front take only what the later rules would take anyway (a
-# word no joint or special shape can extend, a punctuation mark no rule starts with);
-# they exist because trying every rule at every token is several times slower.
-_TOKEN_RE = re.compile(
-    rf"""
-      [^\W_]+(?!{_W}|[.@$'\u2019&+-]|[,:/]\d|:/)      # fast path: a plain word or number
-    | [,;:()"%$/\[\]{{}}<>|] | \.(?![.\d]) | -(?!-)       # fast path: punctuation no rule joins
-    | (?:https?://|ftp://|www\.)[^\s<>"'()\[\]{{}}]*[^\s<>"'()\[\]{{}}.,;:!?]  # URL
-    | [\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{{2,}}(?![\w-])                    # e-mail
-    | (?<![^\n])\d{{1,3}}\.(?=\s)                      # list marker at a line start: "1."
-    | [A-Za-z](?:\.[A-Za-z])+\.?(?!{_W})(?:-{_W}+)*     # acronym: U.S. a.m. U.S.-led
-    | (?:{_ABBREVIATIONS})\.(?!{_W})(?:-{_W}+)*        # Mr. Inc. vs. Calif.-based
-    | [Nn]o\.(?:\d+(?!{_W})|(?=\s*\d))                 # "No. 3", "No.2", but not a final "no."
-    | \d{{1,2}}\.[A-Z]{{3}}\.\d{{2,4}}(?!{_W})             # Reuters dates: 24.SEP.96
-    | {_UPPER}\.(?=\s*{_UPPER})                        # initial before a name: "J. Smith"
-    | [A-Z]{{1,3}}\$                                   # currency prefix: US$ C$
-    | {_W}+?(?=[nN]{_APOS}[tT](?!{_W}))                # "do" of "don't", "ca" of "can't"
-    | {_APOS}{_CLITIC}(?!{_W}) | [nN]{_APOS}[tT](?!{_W}) # 's 're 'll n't
-    | (?:\+(?=\d))?{_W}+                               # word or number, then its joints:
-      (?: (?: -                                        #   hyphen: year-ago, 1996-08-28
-            | (?<=\d)[.,:/](?=\d)                       #   1,000.5  2:29.34  1/2
-            | (?<=[A-Z])&(?=[A-Z])                      #   S&P
-            | {_APOS}(?!{_CLITIC}(?!{_W}))              #   O'Brien (but not Germany's)
-            | (?<=[a-z])\.(?=(?:[a-z0-9-]+\.)*(?:com|org|net|edu|gov|int|info|biz|io|uk)(?!\w|\.\w))
-          ) {_W}+ )*                                   #   reuters.com
-      (?:-(?=\s)|(?<=[A-Z])\+(?!\S))?                  # "32- and 35-inch", "AA+"
-    | (?<!\S)\.\d+                                     # .576
-    | \.{{2,}} | -{{2,}} | \*{{2,}} | ={{2,}} | _{{2,}} | [!?]+  # ellipsis, rules, "?!"
-    | \S                                               # any other single character
-    """,
-    re.VERBOSE,
-)
-
-_TERMINATOR_CHARS = frozenset("!?")
-# The ideographic full stop and the full-width ! and ?: text without spaces or case (Chinese,
-# Japanese) ends its sentences there, whatever follows.
-_CJK_TERMINATORS = frozenset("\u3002\uff01\uff1f")
-_ALL_TERMINATORS = _TERMINATOR_CHARS | _CJK_TERMINATORS
-_ENDING_CHARS = frozenset(".!?") | _CJK_TERMINATORS  # a token ending in one may end a sentence
-_ENDING_CODES = np.array(sorted(map(ord, _ENDING_CHARS)), dtype=np.uint32)
-_CLOSERS = frozenset(
-    ['"', "'", ")", "]", "}", "\u201d", "\u2019", "\u00bb", "''", "\u300d", "\u300f", "\uff09", "\u3011"]
-)  # 」 』 ） 】
-_OPENERS = frozenset(['"', "'", "(", "[", "{", "\u201c", "\u2018", "\u00ab", "`", "``"])
-_ENDABLE_WORDS = frozenset(a + "." for a in _ENDING_ABBREVIATIONS)
-_SENTENCE_OPENERS = frozenset(
-    [
-        "A",
-        "An",
-        "The",
-        "This",
-        "That",
-        "These",
-        "Those",
-        "There",
-        "It",
-        "Its",
-        "He",
-        "She",
-        "His",
-        "Her",
-        "They",
-        "Their",
-        "We",
-        "Our",
-        "I",
-        "You",
-        "But",
-        "And",
-        "Yet",
-        "So",
-        "However",
-        "Meanwhile",
-        "In",
-        "On",
-        "At",
-        "For",
-        "From",
-        "After",
-        "Before",
-        "When",
-        "While",
-        "If",
-        "As",
-        "Shares",
-        "Analysts",
-        "Officials",
-    ]
-)
 
 
 class Token(NamedTuple):
@@ -462,7 +268,7 @@ def _span_sentence(paragraph, first: int, stop: int) -> tuple[list, list, list]:
 _VECTOR_CHARS = 2000
 
 
-def _split_paragraph(text: str, start: int, end: int, base: int, token_re: re.Pattern = _TOKEN_RE):
+def _split_paragraph(text: str, start: int, end: int, base: int, token_re: re.Pattern = TOKEN_RE):
     """(texts, starts, ends, firsts) of text[start:end], or None when it holds no token.
 
     Offsets have ``base`` added; ``firsts`` holds the index of each sentence's first token,
@@ -483,28 +289,28 @@ def _split_paragraph(text: str, start: int, end: int, base: int, token_re: re.Pa
         offsets = (
             [a + base for a, _ in spans],
             [b + base for _, b in spans],
-            [i for i, t in enumerate(texts) if t[-1] in _ENDING_CHARS],
+            [i for i, t in enumerate(texts) if t[-1] in ENDING_CHARS],
         )
     starts, ends, ending = offsets
     n_tokens = len(texts)
     breaks = []  # index of the first token of each sentence after the first
     for index in ending:
         word = texts[index]
-        if _CJK_TERMINATORS & set(word) and _ALL_TERMINATORS.issuperset(word):  # 。 ！？ ！！
+        if CJK_TERMINATORS & set(word) and ALL_TERMINATORS.issuperset(word):  # 。 ！？ ！！
             after = index + 1
-            while after < n_tokens and texts[after] in _CLOSERS and starts[after] == ends[after - 1]:
+            while after < n_tokens and texts[after] in CLOSERS and starts[after] == ends[after - 1]:
                 after += 1
             if after < n_tokens:
                 breaks.append(after)
-        elif word == "." or _TERMINATOR_CHARS.issuperset(word):
+        elif word == "." or TERMINATOR_CHARS.issuperset(word):
             after = index + 1
-            while after < n_tokens and texts[after] in _CLOSERS and _closes(starts, ends, after):
+            while after < n_tokens and texts[after] in CLOSERS and _closes(starts, ends, after):
                 after += 1
             if after < n_tokens:
                 following = texts[after]
                 first = following[0]
                 if starts[after] > ends[after - 1] and (
-                    first.isupper() or first.isdigit() or following in _OPENERS or first in _OPENERS
+                    first.isupper() or first.isdigit() or following in OPENERS or first in OPENERS
                 ):
                     breaks.append(after)
         elif word[:-1].isdigit():
@@ -513,7 +319,7 @@ def _split_paragraph(text: str, start: int, end: int, base: int, token_re: re.Pa
         elif (
             index + 1 < n_tokens
             and _is_endable(word)
-            and texts[index + 1] in _SENTENCE_OPENERS
+            and texts[index + 1] in SENTENCE_OPENERS
             and starts[index + 1] > ends[index]
         ):
             breaks.append(index + 1)
@@ -530,10 +336,10 @@ def _token_offsets(text: str, start: int, end: int, texts: list, base: int):
     """Start and end offsets of ``texts``, the tokens of text[start:end], and which end in . ! ?
 
     The tokens are the paragraph's non-space characters, in order, cut into pieces: every
-    non-space character starts a match (the last alternative of _TOKEN_RE is any one), and no
+    non-space character starts a match (the last alternative of TOKEN_RE is any one), and no
     token holds a space. So token k is the run of non-space characters after the first
     ``len(texts[0]) + ... + len(texts[k - 1])`` of them. (None if the counts disagreed, which
-    would mean _TOKEN_RE broke that rule: the caller then takes the offsets from the matches.)
+    would mean TOKEN_RE broke that rule: the caller then takes the offsets from the matches.)
     """
     codes = np.frombuffer(text[start:end].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     solid = np.flatnonzero(~_space_table()[np.minimum(codes, 0x3001)])  # index of each non-space character
@@ -543,7 +349,7 @@ def _token_offsets(text: str, start: int, end: int, texts: list, base: int):
         return None
     last_char = solid[last]
     end_code = codes[last_char]
-    ending = np.flatnonzero(np.isin(end_code, _ENDING_CODES))  # . ! ? and the CJK ones
+    ending = np.flatnonzero(np.isin(end_code, ENDING_CODES))  # . ! ? and the CJK ones
     offset = start + base
     return ((solid[last - lengths + 1] + offset).tolist(), (last_char + (offset + 1)).tolist(), ending.tolist())
 
@@ -557,11 +363,11 @@ def _closes(starts: list, ends: list, index: int) -> bool:
 
 def _is_endable(word: str) -> bool:
     # Acronyms (U.S.) and initials (J.) have a letter before every period.
-    return word in _ENDABLE_WORDS or (len(word) >= 2 and word[-2].isalpha() and word[-3:-2] in ("", "."))
+    return word in ENDABLE_WORDS or (len(word) >= 2 and word[-2].isalpha() and word[-3:-2] in ("", "."))
 
 
 # The social tokenizer: its shapes first, then the CoNLL rules, at every position.
-_SOCIAL_RE = re.compile(SOCIAL_SHAPES + "\n|" + _TOKEN_RE.pattern, re.VERBOSE)
+_SOCIAL_RE = re.compile(SOCIAL_SHAPES + "\n|" + TOKEN_RE.pattern, re.VERBOSE)
 
 _SPLITTERS = {
     "conll": _split_paragraph,
