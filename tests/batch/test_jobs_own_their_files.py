@@ -154,3 +154,22 @@ def test_an_input_changed_after_it_was_read_is_redone_by_the_next_run(model, tmp
     single = CliRunner().invoke(main, ["predict", "-m", str(model), str(a)])
     assert (tmp_path / "od" / "a.txt.conll").read_text() == single.stdout
     assert Job([str(a), str(b)], tmp_path / "od", ref, TagOptions()).tasks == []
+
+
+@pytest.mark.parametrize(
+    "damage, why",
+    [
+        (b"{not json", "not the JSON of a manifest"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (b'{"version": 99, "files": {}}', "not a version 1 manifest"),
+    ],
+)
+def test_a_damaged_manifest_is_said_and_every_input_tagged_again(model, tmp_path, damage, why):
+    inputs = [_text(tmp_path / f"doc{i}.txt", 5, seed=i) for i in range(2)]
+    out = tmp_path / "od"
+    out.mkdir()
+    (out / MANIFEST).write_bytes(damage)
+    result = CliRunner().invoke(main, ["predict", "-m", str(model), "--output-dir", str(out), *map(str, inputs)])
+    assert result.exit_code == 0, result.output
+    assert f"manifest.json: {why}; every input is tagged again" in result.stderr
+    assert sorted(json.loads((out / MANIFEST).read_text())["files"]) == ["doc0.txt.conll", "doc1.txt.conll"]

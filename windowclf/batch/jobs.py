@@ -296,19 +296,30 @@ _HELD: set = set()  # the folders this process's jobs hold
 
 def _read_manifest(path: str) -> dict:
     """The manifest's records; a missing, unreadable or malformed manifest records nothing (all is
-    redone). A file that is not a regular one is never read (a FIFO would block)."""
+    redone), and one that is there but unreadable or malformed is said so in a warning. A file that
+    is not a regular one is never read (a FIFO would block)."""
+    if not os.path.lexists(path):
+        return {}
+    why = "not the JSON of a manifest"
     try:
         with open_regular(path, "a manifest (manifest.json)") as f:
             raw = f.read(_MAX_MANIFEST_BYTES + 1)
         if len(raw) > _MAX_MANIFEST_BYTES:
-            return {}
-        data = json.loads(raw.decode("utf-8"))
-        files = data["files"] if isinstance(data, dict) and data.get("version") == _MANIFEST_VERSION else {}
-        if not isinstance(files, dict):
-            return {}
-        return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, dict)}
-    except (OSError, ValueError, KeyError, TypeError, RecursionError, InputError):
-        return {}
+            why = f"larger than {_MAX_MANIFEST_BYTES:,} bytes"
+        else:
+            data = json.loads(raw.decode("utf-8"))
+            files = data.get("files") if isinstance(data, dict) and data.get("version") == _MANIFEST_VERSION else None
+            if isinstance(files, dict):
+                return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, dict)}
+            why = f"not a version {_MANIFEST_VERSION} manifest"
+    except RecursionError:
+        why = "nested too deeply"
+    except (OSError, InputError) as err:
+        why = str(err)
+    except (ValueError, KeyError, TypeError):
+        pass
+    log.warning("%s: %s; every input is tagged again", printable(path), why)
+    return {}
 
 
 def _output_sha256(path: str) -> str | None:

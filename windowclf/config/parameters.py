@@ -190,12 +190,12 @@ PARAMETERS: dict[str, Param] = {
     "lr": Param(float, "Learning rate", "--lr 0.05", low=0, low_open=True),
     "momentum": Param(
         float,
-        "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad (seed 004)",
+        "Momentum alpha in (0, 1]: phi <- (1 - alpha) phi + alpha grad",
         "--optimizer momentum --momentum 0.1",
         low=0,
         high=1,
         low_open=True,
-        must="in (0, 1] (seed 004's alpha)",
+        must="in (0, 1]",
     ),
     "lr_decay": Param(float, "Learning rate decay: lr / (1 + decay * epoch)", "--lr-decay 0.1", low=0),
     "lr_schedule": Param(

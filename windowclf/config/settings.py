@@ -45,8 +45,9 @@ class Settings:
     vectors are multiplied by it before training), ``lowercase`` / ``digits`` normalization,
     ``dtype``.
 
-    Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (seed 004's
-    alpha), ``lr_decay`` (lr / (1 + lr_decay * epoch)), ``lr_schedule`` ("inverse": that alone;
+    Training: ``optimizer`` ("sgd", "momentum", "adagrad"), ``lr``, ``momentum`` (the
+    heavy-ball alpha: phi <- (1 - alpha) phi + alpha grad), ``lr_decay`` (lr / (1 + lr_decay *
+    epoch)), ``lr_schedule`` ("inverse": that alone;
     "linear": also times 1 - epoch / epochs, down to lr / epochs in the last epoch),
     ``lr_embeddings`` (separate rate for L; None: lr), ``l2`` (lambda on W1, W2),
     ``dropout_input`` / ``dropout_hidden`` (probability of zeroing an entry of x / of the hidden

@@ -417,6 +417,8 @@ class Tagging:
             )
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        constrain = check_bool("constrain", constrain)
+        min_confidence = check_number("min_confidence", min_confidence, low=0, high=1, optional=True)
         tokenizer = self._tokenizer(tokenizer)
         batch: list = []
         for text in texts:

@@ -126,6 +126,7 @@ class _TextWindow:
         self.stream, self.name, self.line_base = stream, name, line_base
         self.encoding = encoding or getattr(stream, "encoding", None) or "the given encoding"
         self.buf, self.base = "", base
+        self.newlines = 0  # line feeds read so far, for the line an error names
         # A text stream decodes in blocks, so its errors do not say which line failed; when its bytes
         # can be read again (a file), a rescan on the error path finds the line.
         raw = getattr(stream, "buffer", None)
@@ -143,6 +144,11 @@ class _TextWindow:
                 ) from None
             if not block:
                 return
+            nul = block.find("\x00")
+            if nul >= 0:  # no text holds one: binary data, which would be tagged as prose
+                line = self.line_base + self.newlines + block.count("\n", 0, nul)
+                raise InputError("binary data (a NUL character); expected text: is this a text file?", self.name, line)
+            self.newlines += block.count("\n")
             self.buf += block
             yield block
 
