@@ -23,7 +23,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from support import DASK_EXTRA, PLOT_EXTRA, REPO, shared_data_dir
+from support import DASK_EXTRA, DATASETS_EXTRA, PLOT_EXTRA, REPO, SERVE_EXTRA, SPACY_EXTRA, shared_data_dir
 
 DOCS = REPO / "docs"
 PAGES = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
@@ -31,12 +31,17 @@ PAGES = [REPO / "README.md", *sorted(DOCS.rglob("*.md"))]
 OTHER_PAGES = [REPO / "data" / "sample" / "README.md"]
 
 RUNNERS = {"sh": "bash", "bash": "bash", "python": "python", "console": "transcript"}
-# needs-NAME: the module that must import for the block to run, and the reason it is skipped without
+# needs-NAME: the modules that must import for the block to run, and the reason it is skipped without
 EXTRAS = {
-    "dask": ("distributed", DASK_EXTRA),
-    "plot": ("matplotlib", PLOT_EXTRA),
-    "sklearn": ("sklearn", "scikit-learn is not installed: pip install '.[test]'"),
+    "dask": (("distributed",), DASK_EXTRA),
+    "plot": (("matplotlib",), PLOT_EXTRA),
+    "sklearn": (("sklearn",), "scikit-learn is not installed: pip install '.[test]'"),
+    "spacy": (("spacy",), SPACY_EXTRA),
+    "serve": (("starlette", "uvicorn"), SERVE_EXTRA),
+    "datasets": (("datasets",), DATASETS_EXTRA),
 }
+# pages whose blocks their own test runs (with what this one cannot give them), not this one
+OWN_TESTS = {"docs/integrations.md": "tests/system/test_integrations_doc.py (the service on a free port)"}
 FLAGS = {"no-run", "needs-data", *(f"needs-{name}" for name in EXTRAS)}
 BLOCK_TIMEOUT = 300  # seconds; blocks that train train the sample corpus for a few epochs
 
@@ -90,7 +95,9 @@ def page_blocks(page: Path) -> tuple:
 def prose(page: Path) -> str:
     """The text of ``page`` outside its fenced blocks."""
     text = page.read_text(encoding="utf-8")
-    return re.sub(r"^(\s*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", "", text, flags=re.S | re.M)
+    # the indent is blanks of the fence's own line: \s would reach back over blank lines, and pair
+    # a fence after a blank line with the next such one, hiding the prose between two blocks
+    return re.sub(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", "", text, flags=re.S | re.M)
 
 
 def unmet_need(block: Block) -> str | None:
@@ -99,9 +106,10 @@ def unmet_need(block: Block) -> str | None:
         if flag == "needs-data" and not (shared_data_dir() / "conll2003" / "eng.train").is_file():
             return f"the real data sets are not at {shared_data_dir()} (set WINDOWCLF_DATA)"
         if flag.startswith("needs-") and flag[6:] in EXTRAS:
-            module, reason = EXTRAS[flag[6:]]
+            modules, reason = EXTRAS[flag[6:]]
             try:
-                importlib.import_module(module)
+                for module in modules:
+                    importlib.import_module(module)
             except ImportError:
                 return reason
     return None
@@ -183,7 +191,12 @@ def run_block(block: Block, cwd: Path, env: dict) -> None:
     )
 
 
-RUNNABLE_PAGES = [p for p in PAGES if any(b.runs for b in page_blocks(p))]
+RUNNABLE_PAGES = [p for p in PAGES if any(b.runs for b in page_blocks(p)) and str(p.relative_to(REPO)) not in OWN_TESTS]
+
+
+def test_a_page_with_its_own_test_is_run_by_it():
+    for page, test in OWN_TESTS.items():
+        assert (REPO / page).is_file() and (REPO / test.split()[0]).is_file(), (page, test)
 
 
 @pytest.mark.slow
@@ -359,3 +372,19 @@ def test_blocks_are_read_with_their_language_words_and_first_line(tmp_path):
     assert [b.line for b in blocks] == [3, 9, 13, 20]  # the lines of their opening fences
     assert [b.runs for b in blocks] == [True, True, True, False]
     assert transcript(blocks[2]) == [("windowclf --version \\\n    --help", ["something", "..."])]
+
+
+def test_prose_is_the_text_between_blocks_whatever_blank_lines_and_fences_surround_it(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "# Top\n\n```sh\necho one\n```\n\n## Between\n\nSee [a](#top).\n\n```\nbare\n```\n\n"
+        "- item\n\n  ```python\n  print(2)\n  ```\n\n## After\n\n~~~text\nx\n~~~\nend\n",
+        encoding="utf-8",
+    )
+    prose.cache_clear()
+    text = prose(page)
+    for kept in ("# Top", "## Between", "See [a](#top).", "- item", "## After", "end"):
+        assert kept in text
+    for dropped in ("echo one", "bare", "print(2)", "x\n"):
+        assert dropped not in text
+    assert heading_anchors(page) == {"top", "between", "after"}

@@ -19,7 +19,7 @@ def blocks(section: str) -> list:
     """(language, code) of the section's python and sh blocks, in order."""
     text = (REPO / "docs" / "integrations.md").read_text(encoding="utf-8")
     body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```(python|sh)\n(.*?)```", body, flags=re.S)
+    return re.findall(r"```(python|sh)(?: [^\n]*)?\n(.*?)```", body, flags=re.S)
 
 
 def free_port() -> int:
