@@ -143,7 +143,7 @@ def quick_model(where: str, name: str, train, dev, preset: str | None) -> str:
     args = ["train", train, "--dev", dev, "-o", path, "--epochs", "1", "--no-progress"]
     if preset:
         args += ["--preset", preset]
-        if preset == "best-glove":
+        if preset == "window-strong-vectors":
             args += ["--embeddings", os.path.join(data_dir(), GLOVE)]
     subprocess.run([sys.executable, "-m", "windowclf", *args], check=True, env=_env(), capture_output=True)
     return path
@@ -230,7 +230,9 @@ def tagging_rows(quick: bool, models: dict | None = None) -> list:
         with open(slice_train, "w", encoding="utf-8") as f:
             f.write("\n\n".join(head) + "\n")
         dev_path = os.path.join(conll, "eng.testa")
-        presets = ["best-train-only"] + (["best-glove"] if os.path.exists(os.path.join(data_dir(), GLOVE)) else [])
+        presets = ["window-strong"] + (
+            ["window-strong-vectors"] if os.path.exists(os.path.join(data_dir(), GLOVE)) else []
+        )
         for preset in presets:
             if preset not in models:  # one epoch on a slice: its speed is the preset's
                 models[preset] = quick_model(where, preset, slice_train, dev_path, preset)
@@ -286,17 +288,17 @@ def tagging_rows(quick: bool, models: dict | None = None) -> list:
                     ratio >= TARGETS[goal],
                 )
             )
-        if "best-glove" in models:
+        if "window-strong-vectors" in models:
             big = os.path.join(where, "big.txt")
             line = os.path.join(where, "line.txt")
             raw_file(big, BIG_BYTES // (10 if quick else 1), train + dev)
             raw_file(line, LINE_BYTES // (10 if quick else 1), train + dev, one_line=True)
             for path, what in ((big, "no blank line"), (line, "one line")):
-                r = command(models["best-glove"], path, where, memory=True)
+                r = command(models["window-strong-vectors"], path, where, memory=True)
                 mb = os.path.getsize(path) / 2**20
                 rows.append(
                     (
-                        f"predict best-glove peak memory, {mb:.0f} MB raw file, {what}",
+                        f"predict window-strong-vectors peak memory, {mb:.0f} MB raw file, {what}",
                         f"{r['pss_mb']:.0f} MB",
                         f"{r['processes']} process{'es' * (r['processes'] != 1)}, largest RSS {r['rss_mb']:.0f} MB; "
                         f"{r['rate']:,.0f} words/s",
