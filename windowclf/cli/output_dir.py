@@ -125,7 +125,8 @@ def predict_to_dir(
             bar.close()
     skipped = [r["input"] for r in records if r.get("skipped")]
     tokens = sum(r["tokens"] for r in records)
-    line = f"{len(records)} files in {out_dir}: {tokens:,} tokens (manifest: {out_dir}/manifest.json)"
+    files = f"{len(records)} file{'s' * (len(records) != 1)}"
+    line = f"{files} in {out_dir}: {tokens:,} tokens (manifest: {out_dir}/manifest.json)"
     if skipped:  # a rerun: what the manifest showed done, and was left as it was
         shown = ", ".join(skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
         line += f"; {len(skipped)} skipped, done already: {shown}"
