@@ -86,6 +86,24 @@ def start_windowclf(*args, cwd, close=(), **popen) -> subprocess.Popen:
     )
 
 
+def drain_terminal(leader: int, proc: subprocess.Popen, timeout: float = 60) -> tuple:
+    """Read what the process ``proc`` writes to the pseudo-terminal whose leader end is ``leader``
+    until it closes, then wait for the process and close ``leader``: (exit code, the bytes)."""
+    received = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], timeout)
+        try:
+            chunk = os.read(leader, 65536) if ready else b""
+        except OSError:  # the other end is closed
+            chunk = b""
+        if not chunk:
+            break
+        received += chunk
+    proc.wait(timeout=timeout)
+    os.close(leader)
+    return proc.returncode, received
+
+
 def run_windowclf(*args, cwd, **popen) -> tuple:
     """Run ``python -m windowclf ARGS`` to the end: (exit code, stdout, stderr)."""
     proc = start_windowclf(*args, cwd=cwd, **popen)

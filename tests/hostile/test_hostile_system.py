@@ -10,7 +10,6 @@ import gzip
 import json
 import os
 import pty
-import select
 import signal
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from hostile_cli import TINY
-from support import REPO, SAMPLE, run_windowclf, start_windowclf
+from support import REPO, SAMPLE, drain_terminal, run_windowclf, start_windowclf
 
 from windowclf._util.outputs import check_output
 from windowclf.cli.main import main
@@ -214,19 +213,7 @@ def _on_a_terminal(args, cwd, stdin=b""):
     os.close(follower)
     proc.stdin.write(stdin)
     proc.stdin.close()
-    received = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 30)
-        try:
-            chunk = os.read(leader, 65536) if ready else b""
-        except OSError:  # the other end is closed
-            chunk = b""
-        if not chunk:
-            break
-        received += chunk
-    proc.wait(timeout=30)
-    os.close(leader)
-    return proc.returncode, received
+    return drain_terminal(leader, proc, 30)
 
 
 def test_control_characters_from_files_are_escaped_on_a_terminal_and_kept_in_pipes(tmp_path):

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from hostile_cli import REPO, TINY
+from support import drain_terminal
 
 from windowclf._util.hashing import open_input, recorded_reads
 from windowclf.cli.main import main
@@ -42,19 +42,7 @@ def _stderr_on_a_terminal(args, cwd) -> tuple:
         stderr=follower,
     )
     os.close(follower)
-    received = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        try:
-            chunk = os.read(leader, 65536) if ready else b""
-        except OSError:  # the other end is closed
-            chunk = b""
-        if not chunk:
-            break
-        received += chunk
-    proc.wait(timeout=60)
-    os.close(leader)
-    return proc.returncode, received
+    return drain_terminal(leader, proc, 60)
 
 
 @pytest.fixture
