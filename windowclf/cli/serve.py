@@ -6,7 +6,7 @@ import click
 
 from windowclf._util.printable import file_name, printable
 from windowclf.cli.ensemble import ensemble_summary
-from windowclf.cli.options import Command, model_option
+from windowclf.cli.options import Command, Number, model_option
 from windowclf.cli.reports import model_summary
 
 __all__ = ["SERVE_HINT", "serve"]
@@ -39,7 +39,7 @@ SERVE_HINT = "starlette and uvicorn are needed to serve: pip install 'windowclf[
 )
 @click.option(
     "--max-wait-ms",
-    type=click.FloatRange(min=0, max=1000),
+    type=Number(0, 1000),
     default=2.0,
     show_default=True,
     help="Milliseconds a request waits for others to be scored with. Example: --max-wait-ms 5",
@@ -60,7 +60,7 @@ SERVE_HINT = "starlette and uvicorn are needed to serve: pip install 'windowclf[
 )
 @click.option(
     "--body-timeout",
-    type=click.FloatRange(min=0.001),
+    type=Number(0.001),
     default=10.0,
     show_default=True,
     help="Seconds a client has to send its request's body (408 after). Example: --body-timeout 5",
