@@ -130,9 +130,13 @@ class Decoder:
     def log_scores(self, z2: np.ndarray) -> np.ndarray:
         """E: the chain's per-word log-scores in float64, shape (n_words, K) (an SLL model's moved
         scores as they are: :class:`MovedScores`)."""
+        z2, _ = self.checked_scores(z2)
+        return self._log_scores(z2)
+
+    def _log_scores(self, z2) -> Any:
+        """:meth:`log_scores` of scores already checked."""
         if self.sll and isinstance(z2, MovedScores):
             return z2
-        z2, _ = self.checked_scores(z2)
         z = np.asarray(z2, dtype=np.float64)
         if self.output == "sigmoid":
             return np.stack([-softplus(z[:, 0]), -softplus(-z[:, 0])], axis=1)  # log(1 - h), log h
@@ -147,17 +151,21 @@ class Decoder:
             if self.output == "sigmoid":
                 return (z2[:, 0] > 0).astype(np.int64)
             return np.argmax(z2, axis=1)
-        return chain_batches.decode(self.log_scores(z2), lengths, self.A, self.A0, end=self.end)
+        return chain_batches.decode(self._log_scores(z2), lengths, self.A, self.A0, end=self.end)
 
     def marginals(self, z2: np.ndarray, lengths, project=None) -> np.ndarray:
         """p_t(j) under the chain, shape (n_words, K) (softmax without constraints: softmax(z2)), or
         with ``project`` (K, M) their product with it, (n_words, M)."""
         z2, lengths = self.checked_scores(z2, lengths)
+        return self._marginals(z2, lengths, project)
+
+    def _marginals(self, z2, lengths, project=None) -> np.ndarray:
+        """:meth:`marginals` of scores and lengths already checked."""
         if not (self.sll or self.constrained):
-            p = np.exp(self.log_scores(z2))
+            p = np.exp(self._log_scores(z2))
             return p if project is None else p @ project
         return chain_batches.posteriors(
-            self.log_scores(z2),
+            self._log_scores(z2),
             lengths,
             self.A,
             self.A0,
@@ -216,7 +224,7 @@ class Decoder:
             raise TypeError("documents must be hashable names (numbers or str)") from None
         weight = check_number("weight", weight, low=0)
         to_type = self._to_type
-        q = self.marginals(z2, lengths, project=to_type)  # (n_words, types + 1)
+        q = self._marginals(z2, lengths, project=to_type)  # (n_words, types + 1)
         if groups is None:
             per_word = (doc for doc, n in zip(documents, lengths) for _ in range(n))  # any hashable names
             index: dict = {}
@@ -268,7 +276,7 @@ class Decoder:
             found.append(ents)
             queries.append([(s, e, self._rules(t)) for t, s, e in ents])
         end = self.end if (self.sll or self.constrained) else None
-        logs = chain_batches.span_log_probabilities(self.log_scores(z2), lengths, self.A, self.A0, end, queries)
+        logs = chain_batches.span_log_probabilities(self._log_scores(z2), lengths, self.A, self.A0, end, queries)
         return [
             [(t, s, e, float(min(1.0, np.exp(lp)))) for (t, s, e), lp in zip(ents, row)]
             for ents, row in zip(found, logs)
